@@ -1,0 +1,170 @@
+//! The command line, declared once with clap derive; it also feeds the
+//! generated shell completions and man pages, so they never drift.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Network diagnosis in one binary: measures, then says what it means.
+#[derive(Debug, Parser)]
+#[command(
+    name = "netdx",
+    version,
+    about = "Network diagnosis in one binary: ping, trace, mtr, dns, tcp, sockets — with plain-language diagnoses",
+    after_help = "Exit codes: 0 healthy · 1 a target failed · 2 usage error · 3 could not run (privileges, interface, resolver)"
+)]
+pub struct Cli {
+    /// Options every subcommand accepts.
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    /// The diagnosis to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every subcommand (output shape, address family, timeout).
+#[derive(Debug, Args, Clone)]
+pub struct GlobalOpts {
+    /// Print one JSON document when the command ends.
+    #[arg(long, global = true, conflicts_with = "jsonl")]
+    pub json: bool,
+    /// Print one JSON object per event as it happens.
+    #[arg(long, global = true)]
+    pub jsonl: bool,
+    /// Use IPv4 only.
+    #[arg(short = '4', global = true, conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// Use IPv6 only.
+    #[arg(short = '6', global = true)]
+    pub ipv6: bool,
+    /// Overall time limit per probe or query, in seconds.
+    #[arg(long, global = true, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Never use ANSI colour (also honoured: NO_COLOR).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping).
+    Ping(PingArgs),
+    /// Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute).
+    Trace(TraceArgs),
+    /// Repeated traces with per-hop loss and latency (replaces mtr, pathping).
+    Mtr(MtrArgs),
+    /// DNS lookups with answer details and resolver checks (replaces nslookup, dig).
+    #[command(visible_alias = "lookup")]
+    Dns(DnsArgs),
+    /// TCP connect probes with errno diagnoses (replaces nc -z, tcping).
+    Tcp(TcpArgs),
+    /// TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i).
+    #[command(visible_alias = "ss")]
+    Sockets(SocketsArgs),
+    /// Explains an errno, TCP state, ICMP type/code or TCP flag.
+    Explain(ExplainArgs),
+    /// Writes shell completions and man pages (used to keep them in the repo).
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+/// `netdx ping` flags, in iputils' habits.
+#[derive(Debug, Args, Clone)]
+pub struct PingArgs {
+    /// Host name or address to ping.
+    pub host: String,
+    /// Stop after sending this many probes.
+    #[arg(short = 'c', long = "count", value_name = "COUNT")]
+    pub count: Option<u64>,
+    /// Seconds between probes (below 0.2 needs root, like iputils).
+    #[arg(
+        short = 'i',
+        long = "interval",
+        value_name = "SECS",
+        default_value_t = 1.0,
+        allow_negative_numbers = true
+    )]
+    pub interval: f64,
+    /// ICMP payload bytes (default 56, i.e. 64 bytes of ICMP).
+    #[arg(short = 's', long = "size", value_name = "BYTES", default_value_t = 56)]
+    pub size: usize,
+    /// TTL / hop limit of the probes.
+    #[arg(short = 't', long = "ttl", value_name = "TTL")]
+    pub ttl: Option<u32>,
+    /// Seconds to wait for each reply.
+    #[arg(
+        short = 'W',
+        long = "wait",
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
+    pub wait: Option<f64>,
+    /// Deadline: stop after this many seconds whatever the count.
+    #[arg(
+        short = 'w',
+        long = "deadline",
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
+    pub deadline: Option<f64>,
+    /// Source interface name or source address.
+    #[arg(short = 'I', long = "interface", value_name = "IFACE|ADDR")]
+    pub interface: Option<String>,
+    /// Quiet: only the summary and the diagnosis.
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+    /// Loss percentage above which the exit status is 1 (default: 100, only total loss fails).
+    #[arg(long = "max-loss", value_name = "PCT")]
+    pub max_loss: Option<f64>,
+}
+
+/// `netdx trace` flags, in traceroute's habits.
+#[derive(Debug, Args, Clone)]
+pub struct TraceArgs {
+    /// Host name or address to trace to.
+    pub host: String,
+}
+
+/// `netdx mtr` flags, in mtr's habits.
+#[derive(Debug, Args, Clone)]
+pub struct MtrArgs {
+    /// Host name or address to trace to.
+    pub host: String,
+}
+
+/// `netdx dns` flags, in nslookup/dig habits.
+#[derive(Debug, Args, Clone)]
+pub struct DnsArgs {
+    /// Names (or addresses for reverse lookups) to resolve.
+    pub names: Vec<String>,
+}
+
+/// `netdx tcp` flags, in nc -z / tcping habits.
+#[derive(Debug, Args, Clone)]
+pub struct TcpArgs {
+    /// Targets: host:port, host:p1,p2, host:lo-hi, [v6addr]:port.
+    pub targets: Vec<String>,
+}
+
+/// `netdx sockets` flags, in netstat/ss/lsof habits.
+#[derive(Debug, Args, Clone)]
+pub struct SocketsArgs {
+    /// Show who owns this local port and its connections.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+}
+
+/// `netdx explain` argument.
+#[derive(Debug, Args, Clone)]
+pub struct ExplainArgs {
+    /// What to explain: ECONNRESET, 104, CLOSE_WAIT, "icmp 3/13", RST.
+    #[arg(required = true, num_args = 1..)]
+    pub what: Vec<String>,
+}
+
+/// `netdx generate` (hidden) writes completions and man pages.
+#[derive(Debug, Args, Clone)]
+pub struct GenerateArgs {
+    /// Directory that receives `completions/` and `man/`.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: std::path::PathBuf,
+}

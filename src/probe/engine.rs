@@ -1,0 +1,340 @@
+//! Sends probes, matches every incoming ICMP message to the probe it answers
+//! (echo replies by identifier/sequence, errors by the header they quote),
+//! and times out the rest. Any number of probe streams share one socket per
+//! address family without stealing each other's replies.
+
+use super::packet::{self, Identity, Incoming, Message};
+use super::socket::{self, Binding, QueuedError, Received, SocketMode};
+use super::{Outcome, Probe, ProbeKind, Response};
+use crate::error::AppResult;
+use socket2::{SockAddr, Socket};
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+use tokio::sync::oneshot;
+
+/// What the receive side hands back to a waiting probe.
+struct Answer {
+    response: Response,
+    stamp: Option<SystemTime>,
+}
+
+/// A probe in flight, waiting for its answer.
+struct Pending {
+    tx: oneshot::Sender<Answer>,
+}
+
+type PendingMap = Arc<Mutex<HashMap<Identity, Pending>>>;
+
+/// One socket of one address family, with its receive task.
+struct Channel {
+    fd: Arc<AsyncFd<Socket>>,
+    v6: bool,
+    mode: SocketMode,
+    send_lock: Mutex<()>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Channel {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+/// The probe engine. Cheap to share: clone the `Arc` it lives in.
+pub struct Engine {
+    binding: Binding,
+    ident: u16,
+    next_seq: AtomicU16,
+    pending: PendingMap,
+    v4: Mutex<Option<Arc<Channel>>>,
+    v6: Mutex<Option<Arc<Channel>>>,
+}
+
+impl Engine {
+    /// Creates an engine; sockets open on first use of each family.
+    pub fn new(binding: Binding) -> Arc<Engine> {
+        let ident = (std::process::id() as u16) ^ (nanos_seed() as u16);
+        Arc::new(Engine {
+            binding,
+            ident,
+            next_seq: AtomicU16::new(1),
+            pending: Arc::new(Mutex::new(HashMap::new())),
+            v4: Mutex::new(None),
+            v6: Mutex::new(None),
+        })
+    }
+
+    /// Opens (or reuses) the socket for `target`'s family and says whether it
+    /// is raw or unprivileged; call it first to fail early on privileges.
+    pub fn prepare(&self, target: IpAddr) -> AppResult<SocketMode> {
+        Ok(self.channel(target.is_ipv6())?.mode)
+    }
+
+    fn channel(&self, v6: bool) -> AppResult<Arc<Channel>> {
+        let slot = if v6 { &self.v6 } else { &self.v4 };
+        let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(ch) = guard.as_ref() {
+            return Ok(ch.clone());
+        }
+        let (sock, mode) = socket::open_icmp(v6, &self.binding)?;
+        // SAFETY: the socket owns its descriptor and is moved into the AsyncFd,
+        // which keeps it open and unreplaced for as long as it is registered.
+        let registered =
+            unsafe { AsyncFd::register_with_interest(sock, Interest::READABLE | Interest::ERROR) };
+        let fd = Arc::new(registered.map_err(|e| {
+            crate::error::AppError::cannot_run(format!("cannot register the ICMP socket: {e}"))
+        })?);
+        let reader = tokio::spawn(receive_loop(
+            fd.clone(),
+            v6,
+            mode,
+            self.ident,
+            self.pending.clone(),
+        ));
+        let ch = Arc::new(Channel {
+            fd,
+            v6,
+            mode,
+            send_lock: Mutex::new(()),
+            reader,
+        });
+        *guard = Some(ch.clone());
+        Ok(ch)
+    }
+
+    /// Sends one probe and waits for its answer or its timeout.
+    pub async fn probe(&self, probe: Probe) -> AppResult<Outcome> {
+        let ch = self.channel(probe.target.is_ipv6())?;
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        let key = Identity::Echo {
+            id: self.ident,
+            seq,
+        };
+        let ProbeKind::Echo { payload } = probe.kind;
+        let packet = packet::echo_request(ch.v6, self.ident, seq, payload);
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending).insert(key, Pending { tx });
+        let started = Instant::now();
+        let sent = SystemTime::now();
+        if let Err(e) = send(&ch, &probe, &packet) {
+            lock(&self.pending).remove(&key);
+            return Ok(Outcome {
+                probe,
+                seq,
+                sent,
+                rtt: None,
+                response: Response::LocalError {
+                    errno: e.raw_os_error().unwrap_or(libc::EIO),
+                },
+            });
+        }
+        let answer = tokio::time::timeout(probe.timeout, rx).await;
+        let (response, rtt) = match answer {
+            Ok(Ok(a)) => {
+                let rtt = a
+                    .stamp
+                    .and_then(|s| s.duration_since(sent).ok())
+                    .filter(|d| *d < started.elapsed() + Duration::from_millis(5))
+                    .unwrap_or_else(|| started.elapsed());
+                (a.response, Some(rtt))
+            }
+            _ => {
+                lock(&self.pending).remove(&key);
+                (Response::Timeout, None)
+            }
+        };
+        Ok(Outcome {
+            probe,
+            seq,
+            sent,
+            rtt,
+            response,
+        })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn nanos_seed() -> u32 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+}
+
+/// Sets the TTL and sends, under a lock so concurrent probes cannot swap TTLs.
+fn send(ch: &Channel, probe: &Probe, packet: &[u8]) -> io::Result<()> {
+    let _guard = lock(&ch.send_lock);
+    let sock = ch.fd.get_ref();
+    if let Some(ttl) = probe.ttl {
+        socket::set_ttl(sock, ch.v6, ttl)?;
+    }
+    let dest = SockAddr::from(SocketAddr::new(probe.target, 0));
+    sock.send_to(packet, &dest).map(|_| ())
+}
+
+/// Reads every datagram and queued error, matches and completes probes.
+async fn receive_loop(
+    fd: Arc<AsyncFd<Socket>>,
+    v6: bool,
+    mode: SocketMode,
+    ident: u16,
+    pending: PendingMap,
+) {
+    let mut buf = vec![0u8; 65536];
+    let raw = fd.get_ref().as_raw_fd();
+    loop {
+        let mut guard = match fd.ready(Interest::READABLE | Interest::ERROR).await {
+            Ok(g) => g,
+            Err(_) => return,
+        };
+        drain(raw, &mut buf, false, v6, mode, ident, &pending);
+        if mode == SocketMode::Datagram {
+            drain(raw, &mut buf, true, v6, mode, ident, &pending);
+        }
+        guard.clear_ready();
+    }
+}
+
+fn drain(
+    raw: i32,
+    buf: &mut [u8],
+    errqueue: bool,
+    v6: bool,
+    mode: SocketMode,
+    ident: u16,
+    pending: &PendingMap,
+) {
+    loop {
+        match socket::receive(raw, buf, errqueue) {
+            Ok(rx) => {
+                let data = &buf[..rx.len];
+                if let Some((key, answer)) = interpret(data, &rx, v6, mode, ident) {
+                    if let Some(p) = lock(pending).remove(&key) {
+                        let _ = p.tx.send(answer);
+                    }
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // A pending socket error: datagram sockets report an ICMP error
+            // once through recv as well; its details sit in the error queue.
+            Err(_) if !errqueue => continue,
+            Err(_) => return,
+        }
+    }
+}
+
+/// Turns one received datagram into (probe key, answer), if it is ours.
+fn interpret(
+    data: &[u8],
+    rx: &Received,
+    v6: bool,
+    mode: SocketMode,
+    ident: u16,
+) -> Option<(Identity, Answer)> {
+    if let Some(err) = &rx.error {
+        return interpret_queued(data, err, rx, v6, ident);
+    }
+    let incoming: Incoming = if !v6 && mode == SocketMode::Raw {
+        packet::parse_v4_with_ip(data)?
+    } else {
+        let mut inc = packet::parse_icmp(v6, data)?;
+        inc.ttl = rx.ttl;
+        inc
+    };
+    let from = rx.from?;
+    let stamp = rx.stamp;
+    match incoming.message {
+        Message::EchoReply(Identity::Echo { id, seq }) => {
+            // Datagram sockets only see their own replies, with the kernel's id.
+            if mode == SocketMode::Raw && id != ident {
+                return None;
+            }
+            Some((
+                Identity::Echo { id: ident, seq },
+                Answer {
+                    response: Response::Reply {
+                        from,
+                        ttl: incoming.ttl,
+                        bytes: incoming.icmp_len,
+                    },
+                    stamp,
+                },
+            ))
+        }
+        Message::Error {
+            icmp_type,
+            code,
+            quoted,
+            ..
+        } => {
+            let key = match quoted {
+                Identity::Echo { id, seq } if mode == SocketMode::Raw && id == ident => {
+                    Identity::Echo { id, seq }
+                }
+                Identity::Echo { .. } => return None,
+                other => other,
+            };
+            Some((
+                key,
+                Answer {
+                    response: error_response(v6, from, icmp_type, code),
+                    stamp,
+                },
+            ))
+        }
+        Message::EchoReply(_) => None,
+    }
+}
+
+/// Errors from the IP_RECVERR queue: the payload is our own echo request.
+fn interpret_queued(
+    data: &[u8],
+    err: &QueuedError,
+    rx: &Received,
+    v6: bool,
+    ident: u16,
+) -> Option<(Identity, Answer)> {
+    let Identity::Echo { seq, .. } = packet::echo_identity(data)? else {
+        return None;
+    };
+    let key = Identity::Echo { id: ident, seq };
+    let response = match (err.from_icmp, err.offender) {
+        (true, Some(from)) => error_response(v6, from, err.icmp_type, err.code),
+        _ => Response::LocalError { errno: err.errno },
+    };
+    Some((
+        key,
+        Answer {
+            response,
+            stamp: rx.stamp,
+        },
+    ))
+}
+
+fn error_response(v6: bool, from: IpAddr, icmp_type: u8, code: u8) -> Response {
+    let exceeded = if v6 {
+        packet::v6types::TIME_EXCEEDED
+    } else {
+        packet::v4types::TIME_EXCEEDED
+    };
+    if icmp_type == exceeded {
+        Response::TimeExceeded { from }
+    } else {
+        Response::Unreachable {
+            from,
+            icmp_type,
+            code,
+        }
+    }
+}

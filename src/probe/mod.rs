@@ -1,0 +1,92 @@
+//! The probe core shared by ping, trace and mtr: commands describe probes,
+//! the engine sends them and reports what came back. No command module opens
+//! a socket itself.
+
+pub mod engine;
+pub mod packet;
+pub mod socket;
+
+use serde::Serialize;
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+pub use engine::Engine;
+pub use socket::{Binding, SocketMode};
+
+/// What kind of packet a probe is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "method", rename_all = "lowercase")]
+pub enum ProbeKind {
+    /// ICMP / ICMPv6 echo request with `payload` data bytes.
+    Echo {
+        /// Data bytes after the 8-byte echo header.
+        payload: usize,
+    },
+}
+
+/// One probe as a command asks for it: where, with which TTL, how long to wait.
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    /// Destination address.
+    pub target: IpAddr,
+    /// TTL / hop limit; None keeps the system default.
+    pub ttl: Option<u8>,
+    /// Packet kind.
+    pub kind: ProbeKind,
+    /// How long to wait for an answer before reporting a timeout.
+    #[serde(skip)]
+    pub timeout: Duration,
+}
+
+/// What came back for a probe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    /// The target answered (echo reply).
+    Reply {
+        /// Who answered.
+        from: IpAddr,
+        /// TTL / hop limit of the answer as received.
+        ttl: Option<u8>,
+        /// ICMP bytes of the answer.
+        bytes: usize,
+    },
+    /// A router on the way dropped the probe when its TTL ran out.
+    TimeExceeded {
+        /// The router that said so.
+        from: IpAddr,
+    },
+    /// A router or the target said the destination cannot be reached
+    /// (also Packet Too Big and Parameter Problem).
+    Unreachable {
+        /// The router or host that said so.
+        from: IpAddr,
+        /// ICMP / ICMPv6 type.
+        icmp_type: u8,
+        /// ICMP / ICMPv6 code.
+        code: u8,
+    },
+    /// Nothing came back in time.
+    Timeout,
+    /// The local stack refused to send (no route, message too long…).
+    LocalError {
+        /// errno of the failed send.
+        errno: i32,
+    },
+}
+
+/// The result of one probe.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// The probe as it was asked for.
+    pub probe: Probe,
+    /// Sequence number the engine put on the wire.
+    pub seq: u16,
+    /// Wall-clock time the probe was sent.
+    #[serde(skip)]
+    pub sent: SystemTime,
+    /// Round-trip time, when something came back.
+    pub rtt: Option<Duration>,
+    /// What came back.
+    pub response: Response,
+}

@@ -1,0 +1,283 @@
+//! Builds the probes and parses what comes back, including the original
+//! header quoted inside Time Exceeded / Destination Unreachable, which is how
+//! a router's error is matched to the probe that caused it.
+
+use pnet_packet::icmp::{self, echo_request::MutableEchoRequestPacket, IcmpPacket, IcmpTypes};
+use pnet_packet::icmpv6::{echo_request::MutableEchoRequestPacket as MutableEcho6, Icmpv6Types};
+use pnet_packet::ipv4::Ipv4Packet;
+use pnet_packet::ipv6::Ipv6Packet;
+use std::net::IpAddr;
+
+/// IANA protocol numbers the quoted header may carry.
+pub const PROTO_ICMP: u8 = 1;
+/// TCP protocol number.
+pub const PROTO_TCP: u8 = 6;
+/// UDP protocol number.
+pub const PROTO_UDP: u8 = 17;
+/// ICMPv6 protocol number.
+pub const PROTO_ICMPV6: u8 = 58;
+
+/// Size of an ICMP / ICMPv6 echo header.
+pub const ECHO_HEADER: usize = 8;
+
+/// Builds an ICMP or ICMPv6 echo request of `ECHO_HEADER + payload` bytes.
+/// The ICMPv4 checksum is filled in here; for ICMPv6 the kernel computes it
+/// (it needs the pseudo-header with the source address chosen by routing).
+pub fn echo_request(v6: bool, id: u16, seq: u16, payload: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; ECHO_HEADER + payload];
+    for (i, b) in buf[ECHO_HEADER..].iter_mut().enumerate() {
+        *b = (i % 256) as u8;
+    }
+    if v6 {
+        if let Some(mut pkt) = MutableEcho6::new(&mut buf) {
+            pkt.set_icmpv6_type(Icmpv6Types::EchoRequest);
+            pkt.set_identifier(id);
+            pkt.set_sequence_number(seq);
+        }
+    } else {
+        if let Some(mut pkt) = MutableEchoRequestPacket::new(&mut buf) {
+            pkt.set_icmp_type(IcmpTypes::EchoRequest);
+            pkt.set_identifier(id);
+            pkt.set_sequence_number(seq);
+        }
+        let sum = IcmpPacket::new(&buf)
+            .map(|p| icmp::checksum(&p))
+            .unwrap_or(0);
+        buf[2..4].copy_from_slice(&sum.to_be_bytes());
+    }
+    buf
+}
+
+/// The transport identity of a probe, as found in its own header or quoted
+/// back inside an ICMP error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Identity {
+    /// ICMP echo: identifier and sequence number.
+    Echo {
+        /// Echo identifier (the kernel's port for datagram ICMP sockets).
+        id: u16,
+        /// Echo sequence number.
+        seq: u16,
+    },
+    /// UDP or TCP: source and destination ports.
+    Ports {
+        /// IP protocol (UDP or TCP).
+        proto: u8,
+        /// Source port of the probe.
+        src: u16,
+        /// Destination port of the probe.
+        dst: u16,
+    },
+}
+
+/// What an incoming ICMP message says, reduced to what matching needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// An echo reply carrying the identity of the echo request it answers.
+    EchoReply(Identity),
+    /// Time Exceeded, Destination Unreachable or Parameter Problem quoting a
+    /// probe; `dst` is the quoted packet's destination.
+    Error {
+        /// ICMP / ICMPv6 type.
+        icmp_type: u8,
+        /// ICMP / ICMPv6 code.
+        code: u8,
+        /// Destination address of the quoted (original) packet.
+        dst: Option<IpAddr>,
+        /// Identity of the quoted probe.
+        quoted: Identity,
+    },
+}
+
+/// A parsed ICMP message plus the facts of the packet that carried it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming {
+    /// TTL / hop limit of the packet as received, when known.
+    pub ttl: Option<u8>,
+    /// Length of the ICMP message (header and data), as ping reports "bytes".
+    pub icmp_len: usize,
+    /// The meaning of the message.
+    pub message: Message,
+}
+
+/// ICMPv4 types netdx understands.
+pub mod v4types {
+    /// Echo reply.
+    pub const ECHO_REPLY: u8 = 0;
+    /// Destination unreachable.
+    pub const DEST_UNREACH: u8 = 3;
+    /// Echo request.
+    pub const ECHO_REQUEST: u8 = 8;
+    /// Time exceeded.
+    pub const TIME_EXCEEDED: u8 = 11;
+    /// Parameter problem.
+    pub const PARAM_PROBLEM: u8 = 12;
+}
+
+/// ICMPv6 types netdx understands.
+pub mod v6types {
+    /// Destination unreachable.
+    pub const DEST_UNREACH: u8 = 1;
+    /// Packet too big.
+    pub const PACKET_TOO_BIG: u8 = 2;
+    /// Time exceeded.
+    pub const TIME_EXCEEDED: u8 = 3;
+    /// Parameter problem.
+    pub const PARAM_PROBLEM: u8 = 4;
+    /// Echo request.
+    pub const ECHO_REQUEST: u8 = 128;
+    /// Echo reply.
+    pub const ECHO_REPLY: u8 = 129;
+}
+
+/// Parses an ICMPv4 message received on a raw socket (IP header first).
+pub fn parse_v4_with_ip(buf: &[u8]) -> Option<Incoming> {
+    let ip = Ipv4Packet::new(buf)?;
+    let hlen = usize::from(ip.get_header_length()) * 4;
+    if ip.get_next_level_protocol().0 != PROTO_ICMP || buf.len() < hlen {
+        return None;
+    }
+    let mut incoming = parse_icmp(false, &buf[hlen..])?;
+    incoming.ttl = Some(ip.get_ttl());
+    Some(incoming)
+}
+
+/// Parses a bare ICMP (v4) or ICMPv6 message, as datagram sockets and raw
+/// ICMPv6 sockets deliver them.
+pub fn parse_icmp(v6: bool, icmp: &[u8]) -> Option<Incoming> {
+    if icmp.len() < ECHO_HEADER {
+        return None;
+    }
+    let (icmp_type, code) = (icmp[0], icmp[1]);
+    let (reply, errors): (u8, &[u8]) = if v6 {
+        (
+            v6types::ECHO_REPLY,
+            &[
+                v6types::DEST_UNREACH,
+                v6types::PACKET_TOO_BIG,
+                v6types::TIME_EXCEEDED,
+                v6types::PARAM_PROBLEM,
+            ],
+        )
+    } else {
+        (
+            v4types::ECHO_REPLY,
+            &[
+                v4types::DEST_UNREACH,
+                v4types::TIME_EXCEEDED,
+                v4types::PARAM_PROBLEM,
+            ],
+        )
+    };
+    let message = if icmp_type == reply {
+        Message::EchoReply(echo_identity(icmp)?)
+    } else if errors.contains(&icmp_type) {
+        let (dst, quoted) = parse_quoted(v6, &icmp[ECHO_HEADER..])?;
+        Message::Error {
+            icmp_type,
+            code,
+            dst: Some(dst),
+            quoted,
+        }
+    } else {
+        return None;
+    };
+    Some(Incoming {
+        ttl: None,
+        icmp_len: icmp.len(),
+        message,
+    })
+}
+
+/// Reads identifier and sequence from an echo header.
+pub fn echo_identity(icmp: &[u8]) -> Option<Identity> {
+    if icmp.len() < ECHO_HEADER {
+        return None;
+    }
+    Some(Identity::Echo {
+        id: u16::from_be_bytes([icmp[4], icmp[5]]),
+        seq: u16::from_be_bytes([icmp[6], icmp[7]]),
+    })
+}
+
+/// Digs the original packet's destination and identity out of the data an
+/// ICMP error quotes (the original IP header and at least 8 bytes after it).
+pub fn parse_quoted(v6: bool, quoted: &[u8]) -> Option<(IpAddr, Identity)> {
+    let (dst, proto, rest) = if v6 {
+        let ip = Ipv6Packet::new(quoted)?;
+        let rest = quoted.get(40..)?;
+        (
+            IpAddr::V6(ip.get_destination()),
+            ip.get_next_header().0,
+            rest,
+        )
+    } else {
+        let ip = Ipv4Packet::new(quoted)?;
+        let hlen = usize::from(ip.get_header_length()) * 4;
+        let rest = quoted.get(hlen..)?;
+        (
+            IpAddr::V4(ip.get_destination()),
+            ip.get_next_level_protocol().0,
+            rest,
+        )
+    };
+    Some((dst, transport_identity(proto, rest)?))
+}
+
+/// Identity from the first 8 bytes of a transport header.
+pub fn transport_identity(proto: u8, header: &[u8]) -> Option<Identity> {
+    if header.len() < 8 {
+        return None;
+    }
+    match proto {
+        PROTO_ICMP | PROTO_ICMPV6 => echo_identity(header),
+        PROTO_UDP | PROTO_TCP => Some(Identity::Ports {
+            proto,
+            src: u16::from_be_bytes([header[0], header[1]]),
+            dst: u16::from_be_bytes([header[2], header[3]]),
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_request_has_valid_v4_checksum() {
+        let pkt = echo_request(false, 0x1234, 7, 56);
+        assert_eq!(pkt.len(), 64);
+        let parsed = IcmpPacket::new(&pkt).map(|p| icmp::checksum(&p));
+        assert_eq!(parsed, Some(u16::from_be_bytes([pkt[2], pkt[3]])));
+        assert_eq!(
+            echo_identity(&pkt),
+            Some(Identity::Echo { id: 0x1234, seq: 7 })
+        );
+    }
+
+    #[test]
+    fn time_exceeded_quoting_an_echo_is_matched() {
+        // ICMP time exceeded (11/0) quoting a 20-byte IPv4 header + echo header.
+        let mut msg = vec![11u8, 0, 0, 0, 0, 0, 0, 0];
+        let mut ip = vec![0x45u8, 0, 0, 84, 0, 0, 0x40, 0, 1, PROTO_ICMP, 0, 0];
+        ip.extend_from_slice(&[198, 18, 0, 2, 198, 18, 3, 2]);
+        msg.extend_from_slice(&ip);
+        msg.extend_from_slice(&echo_request(false, 99, 5, 0));
+        let parsed = parse_icmp(false, &msg);
+        let expected = Message::Error {
+            icmp_type: 11,
+            code: 0,
+            dst: Some("198.18.3.2".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))),
+            quoted: Identity::Echo { id: 99, seq: 5 },
+        };
+        assert_eq!(parsed.map(|p| p.message), Some(expected));
+    }
+
+    #[test]
+    fn truncated_input_is_ignored() {
+        assert_eq!(parse_icmp(false, &[0, 0, 0]), None);
+        assert_eq!(parse_icmp(false, &[11, 0, 0, 0, 0, 0, 0, 0, 0x45]), None);
+        assert_eq!(parse_v4_with_ip(&[0x45]), None);
+    }
+}

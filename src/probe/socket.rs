@@ -1,0 +1,305 @@
+//! Opens the probe sockets — raw when the process has CAP_NET_RAW, else the
+//! kernel's unprivileged ICMP datagram sockets — and receives from them with
+//! the ancillary data that matters: receive TTL, kernel timestamps, and the
+//! ICMP errors the kernel queues with IP_RECVERR.
+
+use crate::error::{AppError, AppResult};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Whether the socket sees whole ICMP traffic (raw) or only its own echo
+/// traffic plus queued errors (datagram, unprivileged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SocketMode {
+    /// SOCK_RAW: needs CAP_NET_RAW; sees every ICMP message.
+    Raw,
+    /// SOCK_DGRAM + IPPROTO_ICMP: allowed by `net.ipv4.ping_group_range`.
+    Datagram,
+}
+
+/// Where probes leave from: a source address and/or an interface.
+#[derive(Debug, Clone, Default)]
+pub struct Binding {
+    /// Source address to bind.
+    pub source: Option<IpAddr>,
+    /// Interface to bind with SO_BINDTODEVICE.
+    pub device: Option<String>,
+}
+
+impl Binding {
+    /// Interprets `-I`: an address literal is a source, anything else an interface.
+    pub fn from_flag(flag: Option<&str>) -> AppResult<Binding> {
+        let Some(text) = flag else {
+            return Ok(Binding::default());
+        };
+        if let Ok(addr) = text.parse::<IpAddr>() {
+            return Ok(Binding {
+                source: Some(addr),
+                device: None,
+            });
+        }
+        if text.is_empty() || text.len() >= libc::IFNAMSIZ || text.contains('/') {
+            return Err(AppError::usage(format!(
+                "-I {text}: not an interface name or address"
+            )));
+        }
+        let cname = std::ffi::CString::new(text)
+            .map_err(|_| AppError::usage(format!("-I {text}: not an interface name")))?;
+        // SAFETY: cname is a valid NUL-terminated string.
+        if unsafe { libc::if_nametoindex(cname.as_ptr()) } == 0 {
+            return Err(AppError::cannot_run(format!(
+                "-I {text}: no such interface here (see `ip link`)"
+            )));
+        }
+        Ok(Binding {
+            source: None,
+            device: Some(text.to_string()),
+        })
+    }
+}
+
+/// Opens an ICMP (v4) or ICMPv6 probe socket, raw if allowed, else datagram.
+pub fn open_icmp(v6: bool, binding: &Binding) -> AppResult<(Socket, SocketMode)> {
+    let (domain, proto) = if v6 {
+        (Domain::IPV6, Protocol::ICMPV6)
+    } else {
+        (Domain::IPV4, Protocol::ICMPV4)
+    };
+    let (socket, mode) = match Socket::new(domain, Type::RAW, Some(proto)) {
+        Ok(s) => (s, SocketMode::Raw),
+        Err(raw_err) if is_permission(&raw_err) => {
+            match Socket::new(domain, Type::DGRAM, Some(proto)) {
+                Ok(s) => (s, SocketMode::Datagram),
+                Err(e) if is_permission(&e) => return Err(no_privilege_error(v6)),
+                Err(e) => {
+                    return Err(AppError::cannot_run(format!(
+                        "cannot open an ICMP socket: {e}"
+                    )))
+                }
+            }
+        }
+        Err(e) => {
+            return Err(AppError::cannot_run(format!(
+                "cannot open a raw ICMP socket: {e}"
+            )))
+        }
+    };
+    configure(&socket, v6, mode)
+        .map_err(|e| AppError::cannot_run(format!("cannot configure the ICMP socket: {e}")))?;
+    apply_binding(&socket, v6, binding)?;
+    Ok((socket, mode))
+}
+
+fn is_permission(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES))
+}
+
+/// The one error that names both ways to grant ICMP access.
+pub fn no_privilege_error(v6: bool) -> AppError {
+    let _ = v6;
+    AppError::cannot_run(
+        "no permission for ICMP sockets: run as root, or `setcap cap_net_raw+ep $(which netdx)`, \
+         or allow unprivileged ICMP with `sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`",
+    )
+}
+
+fn configure(socket: &Socket, v6: bool, mode: SocketMode) -> io::Result<()> {
+    socket.set_nonblocking(true)?;
+    let _ = socket.set_recv_buffer_size(1 << 20);
+    let fd = socket.as_raw_fd();
+    set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+    if v6 {
+        set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
+        if mode == SocketMode::Datagram {
+            set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
+        }
+    } else {
+        if mode == SocketMode::Datagram {
+            set_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?;
+            set_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
+        }
+    }
+    Ok(())
+}
+
+fn apply_binding(socket: &Socket, v6: bool, binding: &Binding) -> AppResult<()> {
+    if let Some(dev) = &binding.device {
+        socket
+            .bind_device(Some(dev.as_bytes()))
+            .map_err(|e| AppError::cannot_run(format!("cannot bind to interface {dev}: {e}")))?;
+    }
+    if let Some(src) = binding.source {
+        if src.is_ipv6() != v6 {
+            return Err(AppError::usage(format!(
+                "source address {src} is not of the target's address family"
+            )));
+        }
+        socket
+            .bind(&SockAddr::from(SocketAddr::new(src, 0)))
+            .map_err(|e| {
+                AppError::cannot_run(format!(
+                    "cannot use source address {src}: {e} (is it configured on this host?)"
+                ))
+            })?;
+    }
+    Ok(())
+}
+
+/// Sets an integer socket option.
+pub fn set_int(fd: i32, level: i32, name: i32, value: i32) -> io::Result<()> {
+    // SAFETY: passes a pointer to a live c_int with its exact size.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            &value as *const i32 as *const libc::c_void,
+            size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Sets the TTL / hop limit for the next probes sent on `socket`.
+pub fn set_ttl(socket: &Socket, v6: bool, ttl: u8) -> io::Result<()> {
+    if v6 {
+        set_int(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IPV6,
+            libc::IPV6_UNICAST_HOPS,
+            i32::from(ttl),
+        )
+    } else {
+        socket.set_ttl(u32::from(ttl))
+    }
+}
+
+/// An ICMP error the kernel queued on the socket (IP_RECVERR).
+#[derive(Debug, Clone)]
+pub struct QueuedError {
+    /// ICMP type of the error.
+    pub icmp_type: u8,
+    /// ICMP code of the error.
+    pub code: u8,
+    /// errno the kernel mapped it to.
+    pub errno: i32,
+    /// Whether it came from the network (ICMP) rather than the local stack.
+    pub from_icmp: bool,
+    /// The router or host that sent it.
+    pub offender: Option<IpAddr>,
+}
+
+/// One datagram with its ancillary data.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Bytes received.
+    pub len: usize,
+    /// Sender address.
+    pub from: Option<IpAddr>,
+    /// TTL / hop limit from IP_TTL / IPV6_HOPLIMIT control messages.
+    pub ttl: Option<u8>,
+    /// Kernel receive timestamp (wall clock).
+    pub stamp: Option<SystemTime>,
+    /// Set when this came from the error queue.
+    pub error: Option<QueuedError>,
+}
+
+/// recvmsg() with control messages; `errqueue` reads the IP_RECVERR queue.
+pub fn receive(fd: i32, buf: &mut [u8], errqueue: bool) -> io::Result<Received> {
+    // SAFETY: all-zero is a valid bit pattern for these C structs.
+    let mut name: libc::sockaddr_storage = unsafe { zeroed() };
+    let mut control = [0u64; 64];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr() as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: as above.
+    let mut msg: libc::msghdr = unsafe { zeroed() };
+    msg.msg_name = &mut name as *mut _ as *mut libc::c_void;
+    msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+    msg.msg_controllen = size_of::<[u64; 64]>();
+    let flags = libc::MSG_DONTWAIT | if errqueue { libc::MSG_ERRQUEUE } else { 0 };
+    // SAFETY: msg points at buffers that outlive the call, with their sizes.
+    let n = unsafe { libc::recvmsg(fd, &mut msg, flags) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut out = Received {
+        len: n as usize,
+        from: sockaddr_ip(&name),
+        ttl: None,
+        stamp: None,
+        error: None,
+    };
+    // SAFETY: the CMSG_* macros walk the control buffer the kernel filled,
+    // bounded by msg_controllen.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            let level = (*cmsg).cmsg_level;
+            let kind = (*cmsg).cmsg_type;
+            let data = libc::CMSG_DATA(cmsg);
+            match (level, kind) {
+                (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
+                    let ts = std::ptr::read_unaligned(data as *const libc::timespec);
+                    out.stamp =
+                        Some(UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
+                }
+                (libc::IPPROTO_IP, libc::IP_TTL) | (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
+                    let v = std::ptr::read_unaligned(data as *const i32);
+                    out.ttl = u8::try_from(v).ok();
+                }
+                (libc::IPPROTO_IP, libc::IP_RECVERR) | (libc::IPPROTO_IPV6, libc::IPV6_RECVERR) => {
+                    let ee = std::ptr::read_unaligned(data as *const libc::sock_extended_err);
+                    let offender_ptr = data.add(size_of::<libc::sock_extended_err>());
+                    let offender =
+                        std::ptr::read_unaligned(offender_ptr as *const libc::sockaddr_storage);
+                    out.error = Some(QueuedError {
+                        icmp_type: ee.ee_type,
+                        code: ee.ee_code,
+                        errno: ee.ee_errno as i32,
+                        from_icmp: ee.ee_origin == libc::SO_EE_ORIGIN_ICMP
+                            || ee.ee_origin == libc::SO_EE_ORIGIN_ICMP6,
+                        offender: sockaddr_ip(&offender),
+                    });
+                }
+                _ => {}
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    Ok(out)
+}
+
+/// Extracts the IP from a sockaddr_storage filled by the kernel.
+pub fn sockaddr_ip(ss: &libc::sockaddr_storage) -> Option<IpAddr> {
+    match i32::from(ss.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the family says this storage holds a sockaddr_in.
+            let sin: libc::sockaddr_in =
+                unsafe { std::ptr::read_unaligned(ss as *const _ as *const libc::sockaddr_in) };
+            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                sin.sin_addr.s_addr,
+            ))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says this storage holds a sockaddr_in6.
+            let sin6: libc::sockaddr_in6 =
+                unsafe { std::ptr::read_unaligned(ss as *const _ as *const libc::sockaddr_in6) };
+            Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
+        }
+        _ => None,
+    }
+}
