@@ -1,0 +1,351 @@
+//! The test bed: hosts built from network namespaces joined by veth pairs,
+//! a chain of routers with forwarding on, nft rules for loss, drops and
+//! rejects, and teardown on Drop (also after a panic). Addresses come only
+//! from 198.18.0.0/15 and 2001:db8::/32.
+//!
+//! Topology of `Lab::chain(n)`: nodes are `client, r1..rn, server`. Link `i`
+//! joins node `i` (its `east` interface, 198.18.i.1 / 2001:db8:i::1) to node
+//! `i+1` (its `west` interface, 198.18.i.2 / 2001:db8:i::2). Router `k`
+//! therefore answers from 198.18.(k-1).2, the server is 198.18.n.2.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// True when the tests can build namespaces; prints why they skip if not.
+pub fn can_build_namespaces(test: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        eprintln!("SKIP {test}: needs root to create network namespaces (CI runs as root)");
+        return false;
+    }
+    let ok = Command::new("ip").arg("-V").output().is_ok()
+        && Command::new("nft").arg("--version").output().is_ok();
+    if !ok {
+        eprintln!("SKIP {test}: iproute2 and nftables are needed (see .ci/run)");
+    }
+    ok
+}
+
+/// The result of running a command: status code and both outputs.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Captured stdout.
+    pub stdout: String,
+    /// Captured stderr.
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// Parses stdout as one JSON document.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// Runs a command on the host and panics with its output if it fails.
+pub fn must(cmd: &[&str]) -> Run {
+    let out = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let run = Run::from(out);
+    assert!(run.code == 0, "{cmd:?} failed: {}{}", run.stdout, run.stderr);
+    run
+}
+
+/// A background process in a namespace, killed when dropped.
+pub struct Background(Child);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A set of namespaces that disappears on drop.
+pub struct Lab {
+    /// Namespace names, in chain order: client, routers…, server.
+    pub nodes: Vec<String>,
+    /// Processes started in the lab.
+    background: Vec<Background>,
+    /// Number of routers in the chain.
+    pub routers: usize,
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.background.clear();
+        for ns in &self.nodes {
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        }
+    }
+}
+
+/// IPv4 address of the east (server-facing) side of link `i`'s left node.
+pub fn v4(link: usize, host: u8) -> String {
+    format!("198.18.{link}.{host}")
+}
+
+/// IPv6 address on link `i`.
+pub fn v6(link: usize, host: u8) -> String {
+    format!("2001:db8:{link}::{host}")
+}
+
+impl Lab {
+    /// Builds `client — r1 — … — rn — server` with forwarding on the
+    /// routers, routes both ways, v4 and v6, and no ICMP rate limits.
+    pub fn chain(routers: usize) -> Lab {
+        let id = format!(
+            "ndx{}x{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let mut nodes = vec![format!("{id}-client")];
+        for k in 1..=routers {
+            nodes.push(format!("{id}-r{k}"));
+        }
+        nodes.push(format!("{id}-server"));
+        let lab = Lab {
+            nodes,
+            background: Vec::new(),
+            routers,
+        };
+        for ns in &lab.nodes {
+            must(&["ip", "netns", "add", ns]);
+        }
+        let mut batch = String::new();
+        for (i, pair) in lab.nodes.windows(2).enumerate() {
+            let (left, right) = (&pair[0], &pair[1]);
+            batch.push_str(&format!(
+                "link add east netns {left} type veth peer name west netns {right}\n"
+            ));
+            let _ = i;
+        }
+        ip_batch(&batch);
+        let last = lab.nodes.len() - 1;
+        for (n, ns) in lab.nodes.iter().enumerate() {
+            lab.sysctl(
+                ns,
+                &[
+                    ("net.ipv4.ip_forward", "1"),
+                    ("net.ipv6.conf.all.forwarding", "1"),
+                    ("net.ipv4.icmp_ratelimit", "0"),
+                    ("net.ipv6.icmp.ratelimit", "0"),
+                    ("net.ipv4.icmp_msgs_per_sec", "100000"),
+                    ("net.ipv4.icmp_msgs_burst", "100000"),
+                    ("net.ipv6.conf.all.accept_dad", "0"),
+                    ("net.ipv6.conf.default.accept_dad", "0"),
+                ],
+            );
+            let mut cmds = String::from("link set lo up\n");
+            if n > 0 {
+                let l = n - 1;
+                cmds.push_str(&format!(
+                    "addr add {}/24 dev west\naddr add {}/64 dev west nodad\nlink set west up\n",
+                    v4(l, 2),
+                    v6(l, 2)
+                ));
+            }
+            if n < last {
+                cmds.push_str(&format!(
+                    "addr add {}/24 dev east\naddr add {}/64 dev east nodad\nlink set east up\n",
+                    v4(n, 1),
+                    v6(n, 1)
+                ));
+            }
+            // Towards the client: everything on links before our west link.
+            if n > 0 {
+                let l = n - 1;
+                for j in 0..l {
+                    cmds.push_str(&format!(
+                        "route add 198.18.{j}.0/24 via {}\nroute add 2001:db8:{j}::/64 via {}\n",
+                        v4(l, 1),
+                        v6(l, 1)
+                    ));
+                }
+            }
+            // Towards the server: everything on links after our east link.
+            if n < last {
+                for j in (n + 1)..last {
+                    cmds.push_str(&format!(
+                        "route add 198.18.{j}.0/24 via {}\nroute add 2001:db8:{j}::/64 via {}\n",
+                        v4(n, 2),
+                        v6(n, 2)
+                    ));
+                }
+            }
+            ip_batch_in(ns, &cmds);
+        }
+        lab
+    }
+
+    /// The client namespace (where netdx runs).
+    pub fn client(&self) -> &str {
+        &self.nodes[0]
+    }
+
+    /// Router `k` (1-based) namespace.
+    pub fn router(&self, k: usize) -> &str {
+        &self.nodes[k]
+    }
+
+    /// The server namespace.
+    pub fn server(&self) -> &str {
+        &self.nodes[self.nodes.len() - 1]
+    }
+
+    /// Address router `k` answers from towards the client (its west side).
+    pub fn router_v4(&self, k: usize) -> String {
+        v4(k - 1, 2)
+    }
+
+    /// IPv6 address router `k` answers from.
+    pub fn router_v6(&self, k: usize) -> String {
+        v6(k - 1, 2)
+    }
+
+    /// The server's IPv4 address.
+    pub fn server_v4(&self) -> String {
+        v4(self.routers, 2)
+    }
+
+    /// The server's IPv6 address.
+    pub fn server_v6(&self) -> String {
+        v6(self.routers, 2)
+    }
+
+    /// The client's IPv4 address.
+    pub fn client_v4(&self) -> String {
+        v4(0, 1)
+    }
+
+    /// Sets sysctls in a namespace.
+    pub fn sysctl(&self, ns: &str, pairs: &[(&str, &str)]) {
+        let mut cmd = vec!["ip", "netns", "exec", ns, "sysctl", "-qw"];
+        let joined: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        cmd.extend(joined.iter().map(String::as_str));
+        must(&cmd);
+    }
+
+    /// Loads an nft ruleset (the script text) in a namespace.
+    pub fn nft(&self, ns: &str, script: &str) {
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", ns, "nft", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run nft: {e}"));
+        if let Some(stdin) = child.stdin.as_mut() {
+            stdin
+                .write_all(script.as_bytes())
+                .unwrap_or_else(|e| panic!("cannot feed nft: {e}"));
+        }
+        let out = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("nft did not finish: {e}"));
+        let run = Run::from(out);
+        assert!(run.code == 0, "nft failed in {ns}: {}\n{script}", run.stderr);
+    }
+
+    /// Runs any command in a namespace.
+    pub fn exec(&self, ns: &str, cmd: &[&str]) -> Run {
+        let out = Command::new("ip")
+            .args(["netns", "exec", ns])
+            .args(cmd)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {cmd:?} in {ns}: {e}"));
+        Run::from(out)
+    }
+
+    /// Runs the netdx binary under test in a namespace.
+    pub fn netdx(&self, ns: &str, args: &[&str]) -> Run {
+        let bin = env!("CARGO_BIN_EXE_netdx");
+        let mut cmd = vec![bin];
+        cmd.extend_from_slice(args);
+        self.exec(ns, &cmd)
+    }
+
+    /// Runs netdx as an unprivileged user (nobody) in a namespace.
+    pub fn netdx_as_nobody(&self, ns: &str, args: &[&str]) -> Run {
+        let bin = env!("CARGO_BIN_EXE_netdx");
+        let mut cmd = vec![
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            bin,
+        ];
+        cmd.extend_from_slice(args);
+        self.exec(ns, &cmd)
+    }
+
+    /// Starts a background process in a namespace; it dies with the lab.
+    pub fn spawn(&mut self, ns: &str, cmd: &[&str]) {
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns])
+            .args(cmd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?} in {ns}: {e}"));
+        self.background.push(Background(child));
+    }
+}
+
+fn ip_batch(cmds: &str) {
+    run_batch(&["ip", "-batch", "-"], cmds);
+}
+
+fn ip_batch_in(ns: &str, cmds: &str) {
+    run_batch(&["ip", "-n", ns, "-batch", "-"], cmds);
+}
+
+fn run_batch(cmd: &[&str], input: &str) {
+    let mut child = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    if let Some(stdin) = child.stdin.as_mut() {
+        stdin
+            .write_all(input.as_bytes())
+            .unwrap_or_else(|e| panic!("cannot feed {cmd:?}: {e}"));
+    }
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("{cmd:?} did not finish: {e}"));
+    let run = Run::from(out);
+    assert!(run.code == 0, "{cmd:?} failed: {}\ninput:\n{input}", run.stderr);
+}
+
+/// Extracts the number after `key=` in a line of ping output.
+pub fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let start = line.find(key)? + key.len();
+    line[start..].split_whitespace().next()
+}
