@@ -56,8 +56,12 @@ impl From<Output> for Run {
 impl Run {
     /// Parses stdout as one JSON document.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -68,7 +72,12 @@ pub fn must(cmd: &[&str]) -> Run {
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     let run = Run::from(out);
-    assert!(run.code == 0, "{cmd:?} failed: {}{}", run.stdout, run.stderr);
+    assert!(
+        run.code == 0,
+        "{cmd:?} failed: {}{}",
+        run.stdout,
+        run.stderr
+    );
     run
 }
 
@@ -106,9 +115,12 @@ pub fn v4(link: usize, host: u8) -> String {
     format!("198.18.{link}.{host}")
 }
 
-/// IPv6 address on link `i`.
+/// IPv6 address on link `i`, in canonical form (as tools print it).
 pub fn v6(link: usize, host: u8) -> String {
-    format!("2001:db8:{link}::{host}")
+    let text = format!("2001:db8:{link}::{host}");
+    text.parse::<std::net::Ipv6Addr>()
+        .map(|a| a.to_string())
+        .unwrap_or(text)
 }
 
 impl Lab {
@@ -130,20 +142,10 @@ impl Lab {
             background: Vec::new(),
             routers,
         };
+        // Sysctls first, so the veths created next inherit accept_dad=0 and
+        // their link-local addresses are usable at once.
         for ns in &lab.nodes {
             must(&["ip", "netns", "add", ns]);
-        }
-        let mut batch = String::new();
-        for (i, pair) in lab.nodes.windows(2).enumerate() {
-            let (left, right) = (&pair[0], &pair[1]);
-            batch.push_str(&format!(
-                "link add east netns {left} type veth peer name west netns {right}\n"
-            ));
-            let _ = i;
-        }
-        ip_batch(&batch);
-        let last = lab.nodes.len() - 1;
-        for (n, ns) in lab.nodes.iter().enumerate() {
             lab.sysctl(
                 ns,
                 &[
@@ -157,6 +159,18 @@ impl Lab {
                     ("net.ipv6.conf.default.accept_dad", "0"),
                 ],
             );
+        }
+        let mut batch = String::new();
+        for (i, pair) in lab.nodes.windows(2).enumerate() {
+            let (left, right) = (&pair[0], &pair[1]);
+            batch.push_str(&format!(
+                "link add east netns {left} type veth peer name west netns {right}\n"
+            ));
+            let _ = i;
+        }
+        ip_batch(&batch);
+        let last = lab.nodes.len() - 1;
+        for (n, ns) in lab.nodes.iter().enumerate() {
             let mut cmds = String::from("link set lo up\n");
             if n > 0 {
                 let l = n - 1;
@@ -196,7 +210,31 @@ impl Lab {
             }
             ip_batch_in(ns, &cmds);
         }
+        lab.wait_until_ready();
         lab
+    }
+
+    /// Waits until every veth reports carrier and no IPv6 address (the
+    /// link-local ones included) is still tentative; before that the first
+    /// IPv6 packets wait a whole neighbour-discovery retry (1 s).
+    fn wait_until_ready(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        for ns in &self.nodes {
+            loop {
+                let links = self.exec(ns, &["ip", "-o", "link", "show", "type", "veth"]);
+                let tentative = self.exec(ns, &["ip", "-o", "-6", "addr", "show", "tentative"]);
+                let down = links
+                    .stdout
+                    .lines()
+                    .any(|l| l.contains("NO-CARRIER") || !l.contains("state UP"));
+                if (!down && tentative.stdout.trim().is_empty())
+                    || std::time::Instant::now() > deadline
+                {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
     }
 
     /// The client namespace (where netdx runs).
@@ -265,7 +303,11 @@ impl Lab {
             .wait_with_output()
             .unwrap_or_else(|e| panic!("nft did not finish: {e}"));
         let run = Run::from(out);
-        assert!(run.code == 0, "nft failed in {ns}: {}\n{script}", run.stderr);
+        assert!(
+            run.code == 0,
+            "nft failed in {ns}: {}\n{script}",
+            run.stderr
+        );
     }
 
     /// Runs any command in a namespace.
@@ -341,7 +383,11 @@ fn run_batch(cmd: &[&str], input: &str) {
         .wait_with_output()
         .unwrap_or_else(|e| panic!("{cmd:?} did not finish: {e}"));
     let run = Run::from(out);
-    assert!(run.code == 0, "{cmd:?} failed: {}\ninput:\n{input}", run.stderr);
+    assert!(
+        run.code == 0,
+        "{cmd:?} failed: {}\ninput:\n{input}",
+        run.stderr
+    );
 }
 
 /// Extracts the number after `key=` in a line of ping output.
