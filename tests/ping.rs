@@ -332,3 +332,71 @@ fn bad_input_gets_one_line_and_the_documented_code() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+/// The reply line without its time, e.g. `64 bytes from X: icmp_seq=1 ttl=63`.
+fn without_time(line: &str) -> &str {
+    line.split(" time=").next().unwrap_or(line)
+}
+
+#[test]
+fn lines_match_iputils_on_the_same_target() {
+    if !can_build_namespaces("matches_iputils") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    for (server, flag, ttl) in [
+        (lab.server_v4(), "-4", None),
+        (lab.server_v6(), "-6", None),
+        (lab.server_v4(), "-4", Some("1")),
+    ] {
+        let mut args = vec!["-c", "3", "-i", "0.05", "-W", "1"];
+        if let Some(t) = ttl {
+            args.extend(["-t", t]);
+        }
+        args.push(&server);
+        let mut reference = vec!["ping", flag];
+        reference.extend(args.iter().copied());
+        let iputils = lab.exec(lab.client(), &reference);
+        let mut ours = vec!["ping"];
+        ours.extend(args.iter().copied());
+        let netdx = lab.netdx(lab.client(), &ours);
+        let pick = |out: &str| -> Vec<String> {
+            out.lines()
+                .filter(|l| l.contains(" bytes from ") || l.starts_with("From "))
+                .map(|l| without_time(l).to_string())
+                .collect()
+        };
+        assert_eq!(pick(&netdx.stdout), pick(&iputils.stdout), "netdx:\n{}\niputils:\n{}", netdx.stdout, iputils.stdout);
+        let counts = |out: &str| -> Option<String> {
+            out.lines()
+                .find(|l| l.contains("packets transmitted"))
+                .map(|l| l.split(", time").next().unwrap_or(l).to_string())
+        };
+        assert_eq!(counts(&netdx.stdout), counts(&iputils.stdout));
+        assert_eq!(netdx.code, iputils.code, "exit status differs from iputils");
+    }
+}
+
+#[test]
+fn ctrl_c_prints_the_summary() {
+    if !can_build_namespaces("ctrl_c") {
+        return;
+    }
+    let lab = Lab::chain(1);
+    let child = std::process::Command::new("ip")
+        .args(["netns", "exec", lab.client(), env!("CARGO_BIN_EXE_netdx"), "ping", "-i", "0.05"])
+        .arg(lab.server_v4())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start netdx: {e}"));
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    // SAFETY: plain kill(2) on the child's pid (ip netns exec execs netdx).
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("netdx did not finish: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("ping statistics ---"), "{text}");
+    assert!(text.contains("ping.healthy") || text.contains("ping.lossy"), "{text}");
+}
