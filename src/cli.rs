@@ -125,18 +125,94 @@ pub struct PingArgs {
     pub max_loss: Option<f64>,
 }
 
+/// Probe method and path flags shared by `trace` and `mtr`, in
+/// traceroute's habits.
+#[derive(Debug, Args, Clone)]
+pub struct PathOpts {
+    /// Host name or address to trace to.
+    pub host: String,
+    /// ICMP echo probes (the default).
+    #[arg(short = 'I', long = "icmp", conflicts_with_all = ["udp", "tcp"])]
+    pub icmp: bool,
+    /// UDP probes to port 33434 and up, as classic traceroute (no root needed).
+    #[arg(short = 'U', long = "udp", conflicts_with = "tcp")]
+    pub udp: bool,
+    /// TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Needs root.
+    #[arg(short = 'T', long = "tcp")]
+    pub tcp: bool,
+    /// Port: destination port for --tcp (default 80), first port for --udp (default 33434).
+    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    pub port: Option<u32>,
+    /// TTL of the first hop probed.
+    #[arg(short = 'f', long = "first", value_name = "TTL", default_value_t = 1)]
+    pub first: u32,
+    /// Largest TTL probed (the hop limit of the trace).
+    #[arg(
+        short = 'm',
+        long = "max-hops",
+        value_name = "TTL",
+        default_value_t = 30
+    )]
+    pub max_hops: u32,
+    /// Seconds to wait for each probe's answer.
+    #[arg(
+        short = 'w',
+        long = "wait",
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
+    pub wait: Option<f64>,
+    /// Numeric output: no reverse DNS names.
+    #[arg(short = 'n', long = "numeric")]
+    pub numeric: bool,
+}
+
 /// `netdx trace` flags, in traceroute's habits.
 #[derive(Debug, Args, Clone)]
 pub struct TraceArgs {
-    /// Host name or address to trace to.
-    pub host: String,
+    /// Target and probe method.
+    #[command(flatten)]
+    pub path: PathOpts,
+    /// Probes per hop.
+    #[arg(short = 'q', long = "queries", value_name = "N", default_value_t = 3)]
+    pub queries: u32,
+    /// Probes in flight at once (all TTLs go out together up to this bound).
+    #[arg(
+        short = 'N',
+        long = "sim-queries",
+        value_name = "N",
+        default_value_t = 16
+    )]
+    pub sim_queries: u32,
 }
 
 /// `netdx mtr` flags, in mtr's habits.
 #[derive(Debug, Args, Clone)]
 pub struct MtrArgs {
-    /// Host name or address to trace to.
-    pub host: String,
+    /// Target and probe method.
+    #[command(flatten)]
+    pub path: PathOpts,
+    /// Rounds to send (default: 10 with --report/--pathping or off a terminal, else until Ctrl-C).
+    #[arg(short = 'c', long = "count", value_name = "ROUNDS")]
+    pub count: Option<u64>,
+    /// Seconds between rounds (below 1 needs root, like mtr; at least 0.01).
+    #[arg(
+        short = 'i',
+        long = "interval",
+        value_name = "SECS",
+        default_value_t = 1.0,
+        allow_negative_numbers = true
+    )]
+    pub interval: f64,
+    /// Print only the final table, as `mtr -r`.
+    #[arg(short = 'r', long = "report")]
+    pub report: bool,
+    /// Print the Windows pathping layout: loss at each node and on each link.
+    #[arg(long = "pathping")]
+    pub pathping: bool,
+    /// Loss percentage at the destination above which the exit status is 1 (default: only total loss fails).
+    #[arg(long = "max-loss", value_name = "PCT")]
+    pub max_loss: Option<f64>,
 }
 
 /// `netdx dns` flags, in nslookup/dig habits.

@@ -6,6 +6,7 @@ mod dns;
 mod error;
 mod explain;
 mod generate;
+mod hops;
 mod mtr;
 mod output;
 mod ping;

@@ -337,6 +337,8 @@ fn record(
             sink.event("local_error", &rec);
             report.errors.push(rec);
         }
+        // Ping sends only echo requests; TCP answers belong to other probes.
+        Response::TcpReply { .. } => {}
         Response::Timeout => {
             sink.event("timeout", &serde_json::json!({"seq": seq}));
         }

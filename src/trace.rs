@@ -1,10 +1,283 @@
-//! `netdx trace` — not built yet.
+//! `netdx trace`: every TTL in flight at once (bounded by `-N`) on the probe
+//! core, printed hop by hop in order the way traceroute prints it, then a
+//! diagnosis of where the path ends.
 
 use crate::cli::{GlobalOpts, TraceArgs};
+use crate::diagnose::{path, Diagnosis};
 use crate::error::{AppError, AppResult, Exit};
+use crate::hops::{self, HopAnswer, Method, Names, PathPlan};
 use crate::output::Sink;
+use crate::probe::{Binding, Engine, Outcome, SocketMode};
+use crate::resolve::{self, Family};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+/// traceroute's default wait for an answer.
+const DEFAULT_WAIT: f64 = 5.0;
+/// How long a hop line waits for its reverse names before printing anyway.
+const NAME_WAIT: Duration = Duration::from_millis(1500);
+
+/// One probe's result as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeRecord {
+    /// Who answered, if anyone.
+    pub from: Option<IpAddr>,
+    /// Reverse name of `from`, when looked up and found.
+    pub name: Option<String>,
+    /// Round trip in milliseconds.
+    pub rtt_ms: Option<f64>,
+    /// What the answer means for the hop.
+    pub answer: HopAnswer,
+}
+
+/// One hop: all its probes in sending order.
+#[derive(Debug, Clone, Serialize)]
+pub struct HopRecord {
+    /// TTL of the probes.
+    pub ttl: u8,
+    /// The probes' results.
+    pub probes: Vec<ProbeRecord>,
+}
+
+/// The whole result, as `--json` prints it.
+#[derive(Debug, Serialize)]
+struct TraceReport {
+    host: String,
+    address: IpAddr,
+    method: Method,
+    port: Option<u16>,
+    socket: SocketMode,
+    first_ttl: u8,
+    max_ttl: u8,
+    queries: u32,
+    hops: Vec<HopRecord>,
+    reached: bool,
+    duration_ms: u128,
+    diagnosis: Vec<Diagnosis>,
+}
 
 /// Runs `netdx trace`.
-pub async fn run(_args: &TraceArgs, _global: &GlobalOpts, _sink: &Sink) -> AppResult<Exit> {
-    Err(AppError::cannot_run("netdx trace is not built yet"))
+pub async fn run(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+    let plan = PathPlan::new(&args.path, global, DEFAULT_WAIT)?;
+    if !(1..=10).contains(&args.queries) {
+        return Err(AppError::usage(format!(
+            "-q {}: probes per hop must be between 1 and 10",
+            args.queries
+        )));
+    }
+    if !(1..=1024).contains(&args.sim_queries) {
+        return Err(AppError::usage(format!(
+            "-N {}: probes in flight must be between 1 and 1024",
+            args.sim_queries
+        )));
+    }
+    let family = Family::from_flags(global.ipv4, global.ipv6);
+    let target = resolve::resolve_one(&args.path.host, family).await?;
+    let engine = Engine::new(Binding::default());
+    let mode = engine.prepare_kind(target, &plan.kind())?;
+    let port = (plan.method != Method::Icmp).then_some(plan.port);
+    sink.line(&format!(
+        "trace to {} ({target}), {} hops max, {} probes{}, {} per hop",
+        args.path.host,
+        plan.max,
+        plan.method.word(),
+        port.map(|p| format!(" to port {p}")).unwrap_or_default(),
+        args.queries
+    ));
+    sink.event(
+        "start",
+        &serde_json::json!({"host": args.path.host, "address": target, "method": plan.method,
+            "port": port, "socket": mode, "first_ttl": plan.first, "max_ttl": plan.max}),
+    );
+    let started = Instant::now();
+    let names = Names::new(plan.names);
+    let (hop_tx, hop_rx) = mpsc::unbounded_channel::<HopRecord>();
+    let printer = tokio::spawn(print_hops(hop_rx, names.clone(), *sink));
+    let result = schedule(
+        &engine,
+        &plan,
+        target,
+        args.queries,
+        args.sim_queries,
+        &names,
+        hop_tx,
+    )
+    .await;
+    let hops = printer.await.unwrap_or_default();
+    result?;
+    let reached = hops.last().is_some_and(|h| {
+        h.probes
+            .iter()
+            .any(|p| matches!(p.answer, HopAnswer::Destination { .. }))
+    });
+    let diagnosis = path::trace(&hops, target, plan.max);
+    sink.line("");
+    sink.diagnoses(&diagnosis);
+    let report = TraceReport {
+        host: args.path.host.clone(),
+        address: target,
+        method: plan.method,
+        port,
+        socket: mode,
+        first_ttl: plan.first,
+        max_ttl: plan.max,
+        queries: args.queries,
+        hops,
+        reached,
+        duration_ms: started.elapsed().as_millis(),
+        diagnosis,
+    };
+    sink.event(
+        "summary",
+        &serde_json::json!({"reached": report.reached, "duration_ms": report.duration_ms,
+            "diagnosis": report.diagnosis}),
+    );
+    sink.document(&report);
+    Ok(if reached {
+        Exit::Healthy
+    } else {
+        Exit::TargetFailed
+    })
+}
+
+/// Sends all TTLs at once (at most `in_flight` probes out), stops sending
+/// past the first hop that ends the path, and hands each hop to the
+/// printer as soon as it and every hop before it are complete.
+async fn schedule(
+    engine: &std::sync::Arc<Engine>,
+    plan: &PathPlan,
+    target: IpAddr,
+    queries: u32,
+    in_flight: u32,
+    names: &Names,
+    hop_tx: mpsc::UnboundedSender<HopRecord>,
+) -> AppResult<()> {
+    let q = queries as usize;
+    let mut queue = (plan.first..=plan.max).flat_map(|ttl| (0..q).map(move |i| (ttl, i)));
+    let mut results: BTreeMap<u8, Vec<Option<ProbeRecord>>> = BTreeMap::new();
+    let mut last_ttl = plan.max;
+    let mut next_print = plan.first;
+    let mut index: u64 = 0;
+    let mut tasks: JoinSet<(u8, usize, AppResult<Outcome>)> = JoinSet::new();
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut exhausted = false;
+    loop {
+        while !exhausted && tasks.len() < in_flight as usize {
+            match queue.next() {
+                Some((ttl, i)) if ttl <= last_ttl => {
+                    let probe = plan.probe(target, ttl, index);
+                    index += 1;
+                    let engine = engine.clone();
+                    tasks.spawn(async move { (ttl, i, engine.probe(probe).await) });
+                }
+                _ => exhausted = true,
+            }
+        }
+        if next_print > last_ttl || tasks.is_empty() {
+            break;
+        }
+        let joined = tokio::select! {
+            j = tasks.join_next() => j,
+            _ = &mut ctrl_c => break,
+        };
+        let Some(joined) = joined else { break };
+        let Ok((ttl, i, outcome)) = joined else {
+            continue;
+        };
+        let outcome = outcome?;
+        let answer = hops::classify(&outcome);
+        if let Some(from) = answer.from() {
+            names.want(from);
+        }
+        if answer.ends_path() && ttl < last_ttl {
+            last_ttl = ttl;
+        }
+        let slot = results.entry(ttl).or_insert_with(|| vec![None; q]);
+        slot[i] = Some(ProbeRecord {
+            from: answer.from(),
+            name: None,
+            rtt_ms: outcome.rtt.map(|d| d.as_secs_f64() * 1000.0),
+            answer,
+        });
+        while next_print <= last_ttl {
+            let complete = results
+                .get(&next_print)
+                .is_some_and(|s| s.iter().all(Option::is_some));
+            if !complete {
+                break;
+            }
+            let probes = results
+                .remove(&next_print)
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .collect();
+            let _ = hop_tx.send(HopRecord {
+                ttl: next_print,
+                probes,
+            });
+            if next_print == u8::MAX {
+                break;
+            }
+            next_print += 1;
+        }
+    }
+    tasks.abort_all();
+    Ok(())
+}
+
+/// Prints hops in order, each after its names are in (or a short wait).
+async fn print_hops(
+    mut rx: mpsc::UnboundedReceiver<HopRecord>,
+    names: Names,
+    sink: Sink,
+) -> Vec<HopRecord> {
+    let mut done = Vec::new();
+    while let Some(mut hop) = rx.recv().await {
+        let addrs: Vec<IpAddr> = hop.probes.iter().filter_map(|p| p.from).collect();
+        names.settle(&addrs, NAME_WAIT).await;
+        for p in &mut hop.probes {
+            p.name = p.from.and_then(|a| names.get(a));
+        }
+        sink.line(&hop_line(&hop, &names));
+        sink.event("hop", &hop);
+        done.push(hop);
+    }
+    done
+}
+
+/// One traceroute line: ` 3  name (addr)  0.123 ms !X  *  0.101 ms`.
+pub fn hop_line(hop: &HopRecord, names: &Names) -> String {
+    let mut line = format!("{:2} ", hop.ttl);
+    let mut shown: Option<IpAddr> = None;
+    for p in &hop.probes {
+        match (p.from, p.rtt_ms) {
+            (Some(from), Some(rtt)) => {
+                if shown != Some(from) {
+                    line.push_str(&format!(" {}", names.label(from)));
+                    shown = Some(from);
+                }
+                line.push_str(&format!("  {rtt:.3} ms"));
+                if let Some(mark) = p.answer.mark() {
+                    line.push_str(&format!(" {mark}"));
+                }
+            }
+            _ => match &p.answer {
+                HopAnswer::LocalError { errno } => {
+                    line.push_str(&format!(" !<{}>", errno_name(*errno)));
+                }
+                _ => line.push_str(" *"),
+            },
+        }
+    }
+    line
+}
+
+fn errno_name(errno: i32) -> String {
+    std::io::Error::from_raw_os_error(errno).to_string()
 }

@@ -62,4 +62,5 @@ impl Diagnosis {
 }
 
 pub mod icmp;
+pub mod path;
 pub mod ttl;

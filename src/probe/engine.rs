@@ -20,17 +20,30 @@ use tokio::io::Interest;
 use tokio::sync::oneshot;
 
 /// What the receive side hands back to a waiting probe.
-struct Answer {
-    response: Response,
-    stamp: Option<SystemTime>,
+pub(super) struct Answer {
+    pub(super) response: Response,
+    pub(super) stamp: Option<SystemTime>,
 }
 
 /// A probe in flight, waiting for its answer.
-struct Pending {
-    tx: oneshot::Sender<Answer>,
+pub(super) struct Pending {
+    pub(super) tx: oneshot::Sender<Answer>,
 }
 
-type PendingMap = Arc<Mutex<HashMap<Identity, Pending>>>;
+pub(super) type PendingMap = Arc<Mutex<HashMap<Identity, Pending>>>;
+
+/// A probe's place in the pending map; leaving it (answer, timeout, or the
+/// caller dropping the future) frees the slot, so cancelled probes never leak.
+pub(super) struct Registration {
+    pending: PendingMap,
+    key: Identity,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        lock(&self.pending).remove(&self.key);
+    }
+}
 
 /// One socket of one address family, with its receive task.
 struct Channel {
@@ -55,6 +68,8 @@ pub struct Engine {
     pending: PendingMap,
     v4: Mutex<Option<Arc<Channel>>>,
     v6: Mutex<Option<Arc<Channel>>>,
+    tcp4: Mutex<Option<Arc<super::tcp::TcpChannel>>>,
+    tcp6: Mutex<Option<Arc<super::tcp::TcpChannel>>>,
 }
 
 impl Engine {
@@ -68,7 +83,69 @@ impl Engine {
             pending: Arc::new(Mutex::new(HashMap::new())),
             v4: Mutex::new(None),
             v6: Mutex::new(None),
+            tcp4: Mutex::new(None),
+            tcp6: Mutex::new(None),
         })
+    }
+
+    /// Like [`Engine::prepare`], for the socket(s) a probe kind needs: ICMP
+    /// needs the ICMP socket; UDP works without it (its own socket's error
+    /// queue) but uses the raw one when allowed; TCP SYN needs raw sockets.
+    pub fn prepare_kind(&self, target: IpAddr, kind: &ProbeKind) -> AppResult<SocketMode> {
+        let v6 = target.is_ipv6();
+        match kind {
+            ProbeKind::Echo { .. } => self.prepare(target),
+            ProbeKind::Udp { .. } => Ok(match self.channel(v6) {
+                Ok(ch) => ch.mode,
+                Err(_) => SocketMode::Datagram,
+            }),
+            ProbeKind::TcpSyn { .. } => {
+                let mode = self.channel(v6)?.mode;
+                if mode != SocketMode::Raw {
+                    return Err(super::tcp::needs_root());
+                }
+                self.tcp_channel(v6)?;
+                Ok(mode)
+            }
+        }
+    }
+
+    /// The binding (source / interface) probes leave from.
+    pub(super) fn binding(&self) -> &Binding {
+        &self.binding
+    }
+
+    /// The ICMP channel of a family if it is already open and raw: the
+    /// listener for errors quoting UDP and TCP probes.
+    fn raw_listener(&self, v6: bool) -> bool {
+        let slot = if v6 { &self.v6 } else { &self.v4 };
+        lock(slot)
+            .as_ref()
+            .is_some_and(|ch| ch.mode == SocketMode::Raw)
+    }
+
+    fn tcp_channel(&self, v6: bool) -> AppResult<Arc<super::tcp::TcpChannel>> {
+        let slot = if v6 { &self.tcp6 } else { &self.tcp4 };
+        let mut guard = lock(slot);
+        if let Some(ch) = guard.as_ref() {
+            return Ok(ch.clone());
+        }
+        let ch = super::tcp::TcpChannel::open(v6, &self.binding, self.pending.clone())?;
+        *guard = Some(ch.clone());
+        Ok(ch)
+    }
+
+    /// Puts `key` in the pending map; the answer arrives on the receiver.
+    pub(super) fn register(&self, key: Identity) -> (Registration, oneshot::Receiver<Answer>) {
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending).insert(key, Pending { tx });
+        (
+            Registration {
+                pending: self.pending.clone(),
+                key,
+            },
+            rx,
+        )
     }
 
     /// Opens (or reuses) the socket for `target`'s family and says whether it
@@ -111,56 +188,89 @@ impl Engine {
 
     /// Sends one probe and waits for its answer or its timeout.
     pub async fn probe(&self, probe: Probe) -> AppResult<Outcome> {
+        match probe.kind {
+            ProbeKind::Echo { payload } => self.probe_echo(probe, payload).await,
+            ProbeKind::Udp { port } => {
+                let v6 = probe.target.is_ipv6();
+                let listen = self.raw_listener(v6);
+                let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+                super::udp::probe(self, probe, port, seq, listen).await
+            }
+            ProbeKind::TcpSyn { port } => {
+                let ch = self.tcp_channel(probe.target.is_ipv6())?;
+                let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+                super::tcp::probe(self, &ch, probe, port, seq).await
+            }
+        }
+    }
+
+    async fn probe_echo(&self, probe: Probe, payload: usize) -> AppResult<Outcome> {
         let ch = self.channel(probe.target.is_ipv6())?;
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         let key = Identity::Echo {
             id: self.ident,
             seq,
         };
-        let ProbeKind::Echo { payload } = probe.kind;
         let packet = packet::echo_request(ch.v6, self.ident, seq, payload);
-        let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(key, Pending { tx });
+        let (registration, rx) = self.register(key);
         let started = Instant::now();
         let sent = SystemTime::now();
         if let Err(e) = send(&ch, &probe, &packet) {
-            lock(&self.pending).remove(&key);
-            return Ok(Outcome {
-                probe,
-                seq,
-                sent,
-                rtt: None,
-                response: Response::LocalError {
-                    errno: e.raw_os_error().unwrap_or(libc::EIO),
-                },
-            });
+            drop(registration);
+            return Ok(local_error(probe, seq, sent, &e));
         }
-        let answer = tokio::time::timeout(probe.timeout, rx).await;
-        let (response, rtt) = match answer {
-            Ok(Ok(a)) => {
-                let rtt = a
-                    .stamp
-                    .and_then(|s| s.duration_since(sent).ok())
-                    .filter(|d| *d < started.elapsed() + Duration::from_millis(5))
-                    .unwrap_or_else(|| started.elapsed());
-                (a.response, Some(rtt))
-            }
-            _ => {
-                lock(&self.pending).remove(&key);
-                (Response::Timeout, None)
-            }
-        };
-        Ok(Outcome {
-            probe,
-            seq,
-            sent,
-            rtt,
-            response,
-        })
+        let answer = tokio::time::timeout(probe.timeout, rx)
+            .await
+            .ok()
+            .and_then(Result::ok);
+        drop(registration);
+        Ok(finish(probe, seq, sent, started, answer))
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// The outcome of a probe the local stack refused to send.
+pub(super) fn local_error(probe: Probe, seq: u16, sent: SystemTime, e: &io::Error) -> Outcome {
+    Outcome {
+        probe,
+        seq,
+        sent,
+        rtt: None,
+        response: Response::LocalError {
+            errno: e.raw_os_error().unwrap_or(libc::EIO),
+        },
+    }
+}
+
+/// Builds the outcome from the answer (or its absence), preferring the
+/// kernel's receive timestamp for the round trip when it is plausible.
+pub(super) fn finish(
+    probe: Probe,
+    seq: u16,
+    sent: SystemTime,
+    started: Instant,
+    answer: Option<Answer>,
+) -> Outcome {
+    let (response, rtt) = match answer {
+        Some(a) => {
+            let rtt = a
+                .stamp
+                .and_then(|s| s.duration_since(sent).ok())
+                .filter(|d| *d < started.elapsed() + Duration::from_millis(5))
+                .unwrap_or_else(|| started.elapsed());
+            (a.response, Some(rtt))
+        }
+        None => (Response::Timeout, None),
+    };
+    Outcome {
+        probe,
+        seq,
+        sent,
+        rtt,
+        response,
+    }
+}
+
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -322,7 +432,7 @@ fn interpret_queued(
     ))
 }
 
-fn error_response(v6: bool, from: IpAddr, icmp_type: u8, code: u8) -> Response {
+pub(super) fn error_response(v6: bool, from: IpAddr, icmp_type: u8, code: u8) -> Response {
     let exceeded = if v6 {
         packet::v6types::TIME_EXCEEDED
     } else {

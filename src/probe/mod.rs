@@ -5,6 +5,8 @@
 pub mod engine;
 pub mod packet;
 pub mod socket;
+mod tcp;
+mod udp;
 
 use serde::Serialize;
 use std::net::IpAddr;
@@ -21,6 +23,18 @@ pub enum ProbeKind {
     Echo {
         /// Data bytes after the 8-byte echo header.
         payload: usize,
+    },
+    /// UDP datagram to `port` (traceroute's classic method, 33434 and up).
+    /// Works without privileges: errors come back through IP_RECVERR.
+    Udp {
+        /// Destination port.
+        port: u16,
+    },
+    /// TCP SYN to `port`, as tcptraceroute sends it: the destination answers
+    /// SYN-ACK or RST and both mean "reached". Needs a raw TCP socket (root).
+    TcpSyn {
+        /// Destination port.
+        port: u16,
     },
 }
 
@@ -65,6 +79,16 @@ pub enum Response {
         icmp_type: u8,
         /// ICMP / ICMPv6 code.
         code: u8,
+    },
+    /// The target answered a TCP SYN probe: SYN-ACK (a listener) or RST
+    /// (nothing listens); either way the probe reached the host.
+    TcpReply {
+        /// Who answered.
+        from: IpAddr,
+        /// TTL / hop limit of the answer as received.
+        ttl: Option<u8>,
+        /// True for SYN-ACK, false for RST.
+        open: bool,
     },
     /// Nothing came back in time.
     Timeout,

@@ -303,3 +303,126 @@ pub fn sockaddr_ip(ss: &libc::sockaddr_storage) -> Option<IpAddr> {
         _ => None,
     }
 }
+
+/// Opens one UDP probe socket: bound like the ICMP socket (so its port is
+/// the probe's identity), with IP_RECVERR so routers' errors queue on it
+/// without any privilege, as tracepath does.
+pub fn open_udp_probe(v6: bool, binding: &Binding) -> AppResult<Socket> {
+    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+    let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
+        .map_err(|e| AppError::cannot_run(format!("cannot open a UDP probe socket: {e}")))?;
+    let fd = socket.as_raw_fd();
+    let setup = || -> io::Result<()> {
+        socket.set_nonblocking(true)?;
+        set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+        if v6 {
+            set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
+            set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
+        } else {
+            set_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
+            set_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?;
+        }
+        Ok(())
+    };
+    setup()
+        .map_err(|e| AppError::cannot_run(format!("cannot configure a UDP probe socket: {e}")))?;
+    apply_binding(&socket, v6, binding)?;
+    bind_any_port(&socket, v6, binding)?;
+    Ok(socket)
+}
+
+/// Binds to an ephemeral port (after any source binding) so the port is
+/// known before the probe leaves and cannot be taken by another prober.
+fn bind_any_port(socket: &Socket, v6: bool, binding: &Binding) -> AppResult<()> {
+    if binding.source.is_some() {
+        return Ok(());
+    }
+    let any = if v6 {
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    };
+    socket
+        .bind(&SockAddr::from(SocketAddr::new(any, 0)))
+        .map_err(|e| AppError::cannot_run(format!("cannot bind a probe port: {e}")))
+}
+
+/// The local port a socket is bound to.
+pub fn local_port(socket: &Socket) -> io::Result<u16> {
+    socket
+        .local_addr()?
+        .as_socket()
+        .map(|a| a.port())
+        .ok_or_else(|| io::Error::from(io::ErrorKind::AddrNotAvailable))
+}
+
+/// Reserves a TCP port for a SYN probe: a bound, never-listening socket, so
+/// no other program gets the port while the probe is out and the kernel
+/// answers the target's SYN-ACK with a RST (the half-open of tcptraceroute).
+pub fn reserve_tcp_port(v6: bool, binding: &Binding) -> AppResult<Socket> {
+    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+    let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))
+        .map_err(|e| AppError::cannot_run(format!("cannot reserve a TCP port: {e}")))?;
+    let ip = binding.source.unwrap_or(if v6 {
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    });
+    socket
+        .bind(&SockAddr::from(SocketAddr::new(ip, 0)))
+        .map_err(|e| AppError::cannot_run(format!("cannot reserve a TCP port: {e}")))?;
+    Ok(socket)
+}
+
+/// Opens the raw TCP socket that sends SYN probes and sees every SYN-ACK
+/// and RST coming back (CAP_NET_RAW).
+pub fn open_raw_tcp(v6: bool, binding: &Binding) -> AppResult<Socket> {
+    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+    let socket = match Socket::new(domain, Type::RAW, Some(Protocol::TCP)) {
+        Ok(s) => s,
+        Err(e) if is_permission(&e) => return Err(super::tcp::needs_root()),
+        Err(e) => {
+            return Err(AppError::cannot_run(format!(
+                "cannot open a raw TCP socket: {e}"
+            )))
+        }
+    };
+    configure(&socket, v6, SocketMode::Raw)
+        .map_err(|e| AppError::cannot_run(format!("cannot configure the raw TCP socket: {e}")))?;
+    apply_binding(&socket, v6, binding)?;
+    Ok(socket)
+}
+
+/// The source address the kernel would pick to reach `target` (needed for
+/// the TCP checksum of hand-built SYNs): a connected UDP socket tells.
+pub fn source_for(target: IpAddr, binding: &Binding) -> io::Result<IpAddr> {
+    if let Some(src) = binding.source {
+        return Ok(src);
+    }
+    let domain = if target.is_ipv6() {
+        Domain::IPV6
+    } else {
+        Domain::IPV4
+    };
+    let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
+    if let Some(dev) = &binding.device {
+        socket.bind_device(Some(dev.as_bytes()))?;
+    }
+    socket.connect(&SockAddr::from(SocketAddr::new(target, 9)))?;
+    socket
+        .local_addr()?
+        .as_socket()
+        .map(|a| a.ip())
+        .ok_or_else(|| io::Error::from(io::ErrorKind::AddrNotAvailable))
+}
+
+/// Registers a socket with the runtime for the given readiness.
+pub fn register(
+    sock: Socket,
+    interest: tokio::io::Interest,
+) -> io::Result<tokio::io::unix::AsyncFd<Socket>> {
+    // SAFETY: the socket owns its descriptor and is moved into the AsyncFd,
+    // which keeps it open and unreplaced for as long as it is registered.
+    unsafe { tokio::io::unix::AsyncFd::register_with_interest(sock, interest) }
+        .map_err(|e| e.into())
+}

@@ -1,0 +1,498 @@
+//! Path rules for `trace` and `mtr`: where a trace ends and why, and the
+//! loss pattern across hops — loss at one hop that later hops do not share
+//! is that router rate-limiting its ICMP, loss that starts at hop k and
+//! persists to the destination is where the path loses packets; the same
+//! reading for latency (a step that persists vs. a spike at one hop).
+
+use super::{icmp, Diagnosis, Severity};
+use crate::hops::HopAnswer;
+use crate::trace::HopRecord;
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// What the loss rules need to know about one hop of an mtr run.
+#[derive(Debug, Clone, Serialize)]
+pub struct HopLoss {
+    /// TTL of the hop.
+    pub ttl: u8,
+    /// The address that answered most, if any.
+    pub addr: Option<IpAddr>,
+    /// Probes whose fate is known.
+    pub sent: u64,
+    /// Probes that were answered.
+    pub received: u64,
+    /// Mean round trip of the answers.
+    pub avg_ms: Option<f64>,
+}
+
+impl HopLoss {
+    fn rate(&self) -> f64 {
+        if self.sent == 0 {
+            0.0
+        } else {
+            self.sent.saturating_sub(self.received) as f64 / self.sent as f64
+        }
+    }
+}
+
+/// pathping's two loss columns for one hop.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Split {
+    /// Probes to this hop that were lost ("Source to Here").
+    pub source_lost: u64,
+    /// Lost at the node itself: this router's own replies missing beyond
+    /// what the hops after it also miss.
+    pub node_lost: u64,
+    /// Lost on the link into this hop: loss that appears here and persists
+    /// to every later hop.
+    pub link_lost: u64,
+    /// Probes sent to this hop.
+    pub sent: u64,
+}
+
+/// Pathping's arithmetic. With S(k) the loss rate of hop k and M(k) the
+/// lowest rate at k or any later hop (the loss that persists downstream),
+/// the link into k loses M(k) − M(k−1) and the node k loses S(k) − M(k);
+/// counts are those rates times the probes sent to hop k.
+pub fn pathping_split(hops: &[HopLoss]) -> Vec<Split> {
+    let persistent = downstream_min(hops);
+    let mut previous = 0.0;
+    hops.iter()
+        .zip(persistent)
+        .map(|(h, m)| {
+            let n = h.sent as f64;
+            let link = (m - previous).max(0.0);
+            let node = (h.rate() - m).max(0.0);
+            previous = m;
+            Split {
+                source_lost: h.sent.saturating_sub(h.received),
+                node_lost: (node * n).round() as u64,
+                link_lost: (link * n).round() as u64,
+                sent: h.sent,
+            }
+        })
+        .collect()
+}
+
+/// For each hop, the lowest loss rate at it or after it.
+fn downstream_min(hops: &[HopLoss]) -> Vec<f64> {
+    let mut out = vec![0.0; hops.len()];
+    let mut lowest = f64::INFINITY;
+    for (i, h) in hops.iter().enumerate().rev() {
+        lowest = lowest.min(h.rate());
+        out[i] = lowest;
+    }
+    out
+}
+
+/// Whether a loss difference `diff` over a base rate `base` at `n` samples
+/// is more than sampling noise: at least 5 points, three standard errors,
+/// and more than one probe's worth.
+fn significant(diff: f64, base: f64, n: u64) -> bool {
+    if n == 0 {
+        return false;
+    }
+    let n = n as f64;
+    let sigma = (base * (1.0 - base) / n).sqrt();
+    diff >= 0.05f64.max(3.0 * sigma) && diff * n >= 1.5
+}
+
+fn pct(rate: f64) -> f64 {
+    (rate * 1000.0).round() / 10.0
+}
+
+fn addr_text(a: Option<IpAddr>) -> String {
+    a.map(|a| a.to_string()).unwrap_or_else(|| "???".into())
+}
+
+/// The loss-pattern and latency diagnosis of an mtr run. `hops` are the
+/// displayed hops in TTL order; the last is the target when `reached`.
+pub fn mtr(hops: &[HopLoss], target: IpAddr, reached: bool) -> Vec<Diagnosis> {
+    let mut out = Vec::new();
+    if hops.is_empty() {
+        return vec![Diagnosis::new(
+            "path.destination_unreachable",
+            Severity::Critical,
+            format!("nothing answered on the way to {target}"),
+        )];
+    }
+    let persistent = downstream_min(hops);
+    let last = hops.len() - 1;
+    let dest_rate = persistent[last];
+    // Loss at one hop that does not continue: rate limiting / silence.
+    for (i, h) in hops.iter().enumerate().take(last) {
+        let node = h.rate() - persistent[i];
+        if !significant(node, persistent[i], h.sent) {
+            continue;
+        }
+        let d = if h.received == 0 {
+            Diagnosis::new(
+                "path.silent_hop",
+                Severity::Info,
+                format!(
+                    "hop {} never answers, yet later hops do: that router does not send TTL-exceeded (configured silent or filtered); traffic passes it fine",
+                    h.ttl
+                ),
+            )
+        } else {
+            Diagnosis::new(
+                "path.rate_limited_hop",
+                Severity::Info,
+                format!(
+                    "hop {} ({}) loses {}% of its own replies but only {}% continues to the hops after it: that router rate-limits or deprioritises ICMP, the path through it is fine",
+                    h.ttl,
+                    addr_text(h.addr),
+                    pct(h.rate()),
+                    pct(persistent[i])
+                ),
+            )
+        };
+        out.push(
+            d.with("hop", h.ttl)
+                .with("address", h.addr)
+                .with("loss_pct", pct(h.rate()))
+                .with("downstream_loss_pct", pct(persistent[i])),
+        );
+    }
+    // Loss that starts at hop k and persists to the end.
+    let mut previous = 0.0;
+    for (i, h) in hops.iter().enumerate() {
+        let link = persistent[i] - previous;
+        if significant(link, previous.max(persistent[i]), h.sent) {
+            let before = if i == 0 { None } else { hops[i - 1].addr };
+            let into = match before {
+                Some(b) => format!("the link from {b} into hop {}", h.ttl),
+                None => format!("the link into hop {}", h.ttl),
+            };
+            let severity = if dest_rate >= 0.5 || !reached {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            let at_dest = if reached {
+                format!("{}% at the destination", pct(dest_rate))
+            } else {
+                "the destination never answers".to_string()
+            };
+            out.push(
+                Diagnosis::new(
+                    "path.loss_from_hop",
+                    severity,
+                    format!(
+                        "packets are lost from hop {} ({}) onward: {}% more of the probes to it and to every later hop are lost, {at_dest} — {into}, or that router, drops them",
+                        h.ttl,
+                        addr_text(h.addr),
+                        pct(link)
+                    ),
+                )
+                .with("hop", h.ttl)
+                .with("address", h.addr)
+                .with("previous_address", before)
+                .with("link_loss_pct", pct(link))
+                .with("destination_loss_pct", pct(dest_rate)),
+            );
+        }
+        previous = persistent[i];
+    }
+    latency(hops, &mut out);
+    let dest = &hops[last];
+    if !reached {
+        out.push(
+            Diagnosis::new(
+                "path.destination_unreachable",
+                Severity::Critical,
+                format!(
+                    "{target} never answered; the last hop that answers is {} ({}): packets stop after it — a firewall or a routing problem there",
+                    dest.ttl,
+                    addr_text(dest.addr)
+                ),
+            )
+            .with("last_hop", dest.ttl)
+            .with("last_address", dest.addr),
+        );
+    } else if !out.iter().any(|d| d.severity >= Severity::Warning) {
+        let avg = dest
+            .avg_ms
+            .map(|a| format!(", avg rtt {a:.3} ms"))
+            .unwrap_or_default();
+        out.push(
+            Diagnosis::new(
+                "path.healthy",
+                Severity::Ok,
+                format!(
+                    "{target} answers {}/{} probes ({}% loss) over {} hop(s){avg}; no hop loses traffic",
+                    dest.received,
+                    dest.sent,
+                    pct(dest.rate()),
+                    dest.ttl
+                ),
+            )
+            .with("destination_loss_pct", pct(dest.rate()))
+            .with("hops", dest.ttl),
+        );
+    }
+    out
+}
+
+/// RTT step that persists (congestion or a long link) vs. a spike at one
+/// hop only (slow ICMP generation on that router).
+fn latency(hops: &[HopLoss], out: &mut Vec<Diagnosis>) {
+    let answered: Vec<(&HopLoss, f64)> = hops
+        .iter()
+        .filter_map(|h| h.avg_ms.map(|a| (h, a)))
+        .collect();
+    let mut floor = vec![0.0; answered.len()];
+    let mut lowest = f64::INFINITY;
+    for (i, (_, a)) in answered.iter().enumerate().rev() {
+        lowest = lowest.min(*a);
+        floor[i] = lowest;
+    }
+    let mut previous = 0.0f64;
+    for (i, (h, a)) in answered.iter().enumerate() {
+        let step = floor[i] - previous;
+        if i > 0 && step >= 10.0f64.max(0.25 * previous) {
+            out.push(
+                Diagnosis::new(
+                    "path.latency_step",
+                    Severity::Warning,
+                    format!(
+                        "round trips grow by {step:.1} ms at hop {} ({}) and stay higher to the destination: congestion or a long link into that hop",
+                        h.ttl,
+                        addr_text(h.addr)
+                    ),
+                )
+                .with("hop", h.ttl)
+                .with("step_ms", step),
+            );
+        }
+        let spike = a - floor[i];
+        if i + 1 < answered.len() && spike >= 10.0f64.max(0.5 * floor[i]) {
+            out.push(
+                Diagnosis::new(
+                    "path.latency_spike",
+                    Severity::Info,
+                    format!(
+                        "hop {} ({}) answers {spike:.1} ms slower than the hops after it: it is slow to generate ICMP, not slow to forward — traffic does not see it",
+                        h.ttl,
+                        addr_text(h.addr)
+                    ),
+                )
+                .with("hop", h.ttl)
+                .with("spike_ms", spike),
+            );
+        }
+        previous = floor[i];
+    }
+}
+
+/// The diagnosis of one trace: reached, refused (with the ICMP meaning),
+/// or lost after the last hop that answered; silent hops noted.
+pub fn trace(hops: &[HopRecord], target: IpAddr, max: u8) -> Vec<Diagnosis> {
+    let mut out = Vec::new();
+    let v6 = target.is_ipv6();
+    let Some(last) = hops.last() else {
+        return vec![Diagnosis::new(
+            "trace.incomplete",
+            Severity::Critical,
+            format!("no hop was probed on the way to {target}"),
+        )];
+    };
+    let answered = |h: &HopRecord| h.probes.iter().any(|p| p.from.is_some());
+    for h in &hops[..hops.len() - 1] {
+        if !answered(h) && hops.iter().any(|l| l.ttl > h.ttl && answered(l)) {
+            out.push(
+                Diagnosis::new(
+                    "path.silent_hop",
+                    Severity::Info,
+                    format!(
+                        "hop {} never answered but the trace went on past it: that router does not send TTL-exceeded (configured silent or filtered); not a fault by itself",
+                        h.ttl
+                    ),
+                )
+                .with("hop", h.ttl),
+            );
+        }
+    }
+    let reached = last
+        .probes
+        .iter()
+        .find(|p| matches!(p.answer, HopAnswer::Destination { .. }));
+    let refused = last.probes.iter().find_map(|p| match &p.answer {
+        HopAnswer::Unreachable {
+            from,
+            mark,
+            icmp_type,
+            code,
+        } => Some((*from, mark.clone(), *icmp_type, *code)),
+        _ => None,
+    });
+    let rtts: Vec<f64> = last.probes.iter().filter_map(|p| p.rtt_ms).collect();
+    let rtt = if rtts.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", rtt {:.3} ms",
+            rtts.iter().sum::<f64>() / rtts.len() as f64
+        )
+    };
+    if reached.is_some() {
+        out.push(
+            Diagnosis::new(
+                "trace.reached",
+                Severity::Ok,
+                format!("reached {target} at hop {}{rtt}", last.ttl),
+            )
+            .with("hops", last.ttl),
+        );
+    } else if let Some((from, mark, t, c)) = refused {
+        let info = icmp::lookup(v6, t, c);
+        let name = info.map(|i| i.name).unwrap_or("an ICMP error");
+        let meaning = info.map(|i| i.meaning).unwrap_or("");
+        let who = if from == target {
+            "the target itself".to_string()
+        } else {
+            format!("hop {} ({from})", last.ttl)
+        };
+        let mark_text = if mark.is_empty() {
+            String::new()
+        } else {
+            format!(" {mark}")
+        };
+        out.push(
+            Diagnosis::new(
+                "trace.unreachable",
+                Severity::Critical,
+                format!("the trace ended at {who}: {name}{mark_text} (icmp {t}/{c}) — {meaning}"),
+            )
+            .with("hop", last.ttl)
+            .with("from", from)
+            .with("icmp_type", t)
+            .with("code", c)
+            .with("mark", mark),
+        );
+    } else if let Some(err) = last.probes.iter().find_map(|p| match p.answer {
+        HopAnswer::LocalError { errno } => Some(errno),
+        _ => None,
+    }) {
+        out.push(
+            Diagnosis::new(
+                "trace.send_failed",
+                Severity::Critical,
+                format!(
+                    "the local stack refused to send to {target}: {} — check `ip route get {target}` and local firewall rules",
+                    std::io::Error::from_raw_os_error(err)
+                ),
+            )
+            .with("errno", err),
+        );
+    } else {
+        let last_answer = hops
+            .iter()
+            .rev()
+            .find_map(|h| h.probes.iter().find_map(|p| p.from).map(|a| (h.ttl, a)));
+        let summary = match last_answer {
+            Some((ttl, addr)) => format!(
+                "{target} did not answer within {max} hops; the last hop that answered is {ttl} ({addr}): probes are dropped after it — a firewall beyond it, or the target filters this probe type (try --tcp -p PORT or --udp)"
+            ),
+            None => format!(
+                "no hop answered on the way to {target}: the first router or this host's firewall drops the probes or their answers"
+            ),
+        };
+        out.push(
+            Diagnosis::new("trace.incomplete", Severity::Critical, summary)
+                .with("last_hop", last_answer.map(|(t, _)| t))
+                .with("last_address", last_answer.map(|(_, a)| a)),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hop(ttl: u8, sent: u64, received: u64, avg: f64) -> HopLoss {
+        HopLoss {
+            ttl,
+            addr: Some(IpAddr::from([198, 18, ttl - 1, 2])),
+            sent,
+            received,
+            avg_ms: (received > 0).then_some(avg),
+        }
+    }
+
+    fn codes(d: &[Diagnosis]) -> Vec<(&str, Option<u64>)> {
+        d.iter()
+            .map(|d| {
+                (
+                    d.code.as_str(),
+                    d.evidence.get("hop").and_then(|v| v.as_u64()),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pathping_split_matches_microsofts_example() {
+        // The example of the pathping documentation: source-to-here losses
+        // 0, 16, 13, 14, 13 of 100 give links 0, 13, 0, 0, 0 and nodes
+        // 0, 3, 0, 1, 0.
+        let hops: Vec<HopLoss> = [0u64, 16, 13, 14, 13]
+            .iter()
+            .enumerate()
+            .map(|(i, lost)| hop(i as u8 + 1, 100, 100 - lost, 20.0))
+            .collect();
+        let split = pathping_split(&hops);
+        let links: Vec<u64> = split.iter().map(|s| s.link_lost).collect();
+        let nodes: Vec<u64> = split.iter().map(|s| s.node_lost).collect();
+        assert_eq!(links, [0, 13, 0, 0, 0]);
+        assert_eq!(nodes, [0, 3, 0, 1, 0]);
+    }
+
+    #[test]
+    fn loss_at_one_hop_only_is_rate_limiting() {
+        let hops = [
+            hop(1, 100, 100, 1.0),
+            hop(2, 100, 20, 1.0),
+            hop(3, 100, 100, 1.0),
+            hop(4, 100, 100, 1.0),
+        ];
+        let d = mtr(&hops, IpAddr::from([198, 18, 3, 2]), true);
+        assert_eq!(
+            codes(&d),
+            [("path.rate_limited_hop", Some(2)), ("path.healthy", None)]
+        );
+    }
+
+    #[test]
+    fn persistent_loss_names_the_first_hop_of_it() {
+        let hops = [
+            hop(1, 200, 200, 1.0),
+            hop(2, 200, 199, 1.0),
+            hop(3, 200, 140, 1.0),
+            hop(4, 200, 130, 1.0),
+            hop(5, 200, 138, 1.0),
+        ];
+        let d = mtr(&hops, IpAddr::from([198, 18, 4, 2]), true);
+        assert_eq!(codes(&d), [("path.loss_from_hop", Some(3))]);
+    }
+
+    #[test]
+    fn latency_step_persists_and_spike_does_not() {
+        let hops = [
+            hop(1, 10, 10, 1.0),
+            hop(2, 10, 10, 60.0),
+            hop(3, 10, 10, 2.0),
+            hop(4, 10, 10, 42.0),
+            hop(5, 10, 10, 43.0),
+        ];
+        let d = mtr(&hops, IpAddr::from([198, 18, 4, 2]), true);
+        assert_eq!(
+            codes(&d),
+            [
+                ("path.latency_spike", Some(2)),
+                ("path.latency_step", Some(4))
+            ]
+        );
+    }
+}

@@ -1,0 +1,313 @@
+//! What `trace` and `mtr` share: the validated path plan (method, port,
+//! TTL range, wait), turning a probe's outcome into what it says about a
+//! hop, and reverse DNS names looked up off the probe path.
+
+use crate::cli::{GlobalOpts, PathOpts};
+use crate::diagnose::icmp;
+use crate::error::{AppError, AppResult};
+use crate::probe::{Outcome, Probe, ProbeKind, Response};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// traceroute's first UDP port.
+pub const UDP_BASE_PORT: u16 = 33434;
+/// tcptraceroute's default port.
+pub const TCP_DEFAULT_PORT: u16 = 80;
+
+/// How probes are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// ICMP / ICMPv6 echo.
+    Icmp,
+    /// UDP to rising ports.
+    Udp,
+    /// TCP SYN to one port.
+    Tcp,
+}
+
+impl Method {
+    /// The word used in headers ("icmp", "udp", "tcp").
+    pub fn word(self) -> &'static str {
+        match self {
+            Method::Icmp => "icmp",
+            Method::Udp => "udp",
+            Method::Tcp => "tcp",
+        }
+    }
+}
+
+/// The validated flags common to trace and mtr.
+#[derive(Debug, Clone)]
+pub struct PathPlan {
+    /// Probe method.
+    pub method: Method,
+    /// TCP destination port, or the first UDP port.
+    pub port: u16,
+    /// First TTL probed.
+    pub first: u8,
+    /// Last TTL probed.
+    pub max: u8,
+    /// How long each probe waits.
+    pub wait: Duration,
+    /// Whether reverse names are looked up.
+    pub names: bool,
+}
+
+impl PathPlan {
+    /// Checks the flags; every mistake is one usage line.
+    pub fn new(opts: &PathOpts, global: &GlobalOpts, default_wait: f64) -> AppResult<PathPlan> {
+        let method = if opts.tcp {
+            Method::Tcp
+        } else if opts.udp {
+            Method::Udp
+        } else {
+            Method::Icmp
+        };
+        let port = match (opts.port, method) {
+            (None, Method::Tcp) => TCP_DEFAULT_PORT,
+            (None, _) => UDP_BASE_PORT,
+            (Some(p), _) if (1..=65535).contains(&p) => p as u16,
+            (Some(p), _) => {
+                return Err(AppError::usage(format!(
+                    "-p {p}: a port is a number from 1 to 65535"
+                )))
+            }
+        };
+        if opts.port.is_some() && method == Method::Icmp {
+            return Err(AppError::usage(
+                "-p is for --udp or --tcp probes; ICMP echo has no port",
+            ));
+        }
+        if !(1..=255).contains(&opts.max_hops) {
+            return Err(AppError::usage(format!(
+                "-m {}: the max hops must be between 1 and 255",
+                opts.max_hops
+            )));
+        }
+        if !(1..=255).contains(&opts.first) {
+            return Err(AppError::usage(format!(
+                "-f {}: the first TTL must be between 1 and 255",
+                opts.first
+            )));
+        }
+        if opts.first > opts.max_hops {
+            return Err(AppError::usage(format!(
+                "-f {} is larger than -m {}: the first TTL cannot exceed the max hops",
+                opts.first, opts.max_hops
+            )));
+        }
+        let wait = opts.wait.or(global.timeout).unwrap_or(default_wait);
+        if !(wait.is_finite() && wait > 0.0 && wait <= 3600.0) {
+            return Err(AppError::usage(format!(
+                "-w {wait}: the wait must be between 0 and 3600 seconds"
+            )));
+        }
+        Ok(PathPlan {
+            method,
+            port,
+            first: opts.first as u8,
+            max: opts.max_hops as u8,
+            wait: Duration::from_secs_f64(wait),
+            names: !opts.numeric,
+        })
+    }
+
+    /// The probe for TTL `ttl`; `index` counts probes so UDP ports rise as
+    /// with traceroute (33434, 33435, …), wrapping inside the port range.
+    pub fn probe(&self, target: IpAddr, ttl: u8, index: u64) -> Probe {
+        let kind = match self.method {
+            Method::Icmp => ProbeKind::Echo { payload: 32 },
+            Method::Udp => {
+                let span = u64::from(u16::MAX - self.port) + 1;
+                ProbeKind::Udp {
+                    port: self.port + (index % span) as u16,
+                }
+            }
+            Method::Tcp => ProbeKind::TcpSyn { port: self.port },
+        };
+        Probe {
+            target,
+            ttl: Some(ttl),
+            kind,
+            timeout: self.wait,
+        }
+    }
+
+    /// The probe kind, for preparing sockets before the first probe.
+    pub fn kind(&self) -> ProbeKind {
+        self.probe(IpAddr::from([0, 0, 0, 0]), 1, 0).kind
+    }
+}
+
+/// What one probe says about its hop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HopAnswer {
+    /// A router on the way sent Time Exceeded.
+    Router {
+        /// The router's address.
+        from: IpAddr,
+    },
+    /// The target answered (echo reply, port unreachable to UDP, SYN-ACK/RST).
+    Destination {
+        /// The target's address.
+        from: IpAddr,
+    },
+    /// A router or the target refused: the trace ends here with a mark.
+    Unreachable {
+        /// Who said so.
+        from: IpAddr,
+        /// traceroute's mark (`!H`, `!N`, `!X`, …).
+        mark: String,
+        /// ICMP type.
+        icmp_type: u8,
+        /// ICMP code.
+        code: u8,
+    },
+    /// Nothing came back in time.
+    Silent,
+    /// The local stack refused to send.
+    LocalError {
+        /// errno of the failed send.
+        errno: i32,
+    },
+}
+
+impl HopAnswer {
+    /// The address that answered, if any.
+    pub fn from(&self) -> Option<IpAddr> {
+        match self {
+            HopAnswer::Router { from }
+            | HopAnswer::Destination { from }
+            | HopAnswer::Unreachable { from, .. } => Some(*from),
+            HopAnswer::Silent | HopAnswer::LocalError { .. } => None,
+        }
+    }
+
+    /// True when this answer ends the path: the target or a refusal.
+    pub fn ends_path(&self) -> bool {
+        matches!(
+            self,
+            HopAnswer::Destination { .. } | HopAnswer::Unreachable { .. }
+        )
+    }
+
+    /// The mark printed after the RTT, if any.
+    pub fn mark(&self) -> Option<&str> {
+        match self {
+            HopAnswer::Unreachable { mark, .. } if !mark.is_empty() => Some(mark),
+            _ => None,
+        }
+    }
+}
+
+/// Reads an outcome the way traceroute does.
+pub fn classify(outcome: &Outcome) -> HopAnswer {
+    let target = outcome.probe.target;
+    let v6 = target.is_ipv6();
+    match &outcome.response {
+        Response::Reply { from, .. } | Response::TcpReply { from, .. } => {
+            HopAnswer::Destination { from: *from }
+        }
+        Response::TimeExceeded { from } => HopAnswer::Router { from: *from },
+        Response::Unreachable {
+            from,
+            icmp_type,
+            code,
+        } => {
+            let port_unreachable = if v6 {
+                (*icmp_type, *code) == (1, 4)
+            } else {
+                (*icmp_type, *code) == (3, 3)
+            };
+            let udp = matches!(outcome.probe.kind, ProbeKind::Udp { .. });
+            if port_unreachable && *from == target && udp {
+                HopAnswer::Destination { from: *from }
+            } else {
+                HopAnswer::Unreachable {
+                    from: *from,
+                    mark: icmp::trace_mark(v6, *icmp_type, *code),
+                    icmp_type: *icmp_type,
+                    code: *code,
+                }
+            }
+        }
+        Response::Timeout => HopAnswer::Silent,
+        Response::LocalError { errno } => HopAnswer::LocalError { errno: *errno },
+    }
+}
+
+/// Reverse DNS names, looked up on the blocking pool as soon as an address
+/// is first seen, so probes never wait for DNS.
+#[derive(Clone, Default)]
+pub struct Names {
+    enabled: bool,
+    map: Arc<Mutex<HashMap<IpAddr, Option<Option<String>>>>>,
+}
+
+impl Names {
+    /// A cache that looks names up only when `enabled` (not with `-n`).
+    pub fn new(enabled: bool) -> Names {
+        Names {
+            enabled,
+            map: Arc::default(),
+        }
+    }
+
+    /// Starts the lookup of `addr` if it is new.
+    pub fn want(&self, addr: IpAddr) {
+        if !self.enabled {
+            return;
+        }
+        {
+            let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+            if map.contains_key(&addr) {
+                return;
+            }
+            map.insert(addr, None);
+        }
+        let map = self.map.clone();
+        tokio::task::spawn_blocking(move || {
+            let name = crate::resolve::reverse_name(addr);
+            map.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(addr, Some(name));
+        });
+    }
+
+    /// The name if the lookup has finished and found one.
+    pub fn get(&self, addr: IpAddr) -> Option<String> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&addr).cloned().flatten().flatten()
+    }
+
+    fn done(&self, addrs: &[IpAddr]) -> bool {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        addrs
+            .iter()
+            .all(|a| map.get(a).is_none_or(|state| state.is_some()))
+    }
+
+    /// Waits (at most `limit`) until the lookups of `addrs` are finished.
+    pub async fn settle(&self, addrs: &[IpAddr], limit: Duration) {
+        if !self.enabled {
+            return;
+        }
+        let until = tokio::time::Instant::now() + limit;
+        while !self.done(addrs) && tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// `name (addr)` when a name is known, else the address.
+    pub fn label(&self, addr: IpAddr) -> String {
+        match self.get(addr) {
+            Some(name) => format!("{name} ({addr})"),
+            None => addr.to_string(),
+        }
+    }
+}

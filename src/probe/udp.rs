@@ -1,0 +1,128 @@
+//! UDP probes (traceroute's classic method). Each probe gets its own socket,
+//! so its source port is its identity: as root the raw ICMP socket matches
+//! the router's error by the quoted ports; without root the error queue of
+//! the probe's own socket (IP_RECVERR) delivers it, as tracepath does.
+
+use super::engine::{self, Answer, Engine};
+use super::packet::{Identity, PROTO_UDP};
+use super::socket::{self, Received};
+use super::{Outcome, Probe, Response};
+use crate::error::{AppError, AppResult};
+use socket2::{SockAddr, Socket};
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::time::{Instant, SystemTime};
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+
+/// Payload bytes of a UDP probe (traceroute's default packet is 60 bytes).
+const PAYLOAD: usize = 32;
+
+/// Sends one UDP probe to `port` and waits for what it provokes.
+pub(super) async fn probe(
+    engine: &Engine,
+    probe: Probe,
+    port: u16,
+    seq: u16,
+    raw_listener: bool,
+) -> AppResult<Outcome> {
+    let v6 = probe.target.is_ipv6();
+    let sock = socket::open_udp_probe(v6, engine.binding())?;
+    let src = socket::local_port(&sock)
+        .map_err(|e| AppError::cannot_run(format!("cannot read the probe port: {e}")))?;
+    let key = Identity::Ports {
+        proto: PROTO_UDP,
+        src,
+        dst: port,
+    };
+    // Only register when the raw ICMP socket listens; else the error queue serves.
+    let (registration, rx) = if raw_listener {
+        let (r, rx) = engine.register(key);
+        (Some(r), Some(rx))
+    } else {
+        (None, None)
+    };
+    let started = Instant::now();
+    let sent = SystemTime::now();
+    if let Err(e) = send(&sock, &probe, port) {
+        return Ok(engine::local_error(probe, seq, sent, &e));
+    }
+    let fd = socket::register(sock, Interest::READABLE | Interest::ERROR)
+        .map_err(|e| AppError::cannot_run(format!("cannot register a UDP probe socket: {e}")))?;
+    let from_raw = async {
+        match rx {
+            Some(rx) => rx.await.ok(),
+            None => std::future::pending().await,
+        }
+    };
+    let wait = async {
+        tokio::select! {
+            a = from_raw => a,
+            a = own_answer(&fd, v6) => Some(a),
+        }
+    };
+    let answer = tokio::time::timeout(probe.timeout, wait)
+        .await
+        .ok()
+        .flatten();
+    drop(registration);
+    Ok(engine::finish(probe, seq, sent, started, answer))
+}
+
+fn send(sock: &Socket, probe: &Probe, port: u16) -> io::Result<()> {
+    let v6 = probe.target.is_ipv6();
+    if let Some(ttl) = probe.ttl {
+        socket::set_ttl(sock, v6, ttl)?;
+    }
+    let dest = SockAddr::from(SocketAddr::new(probe.target, port));
+    sock.send_to(&[0u8; PAYLOAD], &dest).map(|_| ())
+}
+
+/// Waits on the probe's own socket: a queued ICMP error, or a UDP answer
+/// from a service that listens on the port.
+async fn own_answer(fd: &AsyncFd<Socket>, v6: bool) -> Answer {
+    let raw = fd.get_ref().as_raw_fd();
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let Ok(mut guard) = fd.ready(Interest::READABLE | Interest::ERROR).await else {
+            return std::future::pending().await;
+        };
+        if let Ok(rx) = socket::receive(raw, &mut buf, true) {
+            if let Some(a) = from_queue(&rx, v6) {
+                return a;
+            }
+        }
+        match socket::receive(raw, &mut buf, false) {
+            Ok(rx) => {
+                if let Some(from) = rx.from {
+                    return Answer {
+                        response: Response::Reply {
+                            from,
+                            ttl: rx.ttl,
+                            bytes: rx.len,
+                        },
+                        stamp: rx.stamp,
+                    };
+                }
+            }
+            // The pending socket error that mirrors a queued ICMP error.
+            Err(e) if e.kind() != io::ErrorKind::WouldBlock => continue,
+            Err(_) => {}
+        }
+        guard.clear_ready();
+    }
+}
+
+fn from_queue(rx: &Received, v6: bool) -> Option<Answer> {
+    let err = rx.error.as_ref()?;
+    let response = match (err.from_icmp, err.offender) {
+        (true, Some(from)) => engine::error_response(v6, from, err.icmp_type, err.code),
+        _ => Response::LocalError { errno: err.errno },
+    };
+    Some(Answer {
+        response,
+        stamp: rx.stamp,
+    })
+}
