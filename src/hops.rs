@@ -311,3 +311,9 @@ impl Names {
         }
     }
 }
+
+/// Whether the process runs as root (mtr's and ping's interval floors).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}

@@ -110,6 +110,11 @@ impl Engine {
         }
     }
 
+    /// The source address probes to `target` leave from (routing decides).
+    pub fn source_for(&self, target: IpAddr) -> Option<IpAddr> {
+        socket::source_for(target, &self.binding).ok()
+    }
+
     /// The binding (source / interface) probes leave from.
     pub(super) fn binding(&self) -> &Binding {
         &self.binding

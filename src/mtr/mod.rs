@@ -1,0 +1,381 @@
+//! `netdx mtr`: rounds of traces on the probe core (every TTL of a round in
+//! flight at once), aggregated per hop in constant memory, shown live on a
+//! terminal or as mtr's report / pathping's layout, then read for the loss
+//! pattern: rate limiting at one hop vs. loss from hop k onward.
+
+mod render;
+mod table;
+
+use crate::cli::{GlobalOpts, MtrArgs};
+use crate::diagnose::{path, Diagnosis};
+use crate::error::{AppError, AppResult, Exit};
+use crate::hops::{self, Method, Names, PathPlan};
+use crate::output::{Mode, Sink};
+use crate::probe::{Binding, Engine, Outcome, SocketMode};
+use crate::resolve::{self, Family};
+use render::LiveView;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+use table::{AddrRow, HopRow, Table};
+use tokio::sync::mpsc;
+
+/// mtr's default wait before a probe counts as lost.
+const DEFAULT_WAIT: f64 = 2.0;
+/// Rounds when nobody watches a live view (as `mtr -r`).
+const DEFAULT_REPORT_ROUNDS: u64 = 10;
+/// mtr's floor for the interval without root.
+const USER_MIN_INTERVAL: f64 = 1.0;
+/// The floor as root.
+const ROOT_MIN_INTERVAL: f64 = 0.01;
+/// How often the live view is redrawn.
+const REDRAW: Duration = Duration::from_millis(200);
+
+/// The whole result, as `--json` prints it.
+#[derive(Debug, Serialize)]
+struct MtrReport {
+    host: String,
+    address: IpAddr,
+    method: Method,
+    port: Option<u16>,
+    socket: SocketMode,
+    rounds: u64,
+    interval_s: f64,
+    reached: bool,
+    hops: Vec<HopRow>,
+    duration_ms: u128,
+    diagnosis: Vec<Diagnosis>,
+}
+
+/// One probe of a round, as `--jsonl` streams it.
+#[derive(Debug, Serialize)]
+struct RoundProbe {
+    ttl: u8,
+    from: Option<IpAddr>,
+    rtt_ms: Option<f64>,
+    answer: hops::HopAnswer,
+}
+
+/// Runs `netdx mtr`.
+pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+    let plan = PathPlan::new(&args.path, global, DEFAULT_WAIT)?;
+    if args.count == Some(0) {
+        return Err(AppError::usage("-c 0: the count must be at least 1"));
+    }
+    if !(args.interval.is_finite() && (ROOT_MIN_INTERVAL..=3600.0).contains(&args.interval)) {
+        return Err(AppError::usage(format!(
+            "-i {}: the interval must be between {ROOT_MIN_INTERVAL} and 3600 seconds",
+            args.interval
+        )));
+    }
+    if let Some(p) = args.max_loss {
+        if !(0.0..=100.0).contains(&p) {
+            return Err(AppError::usage(format!(
+                "--max-loss {p}: give a percentage from 0 to 100"
+            )));
+        }
+    }
+    let family = Family::from_flags(global.ipv4, global.ipv6);
+    let target = resolve::resolve_one(&args.path.host, family).await?;
+    let engine = Engine::new(Binding::default());
+    let mode = engine.prepare_kind(target, &plan.kind())?;
+    let privileged = mode == SocketMode::Raw || hops::is_root();
+    if !privileged && args.interval < USER_MIN_INTERVAL {
+        return Err(AppError::usage(format!(
+            "-i {}: intervals under {USER_MIN_INTERVAL} s need root or CAP_NET_RAW (as with mtr)",
+            args.interval
+        )));
+    }
+    let live = sink.human() && sink.tty && !args.report && !args.pathping;
+    let rounds = args.count.unwrap_or(if live {
+        u64::MAX
+    } else {
+        DEFAULT_REPORT_ROUNDS
+    });
+    let port = (plan.method != Method::Icmp).then_some(plan.port);
+    sink.event(
+        "start",
+        &serde_json::json!({"host": args.path.host, "address": target, "method": plan.method,
+            "port": port, "socket": mode, "interval_s": args.interval,
+            "rounds": (rounds != u64::MAX).then_some(rounds)}),
+    );
+    let names = Names::new(plan.names);
+    let started = Instant::now();
+    let run = Run {
+        engine: &engine,
+        plan: &plan,
+        target,
+        interval: Duration::from_secs_f64(args.interval),
+        rounds,
+        names: &names,
+        sink,
+        live,
+        host: &args.path.host,
+    };
+    let (table, sent_rounds) = run.go().await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let shown: Vec<IpAddr> = table
+        .shown()
+        .iter()
+        .flat_map(|h| h.addrs.iter().map(|(a, _)| *a))
+        .collect();
+    names.settle(&shown, Duration::from_millis(1500)).await;
+    let losses = table.losses();
+    let splits = path::pathping_split(&losses);
+    let diagnosis = path::mtr(&losses, target, table.reached);
+    if sink.human() {
+        if args.pathping {
+            let source = engine.source_for(target);
+            let text = render::pathping(&table, &splits, &names, target, source, plan.max, seconds);
+            for line in text {
+                sink.line(&line);
+            }
+        } else if !live {
+            sink.line(&format!("Start: {}", now_text()));
+            sink.line(&render::header(&hostname()));
+            for line in render::rows(&table, &names) {
+                sink.line(&line);
+            }
+        }
+        sink.line("");
+        sink.diagnoses(&diagnosis);
+    }
+    let rows: Vec<HopRow> = table
+        .shown()
+        .iter()
+        .zip(&splits)
+        .map(|(h, s)| HopRow {
+            ttl: h.ttl,
+            addresses: h
+                .addrs
+                .iter()
+                .map(|(a, n)| AddrRow {
+                    address: *a,
+                    name: names.get(*a),
+                    count: *n,
+                })
+                .collect(),
+            sent: h.sent,
+            received: h.received,
+            loss_pct: h.loss_pct(),
+            rtt: h.rtt.summary(),
+            mark: h.mark.clone(),
+            node_lost: s.node_lost,
+            link_lost: s.link_lost,
+        })
+        .collect();
+    let dest_loss = table.shown().last().map(|h| h.loss_pct()).unwrap_or(100.0);
+    let report = MtrReport {
+        host: args.path.host.clone(),
+        address: target,
+        method: plan.method,
+        port,
+        socket: mode,
+        rounds: sent_rounds,
+        interval_s: args.interval,
+        reached: table.reached,
+        hops: rows,
+        duration_ms: started.elapsed().as_millis(),
+        diagnosis,
+    };
+    sink.event(
+        "summary",
+        &serde_json::json!({"reached": report.reached, "rounds": report.rounds,
+            "hops": report.hops, "diagnosis": report.diagnosis}),
+    );
+    sink.document(&report);
+    let failed = !table.reached || args.max_loss.is_some_and(|m| dest_loss > m);
+    Ok(if failed {
+        Exit::TargetFailed
+    } else {
+        Exit::Healthy
+    })
+}
+
+/// One run's settings and collaborators.
+struct Run<'a> {
+    engine: &'a std::sync::Arc<Engine>,
+    plan: &'a PathPlan,
+    target: IpAddr,
+    interval: Duration,
+    rounds: u64,
+    names: &'a Names,
+    sink: &'a Sink,
+    live: bool,
+    host: &'a str,
+}
+
+/// The probes of one round still being collected for `--jsonl`.
+struct RoundAcc {
+    expected: usize,
+    probes: Vec<RoundProbe>,
+}
+
+impl Run<'_> {
+    /// Sends a round every interval, folds every outcome into the table as
+    /// it arrives, redraws the live view; ends after the last round's
+    /// probes are answered or timed out, or on Ctrl-C.
+    async fn go(&self) -> AppResult<(Table, u64)> {
+        let plan = self.plan;
+        let mut table = Table::new(plan.first, plan.max);
+        let (tx, mut rx) = mpsc::unbounded_channel::<(u64, u8, AppResult<Outcome>)>();
+        let mut ticker = tokio::time::interval(self.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut redraw = tokio::time::interval(REDRAW);
+        let mut view = LiveView::default();
+        let mut sent_rounds: u64 = 0;
+        let mut in_flight: u64 = 0;
+        let mut index: u64 = 0;
+        let mut acc: HashMap<u64, RoundAcc> = HashMap::new();
+        let jsonl = self.sink.mode == Mode::Jsonl;
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        loop {
+            let sending = sent_rounds < self.rounds;
+            if !sending && in_flight == 0 {
+                break;
+            }
+            tokio::select! {
+                _ = ticker.tick(), if sending => {
+                    let limit = table.limit(plan.max);
+                    let round = sent_rounds;
+                    for ttl in plan.first..=limit {
+                        let probe = plan.probe(self.target, ttl, index);
+                        index += 1;
+                        let engine = self.engine.clone();
+                        let tx = tx.clone();
+                        tokio::spawn(async move {
+                            let _ = tx.send((round, ttl, engine.probe(probe).await));
+                        });
+                        in_flight += 1;
+                    }
+                    if jsonl {
+                        acc.insert(round, RoundAcc {
+                            expected: usize::from(limit - plan.first) + 1,
+                            probes: Vec::new(),
+                        });
+                    }
+                    sent_rounds += 1;
+                }
+                Some((round, ttl, outcome)) = rx.recv() => {
+                    in_flight = in_flight.saturating_sub(1);
+                    let outcome = outcome?;
+                    let answer = hops::classify(&outcome);
+                    if let Some(from) = answer.from() {
+                        self.names.want(from);
+                    }
+                    table.record(ttl, &answer, outcome.rtt);
+                    if jsonl {
+                        self.stream_round(&mut acc, round, ttl, &outcome, answer);
+                    }
+                }
+                _ = redraw.tick(), if self.live => {
+                    self.draw(&mut view, &table);
+                }
+                _ = &mut ctrl_c => break,
+            }
+        }
+        if self.live {
+            self.draw(&mut view, &table);
+        }
+        Ok((table, sent_rounds))
+    }
+
+    fn draw(&self, view: &mut LiveView, table: &Table) {
+        let mut lines = vec![
+            format!(
+                "netdx mtr to {} ({}) — {} probes, Ctrl-C to stop",
+                self.host,
+                self.target,
+                self.plan.method.word()
+            ),
+            render::header(&hostname()),
+        ];
+        lines.extend(render::rows(table, self.names));
+        view.draw(&lines);
+    }
+
+    /// Streams a round as one `--jsonl` event once all its probes are in.
+    fn stream_round(
+        &self,
+        acc: &mut HashMap<u64, RoundAcc>,
+        round: u64,
+        ttl: u8,
+        outcome: &Outcome,
+        answer: hops::HopAnswer,
+    ) {
+        let Some(entry) = acc.get_mut(&round) else {
+            return;
+        };
+        entry.probes.push(RoundProbe {
+            ttl,
+            from: answer.from(),
+            rtt_ms: outcome.rtt.map(|d| d.as_secs_f64() * 1000.0),
+            answer,
+        });
+        if entry.probes.len() >= entry.expected {
+            if let Some(mut done) = acc.remove(&round) {
+                done.probes.sort_by_key(|p| p.ttl);
+                self.sink.event(
+                    "round",
+                    &serde_json::json!({"round": round + 1, "probes": done.probes}),
+                );
+            }
+        }
+    }
+}
+
+/// This host's name for the report header.
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into buf.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr() as *mut libc::c_char, buf.len()) };
+    if rc != 0 {
+        return "localhost".into();
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+/// UTC wall-clock time as mtr's report prints its start.
+fn now_text() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+0000",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_417), (2025, 11, 25));
+    }
+}

@@ -1,0 +1,166 @@
+//! How an mtr table reaches the reader: mtr's report table, the Windows
+//! pathping layout, and the live view redrawn in place on a terminal.
+
+use super::table::{HopStats, Table};
+use crate::diagnose::path::Split;
+use crate::hops::Names;
+use std::io::Write;
+use std::net::IpAddr;
+
+/// Width of the host column.
+const HOST_WIDTH: usize = 34;
+
+/// The column header of the table (mtr's columns plus Jttr).
+pub fn header(host: &str) -> String {
+    format!(
+        "HOST: {:<w$} Loss%   Snt   Last    Avg   Best   Wrst  StDev   Jttr",
+        truncate(host, HOST_WIDTH - 2),
+        w = HOST_WIDTH - 2
+    )
+}
+
+/// The table lines, one per hop plus one per extra (ECMP) address.
+pub fn rows(table: &Table, names: &Names) -> Vec<String> {
+    let mut out = Vec::new();
+    for hop in table.shown() {
+        out.extend(hop_rows(hop, names));
+    }
+    out
+}
+
+fn hop_rows(hop: &HopStats, names: &Names) -> Vec<String> {
+    let label = |a: IpAddr| names.get(a).unwrap_or_else(|| a.to_string());
+    let mut host = match hop.addrs.first() {
+        Some((a, _)) => label(*a),
+        None => "???".to_string(),
+    };
+    if let Some(mark) = &hop.mark {
+        host = format!("{host} {mark}");
+    }
+    let figures = match hop.rtt.summary() {
+        Some(s) => format!(
+            "{:6.1} {:6.1} {:6.1} {:6.1} {:6.1} {:6.1}",
+            s.last_ms, s.avg_ms, s.min_ms, s.max_ms, s.mdev_ms, s.jitter_ms
+        ),
+        None => format!(
+            "{:>6} {:>6} {:>6} {:>6} {:>6} {:>6}",
+            "", "", "", "", "", ""
+        ),
+    };
+    let mut lines = vec![format!(
+        "{:3}.|-- {:<w$} {:5.1}% {:5} {}",
+        hop.ttl,
+        truncate(&host, HOST_WIDTH - 8),
+        hop.loss_pct(),
+        hop.sent,
+        figures,
+        w = HOST_WIDTH - 8
+    )
+    .trim_end()
+    .to_string()];
+    for (a, _) in hop.addrs.iter().skip(1) {
+        lines.push(format!("    |  `-- {}", label(*a)));
+    }
+    lines
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        text.chars().take(width).collect()
+    }
+}
+
+/// The pathping layout: the route, then per hop RTT, "Source to Here" loss
+/// and "This Node/Link" loss, with a `|` line for each link.
+pub fn pathping(
+    table: &Table,
+    splits: &[Split],
+    names: &Names,
+    target: IpAddr,
+    source: Option<IpAddr>,
+    max: u8,
+    seconds: f64,
+) -> Vec<String> {
+    let label = |a: IpAddr| names.label(a).replace(&format!("({a})"), &format!("[{a}]"));
+    let source_text = source.map(|s| s.to_string()).unwrap_or_default();
+    let mut out = vec![
+        format!("Tracing route to {target} over a maximum of {max} hops"),
+        String::new(),
+        format!("  0  {source_text}"),
+    ];
+    for hop in table.shown() {
+        let who = hop.main_addr().map(label).unwrap_or_else(|| "*".into());
+        out.push(format!("{:3}  {who}", hop.ttl));
+    }
+    out.push(String::new());
+    out.push(format!("Computing statistics for {seconds:.0} seconds..."));
+    out.push(format!("{:13}{:<18}This Node/Link", "", "Source to Here"));
+    out.push(format!(
+        "{:<5}{:<8}{:<18}{:<18}Address",
+        "Hop", "RTT", "Lost/Sent = Pct", "Lost/Sent = Pct"
+    ));
+    out.push(format!("  0{:46}{source_text}", ""));
+    for (hop, split) in table.shown().iter().zip(splits) {
+        out.push(format!(
+            "{:31}{}   |",
+            "",
+            ratio(split.link_lost, split.sent)
+        ));
+        let rtt = match hop.rtt.summary() {
+            Some(s) => format!("{:4.0}ms", s.avg_ms),
+            None => "   ---".to_string(),
+        };
+        let who = hop.main_addr().map(label).unwrap_or_else(|| "*".into());
+        out.push(format!(
+            "{:3}  {rtt}  {}  {}  {who}",
+            hop.ttl,
+            ratio(split.source_lost, split.sent),
+            ratio(split.node_lost, split.sent)
+        ));
+    }
+    out.push(String::new());
+    out.push("Trace complete.".into());
+    out
+}
+
+/// `Lost/Sent = Pct` with pathping's widths.
+fn ratio(lost: u64, sent: u64) -> String {
+    let pct = if sent == 0 {
+        0
+    } else {
+        ((lost as f64) * 100.0 / sent as f64).round() as u64
+    };
+    format!("{lost:4}/{sent:4} = {pct:3}%")
+}
+
+/// Redraws a block of lines in place: cursor up over the previous block,
+/// each line rewritten and cleared to its end, leftovers cleared; one write
+/// per frame so the terminal never shows a half-drawn table.
+#[derive(Debug, Default)]
+pub struct LiveView {
+    drawn: usize,
+}
+
+impl LiveView {
+    /// Draws `lines` over the previous frame.
+    pub fn draw(&mut self, lines: &[String]) {
+        let mut frame = String::new();
+        if self.drawn > 0 {
+            frame.push_str(&format!("\x1b[{}A", self.drawn));
+        }
+        for line in lines {
+            frame.push('\r');
+            frame.push_str(line);
+            frame.push_str("\x1b[K\n");
+        }
+        if lines.len() < self.drawn {
+            frame.push_str("\x1b[J");
+        }
+        self.drawn = lines.len();
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(frame.as_bytes());
+        let _ = out.flush();
+    }
+}

@@ -1,0 +1,174 @@
+//! Per-hop aggregation for mtr: streaming counters and RTT statistics per
+//! TTL, a bounded list of the addresses seen (ECMP), constant memory however
+//! many rounds run.
+
+use crate::diagnose::path::HopLoss;
+use crate::hops::HopAnswer;
+use crate::stats::{loss_pct, RttStats, RttSummary};
+use serde::Serialize;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Most addresses kept per hop; more than this is not ECMP but churn.
+const MAX_ADDRS: usize = 16;
+
+/// One hop's running figures.
+#[derive(Debug, Clone, Default)]
+pub struct HopStats {
+    /// TTL of the hop.
+    pub ttl: u8,
+    /// Probes whose fate is known.
+    pub sent: u64,
+    /// Probes answered.
+    pub received: u64,
+    /// RTT statistics of the answers.
+    pub rtt: RttStats,
+    /// Addresses that answered, with how often, in order of first sight.
+    pub addrs: Vec<(IpAddr, u64)>,
+    /// Last unreachable mark seen (`!X`, `!H`, …).
+    pub mark: Option<String>,
+}
+
+impl HopStats {
+    /// The address that answered most often.
+    pub fn main_addr(&self) -> Option<IpAddr> {
+        self.addrs.iter().max_by_key(|(_, n)| *n).map(|(a, _)| *a)
+    }
+
+    /// Loss in percent.
+    pub fn loss_pct(&self) -> f64 {
+        loss_pct(self.sent, self.received)
+    }
+}
+
+/// The per-TTL table of a run.
+#[derive(Debug, Clone)]
+pub struct Table {
+    first: u8,
+    hops: Vec<HopStats>,
+    /// The lowest TTL at which the path ended (target or refusal).
+    pub end_ttl: Option<u8>,
+    /// Whether the target itself answered at `end_ttl`.
+    pub reached: bool,
+}
+
+impl Table {
+    /// An empty table for TTLs `first..=max`.
+    pub fn new(first: u8, max: u8) -> Table {
+        Table {
+            first,
+            hops: (first..=max)
+                .map(|ttl| HopStats {
+                    ttl,
+                    ..HopStats::default()
+                })
+                .collect(),
+            end_ttl: None,
+            reached: false,
+        }
+    }
+
+    /// Folds one probe's result into its hop.
+    pub fn record(&mut self, ttl: u8, answer: &HopAnswer, rtt: Option<Duration>) {
+        let Some(hop) = ttl
+            .checked_sub(self.first)
+            .and_then(|i| self.hops.get_mut(usize::from(i)))
+        else {
+            return;
+        };
+        hop.sent += 1;
+        if let (Some(from), Some(rtt)) = (answer.from(), rtt) {
+            hop.received += 1;
+            hop.rtt.add(rtt);
+            let full = hop.addrs.len() >= MAX_ADDRS;
+            match hop.addrs.iter_mut().find(|(a, _)| *a == from) {
+                Some((_, n)) => *n += 1,
+                None if !full => hop.addrs.push((from, 1)),
+                None => {}
+            }
+        }
+        if let Some(mark) = answer.mark() {
+            hop.mark = Some(mark.to_string());
+        }
+        if answer.ends_path() && self.end_ttl.is_none_or(|e| ttl <= e) {
+            let dest = matches!(answer, HopAnswer::Destination { .. });
+            if self.end_ttl != Some(ttl) {
+                self.reached = dest;
+            } else {
+                self.reached |= dest;
+            }
+            self.end_ttl = Some(ttl);
+        }
+    }
+
+    /// The TTL up to which probes are worth sending.
+    pub fn limit(&self, max: u8) -> u8 {
+        self.end_ttl.unwrap_or(max)
+    }
+
+    /// The hops to show: up to where the path ends, else up to the last
+    /// hop that ever answered.
+    pub fn shown(&self) -> &[HopStats] {
+        let last = match self.end_ttl {
+            Some(e) => Some(e),
+            None => self
+                .hops
+                .iter()
+                .rev()
+                .find(|h| h.received > 0)
+                .map(|h| h.ttl),
+        };
+        match last {
+            Some(l) => &self.hops[..=usize::from(l - self.first)],
+            None => &[],
+        }
+    }
+
+    /// The shown hops as the loss rules read them.
+    pub fn losses(&self) -> Vec<HopLoss> {
+        self.shown()
+            .iter()
+            .map(|h| HopLoss {
+                ttl: h.ttl,
+                addr: h.main_addr(),
+                sent: h.sent,
+                received: h.received,
+                avg_ms: h.rtt.summary().map(|s| s.avg_ms),
+            })
+            .collect()
+    }
+}
+
+/// One hop as `--json` reports it.
+#[derive(Debug, Serialize)]
+pub struct HopRow {
+    /// TTL.
+    pub ttl: u8,
+    /// Addresses that answered (ECMP: several), with names and counts.
+    pub addresses: Vec<AddrRow>,
+    /// Probes sent (fate known).
+    pub sent: u64,
+    /// Probes answered.
+    pub received: u64,
+    /// Loss in percent.
+    pub loss_pct: f64,
+    /// RTT statistics.
+    pub rtt: Option<RttSummary>,
+    /// Unreachable mark, if any.
+    pub mark: Option<String>,
+    /// pathping: lost at the node itself.
+    pub node_lost: u64,
+    /// pathping: lost on the link into this hop.
+    pub link_lost: u64,
+}
+
+/// One address of a hop.
+#[derive(Debug, Serialize)]
+pub struct AddrRow {
+    /// The address.
+    pub address: IpAddr,
+    /// Its reverse name, when known.
+    pub name: Option<String>,
+    /// Answers from it.
+    pub count: u64,
+}
