@@ -366,7 +366,13 @@ fn lines_match_iputils_on_the_same_target() {
                 .map(|l| without_time(l).to_string())
                 .collect()
         };
-        assert_eq!(pick(&netdx.stdout), pick(&iputils.stdout), "netdx:\n{}\niputils:\n{}", netdx.stdout, iputils.stdout);
+        assert_eq!(
+            pick(&netdx.stdout),
+            pick(&iputils.stdout),
+            "netdx:\n{}\niputils:\n{}",
+            netdx.stdout,
+            iputils.stdout
+        );
         let counts = |out: &str| -> Option<String> {
             out.lines()
                 .find(|l| l.contains("packets transmitted"))
@@ -384,7 +390,15 @@ fn ctrl_c_prints_the_summary() {
     }
     let lab = Lab::chain(1);
     let child = std::process::Command::new("ip")
-        .args(["netns", "exec", lab.client(), env!("CARGO_BIN_EXE_netdx"), "ping", "-i", "0.05"])
+        .args([
+            "netns",
+            "exec",
+            lab.client(),
+            env!("CARGO_BIN_EXE_netdx"),
+            "ping",
+            "-i",
+            "0.05",
+        ])
         .arg(lab.server_v4())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -398,5 +412,8 @@ fn ctrl_c_prints_the_summary() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("ping statistics ---"), "{text}");
-    assert!(text.contains("ping.healthy") || text.contains("ping.lossy"), "{text}");
+    assert!(
+        text.contains("ping.healthy") || text.contains("ping.lossy"),
+        "{text}"
+    );
 }
