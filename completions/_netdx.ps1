@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('sockets', 'sockets', [CompletionResultType]::ParameterValue, 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)')
             [CompletionResult]::new('ss', 'ss', [CompletionResultType]::ParameterValue, 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explains an errno, TCP state, ICMP type/code or TCP flag')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Runs many checks from a file concurrently (replaces shell loops of the above)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Writes shell completions and man pages (used to keep them in the repo)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -162,6 +163,18 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'netdx;check' {
+            [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'How many checks run at once')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'netdx;generate' {
             [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Directory that receives `completions/` and `man/`')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
@@ -182,6 +195,7 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('tcp', 'tcp', [CompletionResultType]::ParameterValue, 'TCP connect probes with errno diagnoses (replaces nc -z, tcping)')
             [CompletionResult]::new('sockets', 'sockets', [CompletionResultType]::ParameterValue, 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explains an errno, TCP state, ICMP type/code or TCP flag')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Runs many checks from a file concurrently (replaces shell loops of the above)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Writes shell completions and man pages (used to keep them in the repo)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -205,6 +219,9 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             break
         }
         'netdx;help;explain' {
+            break
+        }
+        'netdx;help;check' {
             break
         }
         'netdx;help;generate' {

@@ -16,6 +16,9 @@ _netdx() {
             ",$1")
                 cmd="netdx"
                 ;;
+            netdx,check)
+                cmd="netdx__subcmd__check"
+                ;;
             netdx,dns)
                 cmd="netdx__subcmd__dns"
                 ;;
@@ -48,6 +51,9 @@ _netdx() {
                 ;;
             netdx,trace)
                 cmd="netdx__subcmd__trace"
+                ;;
+            netdx__subcmd__help,check)
+                cmd="netdx__subcmd__help__subcmd__check"
                 ;;
             netdx__subcmd__help,dns)
                 cmd="netdx__subcmd__help__subcmd__dns"
@@ -83,12 +89,34 @@ _netdx() {
 
     case "${cmd}" in
         netdx)
-            opts="-4 -6 -h -V --json --jsonl --timeout --no-color --help --version ping trace mtr dns lookup tcp sockets ss explain generate help"
+            opts="-4 -6 -h -V --json --jsonl --timeout --no-color --help --version ping trace mtr dns lookup tcp sockets ss explain check generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        netdx__subcmd__check)
+            opts="-4 -6 -h --parallel --json --jsonl --timeout --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -159,8 +187,22 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__help)
-            opts="ping trace mtr dns tcp sockets explain generate help"
+            opts="ping trace mtr dns tcp sockets explain check generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        netdx__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand sockets 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
             cand ss 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
             cand explain 'Explains an errno, TCP state, ICMP type/code or TCP flag'
+            cand check 'Runs many checks from a file concurrently (replaces shell loops of the above)'
             cand generate 'Writes shell completions and man pages (used to keep them in the repo)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -149,6 +150,17 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'netdx;check'= {
+            cand --parallel 'How many checks run at once'
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'netdx;generate'= {
             cand --out-dir 'Directory that receives `completions/` and `man/`'
             cand --timeout 'Overall time limit per probe or query, in seconds'
@@ -168,6 +180,7 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand tcp 'TCP connect probes with errno diagnoses (replaces nc -z, tcping)'
             cand sockets 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
             cand explain 'Explains an errno, TCP state, ICMP type/code or TCP flag'
+            cand check 'Runs many checks from a file concurrently (replaces shell loops of the above)'
             cand generate 'Writes shell completions and man pages (used to keep them in the repo)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -184,6 +197,8 @@ set edit:completion:arg-completer[netdx] = {|@words|
         &'netdx;help;sockets'= {
         }
         &'netdx;help;explain'= {
+        }
+        &'netdx;help;check'= {
         }
         &'netdx;help;generate'= {
         }

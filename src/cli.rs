@@ -70,6 +70,9 @@ pub enum Command {
     /// Explains an errno, TCP state, ICMP type/code or TCP flag.
     #[command(after_help = EXIT_CODES)]
     Explain(ExplainArgs),
+    /// Runs many checks from a file concurrently (replaces shell loops of the above).
+    #[command(after_help = EXIT_CODES)]
+    Check(CheckArgs),
     /// Writes shell completions and man pages (used to keep them in the repo).
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -243,6 +246,16 @@ pub struct ExplainArgs {
     /// What to explain: ECONNRESET, 104, CLOSE_WAIT, "icmp 3/13", RST.
     #[arg(required = true, num_args = 1..)]
     pub what: Vec<String>,
+}
+
+/// `netdx check` flags.
+#[derive(Debug, Args, Clone)]
+pub struct CheckArgs {
+    /// File with one check per line (`ping HOST`, `tcp HOST:PORT`, `dns NAME`…); `-` reads stdin.
+    pub file: std::path::PathBuf,
+    /// How many checks run at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub parallel: usize,
 }
 
 /// `netdx generate` (hidden) writes completions and man pages.

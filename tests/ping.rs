@@ -417,3 +417,58 @@ fn ctrl_c_prints_the_summary() {
         "{text}"
     );
 }
+
+#[test]
+fn interface_source_deadline_and_no_route() {
+    if !can_build_namespaces("interface_source_deadline") {
+        return;
+    }
+    let lab = Lab::chain(1);
+    let server = lab.server_v4();
+    let by_iface = lab.netdx(lab.client(), &["ping", "-c", "1", "-I", "east", &server]);
+    assert_eq!(by_iface.code, 0, "{}{}", by_iface.stdout, by_iface.stderr);
+    let by_source = lab.netdx(
+        lab.client(),
+        &["ping", "-c", "1", "-I", &lab.client_v4(), &server],
+    );
+    assert_eq!(
+        by_source.code, 0,
+        "{}{}",
+        by_source.stdout, by_source.stderr
+    );
+    let foreign = lab.netdx(
+        lab.client(),
+        &["ping", "-c", "1", "-I", "198.18.99.1", &server],
+    );
+    assert_eq!(foreign.code, 3, "{}", foreign.stderr);
+    assert!(
+        foreign.stderr.contains("cannot use source address"),
+        "{}",
+        foreign.stderr
+    );
+
+    // -w: stops after the deadline whatever the count.
+    let started = std::time::Instant::now();
+    let run = lab.netdx(
+        lab.client(),
+        &["--json", "ping", "-i", "0.1", "-w", "1", &server],
+    );
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(run.code, 0);
+    let sent = run.json()["stats"]["transmitted"].as_u64().unwrap_or(0);
+    assert!(
+        (8..=12).contains(&sent),
+        "sent {sent} in a 1 s deadline at 0.1 s"
+    );
+    assert!(took < 3.0, "deadline run took {took} s");
+
+    // No route at all from the client to this network.
+    let run = lab.netdx(lab.client(), &["ping", "-c", "1", "198.19.0.1"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("ping.no_route"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Network is unreachable"),
+        "{}",
+        run.stdout
+    );
+}

@@ -287,27 +287,7 @@ impl Lab {
 
     /// Loads an nft ruleset (the script text) in a namespace.
     pub fn nft(&self, ns: &str, script: &str) {
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", ns, "nft", "-f", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run nft: {e}"));
-        if let Some(stdin) = child.stdin.as_mut() {
-            stdin
-                .write_all(script.as_bytes())
-                .unwrap_or_else(|e| panic!("cannot feed nft: {e}"));
-        }
-        let out = child
-            .wait_with_output()
-            .unwrap_or_else(|e| panic!("nft did not finish: {e}"));
-        let run = Run::from(out);
-        assert!(
-            run.code == 0,
-            "nft failed in {ns}: {}\n{script}",
-            run.stderr
-        );
+        run_batch(&["ip", "netns", "exec", ns, "nft", "-f", "-"], script);
     }
 
     /// Runs any command in a namespace.
