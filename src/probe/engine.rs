@@ -294,7 +294,23 @@ fn send(ch: &Channel, probe: &Probe, packet: &[u8]) -> io::Result<()> {
         socket::set_ttl(sock, ch.v6, ttl)?;
     }
     let dest = SockAddr::from(SocketAddr::new(probe.target, 0));
-    sock.send_to(packet, &dest).map(|_| ())
+    // On a datagram socket, an ICMP error for an earlier probe (IP_RECVERR)
+    // leaves a pending socket error that the next send returns instead of
+    // sending; that send consumed it, so try again. A real local error
+    // (no route) fails every time and is reported.
+    let tries = if ch.mode == SocketMode::Datagram {
+        4
+    } else {
+        1
+    };
+    let mut result = Ok(0);
+    for _ in 0..tries {
+        result = sock.send_to(packet, &dest);
+        if result.is_ok() {
+            break;
+        }
+    }
+    result.map(|_| ())
 }
 
 /// Reads every datagram and queued error, matches and completes probes.

@@ -451,7 +451,8 @@ pub fn open_raw_tcp(v6: bool, binding: &Binding) -> AppResult<Socket> {
         }
         Ok(())
     };
-    setup().map_err(|e| AppError::cannot_run(format!("cannot configure the raw TCP socket: {e}")))?;
+    setup()
+        .map_err(|e| AppError::cannot_run(format!("cannot configure the raw TCP socket: {e}")))?;
     apply_binding(&socket, v6, binding)?;
     Ok(socket)
 }
