@@ -1,0 +1,369 @@
+//! `netdx mtr` against real routers in network namespaces: injected loss,
+//! ICMP rate limiting, the pathping columns against a hand calculation.
+
+mod common;
+use common::{can_build_namespaces, Lab};
+use serde_json::Value;
+
+/// Per hop: (ttl, sent, received, loss %) from the JSON document.
+fn hop_figures(doc: &Value) -> Vec<(u64, u64, u64, f64)> {
+    doc["hops"]
+        .as_array()
+        .map(|hops| {
+            hops.iter()
+                .map(|h| {
+                    (
+                        h["ttl"].as_u64().unwrap_or(0),
+                        h["sent"].as_u64().unwrap_or(0),
+                        h["received"].as_u64().unwrap_or(0),
+                        h["loss_pct"].as_f64().unwrap_or(-1.0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn codes(doc: &Value) -> Vec<(String, Option<u64>)> {
+    doc["diagnosis"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .map(|d| {
+                    (
+                        d["code"].as_str().unwrap_or("").to_string(),
+                        d["evidence"]["hop"].as_u64(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The hand calculation of pathping's columns from lost/sent per hop:
+/// the loss that persists downstream of hop k is the lowest loss rate at k
+/// or after; the link into k loses the growth of that persistent loss, the
+/// node k loses its own rate minus the persistent one.
+fn hand_pathping(figures: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let rates: Vec<f64> = figures
+        .iter()
+        .map(|(lost, sent)| *lost as f64 / *sent as f64)
+        .collect();
+    let mut out = Vec::new();
+    let mut before = 0.0;
+    for k in 0..rates.len() {
+        let persistent = rates[k..].iter().cloned().fold(f64::INFINITY, f64::min);
+        let sent = figures[k].1 as f64;
+        let link = ((persistent - before).max(0.0) * sent).round() as u64;
+        let node = ((rates[k] - persistent).max(0.0) * sent).round() as u64;
+        out.push((node, link));
+        before = persistent;
+    }
+    out
+}
+
+/// Parses pathping text: per hop (source lost, sent, node lost, link lost).
+fn pathping_columns(text: &str) -> Vec<(u64, u64, u64, u64)> {
+    let nums = |s: &str| -> Vec<u64> {
+        s.split(|c: char| !c.is_ascii_digit())
+            .filter(|t| !t.is_empty())
+            .filter_map(|t| t.parse().ok())
+            .collect()
+    };
+    let mut link = None;
+    let mut out = Vec::new();
+    let mut in_table = false;
+    for line in text.lines() {
+        if line.starts_with("Hop  RTT") {
+            in_table = true;
+            continue;
+        }
+        if !in_table {
+            continue;
+        }
+        if line.trim_end().ends_with('|') {
+            let n = nums(line);
+            link = n.first().copied();
+        } else if line.contains(" = ") {
+            // "  3     0ms    63/ 200 =  32%    11/ 200 =   6%  198.18.2.2"
+            let (left, _) = line.split_at(line.rfind('%').unwrap_or(0));
+            let n = nums(left);
+            if n.len() >= 8 {
+                out.push((n[2], n[3], n[5], link.take().unwrap_or(u64::MAX)));
+            }
+        }
+    }
+    out
+}
+
+/// Checks both the JSON columns and the pathping text against the hand
+/// calculation from the per-hop lost/sent figures.
+fn check_pathping(lab: &Lab, doc: &Value, args: &[&str]) {
+    let figures: Vec<(u64, u64)> = hop_figures(doc)
+        .iter()
+        .map(|(_, sent, recv, _)| (sent - recv, *sent))
+        .collect();
+    let want = hand_pathping(&figures);
+    let got: Vec<(u64, u64)> = doc["hops"]
+        .as_array()
+        .map(|h| {
+            h.iter()
+                .map(|h| {
+                    (
+                        h["node_lost"].as_u64().unwrap_or(u64::MAX),
+                        h["link_lost"].as_u64().unwrap_or(u64::MAX),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(got, want, "figures {figures:?}");
+
+    let mut text_args = vec!["mtr", "--pathping"];
+    text_args.extend_from_slice(args);
+    let run = lab.netdx(lab.client(), &text_args);
+    let cols = pathping_columns(&run.stdout);
+    assert!(!cols.is_empty(), "{}", run.stdout);
+    let figures: Vec<(u64, u64)> = cols.iter().map(|c| (c.0, c.1)).collect();
+    let want = hand_pathping(&figures);
+    let got: Vec<(u64, u64)> = cols.iter().map(|c| (c.2, c.3)).collect();
+    assert_eq!(got, want, "{}", run.stdout);
+}
+
+#[test]
+fn random_loss_into_router_3_is_named_as_path_loss() {
+    if !can_build_namespaces("mtr_random_loss") {
+        return;
+    }
+    let lab = Lab::chain(4);
+    lab.nft(
+        lab.router(3),
+        "table inet loss { chain pre { type filter hook prerouting priority raw; \
+         iifname \"west\" numgen random mod 100 < 30 drop; }; }",
+    );
+    let args = [
+        "-n",
+        "-c",
+        "200",
+        "-i",
+        "0.01",
+        "-w",
+        "0.5",
+        &lab.server_v4(),
+    ];
+    let mut json_args = vec!["--json", "mtr"];
+    json_args.extend_from_slice(&args);
+    let run = lab.netdx(lab.client(), &json_args);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let doc = run.json();
+    let hops = hop_figures(&doc);
+    assert_eq!(hops.len(), 5, "{hops:?}");
+    for (ttl, sent, _, loss) in &hops {
+        assert!(*sent >= 195, "hop {ttl} sent {sent}");
+        if *ttl < 3 {
+            assert!(*loss <= 3.0, "hop {ttl} loss {loss}% before the lossy link");
+        } else {
+            assert!(
+                (15.0..=45.0).contains(loss),
+                "hop {ttl} loss {loss}% for 30% injected"
+            );
+        }
+    }
+    let found = codes(&doc);
+    assert!(
+        found.contains(&("path.loss_from_hop".into(), Some(3))),
+        "{found:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|(c, _)| c == "path.rate_limited_hop" || c == "path.healthy"),
+        "{found:?}"
+    );
+    let summary = doc["diagnosis"][0]["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.contains(&format!("the link from {} into hop 3", lab.router_v4(2))),
+        "{summary}"
+    );
+    check_pathping(&lab, &doc, &args);
+}
+
+#[test]
+fn icmp_rate_limit_on_router_2_is_not_path_loss() {
+    if !can_build_namespaces("mtr_rate_limit") {
+        return;
+    }
+    let lab = Lab::chain(4);
+    // Router 2 sends at most ~1 ICMP error per second per destination (a
+    // burst of a few first) but forwards everything.
+    lab.sysctl(
+        lab.router(2),
+        &[
+            ("net.ipv4.icmp_ratelimit", "1000"),
+            ("net.ipv6.icmp.ratelimit", "1000"),
+        ],
+    );
+    for server in [lab.server_v4(), lab.server_v6()] {
+        let args = ["-n", "-c", "100", "-i", "0.02", "-w", "0.5", &server];
+        let mut json_args = vec!["--json", "mtr"];
+        json_args.extend_from_slice(&args);
+        let run = lab.netdx(lab.client(), &json_args);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        let doc = run.json();
+        let hops = hop_figures(&doc);
+        assert_eq!(hops.len(), 5, "{hops:?}");
+        assert!(hops[1].3 >= 50.0, "hop 2 loss {}%", hops[1].3);
+        for (ttl, _, _, loss) in hops.iter().filter(|h| h.0 != 2) {
+            assert_eq!(*loss, 0.0, "hop {ttl} of {server}");
+        }
+        let found = codes(&doc);
+        assert_eq!(
+            found,
+            [
+                ("path.rate_limited_hop".to_string(), Some(2)),
+                ("path.healthy".to_string(), None)
+            ],
+            "{server}"
+        );
+        check_pathping(&lab, &doc, &args);
+    }
+    // mtr itself sees the same pattern through this router.
+    let reference = lab.exec(
+        lab.client(),
+        &["mtr", "-r", "-n", "-c", "30", "-i", "0.1", &lab.server_v4()],
+    );
+    if reference.code == 0 {
+        let hop2 = reference
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("2.|--"))
+            .unwrap_or("");
+        let loss: f64 = hop2
+            .split_whitespace()
+            .find(|t| t.ends_with('%'))
+            .and_then(|t| t.trim_end_matches('%').parse().ok())
+            .unwrap_or(0.0);
+        assert!(loss >= 50.0, "mtr -r: {}", reference.stdout);
+    }
+}
+
+#[test]
+fn report_table_and_jsonl_rounds() {
+    if !can_build_namespaces("mtr_report") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    let server = lab.server_v4();
+    let run = lab.netdx(
+        lab.client(),
+        &["mtr", "-r", "-n", "-c", "5", "-i", "0.05", &server],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("Loss%   Snt   Last    Avg   Best   Wrst  StDev   Jttr"),
+        "{}",
+        run.stdout
+    );
+    let rows: Vec<&str> = run.stdout.lines().filter(|l| l.contains(".|-- ")).collect();
+    assert_eq!(rows.len(), 3, "{}", run.stdout);
+    assert!(rows[0].starts_with("  1.|-- 198.18.0.2"), "{}", rows[0]);
+    assert!(
+        rows[2].contains(&server) && rows[2].contains("0.0%     5"),
+        "{}",
+        rows[2]
+    );
+    assert!(run.stdout.contains("path.healthy"), "{}", run.stdout);
+    assert!(!run.stdout.contains('\x1b'), "no escapes off a terminal");
+
+    let run = lab.netdx(
+        lab.client(),
+        &["--jsonl", "mtr", "-n", "-c", "3", "-i", "0.05", &server],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let events: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
+        .collect();
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"start"));
+    assert_eq!(kinds.last(), Some(&"summary"));
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "round").count(),
+        3,
+        "{kinds:?}"
+    );
+    let last_round = &events[kinds.len() - 2];
+    assert_eq!(
+        last_round["probes"].as_array().map(Vec::len),
+        Some(3),
+        "{last_round}"
+    );
+}
+
+#[test]
+fn unreachable_destination_and_unprivileged_interval() {
+    if !can_build_namespaces("mtr_unreachable") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    lab.nft(
+        lab.server(),
+        "table inet d { chain input { type filter hook input priority 0; icmp type echo-request drop; }; }",
+    );
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "--json",
+            "mtr",
+            "-n",
+            "-c",
+            "3",
+            "-i",
+            "0.05",
+            "-w",
+            "0.3",
+            "-m",
+            "4",
+            &lab.server_v4(),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let doc = run.json();
+    assert_eq!(doc["reached"], false);
+    let found = codes(&doc);
+    assert!(
+        found
+            .iter()
+            .any(|(c, _)| c == "path.destination_unreachable"),
+        "{found:?}"
+    );
+
+    // mtr's rule: below 1 s needs root.
+    lab.sysctl(
+        lab.client(),
+        &[("net.ipv4.ping_group_range", "0 2147483647")],
+    );
+    let run = lab.netdx_as_nobody(
+        lab.client(),
+        &["mtr", "-r", "-c", "1", "-i", "0.5", &lab.router_v4(1)],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("need root"), "{}", run.stderr);
+    let run = lab.netdx_as_nobody(
+        lab.client(),
+        &[
+            "--json",
+            "mtr",
+            "-n",
+            "-c",
+            "2",
+            "-i",
+            "1",
+            &lab.router_v4(2),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["socket"], "datagram");
+}
