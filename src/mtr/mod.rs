@@ -52,6 +52,8 @@ struct MtrReport {
 #[derive(Debug, Serialize)]
 struct RoundProbe {
     ttl: u8,
+    /// When the probe left, in milliseconds since the Unix epoch.
+    sent_unix_ms: u128,
     from: Option<IpAddr>,
     rtt_ms: Option<f64>,
     answer: hops::HopAnswer,
@@ -310,6 +312,11 @@ impl Run<'_> {
         };
         entry.probes.push(RoundProbe {
             ttl,
+            sent_unix_ms: outcome
+                .sent
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0),
             from: answer.from(),
             rtt_ms: outcome.rtt.map(|d| d.as_secs_f64() * 1000.0),
             answer,
