@@ -367,3 +367,33 @@ fn unreachable_destination_and_unprivileged_interval() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["socket"], "datagram");
 }
+
+#[test]
+fn live_view_redraws_in_place_on_a_terminal() {
+    if !can_build_namespaces("mtr_live") {
+        return;
+    }
+    let lab = Lab::chain(1);
+    let bin = env!("CARGO_BIN_EXE_netdx");
+    let typescript = std::env::temp_dir().join(format!("netdx-live-{}", std::process::id()));
+    let path = typescript.to_string_lossy().into_owned();
+    let cmd = format!("{bin} mtr -n -c 4 -i 0.3 {}", lab.server_v4());
+    let run = lab.exec(lab.client(), &["script", "-qfec", &cmd, &path]);
+    if run.code != 0 && run.stderr.contains("not found") {
+        eprintln!("SKIP live view: `script` (util-linux) is missing");
+        return;
+    }
+    let text = std::fs::read_to_string(&typescript).unwrap_or_default();
+    let _ = std::fs::remove_file(&typescript);
+    // Every frame after the first starts by moving up over the previous
+    // frame, exactly as many lines as that frame had: nothing scrolls.
+    let frames: Vec<&str> = text.split("\x1b[").collect();
+    let ups: Vec<usize> = frames
+        .iter()
+        .filter_map(|f| f.split_once('A').and_then(|(n, _)| n.parse().ok()))
+        .collect();
+    assert!(!ups.is_empty(), "no redraw in place:\n{text}");
+    assert!(ups.iter().all(|n| *n == 2 || *n == 4), "{ups:?}\n{text}");
+    assert!(text.contains("  2.|-- "), "{text}");
+    assert!(text.contains("path.healthy"), "{text}");
+}

@@ -179,10 +179,11 @@ pub fn mtr(hops: &[HopLoss], target: IpAddr, reached: bool) -> Vec<Diagnosis> {
                     "path.loss_from_hop",
                     severity,
                     format!(
-                        "packets are lost from hop {} ({}) onward: {}% more of the probes to it and to every later hop are lost, {at_dest} — {into}, or that router, drops them",
+                        "packets are lost from hop {} ({}) onward: it and every later hop lose about {}%{} of the probes ({at_dest}) — {into}, or that router, drops them",
                         h.ttl,
                         addr_text(h.addr),
-                        pct(link)
+                        pct(link),
+                        if previous > 0.0 { " more" } else { "" }
                     ),
                 )
                 .with("hop", h.ttl)

@@ -141,11 +141,16 @@ fn ratio(lost: u64, sent: u64) -> String {
 #[derive(Debug, Default)]
 pub struct LiveView {
     drawn: usize,
+    last: Vec<String>,
 }
 
 impl LiveView {
     /// Draws `lines` over the previous frame.
     pub fn draw(&mut self, lines: &[String]) {
+        if self.drawn > 0 && self.last == lines {
+            return;
+        }
+        self.last = lines.to_vec();
         let mut frame = String::new();
         if self.drawn > 0 {
             frame.push_str(&format!("\x1b[{}A", self.drawn));
