@@ -61,5 +61,6 @@ impl Diagnosis {
     }
 }
 
+pub mod dns;
 pub mod icmp;
 pub mod ttl;
