@@ -50,8 +50,13 @@ pub fn answer_lines(sink: &Sink, a: &Answer) -> Vec<String> {
     } else {
         format!("{} (asked as {})", a.input, a.qname)
     };
+    let system = if a.source.starts_with("system") {
+        format!(" [{}]", a.source)
+    } else {
+        String::new()
+    };
     lines.push(format!(
-        "{shown_name} {}: {head} {via} in {time}{flags}",
+        "{shown_name} {}: {head} {via} in {time}{flags}{system}",
         a.qtype
     ));
     if a.cname_chain.len() > 1 {
