@@ -134,6 +134,8 @@ impl Bed {
   local-zone: "." static
   local-zone: "lab.test." transparent
   local-zone: "0.18.198.in-addr.arpa." transparent
+  local-zone: "refused.lab.test." always_refuse
+  local-zone: "broken.test." transparent
   verbosity: 0
 remote-control:
   control-enable: no
@@ -146,6 +148,13 @@ auth-zone:
 auth-zone:
   name: "0.18.198.in-addr.arpa"
   zonefile: "{dir}/ptr.zone"
+  for-downstream: yes
+  for-upstream: no
+  fallback-enabled: no
+# A zone whose transfer never succeeds: unbound answers SERVFAIL for it.
+auth-zone:
+  name: "broken.test"
+  primary: {v4}@5999
   for-downstream: yes
   for-upstream: no
   fallback-enabled: no
@@ -418,6 +427,44 @@ fn server_down_is_refused_quickly() {
     ]);
     assert_eq!(tcp.code, 1);
     assert!(tcp.stdout.contains("connection refused"), "{}", tcp.stdout);
+}
+
+#[test]
+fn servfail_refused_and_failover_to_the_next_server() {
+    if !can_build_namespaces("servfail_refused_failover") {
+        return;
+    }
+    let bed = Bed::new();
+    let at = bed.at();
+    let run = bed.netdx(&["--json", "dns", &at, "x.broken.test", "-t", "A"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    assert_eq!(doc["answers"][0]["rcode"], "SERVFAIL", "{doc}");
+    assert!(codes(&doc).contains(&"dns.servfail".to_string()), "{doc}");
+    let run = bed.netdx(&["--json", "dns", &at, "refused.lab.test", "-t", "A"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    assert_eq!(doc["answers"][0]["rcode"], "REFUSED", "{doc}");
+    assert!(codes(&doc).contains(&"dns.refused".to_string()), "{doc}");
+    // Servers are tried in order: a dead first server falls over to the next.
+    let dead = format!("{}:5999", bed.addr);
+    let run = bed.netdx(&[
+        "--json",
+        "dns",
+        "--server",
+        &dead,
+        "--server",
+        &bed.addr,
+        "web.lab.test",
+        "-t",
+        "A",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = run.json();
+    let a = &doc["answers"][0];
+    assert_eq!(a["server"], "198.18.0.2:53", "{a}");
+    assert_eq!(a["attempts"][0]["outcome"], "connection refused", "{a}");
+    assert_eq!(a["attempts"].as_array().map(Vec::len), Some(2), "{a}");
 }
 
 #[test]
