@@ -142,3 +142,93 @@ pub fn compare(reference: &Answer, other: &Answer) -> Comparison {
 fn join(v: &[&String]) -> String {
     v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::lookup::Rec;
+
+    fn answer(source: &str, status: Status, rcode: Option<&str>, data: &[(&str, u32)]) -> Answer {
+        Answer {
+            input: "web.lab.test".into(),
+            qname: "web.lab.test.".into(),
+            qtype: "A".into(),
+            source: source.into(),
+            server: Some(source.into()),
+            transport: None,
+            truncated_udp: false,
+            status,
+            rcode: rcode.map(str::to_string),
+            flags: None,
+            records: data
+                .iter()
+                .map(|(d, ttl)| Rec {
+                    name: "web.lab.test.".into(),
+                    ttl: *ttl,
+                    class: "IN".into(),
+                    rtype: "A".into(),
+                    data: d.to_string(),
+                })
+                .collect(),
+            cname_chain: Vec::new(),
+            authority: Vec::new(),
+            time_ms: 1.0,
+            failure: rcode
+                .is_none()
+                .then_some(crate::dns::wire::Failure::Timeout),
+            timeout_s: 1.0,
+            attempts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn order_and_case_do_not_count_as_differences() {
+        let a = answer(
+            "sys",
+            Status::Answer,
+            Some("NOERROR"),
+            &[("198.18.0.1", 60), ("198.18.0.2", 60)],
+        );
+        let b = answer(
+            "srv",
+            Status::Answer,
+            Some("NOERROR"),
+            &[("198.18.0.2", 60), ("198.18.0.1", 60)],
+        );
+        assert_eq!(compare(&a, &b).kind, DiffKind::Same);
+    }
+
+    #[test]
+    fn each_kind_of_difference_is_named() {
+        let sys = answer(
+            "sys",
+            Status::Answer,
+            Some("NOERROR"),
+            &[("198.18.0.10", 300)],
+        );
+        let other = answer(
+            "srv",
+            Status::Answer,
+            Some("NOERROR"),
+            &[("198.18.0.99", 300)],
+        );
+        let c = compare(&sys, &other);
+        assert_eq!(c.kind, DiffKind::Answers);
+        assert_eq!(c.differences.len(), 2);
+        let stale = answer(
+            "srv",
+            Status::Answer,
+            Some("NOERROR"),
+            &[("198.18.0.10", 3600)],
+        );
+        assert_eq!(compare(&sys, &stale).kind, DiffKind::Ttl);
+        let nx = answer("srv", Status::NxDomain, Some("NXDOMAIN"), &[]);
+        let c = compare(&sys, &nx);
+        assert_eq!(c.kind, DiffKind::Status);
+        assert!(c.differences[0].contains("NXDOMAIN"), "{:?}", c.differences);
+        let silent = answer("srv", Status::Timeout, None, &[]);
+        let c = compare(&sys, &silent);
+        assert_eq!(c.kind, DiffKind::Unreachable);
+        assert!(c.differences[0].contains("timeout"), "{:?}", c.differences);
+    }
+}
