@@ -489,7 +489,7 @@ fn dropped_queries_time_out_within_the_timeout() {
     assert_eq!(d["evidence"]["kind"], "timeout");
     // A and AAAA are asked concurrently: one timeout, plus start-up slack.
     assert!(
-        took < Duration::from_millis(1900),
+        took < Duration::from_millis(2200),
         "took {took:?} with --timeout 1"
     );
     assert!(
