@@ -85,16 +85,17 @@ fn downstream_min(hops: &[HopLoss]) -> Vec<f64> {
     out
 }
 
-/// Whether a loss difference `diff` over a base rate `base` at `n` samples
-/// is more than sampling noise: at least 5 points, three standard errors,
-/// and more than one probe's worth.
+/// Whether a loss difference `diff` between two hops is more than sampling
+/// noise when both really lose at the `base` rate (the null hypothesis): at
+/// least 5 points, three standard errors of a difference of two estimates
+/// (3·√2·σ), and more than one probe's worth.
 fn significant(diff: f64, base: f64, n: u64) -> bool {
     if n == 0 {
         return false;
     }
     let n = n as f64;
     let sigma = (base * (1.0 - base) / n).sqrt();
-    diff >= 0.05f64.max(3.0 * sigma) && diff * n >= 1.5
+    diff >= 0.05f64.max(3.0 * std::f64::consts::SQRT_2 * sigma) && diff * n >= 1.5
 }
 
 fn pct(rate: f64) -> f64 {
@@ -158,7 +159,7 @@ pub fn mtr(hops: &[HopLoss], target: IpAddr, reached: bool) -> Vec<Diagnosis> {
     let mut previous = 0.0;
     for (i, h) in hops.iter().enumerate() {
         let link = persistent[i] - previous;
-        if significant(link, previous.max(persistent[i]), h.sent) {
+        if significant(link, previous, h.sent) {
             let before = if i == 0 { None } else { hops[i - 1].addr };
             let into = match before {
                 Some(b) => format!("the link from {b} into hop {}", h.ttl),
