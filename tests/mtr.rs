@@ -397,3 +397,46 @@ fn live_view_redraws_in_place_on_a_terminal() {
     assert!(text.contains("  2.|-- "), "{text}");
     assert!(text.contains("path.healthy"), "{text}");
 }
+
+#[test]
+fn a_hop_answering_from_several_addresses_lists_them_all() {
+    if !can_build_namespaces("mtr_ecmp") {
+        return;
+    }
+    let lab = Lab::chain(3);
+    // Router 2 answers alternately from two addresses, as a per-packet
+    // load-balanced (ECMP) hop does.
+    lab.nft(
+        lab.router(2),
+        "table ip ecmp { chain out { type filter hook output priority 0; \
+         icmp type time-exceeded ip saddr set numgen inc mod 2 map { 0 : 198.18.1.2, 1 : 198.18.1.3 }; }; }",
+    );
+    let server = lab.server_v4();
+    let run = lab.netdx(
+        lab.client(),
+        &["--json", "mtr", "-n", "-c", "10", "-i", "0.05", &server],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let doc = run.json();
+    let mut addrs: Vec<String> = doc["hops"][1]["addresses"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x["address"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    addrs.sort();
+    assert_eq!(addrs, ["198.18.1.2", "198.18.1.3"]);
+    assert_eq!(doc["hops"][1]["loss_pct"], 0.0);
+
+    let run = lab.netdx(
+        lab.client(),
+        &["mtr", "-r", "-n", "-c", "10", "-i", "0.05", &server],
+    );
+    assert!(
+        run.stdout.contains("    |  `-- 198.18.1."),
+        "{}",
+        run.stdout
+    );
+}
