@@ -148,9 +148,41 @@ pub struct TcpArgs {
 /// `netdx sockets` flags, in netstat/ss/lsof habits.
 #[derive(Debug, Args, Clone)]
 pub struct SocketsArgs {
-    /// Show who owns this local port and its connections.
+    /// Who owns this port (local or remote, like `lsof -i :PORT`): processes, listen queue, connections.
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
+    /// Only the sockets held by this process id.
+    #[arg(long, value_name = "PID", conflicts_with = "port")]
+    pub pid: Option<u32>,
+    /// Only the sockets held by processes with this program name (/proc/PID/comm).
+    #[arg(long, value_name = "NAME", conflicts_with = "port")]
+    pub process: Option<String>,
+    /// Where to read sockets: netlink sock_diag (as ss), /proc/net/tcp (as netstat), or auto (netlink, /proc if it fails).
+    #[arg(long, value_enum, default_value_t = SocketSource::Auto)]
+    pub source: SocketSource,
+    /// Sample every SECS seconds (default 1) and show counts and counter rates changing.
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "1")]
+    pub watch: Option<f64>,
+    /// With --watch: stop after this many samples.
+    #[arg(short = 'c', long = "count", value_name = "N", requires = "watch")]
+    pub count: Option<u64>,
+    /// Rows in the per-port and per-peer tables.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// List every connection in the --port/--pid/--process view (default: the first 50).
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// The socket readers `netdx sockets --source` can choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SocketSource {
+    /// Netlink, falling back to /proc when netlink fails.
+    Auto,
+    /// NETLINK_SOCK_DIAG only.
+    Netlink,
+    /// /proc/net/tcp and /proc/net/tcp6 only.
+    Proc,
 }
 
 /// `netdx explain` argument.

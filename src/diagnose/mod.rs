@@ -63,3 +63,4 @@ impl Diagnosis {
 
 pub mod icmp;
 pub mod ttl;
+pub mod sockets;
