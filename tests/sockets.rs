@@ -28,9 +28,15 @@ fn situation(lab: &mut Lab, ns: &str, args: &[&str]) -> u32 {
     loop {
         if let Ok(text) = std::fs::read_to_string(&ready) {
             let _ = std::fs::remove_file(&ready);
-            return text.trim().parse().unwrap_or_else(|e| panic!("bad pid {text:?}: {e}"));
+            return text
+                .trim()
+                .parse()
+                .unwrap_or_else(|e| panic!("bad pid {text:?}: {e}"));
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "situation {args:?} never got ready");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "situation {args:?} never got ready"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -40,14 +46,23 @@ fn census(lab: &Lab, ns: &str, args: &[&str]) -> (i32, Value) {
     let mut full = vec!["--json", "sockets"];
     full.extend_from_slice(args);
     let run = lab.netdx(ns, &full);
-    assert!(run.code == 0 || run.code == 1, "netdx {args:?}: {}{}", run.stdout, run.stderr);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "netdx {args:?}: {}{}",
+        run.stdout,
+        run.stderr
+    );
     (run.code, run.json())
 }
 
 fn codes(doc: &Value) -> Vec<String> {
     doc["diagnosis"]
         .as_array()
-        .map(|a| a.iter().filter_map(|d| d["code"].as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|d| d["code"].as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -59,7 +74,9 @@ fn diag<'a>(doc: &'a Value, code: &str) -> &'a Value {
 }
 
 fn state(doc: &Value, name: &str) -> u64 {
-    doc["states"][name].as_u64().unwrap_or_else(|| panic!("no state {name}"))
+    doc["states"][name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no state {name}"))
 }
 
 /// State counts as `ss -tan` prints them, in netdx's names.
@@ -68,7 +85,9 @@ fn ss_counts(lab: &Lab, ns: &str) -> BTreeMap<String, u64> {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let mut m = BTreeMap::new();
     for line in run.stdout.lines().skip(1) {
-        let Some(st) = line.split_whitespace().next() else { continue };
+        let Some(st) = line.split_whitespace().next() else {
+            continue;
+        };
         let name = match st {
             "ESTAB" => "ESTABLISHED",
             "UNCONN" => "CLOSE",
@@ -120,14 +139,27 @@ fn listener_that_never_accepts_fills_its_queue() {
     let d = diag(&doc, "sockets.accept_queue_full");
     assert_eq!(d["severity"], "critical");
     assert_eq!(d["evidence"]["port"], 8080);
-    assert!(d["evidence"]["listen_overflows"].as_u64().unwrap_or(0) > 0, "{d}");
+    assert!(
+        d["evidence"]["listen_overflows"].as_u64().unwrap_or(0) > 0,
+        "{d}"
+    );
     assert!(doc["counters"]["listen_overflows"].as_u64().unwrap_or(0) > 0);
-    assert!(d["summary"].as_str().unwrap_or("").contains(&format!("pid {pid}")), "{d}");
+    assert!(
+        d["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&format!("pid {pid}")),
+        "{d}"
+    );
 
     // The clients' side: most attempts hang in SYN_SENT.
     let (_, cdoc) = census(&lab, &client, &[]);
     assert!(state(&cdoc, "SYN_SENT") >= 10, "{}", cdoc["states"]);
-    assert!(codes(&cdoc).contains(&"sockets.syn_sent_pile".to_string()), "{:?}", codes(&cdoc));
+    assert!(
+        codes(&cdoc).contains(&"sockets.syn_sent_pile".to_string()),
+        "{:?}",
+        codes(&cdoc)
+    );
 }
 
 #[test]
@@ -151,16 +183,30 @@ fn half_open_handshakes_read_as_a_syn_flood() {
 
     let (code, doc) = census(&lab, &server, &[]);
     let syn_recv = state(&doc, "SYN_RECV");
-    assert!(syn_recv >= 30, "SYN queue of 32 should be (nearly) full: {}", doc["states"]);
+    assert!(
+        syn_recv >= 30,
+        "SYN queue of 32 should be (nearly) full: {}",
+        doc["states"]
+    );
     let d = diag(&doc, "sockets.syn_flood");
     assert_eq!(d["evidence"]["port"], 8081);
     assert_eq!(d["evidence"]["syn_queue_limit"], 32);
-    assert!(d["summary"].as_str().unwrap_or("").contains("syncookies are on"), "{d}");
+    assert!(
+        d["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("syncookies are on"),
+        "{d}"
+    );
     assert!(!codes(&doc).contains(&"sockets.accept_queue_full".to_string()));
     if syn_recv >= 32 {
         assert_eq!(d["severity"], "critical");
         assert_eq!(code, 1);
-        assert!(doc["counters"]["syncookies_sent"].as_u64().unwrap_or(0) > 0, "{}", doc["counters"]);
+        assert!(
+            doc["counters"]["syncookies_sent"].as_u64().unwrap_or(0) > 0,
+            "{}",
+            doc["counters"]
+        );
     }
 }
 
@@ -177,7 +223,10 @@ fn server_that_never_closes_piles_close_wait_and_is_named() {
     std::thread::sleep(Duration::from_millis(300));
 
     let (code, doc) = census(&lab, &server, &[]);
-    assert_eq!(code, 0, "a CLOSE_WAIT pile far from the fd limit is a warning: {doc}");
+    assert_eq!(
+        code, 0,
+        "a CLOSE_WAIT pile far from the fd limit is a warning: {doc}"
+    );
     assert_eq!(state(&doc, "CLOSE_WAIT"), 30, "{}", doc["states"]);
     let d = diag(&doc, "sockets.close_wait_leak");
     assert_eq!(d["severity"], "warning");
@@ -189,7 +238,11 @@ fn server_that_never_closes_piles_close_wait_and_is_named() {
     // The client closed first and the server never answered with its FIN.
     let (_, cdoc) = census(&lab, &client, &[]);
     assert_eq!(state(&cdoc, "FIN_WAIT2"), 30, "{}", cdoc["states"]);
-    assert!(codes(&cdoc).contains(&"sockets.fin_wait2_pile".to_string()), "{:?}", codes(&cdoc));
+    assert!(
+        codes(&cdoc).contains(&"sockets.fin_wait2_pile".to_string()),
+        "{:?}",
+        codes(&cdoc)
+    );
 }
 
 #[test]
@@ -215,13 +268,31 @@ fn port_view_names_the_owner_and_filters_by_pid_and_program() {
     let conns = doc["connections"].as_array().cloned().unwrap_or_default();
     assert_eq!(conns.len(), 13, "1 listener + 12 connections");
     let program = format!("{}/{pid}", comm(pid));
-    assert!(conns.iter().all(|c| c["processes"][0] == program.as_str()), "{conns:?}");
-    assert!(conns.iter().any(|c| c["remote"].as_str().unwrap_or("").starts_with("[2001:db8:0::1]")
-        || c["remote"].as_str().unwrap_or("").starts_with("[2001:db8::1]")), "{conns:?}");
+    assert!(
+        conns.iter().all(|c| c["processes"][0] == program.as_str()),
+        "{conns:?}"
+    );
+    assert!(
+        conns.iter().any(|c| c["remote"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("[2001:db8:0::1]")
+            || c["remote"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("[2001:db8::1]")),
+        "{conns:?}"
+    );
 
     // Human text: the lsof habit.
     let human = lab.netdx(&server, &["sockets", "--port", "8083"]);
-    assert!(human.stdout.contains(&format!("{} (pid {pid}, user root)", comm(pid))), "{}", human.stdout);
+    assert!(
+        human
+            .stdout
+            .contains(&format!("{} (pid {pid}, user root)", comm(pid))),
+        "{}",
+        human.stdout
+    );
 
     for filter in [["--pid", &pid.to_string()], ["--process", &comm(pid)]] {
         let (_, doc) = census(&lab, &server, &filter);
@@ -247,7 +318,12 @@ fn client_side_time_wait_matches_ss_and_warns_of_port_exhaustion() {
 
     let (code, doc) = census(&lab, &client, &[]);
     let ss = lab.exec(&client, &["ss", "-tan", "state", "time-wait"]);
-    let ss_tw = ss.stdout.lines().skip(1).filter(|l| !l.trim().is_empty()).count() as u64;
+    let ss_tw = ss
+        .stdout
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .count() as u64;
     let tw = state(&doc, "TIME_WAIT");
     assert_eq!(tw, 300, "{}", doc["states"]);
     assert_eq!(tw, ss_tw, "netdx and ss disagree on TIME_WAIT");
@@ -297,7 +373,10 @@ fn census_equals_ss_taken_at_the_same_moment() {
                 break;
             }
             tries += 1;
-            assert!(tries < 3, "{ns}: netdx {ours:?} vs ss {before:?} / {after:?}");
+            assert!(
+                tries < 3,
+                "{ns}: netdx {ours:?} vs ss {before:?} / {after:?}"
+            );
         }
     }
 }
@@ -315,13 +394,20 @@ fn netlink_and_proc_give_the_same_census() {
         assert_eq!(nl["source"], "netlink");
         assert_eq!(pr["source"], "proc");
         assert_eq!(nl["states"], pr["states"], "{ns}");
-        assert_eq!((nl["ipv4"].clone(), nl["ipv6"].clone()), (pr["ipv4"].clone(), pr["ipv6"].clone()));
+        assert_eq!(
+            (nl["ipv4"].clone(), nl["ipv6"].clone()),
+            (pr["ipv4"].clone(), pr["ipv6"].clone())
+        );
         assert_eq!(nl["ports"], pr["ports"], "{ns}");
         assert_eq!(nl["peers"], pr["peers"], "{ns}");
         let ports = |d: &Value| -> Vec<(Value, Value)> {
             d["listeners"]
                 .as_array()
-                .map(|a| a.iter().map(|l| (l["address"].clone(), l["queue"].clone())).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|l| (l["address"].clone(), l["queue"].clone()))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         assert_eq!(ports(&nl), ports(&pr), "{ns}");
@@ -348,7 +434,10 @@ fn watch_streams_samples_with_rates() {
     let mut lab = Lab::chain(0);
     let server = lab.server().to_string();
     situation(&mut lab, &server, &["listen-accept", "9010", "16"]);
-    let run = lab.netdx(&server, &["--jsonl", "sockets", "--watch", "0.2", "-c", "3"]);
+    let run = lab.netdx(
+        &server,
+        &["--jsonl", "sockets", "--watch", "0.2", "-c", "3"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let lines: Vec<Value> = run
         .stdout
@@ -360,7 +449,11 @@ fn watch_streams_samples_with_rates() {
         assert_eq!(s["event"], "sample");
         assert_eq!(s["sample"], i as u64 + 1);
         assert_eq!(s["states"]["LISTEN"], 1);
-        assert_eq!(s["rates"].is_null(), i == 0, "rates from the second sample on");
+        assert_eq!(
+            s["rates"].is_null(),
+            i == 0,
+            "rates from the second sample on"
+        );
     }
     assert!(lines[2]["rates"]["active_opens"].is_number());
     assert_eq!(lines[1]["state_changes"]["LISTEN"], 0);
@@ -396,7 +489,10 @@ fn keepalive_timers_and_host_advice() {
     lab.spawn(&server, &["python3", "-c", script, &path]);
     let start = Instant::now();
     while !ready.exists() {
-        assert!(start.elapsed() < Duration::from_secs(20), "keepalive client never ready");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "keepalive client never ready"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = std::fs::remove_file(&ready);
@@ -415,5 +511,9 @@ fn keepalive_timers_and_host_advice() {
     lab.sysctl(&server, &[("net.ipv4.tcp_keepalive_time", "300")]);
     let (_, doc) = census(&lab, &server, &[]);
     assert!(!codes(&doc).contains(&"sockets.keepalive_default".to_string()));
-    assert!(codes(&doc).contains(&"sockets.healthy".to_string()), "{:?}", codes(&doc));
+    assert!(
+        codes(&doc).contains(&"sockets.healthy".to_string()),
+        "{:?}",
+        codes(&doc)
+    );
 }

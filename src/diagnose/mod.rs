@@ -62,5 +62,5 @@ impl Diagnosis {
 }
 
 pub mod icmp;
-pub mod ttl;
 pub mod sockets;
+pub mod ttl;

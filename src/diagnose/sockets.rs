@@ -49,7 +49,7 @@ pub fn diagnose(inp: &Inputs<'_>) -> Vec<Diagnosis> {
             ),
         );
     }
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|d| std::cmp::Reverse(d.severity));
     out
 }
 
@@ -86,7 +86,10 @@ fn listeners(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
         if done.contains(&l.lport) {
             continue;
         }
-        let syn_recv = c.ports.get(&l.lport).map_or(0, |t| t.get(TcpState::SynRecv));
+        let syn_recv = c
+            .ports
+            .get(&l.lport)
+            .map_or(0, |t| t.get(TcpState::SynRecv));
         let backlog = l.wqueue;
         let prog = who_or(inp.owners, l.inode, "the program listening there");
         if inp.backlog_known && backlog > 0 && l.rqueue >= backlog {
@@ -380,7 +383,8 @@ fn keepalive(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
     if l.keepalive_time < 1800 || est == 0 {
         return;
     }
-    let dead_after = u64::from(l.keepalive_time) + u64::from(l.keepalive_intvl) * u64::from(l.keepalive_probes);
+    let dead_after =
+        u64::from(l.keepalive_time) + u64::from(l.keepalive_intvl) * u64::from(l.keepalive_probes);
     out.push(
         Diagnosis::new(
             "sockets.keepalive_default",

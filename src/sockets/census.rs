@@ -144,8 +144,24 @@ pub struct Plan {
 }
 
 /// Reads the sockets once and counts them. Returns the census and the source
-/// actually used, plus the netlink error that forced a fallback, if any.
+/// actually used, plus why netlink was abandoned when auto fell back.
 pub fn take(plan: &Plan, limits: &HostLimits) -> std::io::Result<(Census, Source, Option<String>)> {
+    if plan.source == Some(Source::Proc) {
+        return read(Source::Proc, plan, limits).map(|c| (c, Source::Proc, None));
+    }
+    match read(Source::Netlink, plan, limits) {
+        Ok(c) => Ok((c, Source::Netlink, None)),
+        Err(e) if plan.source == Some(Source::Netlink) => Err(e),
+        // Start over from /proc: a partial netlink pass is discarded.
+        Err(e) => read(Source::Proc, plan, limits).map(|c| {
+            let why = format!("netlink sock_diag failed ({e}); read /proc/net/tcp instead");
+            (c, Source::Proc, Some(why))
+        }),
+    }
+}
+
+/// One full pass over one source.
+fn read(source: Source, plan: &Plan, limits: &HostLimits) -> std::io::Result<Census> {
     let mut census = Census {
         keep: plan.keep,
         ..Census::default()
@@ -156,46 +172,27 @@ pub fn take(plan: &Plan, limits: &HostLimits) -> std::io::Result<(Census, Source
             census.add(rec, limits);
         }
     };
-    let mut fallback = None;
-    if plan.source != Some(Source::Proc) {
-        let mut result = Ok(());
-        if plan.v4 {
-            result = netlink::dump(libc::AF_INET as u8, plan.info, &mut each);
-        }
-        if result.is_ok() && plan.v6 {
-            result = netlink::dump(libc::AF_INET6 as u8, plan.info, &mut each);
-        }
-        match result {
-            Ok(()) => {
-                drop(each);
-                return Ok((census, Source::Netlink, None));
+    match source {
+        Source::Netlink => {
+            if plan.v4 {
+                netlink::dump(libc::AF_INET as u8, plan.info, &mut each)?;
             }
-            Err(e) if plan.source == Some(Source::Netlink) => return Err(e),
-            Err(e) => fallback = Some(format!("netlink sock_diag failed ({e}); read /proc/net/tcp instead")),
+            if plan.v6 {
+                netlink::dump(libc::AF_INET6 as u8, plan.info, &mut each)?;
+            }
+        }
+        Source::Proc => {
+            if plan.v4 {
+                procfs::dump("/proc/net/tcp", false, &mut each)?;
+            }
+            if plan.v6 {
+                // A kernel without IPv6 has no tcp6 table: zero sockets.
+                match procfs::dump("/proc/net/tcp6", true, &mut each) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    other => other?,
+                }
+            }
         }
     }
-    drop(each);
-    // Start over: a partial netlink pass must not be counted twice.
-    let mut census = Census {
-        keep: plan.keep,
-        ..Census::default()
-    };
-    let mut each = |rec: &SockRecord| {
-        census.seen += 1;
-        if plan.filter.matches(rec) {
-            census.add(rec, limits);
-        }
-    };
-    if plan.v4 {
-        procfs::dump("/proc/net/tcp", false, &mut each)?;
-    }
-    if plan.v6 {
-        // A kernel without IPv6 has no tcp6 table: that is zero sockets.
-        match procfs::dump("/proc/net/tcp6", true, &mut each) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            other => other?,
-        }
-    }
-    drop(each);
-    Ok((census, Source::Proc, fallback))
+    Ok(census)
 }

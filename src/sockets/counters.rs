@@ -196,8 +196,14 @@ mod tests {
 
     #[test]
     fn rates_never_go_negative() {
-        let a = Counters { active_opens: 10, ..Counters::default() };
-        let b = Counters { active_opens: 30, ..Counters::default() };
+        let a = Counters {
+            active_opens: 10,
+            ..Counters::default()
+        };
+        let b = Counters {
+            active_opens: 30,
+            ..Counters::default()
+        };
         assert_eq!(b.rates(&a, 2.0).active_opens, 10.0);
         assert_eq!(a.rates(&b, 2.0).active_opens, 0.0);
     }

@@ -104,11 +104,17 @@ mod tests {
         let row = "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000002 00:00000000 00000000     0        0 1464 1 0000000073974b29 100 0 0 10 0";
         let r = parse_line(row, false).expect("v4 row");
         assert_eq!(r.local, IpAddr::V4(Ipv4Addr::LOCALHOST));
-        assert_eq!((r.lport, r.state, r.rqueue, r.inode), (8080, TcpState::Listen, 2, 1464));
+        assert_eq!(
+            (r.lport, r.state, r.rqueue, r.inode),
+            (8080, TcpState::Listen, 2, 1464)
+        );
         let row6 = "   1: 00000000000000000000000001000000:0016 00000000000000000000000001000000:D431 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0000000000000000";
         let r = parse_line(row6, true).expect("v6 row");
         assert_eq!(r.local, IpAddr::V6(Ipv6Addr::LOCALHOST));
-        assert_eq!((r.state, r.timer, r.expires_ms), (TcpState::TimeWait, Timer::TimeWait, 60000));
+        assert_eq!(
+            (r.state, r.timer, r.expires_ms),
+            (TcpState::TimeWait, Timer::TimeWait, 60000)
+        );
     }
 
     #[test]

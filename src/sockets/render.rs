@@ -36,8 +36,12 @@ pub struct Report {
     pub state_changes: Option<Map<String, Value>>,
     /// Listening sockets with queues and owners.
     pub listeners: Vec<ListenerOut>,
-    /// Busiest local ports.
+    /// Busiest service ports: local ports that listen or lie outside the
+    /// ephemeral range (client-side ports would be one socket each).
     pub ports: Vec<Row>,
+    /// Busiest remote endpoints of outgoing connections (from ephemeral
+    /// local ports): where local ports run out.
+    pub destinations: Vec<Row>,
     /// Busiest remote peers.
     pub peers: Vec<Row>,
     /// Processes (detail views: --port, --pid, --process).
@@ -137,10 +141,12 @@ fn widen(t: &Tally) -> [u64; SLOTS] {
 fn top<K: Copy + Ord>(
     map: &std::collections::HashMap<K, Tally>,
     n: usize,
+    keep: impl Fn(K) -> bool,
     label: impl Fn(K) -> String,
 ) -> Vec<Row> {
     let mut rows: Vec<(K, &Tally, u32)> = map
         .iter()
+        .filter(|(k, _)| keep(**k))
         .map(|(k, t)| (*k, t, t.states.iter().sum::<u32>()))
         .collect();
     rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
@@ -225,8 +231,14 @@ pub fn report(
         states: state_map(&c.states, true),
         state_changes,
         listeners,
-        ports: top(&c.ports, top_n, |p| p.to_string()),
-        peers: top(&c.peers, top_n, |ip| ip.to_string()),
+        ports: top(
+            &c.ports,
+            top_n,
+            |p| c.listeners.iter().any(|l| l.lport == p) || !s.limits.is_ephemeral(p),
+            |p| p.to_string(),
+        ),
+        destinations: top(&c.dests, top_n, |_| true, |(ip, port)| endpoint(ip, port)),
+        peers: top(&c.peers, top_n, |_| true, |ip| ip.to_string()),
         processes,
         connections,
         connections_omitted: c.kept.len().saturating_sub(limit),
@@ -272,16 +284,25 @@ pub fn human(r: &Report, census: &Census, sink: &Sink) -> Vec<String> {
     out.push(format!("  {}", states.join(" · ")));
     if !r.listeners.is_empty() {
         out.push(String::new());
-        out.push(format!("{:<44} {:>11}  program", "Listening on", "queue/backlog"));
+        out.push(format!(
+            "{:<44} {:>11}  program",
+            "Listening on", "queue/backlog"
+        ));
         for l in &r.listeners {
             let q = match l.backlog {
                 Some(b) => format!("{}/{}", l.queue, b),
                 None => format!("{}/?", l.queue),
             };
-            out.push(format!("  {:<42} {:>13}  {}", l.address, q, programs(&l.processes)));
+            out.push(format!(
+                "  {:<42} {:>13}  {}",
+                l.address,
+                q,
+                programs(&l.processes)
+            ));
         }
     }
-    table(&mut out, "Local port", &r.ports);
+    table(&mut out, "Service port", &r.ports);
+    table(&mut out, "Outgoing to", &r.destinations);
     table(&mut out, "Peer", &r.peers);
     if !r.connections.is_empty() {
         out.push(String::new());
@@ -301,9 +322,17 @@ pub fn human(r: &Report, census: &Census, sink: &Sink) -> Vec<String> {
             let timer = if c.timer == "off" {
                 "-".to_string()
             } else {
-                format!("{}({:.1}s,{})", c.timer, c.timer_ms as f64 / 1000.0, c.retrans)
+                format!(
+                    "{}({:.1}s,{})",
+                    c.timer,
+                    c.timer_ms as f64 / 1000.0,
+                    c.retrans
+                )
             };
-            let rtt = c.rtt_ms.filter(|v| *v > 0.0).map_or(String::new(), |v| format!(" rtt {v:.2}ms"));
+            let rtt = c
+                .rtt_ms
+                .filter(|v| *v > 0.0)
+                .map_or(String::new(), |v| format!(" rtt {v:.2}ms"));
             out.push(format!(
                 "  {:<11} {:<30} {:<30} {:>7} {:>7}  {:<22} {}{rtt}",
                 c.state.name(),
@@ -316,13 +345,19 @@ pub fn human(r: &Report, census: &Census, sink: &Sink) -> Vec<String> {
             ));
         }
         if r.connections_omitted > 0 {
-            out.push(format!("  … {} more (--all lists them)", r.connections_omitted));
+            out.push(format!(
+                "  … {} more (--all lists them)",
+                r.connections_omitted
+            ));
         }
     }
     if let Some(k) = &r.counters {
         out.push(String::new());
         let retr_pct = if k.out_segs > 0 {
-            format!(" ({:.2}% of sent)", k.retrans_segs as f64 * 100.0 / k.out_segs as f64)
+            format!(
+                " ({:.2}% of sent)",
+                k.retrans_segs as f64 * 100.0 / k.out_segs as f64
+            )
         } else {
             String::new()
         };

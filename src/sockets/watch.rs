@@ -1,10 +1,10 @@
 //! One sample or a stream of them (`--watch`): redrawn in place on a
 //! terminal, appended on a pipe, one JSON line per sample with `--jsonl`.
 
-use super::render;
-use super::state::SLOTS;
 use super::census::Plan;
+use super::render;
 use super::sample;
+use super::state::SLOTS;
 use crate::cli::SocketsArgs;
 use crate::diagnose::Severity;
 use crate::error::{AppResult, Exit};
