@@ -316,22 +316,29 @@ fn client_side_time_wait_matches_ss_and_warns_of_port_exhaustion() {
     let target = lab.server_v4();
     situation(&mut lab, &client, &["churn", &target, "8084", "300"]);
 
+    let ss_tw = || {
+        let ss = lab.exec(&client, &["ss", "-tan", "state", "time-wait"]);
+        ss.stdout
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .count() as u64
+    };
+    let before = ss_tw();
     let (code, doc) = census(&lab, &client, &[]);
-    let ss = lab.exec(&client, &["ss", "-tan", "state", "time-wait"]);
-    let ss_tw = ss
-        .stdout
-        .lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .count() as u64;
+    let after = ss_tw();
     let tw = state(&doc, "TIME_WAIT");
-    assert_eq!(tw, 300, "{}", doc["states"]);
-    assert_eq!(tw, ss_tw, "netdx and ss disagree on TIME_WAIT");
+    // The kernel may recycle a few TIME_WAIT ports within 500: about 300.
+    assert!((250..=300).contains(&tw), "{}", doc["states"]);
+    assert!(
+        (after.min(before)..=after.max(before)).contains(&tw),
+        "netdx {tw} TIME_WAIT, ss {before} before and {after} after"
+    );
     assert_eq!(code, 0, "60% of the range is a warning, not critical");
     let d = diag(&doc, "sockets.time_wait_exhaustion");
     assert_eq!(d["severity"], "warning");
     assert_eq!(d["evidence"]["destination"], format!("{target}:8084"));
-    assert_eq!(d["evidence"]["ports_in_use"], 300);
+    assert_eq!(d["evidence"]["ports_in_use"], tw);
     assert_eq!(d["evidence"]["port_range"], "40000-40499");
     assert_eq!(doc["peers"][0]["key"], target.as_str());
 }
