@@ -177,6 +177,9 @@ pub struct SocketsArgs {
     /// With --watch: stop after this many samples.
     #[arg(short = 'c', long = "count", value_name = "N", requires = "watch")]
     pub count: Option<u64>,
+    /// Name the program behind every listener (walks /proc/*/fd like `ss -p`; slow with many open files).
+    #[arg(short = 'p', long)]
+    pub processes: bool,
     /// Rows in the per-port and per-peer tables.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,

@@ -155,7 +155,6 @@ fn listeners(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
 /// that never closes what the peer closed.
 fn close_wait(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
     let c = inp.census;
-    let listening: Vec<u16> = c.listeners.iter().map(|l| l.lport).collect();
     let mut check = |what: String, t: &Tally, port: Option<u16>| {
         let cw = t.get(TcpState::CloseWait);
         let conns = t.connections();
@@ -194,9 +193,7 @@ fn close_wait(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
     let mut ports: Vec<_> = c.ports.iter().collect();
     ports.sort_by_key(|(p, _)| **p);
     for (port, t) in ports {
-        if listening.contains(port) || !inp.limits.is_ephemeral(*port) {
-            check(format!("port {port}"), t, Some(*port));
-        }
+        check(format!("port {port}"), t, Some(*port));
     }
     let mut dests: Vec<_> = c.dests.iter().collect();
     dests.sort_by_key(|(k, _)| **k);

@@ -69,12 +69,18 @@ pub struct Census {
     pub v6: u64,
     /// Count per state slot.
     pub states: [u64; SLOTS],
-    /// By local port.
+    /// By local port, for service ports only: ports that listen or lie
+    /// outside the ephemeral range. Client-side ports (one socket each)
+    /// are counted in `dests` instead, which keeps this table small at
+    /// 100k sockets. Both kernel sources list listeners first, so a
+    /// listener on an ephemeral port is known before its connections.
     pub ports: HashMap<u16, Tally>,
+    /// Bitmap of ports seen listening.
+    listening: Vec<u64>,
     /// By remote address (listeners excluded; v4-mapped shown as v4).
     pub peers: HashMap<IpAddr, Tally>,
-    /// By remote address and port, for sockets on an ephemeral local port:
-    /// the view in which local ports run out.
+    /// By remote address and port, for sockets on a client-side local port
+    /// (ephemeral, not listening): the view in which local ports run out.
     pub dests: HashMap<(IpAddr, u16), Tally>,
     /// Listening sockets (with their queues).
     pub listeners: Vec<SockRecord>,
@@ -107,13 +113,23 @@ impl Census {
             self.v4 += 1;
         }
         self.states[rec.state.slot()] += 1;
-        self.ports.entry(rec.lport).or_default().add(rec);
+        let (word, bit) = (usize::from(rec.lport / 64), rec.lport % 64);
+        if self.listening.is_empty() {
+            self.listening = vec![0; 1024];
+        }
+        if rec.state == TcpState::Listen {
+            self.listening[word] |= 1 << bit;
+        }
+        let service = self.listening[word] & (1 << bit) != 0 || !limits.is_ephemeral(rec.lport);
+        if service {
+            self.ports.entry(rec.lport).or_default().add(rec);
+        }
         if rec.state == TcpState::Listen {
             self.listeners.push(*rec);
         } else {
             let remote = rec.remote.to_canonical();
             self.peers.entry(remote).or_default().add(rec);
-            if limits.is_ephemeral(rec.lport) {
+            if !service {
                 self.dests.entry((remote, rec.rport)).or_default().add(rec);
             }
             if rec.state == TcpState::Established && rec.timer == Timer::Keepalive {

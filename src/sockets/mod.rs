@@ -68,6 +68,8 @@ pub struct Sample {
     pub fallback: Option<String>,
     /// Owners of the sockets that matter for the report.
     pub owners: Owners,
+    /// Whether /proc was walked for owners (else programs are not shown).
+    pub owners_known: bool,
     /// Kernel counters at sample time.
     pub counters: Option<Counters>,
     /// Counter rates since the previous sample.
@@ -128,14 +130,6 @@ pub fn sample(
     })?;
     let elapsed = start.elapsed();
     let at = Instant::now();
-    let owners = match pre_owners {
-        Some(o) => o,
-        None => owners::scan(&ScanFilter {
-            inodes: Some(&wanted_inodes(&census)),
-            pid: None,
-            program: None,
-        }),
-    };
     let counters = Counters::read();
     let rates = match (&counters, previous) {
         (Some(now), Some((before, then))) => {
@@ -143,20 +137,48 @@ pub fn sample(
         }
         _ => None,
     };
-    let diagnosis = diagnose::sockets::diagnose(&diagnose::sockets::Inputs {
-        census: &census,
-        limits: &limits,
-        counters: counters.as_ref(),
-        rates: rates.as_ref(),
-        owners: &owners,
-        backlog_known: source == Source::Netlink,
-    });
+    let judge = |owners: &Owners| {
+        diagnose::sockets::diagnose(&diagnose::sockets::Inputs {
+            census: &census,
+            limits: &limits,
+            counters: counters.as_ref(),
+            rates: rates.as_ref(),
+            owners,
+            backlog_known: source == Source::Netlink,
+        })
+    };
+    // Walking /proc/*/fd costs a readlink per open file on the host, so the
+    // plain census walks it only when asked (-p), for a detail view, or when
+    // a diagnosis has a process to name.
+    let (owners, diagnosis) = match pre_owners {
+        Some(o) => {
+            let d = judge(&o);
+            (o, d)
+        }
+        None => {
+            let first = judge(&Owners::default());
+            let names = first.iter().any(|d| NAMING.contains(&d.code.as_str()));
+            if args.processes || plan.keep || names {
+                let o = owners::scan(&ScanFilter {
+                    inodes: Some(&wanted_inodes(&census)),
+                    pid: None,
+                    program: None,
+                });
+                let d = judge(&o);
+                (o, d)
+            } else {
+                (Owners::default(), first)
+            }
+        }
+    };
+    let owners_known = args.processes || plan.keep || !owners.procs.is_empty();
     Ok((
         Sample {
             census,
             source,
             fallback,
             owners,
+            owners_known,
             counters,
             rates,
             limits,
@@ -166,6 +188,13 @@ pub fn sample(
         at,
     ))
 }
+
+/// Diagnoses whose summary names the process at fault.
+const NAMING: [&str; 3] = [
+    "sockets.accept_queue_full",
+    "sockets.syn_flood",
+    "sockets.close_wait_leak",
+];
 
 /// Inodes whose owners the report names: listeners, one CLOSE_WAIT socket
 /// per port and destination, and every kept socket of a detail view.

@@ -8,7 +8,6 @@ use super::record::{SockRecord, Source};
 use super::state::{TcpState, ORDER, SLOTS};
 use super::Sample;
 use crate::diagnose::Diagnosis;
-use crate::output::Sink;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::net::IpAddr;
@@ -231,12 +230,7 @@ pub fn report(
         states: state_map(&c.states, true),
         state_changes,
         listeners,
-        ports: top(
-            &c.ports,
-            top_n,
-            |p| c.listeners.iter().any(|l| l.lport == p) || !s.limits.is_ephemeral(p),
-            |p| p.to_string(),
-        ),
+        ports: top(&c.ports, top_n, |_| true, |p| p.to_string()),
         destinations: top(&c.dests, top_n, |_| true, |(ip, port)| endpoint(ip, port)),
         peers: top(&c.peers, top_n, |_| true, |ip| ip.to_string()),
         processes,
@@ -251,7 +245,7 @@ pub fn report(
 }
 
 /// Renders the human text of a report into lines.
-pub fn human(r: &Report, census: &Census, sink: &Sink) -> Vec<String> {
+pub fn human(r: &Report, census: &Census, s_owners: bool) -> Vec<String> {
     let mut out = Vec::new();
     let source = match r.source {
         Source::Netlink => "netlink sock_diag",
@@ -285,20 +279,22 @@ pub fn human(r: &Report, census: &Census, sink: &Sink) -> Vec<String> {
     if !r.listeners.is_empty() {
         out.push(String::new());
         out.push(format!(
-            "{:<44} {:>11}  program",
-            "Listening on", "queue/backlog"
+            "{:<44} {:>11}{}",
+            "Listening on",
+            "queue/backlog",
+            if s_owners { "  program" } else { "" }
         ));
         for l in &r.listeners {
             let q = match l.backlog {
                 Some(b) => format!("{}/{}", l.queue, b),
                 None => format!("{}/?", l.queue),
             };
-            out.push(format!(
-                "  {:<42} {:>13}  {}",
-                l.address,
-                q,
-                programs(&l.processes)
-            ));
+            let prog = if s_owners {
+                format!("  {}", programs(&l.processes))
+            } else {
+                String::new()
+            };
+            out.push(format!("  {:<42} {:>13}{prog}", l.address, q));
         }
     }
     table(&mut out, "Service port", &r.ports);
@@ -388,7 +384,6 @@ pub fn human(r: &Report, census: &Census, sink: &Sink) -> Vec<String> {
     if unsafe_euid() != 0 {
         out.push("  note: not root — sockets of other users' processes show no program".into());
     }
-    let _ = sink;
     out
 }
 

@@ -58,7 +58,7 @@ pub async fn run(args: &SocketsArgs, plan: &Plan, sink: &Sink) -> AppResult<Exit
 
 /// Prints one sample; on a terminal in watch mode, over the previous one.
 fn draw(report: &render::Report, s: &super::Sample, sink: &Sink, n: u64, watching: bool) {
-    let mut lines = render::human(report, &s.census, sink);
+    let mut lines = render::human(report, &s.census, s.owners_known);
     if watching {
         lines.insert(0, format!("netdx sockets — sample {n} · Ctrl-C stops"));
     }
