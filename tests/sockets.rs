@@ -524,3 +524,56 @@ fn keepalive_timers_and_host_advice() {
         codes(&doc)
     );
 }
+
+#[test]
+fn unacknowledged_fins_pile_in_last_ack() {
+    if !can_build_namespaces("last_ack") {
+        return;
+    }
+    let mut lab = Lab::chain(0);
+    let (client, server) = (lab.client().to_string(), lab.server().to_string());
+    // The client never sees the server's FIN, so the server waits in
+    // LAST_ACK for an acknowledgement that never comes.
+    lab.nft(
+        &client,
+        "table inet lastack {\n chain input {\n type filter hook input priority 0;\n \
+         tcp sport 8085 tcp flags & fin == fin drop\n }\n}\n",
+    );
+    situation(&mut lab, &server, &["listen-close", "8085"]);
+    let target = lab.server_v4();
+    situation(&mut lab, &client, &["connect-close", &target, "8085", "15"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, doc) = census(&lab, &server, &[]);
+    assert_eq!(state(&doc, "LAST_ACK"), 15, "{}", doc["states"]);
+    let d = diag(&doc, "sockets.last_ack_pile");
+    assert_eq!(d["evidence"]["peer"], lab.client_v4());
+    assert_eq!(d["evidence"]["count"], 15);
+}
+
+#[test]
+fn programs_are_shown_only_when_asked_or_needed() {
+    if !can_build_namespaces("processes_flag") {
+        return;
+    }
+    let mut lab = Lab::chain(0);
+    let server = lab.server().to_string();
+    let pid = situation(&mut lab, &server, &["listen-accept", "9030", "16"]);
+    let plain = lab.netdx(&server, &["sockets"]);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert!(plain.stdout.contains("[::]:9030"), "{}", plain.stdout);
+    assert!(
+        !plain.stdout.contains(&format!("pid {pid}")),
+        "{}",
+        plain.stdout
+    );
+    let with = lab.netdx(&server, &["sockets", "-p"]);
+    assert!(
+        with.stdout
+            .contains(&format!("{} (pid {pid}, root)", comm(pid))),
+        "{}",
+        with.stdout
+    );
+    let (_, doc) = census(&lab, &server, &["-p"]);
+    assert_eq!(doc["listeners"][0]["processes"][0]["pid"], pid);
+    assert_eq!(doc["listeners"][0]["backlog"], 16);
+}
