@@ -60,6 +60,14 @@ fn who(owners: &Owners, inode: u64) -> Option<String> {
     Some(format!("{} (pid {})", first.program, first.pid))
 }
 
+fn program(owners: &Owners, inode: u64) -> Option<String> {
+    owners.of(inode).first().map(|p| p.program.clone())
+}
+
+fn pid(owners: &Owners, inode: u64) -> Option<u32> {
+    owners.of(inode).first().map(|p| p.pid)
+}
+
 fn who_or(owners: &Owners, inode: u64, fallback: &str) -> String {
     who(owners, inode).unwrap_or_else(|| fallback.to_string())
 }
@@ -110,7 +118,8 @@ fn listeners(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
                 .with("backlog", backlog)
                 .with("syn_recv", syn_recv)
                 .with("listen_overflows", overflows)
-                .with("process", who(inp.owners, l.inode)),
+                .with("process", program(inp.owners, l.inode))
+                .with("pid", pid(inp.owners, l.inode)),
             );
             continue;
         }
@@ -145,7 +154,8 @@ fn listeners(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
                 .with("backlog", backlog)
                 .with("syncookies", inp.limits.syncookies)
                 .with("syncookies_sent", cookies)
-                .with("process", who(inp.owners, l.inode)),
+                .with("process", program(inp.owners, l.inode))
+                .with("pid", pid(inp.owners, l.inode)),
             );
         }
     }
@@ -212,7 +222,7 @@ fn port_exhaustion(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
     let mut dests: Vec<_> = c.dests.iter().collect();
     dests.sort_by_key(|(k, _)| **k);
     for ((ip, port), t) in dests {
-        let used = t.connections();
+        let used = t.ephemeral;
         let share = f64::from(used) / f64::from(range);
         if share < 0.5 {
             continue;

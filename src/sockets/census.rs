@@ -17,6 +17,9 @@ pub struct Tally {
     pub states: [u32; SLOTS],
     /// One CLOSE_WAIT socket's inode, to name the process that leaks.
     pub close_wait_inode: u64,
+    /// Sockets whose local port lies in ip_local_port_range (what a
+    /// connect() without bind() draws from).
+    pub ephemeral: u32,
 }
 
 impl Tally {
@@ -69,18 +72,18 @@ pub struct Census {
     pub v6: u64,
     /// Count per state slot.
     pub states: [u64; SLOTS],
-    /// By local port, for service ports only: ports that listen or lie
-    /// outside the ephemeral range. Client-side ports (one socket each)
-    /// are counted in `dests` instead, which keeps this table small at
-    /// 100k sockets. Both kernel sources list listeners first, so a
-    /// listener on an ephemeral port is known before its connections.
+    /// By local port, for service ports only: ports with a listener.
+    /// Client-side ports (one socket each) are counted in `dests` instead,
+    /// which keeps this table small at 100k sockets. Both kernel sources
+    /// list listeners first, so a port is known to listen before its
+    /// connections arrive.
     pub ports: HashMap<u16, Tally>,
     /// Bitmap of ports seen listening.
     listening: Vec<u64>,
     /// By remote address (listeners excluded; v4-mapped shown as v4).
     pub peers: HashMap<IpAddr, Tally>,
-    /// By remote address and port, for sockets on a client-side local port
-    /// (ephemeral, not listening): the view in which local ports run out.
+    /// By remote address and port, for sockets on a local port that does not
+    /// listen (the client side): the view in which local ports run out.
     pub dests: HashMap<(IpAddr, u16), Tally>,
     /// Listening sockets (with their queues).
     pub listeners: Vec<SockRecord>,
@@ -120,7 +123,7 @@ impl Census {
         if rec.state == TcpState::Listen {
             self.listening[word] |= 1 << bit;
         }
-        let service = self.listening[word] & (1 << bit) != 0 || !limits.is_ephemeral(rec.lport);
+        let service = self.listening[word] & (1 << bit) != 0;
         if service {
             self.ports.entry(rec.lport).or_default().add(rec);
         }
@@ -130,7 +133,11 @@ impl Census {
             let remote = rec.remote.to_canonical();
             self.peers.entry(remote).or_default().add(rec);
             if !service {
-                self.dests.entry((remote, rec.rport)).or_default().add(rec);
+                let t = self.dests.entry((remote, rec.rport)).or_default();
+                t.add(rec);
+                if limits.is_ephemeral(rec.lport) {
+                    t.ephemeral += 1;
+                }
             }
             if rec.state == TcpState::Established && rec.timer == Timer::Keepalive {
                 self.keepalive_armed += 1;

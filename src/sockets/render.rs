@@ -35,11 +35,11 @@ pub struct Report {
     pub state_changes: Option<Map<String, Value>>,
     /// Listening sockets with queues and owners.
     pub listeners: Vec<ListenerOut>,
-    /// Busiest service ports: local ports that listen or lie outside the
-    /// ephemeral range (client-side ports would be one socket each).
+    /// Busiest service ports: local ports with a listener (client-side
+    /// ports would be one socket each).
     pub ports: Vec<Row>,
-    /// Busiest remote endpoints of outgoing connections (from ephemeral
-    /// local ports): where local ports run out.
+    /// Busiest remote endpoints of outgoing connections (from local ports
+    /// without a listener): where local ports run out.
     pub destinations: Vec<Row>,
     /// Busiest remote peers.
     pub peers: Vec<Row>,
@@ -328,7 +328,7 @@ pub fn human(r: &Report, census: &Census, s_owners: bool) -> Vec<String> {
             let rtt = c
                 .rtt_ms
                 .filter(|v| *v > 0.0)
-                .map_or(String::new(), |v| format!(" rtt {v:.2}ms"));
+                .map_or(String::new(), |v| format!(" rtt {v:.3}ms"));
             out.push(format!(
                 "  {:<11} {:<30} {:<30} {:>7} {:>7}  {:<22} {}{rtt}",
                 c.state.name(),
