@@ -410,3 +410,148 @@ fn keepalive(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
         .with("keepalive_probes", l.keepalive_probes),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sockets::record::SockRecord;
+    use crate::sockets::state::Timer;
+    use std::net::Ipv4Addr;
+
+    fn limits() -> HostLimits {
+        HostLimits {
+            port_low: 40000,
+            port_high: 40999,
+            somaxconn: 4096,
+            max_syn_backlog: 1024,
+            syncookies: 1,
+            fin_timeout: 60,
+            tw_reuse: 2,
+            keepalive_time: 7200,
+            keepalive_intvl: 75,
+            keepalive_probes: 9,
+        }
+    }
+
+    fn rec(state: TcpState, lport: u16, rport: u16, rq: u32, wq: u32) -> SockRecord {
+        SockRecord {
+            state,
+            local: IpAddr::V4(Ipv4Addr::new(198, 18, 0, 2)),
+            lport,
+            remote: IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1)),
+            rport,
+            rqueue: rq,
+            wqueue: wq,
+            uid: 0,
+            inode: 0,
+            timer: Timer::Off,
+            expires_ms: 0,
+            retrans: 0,
+            v6: false,
+            extra: None,
+        }
+    }
+
+    fn run(census: &Census, counters: Option<&Counters>) -> Vec<Diagnosis> {
+        let owners = Owners::default();
+        diagnose(&Inputs {
+            census,
+            limits: &limits(),
+            counters,
+            rates: None,
+            owners: &owners,
+            backlog_known: true,
+        })
+    }
+
+    fn codes(d: &[Diagnosis]) -> Vec<&str> {
+        d.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    #[test]
+    fn empty_host_is_healthy() {
+        let d = run(&Census::default(), None);
+        assert_eq!(codes(&d), ["sockets.healthy"]);
+    }
+
+    #[test]
+    fn queue_at_backlog_is_critical_and_beats_syn_flood() {
+        let (mut c, l) = (Census::default(), limits());
+        c.add(&rec(TcpState::Listen, 80, 0, 5, 5), &l);
+        for p in 0..10 {
+            c.add(&rec(TcpState::SynRecv, 80, 50000 + p, 0, 0), &l);
+        }
+        let k = Counters {
+            listen_overflows: 7,
+            ..Counters::default()
+        };
+        let d = run(&c, Some(&k));
+        assert_eq!(d[0].code, "sockets.accept_queue_full");
+        assert_eq!(d[0].severity, Severity::Critical);
+        assert!(!codes(&d).contains(&"sockets.syn_flood"));
+    }
+
+    #[test]
+    fn syn_recv_scales_with_the_backlog() {
+        let l = limits();
+        let build = |n: u16, backlog: u32| {
+            let mut c = Census::default();
+            c.add(&rec(TcpState::Listen, 80, 0, 0, backlog), &l);
+            for p in 0..n {
+                c.add(&rec(TcpState::SynRecv, 80, 50000 + p, 0, 0), &l);
+            }
+            c
+        };
+        // 20 half-open on a backlog of 1000: normal handshake traffic.
+        assert!(!codes(&run(&build(20, 1000), None)).contains(&"sockets.syn_flood"));
+        // 20 on a backlog of 64: a quarter full, warning.
+        let d = run(&build(20, 64), None);
+        let f = d.iter().find(|d| d.code == "sockets.syn_flood");
+        assert_eq!(f.map(|d| d.severity), Some(Severity::Warning));
+        // 64 on 64: full, critical.
+        let d = run(&build(64, 64), None);
+        assert_eq!(d[0].code, "sockets.syn_flood");
+        assert_eq!(d[0].severity, Severity::Critical);
+    }
+
+    #[test]
+    fn port_exhaustion_is_a_share_of_the_range() {
+        let l = limits();
+        let build = |n: u16| {
+            let mut c = Census::default();
+            for p in 0..n {
+                c.add(&rec(TcpState::TimeWait, 40000 + p, 443, 0, 0), &l);
+            }
+            c
+        };
+        // 1000 ephemeral ports: 400 in use is below half.
+        let d = run(&build(400), None);
+        assert!(!codes(&d).contains(&"sockets.time_wait_exhaustion"));
+        assert!(codes(&d).contains(&"sockets.time_wait_many"));
+        let d = run(&build(600), None);
+        assert_eq!(d[0].code, "sockets.time_wait_exhaustion");
+        assert_eq!(d[0].severity, Severity::Warning);
+        let d = run(&build(850), None);
+        assert_eq!(d[0].severity, Severity::Critical);
+    }
+
+    #[test]
+    fn close_wait_needs_a_share_of_the_port() {
+        let l = limits();
+        let build = |cw: u16, est: u16| {
+            let mut c = Census::default();
+            c.add(&rec(TcpState::Listen, 80, 0, 0, 128), &l);
+            for p in 0..cw {
+                c.add(&rec(TcpState::CloseWait, 80, 50000 + p, 0, 0), &l);
+            }
+            for p in 0..est {
+                c.add(&rec(TcpState::Established, 80, 60000 + p, 0, 0), &l);
+            }
+            c
+        };
+        assert!(codes(&run(&build(9, 20), None)).contains(&"sockets.close_wait_leak"));
+        // 9 stragglers among 2000 busy connections: normal closing traffic.
+        assert!(!codes(&run(&build(9, 2000), None)).contains(&"sockets.close_wait_leak"));
+        assert!(!codes(&run(&build(3, 0), None)).contains(&"sockets.close_wait_leak"));
+    }
+}

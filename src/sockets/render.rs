@@ -17,6 +17,9 @@ use std::net::IpAddr;
 pub struct Report {
     /// Sample number (1-based) in `--watch`.
     pub sample: u64,
+    /// What the census is restricted to (`port 80`, `pid 42`, `program
+    /// nginx`), None for the whole host.
+    pub scope: Option<String>,
     /// Reader used: netlink or proc.
     pub source: Source,
     /// Why netlink was not used, when it failed.
@@ -166,8 +169,9 @@ pub fn report(
     previous: Option<&[u64; SLOTS]>,
     top_n: usize,
     all: bool,
-    detail: bool,
+    scope: Option<String>,
 ) -> Report {
+    let detail = scope.is_some();
     let c = &s.census;
     let procs_of = |inode: u64| -> Vec<Proc> { s.owners.of(inode).into_iter().cloned().collect() };
     let mut listeners: Vec<ListenerOut> = c
@@ -221,6 +225,7 @@ pub fn report(
     };
     Report {
         sample: n,
+        scope,
         source: s.source,
         fallback: s.fallback.clone(),
         elapsed_ms: (s.elapsed.as_secs_f64() * 1e6).round() / 1000.0,
@@ -251,8 +256,12 @@ pub fn human(r: &Report, census: &Census, s_owners: bool) -> Vec<String> {
         Source::Netlink => "netlink sock_diag",
         Source::Proc => "/proc/net/tcp",
     };
+    let scope = r
+        .scope
+        .as_ref()
+        .map_or(String::new(), |s| format!(" of {s}"));
     out.push(format!(
-        "TCP sockets: {} (IPv4 {}, IPv6 {}) — read via {source} in {:.1} ms",
+        "TCP sockets{scope}: {} (IPv4 {}, IPv6 {}) — read via {source} in {:.1} ms",
         r.total, r.ipv4, r.ipv6, r.elapsed_ms
     ));
     if let Some(f) = &r.fallback {

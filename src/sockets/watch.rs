@@ -14,7 +14,12 @@ use std::time::Duration;
 
 /// Samples once, or every `--watch` seconds until `-c` samples or Ctrl-C.
 pub async fn run(args: &SocketsArgs, plan: &Plan, sink: &Sink) -> AppResult<Exit> {
-    let detail = args.port.is_some() || args.pid.is_some() || args.process.is_some();
+    let scope = match (args.port, args.pid, &args.process) {
+        (Some(p), _, _) => Some(format!("port {p}")),
+        (_, Some(pid), _) => Some(format!("pid {pid}")),
+        (_, _, Some(name)) => Some(format!("program {name}")),
+        _ => None,
+    };
     let limit = match (args.watch, args.count) {
         (None, _) => 1,
         (Some(_), Some(n)) => n,
@@ -30,7 +35,14 @@ pub async fn run(args: &SocketsArgs, plan: &Plan, sink: &Sink) -> AppResult<Exit
         n += 1;
         let (s, at) = sample(args, plan, previous.as_ref().map(|(c, t)| (c, *t)))?;
         worst = worst.max(s.worst());
-        let report = render::report(&s, n, prev_states.as_ref(), args.top, args.all, detail);
+        let report = render::report(
+            &s,
+            n,
+            prev_states.as_ref(),
+            args.top,
+            args.all,
+            scope.clone(),
+        );
         match sink.mode {
             Mode::Jsonl => sink.event("sample", &report),
             Mode::Json => {}
