@@ -61,6 +61,7 @@ impl Diagnosis {
     }
 }
 
+pub mod dns;
 pub mod icmp;
 pub mod sockets;
 pub mod ttl;
