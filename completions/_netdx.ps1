@@ -157,27 +157,47 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             break
         }
         'netdx;sockets' {
-            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Show who owns this local port and its connections')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Who owns this port (local or remote, like `lsof -i :PORT`): processes, listen queue, connections')
+            [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'Only the sockets held by this process id')
+            [CompletionResult]::new('--process', '--process', [CompletionResultType]::ParameterName, 'Only the sockets held by processes with this program name (/proc/PID/comm)')
+            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Where to read sockets: netlink sock_diag (as ss), /proc/net/tcp (as netstat), or auto (netlink, /proc if it fails)')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Sample every SECS seconds (default 1) and show counts and counter rates changing')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'With --watch: stop after this many samples')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'With --watch: stop after this many samples')
+            [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Rows in the per-port and per-peer tables')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Name the program behind every listener (walks /proc/*/fd like `ss -p`; slow with many open files)')
+            [CompletionResult]::new('--processes', '--processes', [CompletionResultType]::ParameterName, 'Name the program behind every listener (walks /proc/*/fd like `ss -p`; slow with many open files)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'List every connection in the --port/--pid/--process view (default: the first 50)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
             [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'netdx;ss' {
-            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Show who owns this local port and its connections')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Who owns this port (local or remote, like `lsof -i :PORT`): processes, listen queue, connections')
+            [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'Only the sockets held by this process id')
+            [CompletionResult]::new('--process', '--process', [CompletionResultType]::ParameterName, 'Only the sockets held by processes with this program name (/proc/PID/comm)')
+            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Where to read sockets: netlink sock_diag (as ss), /proc/net/tcp (as netstat), or auto (netlink, /proc if it fails)')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Sample every SECS seconds (default 1) and show counts and counter rates changing')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'With --watch: stop after this many samples')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'With --watch: stop after this many samples')
+            [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Rows in the per-port and per-peer tables')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Name the program behind every listener (walks /proc/*/fd like `ss -p`; slow with many open files)')
+            [CompletionResult]::new('--processes', '--processes', [CompletionResultType]::ParameterName, 'Name the program behind every listener (walks /proc/*/fd like `ss -p`; slow with many open files)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'List every connection in the --port/--pid/--process view (default: the first 50)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
             [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'netdx;explain' {
