@@ -61,5 +61,8 @@ impl Diagnosis {
     }
 }
 
+pub mod errno;
 pub mod icmp;
+pub mod tcp_flags;
+pub mod tcp_state;
 pub mod ttl;
