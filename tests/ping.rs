@@ -10,7 +10,10 @@ fn reply_lines(out: &str) -> Vec<&str> {
 fn hop_count_across(routers: usize, v6: bool) {
     let lab = Lab::chain(routers);
     let server = if v6 { lab.server_v6() } else { lab.server_v4() };
-    let run = lab.netdx(lab.client(), &["ping", "-c", "3", "-i", "0.05", "-W", "2", &server]);
+    let run = lab.netdx(
+        lab.client(),
+        &["ping", "-c", "3", "-i", "0.05", "-W", "2", &server],
+    );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let replies = reply_lines(&run.stdout);
     assert_eq!(replies.len(), 3, "{}", run.stdout);
@@ -20,12 +23,15 @@ fn hop_count_across(routers: usize, v6: bool) {
         assert!(line.contains(&format!("from {server}:")), "{line}");
     }
     assert!(
-        run.stdout.contains(&format!("initial TTL 64 → {routers} hop(s) away")),
+        run.stdout
+            .contains(&format!("initial TTL 64 → {routers} hop(s) away")),
         "{}",
         run.stdout
     );
     assert!(run.stdout.contains("ping.healthy"), "{}", run.stdout);
-    assert!(run.stdout.contains("3 packets transmitted, 3 received, 0% packet loss"));
+    assert!(run
+        .stdout
+        .contains("3 packets transmitted, 3 received, 0% packet loss"));
 }
 
 #[test]
@@ -62,12 +68,17 @@ fn random_loss_is_measured_within_bounds() {
     let server = lab.server_v4();
     let run = lab.netdx(
         lab.client(),
-        &["--json", "ping", "-c", "200", "-i", "0.001", "-W", "1", &server],
+        &[
+            "--json", "ping", "-c", "200", "-i", "0.001", "-W", "1", &server,
+        ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let doc = run.json();
     let loss = doc["stats"]["loss_pct"].as_f64().unwrap_or(-1.0);
-    assert!((15.0..=45.0).contains(&loss), "loss {loss}% outside 15..45 for 30% injected");
+    assert!(
+        (15.0..=45.0).contains(&loss),
+        "loss {loss}% outside 15..45 for 30% injected"
+    );
     assert_eq!(doc["stats"]["transmitted"], 200);
     assert_eq!(doc["diagnosis"][0]["code"], "ping.lossy");
 }
@@ -85,16 +96,30 @@ fn small_ttl_reports_time_exceeded_from_the_right_router() {
             (lab.server_v4(), lab.router_v4(ttl))
         };
         let t = ttl.to_string();
-        let run = lab.netdx(lab.client(), &["ping", "-c", "2", "-i", "0.05", "-W", "1", "-t", &t, &server]);
+        let run = lab.netdx(
+            lab.client(),
+            &[
+                "ping", "-c", "2", "-i", "0.05", "-W", "1", "-t", &t, &server,
+            ],
+        );
         assert_eq!(run.code, 1, "{}", run.stdout);
-        let words = if v6 { "Time exceeded: Hop limit" } else { "Time to live exceeded" };
+        let words = if v6 {
+            "Time exceeded: Hop limit"
+        } else {
+            "Time to live exceeded"
+        };
         assert!(
-            run.stdout.contains(&format!("From {router} icmp_seq=1 {words}")),
+            run.stdout
+                .contains(&format!("From {router} icmp_seq=1 {words}")),
             "ttl {ttl}: {}",
             run.stdout
         );
         assert!(run.stdout.contains("ping.ttl_exceeded"), "{}", run.stdout);
-        assert!(run.stdout.contains("+2 errors, 100% packet loss"), "{}", run.stdout);
+        assert!(
+            run.stdout.contains("+2 errors, 100% packet loss"),
+            "{}",
+            run.stdout
+        );
     }
 }
 
@@ -118,19 +143,27 @@ fn router_reject_gives_the_unreachable_message() {
     assert_eq!(run.code, 1);
     let r2 = lab.router_v4(2);
     assert!(
-        run.stdout.contains(&format!("From {r2} icmp_seq=1 Destination Host Unreachable")),
+        run.stdout.contains(&format!(
+            "From {r2} icmp_seq=1 Destination Host Unreachable"
+        )),
         "{}",
         run.stdout
     );
     assert!(run.stdout.contains("ping.unreachable"), "{}", run.stdout);
 
-    let run = lab.netdx(lab.client(), &["--json", "ping", "-c", "1", "-W", "1", &lab.server_v6()]);
+    let run = lab.netdx(
+        lab.client(),
+        &["--json", "ping", "-c", "1", "-W", "1", &lab.server_v6()],
+    );
     assert_eq!(run.code, 1);
     let doc = run.json();
     assert_eq!(doc["errors"][0]["from"], lab.router_v6(2));
     assert_eq!(doc["errors"][0]["icmp_type"], 1);
     assert_eq!(doc["errors"][0]["code"], 1);
-    assert_eq!(doc["errors"][0]["text"], "Destination unreachable: Administratively prohibited");
+    assert_eq!(
+        doc["errors"][0]["text"],
+        "Destination unreachable: Administratively prohibited"
+    );
 }
 
 #[test]
@@ -143,9 +176,26 @@ fn silent_drop_is_total_loss_and_exit_1() {
         lab.server(),
         "table inet d { chain input { type filter hook input priority 0; meta l4proto icmp drop; } }",
     );
-    let run = lab.netdx(lab.client(), &["ping", "-c", "3", "-i", "0.05", "-W", "0.5", &lab.server_v4()]);
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "ping",
+            "-c",
+            "3",
+            "-i",
+            "0.05",
+            "-W",
+            "0.5",
+            &lab.server_v4(),
+        ],
+    );
     assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(run.stdout.contains("3 packets transmitted, 0 received, 100% packet loss"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("3 packets transmitted, 0 received, 100% packet loss"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("ping.silent"), "{}", run.stdout);
 }
 
@@ -156,7 +206,10 @@ fn json_carries_the_same_numbers_as_the_text() {
     }
     let lab = Lab::chain(1);
     let server = lab.server_v4();
-    let run = lab.netdx(lab.client(), &["--json", "ping", "-c", "4", "-i", "0.02", &server]);
+    let run = lab.netdx(
+        lab.client(),
+        &["--json", "ping", "-c", "4", "-i", "0.02", &server],
+    );
     assert_eq!(run.code, 0);
     let doc = run.json();
     assert_eq!(doc["stats"]["transmitted"], 4);
@@ -171,10 +224,16 @@ fn json_carries_the_same_numbers_as_the_text() {
         .map(|a| a.iter().filter_map(|r| r["rtt_ms"].as_f64()).collect())
         .unwrap_or_default();
     let lowest = rtts.iter().cloned().fold(f64::INFINITY, f64::min);
-    assert!((min - lowest).abs() < 1e-9, "stats min {min} vs replies {rtts:?}");
+    assert!(
+        (min - lowest).abs() < 1e-9,
+        "stats min {min} vs replies {rtts:?}"
+    );
 
     // JSON lines: one event per reply, then the summary.
-    let run = lab.netdx(lab.client(), &["--jsonl", "ping", "-c", "2", "-i", "0.02", &server]);
+    let run = lab.netdx(
+        lab.client(),
+        &["--jsonl", "ping", "-c", "2", "-i", "0.02", &server],
+    );
     let events: Vec<serde_json::Value> = run
         .stdout
         .lines()
@@ -198,8 +257,14 @@ fn unprivileged_ping_uses_datagram_sockets_or_says_how_to_fix() {
     assert!(run.stderr.contains("ping_group_range"), "{}", run.stderr);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 
-    lab.sysctl(lab.client(), &[("net.ipv4.ping_group_range", "0 2147483647")]);
-    let run = lab.netdx_as_nobody(lab.client(), &["--json", "ping", "-c", "2", "-i", "0.2", &server]);
+    lab.sysctl(
+        lab.client(),
+        &[("net.ipv4.ping_group_range", "0 2147483647")],
+    );
+    let run = lab.netdx_as_nobody(
+        lab.client(),
+        &["--json", "ping", "-c", "2", "-i", "0.2", &server],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let doc = run.json();
     assert_eq!(doc["socket"], "datagram");
@@ -210,9 +275,15 @@ fn unprivileged_ping_uses_datagram_sockets_or_says_how_to_fix() {
     assert!(run.stderr.contains("need root"), "{}", run.stderr);
 
     // Routers' errors arrive through IP_RECVERR on the datagram socket.
-    let run = lab.netdx_as_nobody(lab.client(), &["ping", "-c", "1", "-t", "1", "-W", "1", &server]);
+    let run = lab.netdx_as_nobody(
+        lab.client(),
+        &["ping", "-c", "1", "-t", "1", "-W", "1", &server],
+    );
     assert!(
-        run.stdout.contains(&format!("From {} icmp_seq=1 Time to live exceeded", lab.router_v4(1))),
+        run.stdout.contains(&format!(
+            "From {} icmp_seq=1 Time to live exceeded",
+            lab.router_v4(1)
+        )),
         "{}",
         run.stdout
     );
@@ -228,7 +299,11 @@ fn bad_input_gets_one_line_and_the_documented_code() {
         (&["ping", "-s", "70000", "127.0.0.1"], 2, "payload"),
         (&["ping", "-t", "0", "127.0.0.1"], 2, "TTL"),
         (&["ping", "-t", "256", "127.0.0.1"], 2, "TTL"),
-        (&["ping", "-I", "nosuchif0", "127.0.0.1"], 3, "no such interface"),
+        (
+            &["ping", "-I", "nosuchif0", "127.0.0.1"],
+            3,
+            "no such interface",
+        ),
         (&["ping", "-c", "1", "bad..name"], 2, "valid host name"),
         (&["ping", "-6", "127.0.0.1"], 2, "IPv4 address"),
         (&["ping", "--bogus", "127.0.0.1"], 2, "--bogus"),

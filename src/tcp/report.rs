@@ -13,6 +13,9 @@ use std::time::Duration;
 
 /// Diagnosis code for errnos the table gives no code of its own.
 const GENERIC_CODE: &str = "tcp.connect_error";
+/// Diagnosis code for a router's firewall rejecting with an ICMP
+/// administratively-prohibited (whatever errno the kernel maps it to).
+const PROHIBITED_CODE: &str = "tcp.admin_prohibited";
 /// Diagnosis code for names that do not resolve.
 pub const RESOLVE_CODE: &str = "tcp.resolve_failed";
 
@@ -125,7 +128,11 @@ pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
             immediate,
         } => {
             let info = errno::by_number(*n);
+            let prohibited = icmp
+                .and_then(|o| icmp::lookup(o.v6, o.icmp_type, o.code))
+                .is_some_and(|i| i.trace_mark == "!X");
             let state = match *n {
+                _ if icmp.is_some() && *n != libc::ECONNREFUSED => State::Unreachable,
                 libc::ECONNREFUSED => State::Closed,
                 libc::ETIMEDOUT => State::Filtered,
                 libc::EHOSTUNREACH | libc::ENETUNREACH | libc::ENETDOWN | libc::EHOSTDOWN => {
@@ -150,7 +157,11 @@ pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
                 state,
                 errno: info.map(|e| e.name),
                 errno_number: Some(*n),
-                code: info.and_then(|e| e.diagnosis).unwrap_or(GENERIC_CODE),
+                code: if prohibited {
+                    PROHIBITED_CODE
+                } else {
+                    info.and_then(|e| e.diagnosis).unwrap_or(GENERIC_CODE)
+                },
                 detail: format!("{name}: {words} in {:.3} ms", ms(*elapsed)),
                 icmp: *icmp,
                 time_ms: ms(*elapsed),

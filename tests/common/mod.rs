@@ -56,8 +56,12 @@ impl From<Output> for Run {
 impl Run {
     /// Parses stdout as one JSON document.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -68,7 +72,12 @@ pub fn must(cmd: &[&str]) -> Run {
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     let run = Run::from(out);
-    assert!(run.code == 0, "{cmd:?} failed: {}{}", run.stdout, run.stderr);
+    assert!(
+        run.code == 0,
+        "{cmd:?} failed: {}{}",
+        run.stdout,
+        run.stderr
+    );
     run
 }
 
@@ -265,7 +274,11 @@ impl Lab {
             .wait_with_output()
             .unwrap_or_else(|e| panic!("nft did not finish: {e}"));
         let run = Run::from(out);
-        assert!(run.code == 0, "nft failed in {ns}: {}\n{script}", run.stderr);
+        assert!(
+            run.code == 0,
+            "nft failed in {ns}: {}\n{script}",
+            run.stderr
+        );
     }
 
     /// Runs any command in a namespace.
@@ -341,7 +354,11 @@ fn run_batch(cmd: &[&str], input: &str) {
         .wait_with_output()
         .unwrap_or_else(|e| panic!("{cmd:?} did not finish: {e}"));
     let run = Run::from(out);
-    assert!(run.code == 0, "{cmd:?} failed: {}\ninput:\n{input}", run.stderr);
+    assert!(
+        run.code == 0,
+        "{cmd:?} failed: {}\ninput:\n{input}",
+        run.stderr
+    );
 }
 
 /// Extracts the number after `key=` in a line of ping output.
