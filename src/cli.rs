@@ -3,13 +3,16 @@
 
 use clap::{Args, Parser, Subcommand};
 
+/// The exit-code contract, shown in every help text and man page.
+pub const EXIT_CODES: &str = "Exit codes: 0 healthy · 1 a target failed (no reply, refused, NXDOMAIN, loss over --max-loss) · 2 usage error · 3 could not run (privileges, no such interface, no resolver configuration)";
+
 /// Network diagnosis in one binary: measures, then says what it means.
 #[derive(Debug, Parser)]
 #[command(
     name = "netdx",
     version,
     about = "Network diagnosis in one binary: ping, trace, mtr, dns, tcp, sockets — with plain-language diagnoses",
-    after_help = "Exit codes: 0 healthy · 1 a target failed · 2 usage error · 3 could not run (privileges, interface, resolver)"
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     /// Options every subcommand accepts.
@@ -47,21 +50,29 @@ pub struct GlobalOpts {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping).
+    #[command(after_help = EXIT_CODES)]
     Ping(PingArgs),
     /// Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute).
+    #[command(after_help = EXIT_CODES)]
     Trace(TraceArgs),
     /// Repeated traces with per-hop loss and latency (replaces mtr, pathping).
+    #[command(after_help = EXIT_CODES)]
     Mtr(MtrArgs),
     /// DNS lookups with answer details and resolver checks (replaces nslookup, dig).
-    #[command(visible_alias = "lookup")]
+    #[command(visible_alias = "lookup", after_help = EXIT_CODES)]
     Dns(DnsArgs),
     /// TCP connect probes with errno diagnoses (replaces nc -z, tcping).
+    #[command(after_help = EXIT_CODES)]
     Tcp(TcpArgs),
     /// TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i).
-    #[command(visible_alias = "ss")]
+    #[command(visible_alias = "ss", after_help = EXIT_CODES)]
     Sockets(SocketsArgs),
     /// Explains an errno, TCP state, ICMP type/code or TCP flag.
+    #[command(after_help = EXIT_CODES)]
     Explain(ExplainArgs),
+    /// Runs many checks from a file concurrently (replaces shell loops of the above).
+    #[command(after_help = EXIT_CODES)]
+    Check(CheckArgs),
     /// Writes shell completions and man pages (used to keep them in the repo).
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -209,6 +220,16 @@ pub struct ExplainArgs {
     /// What to explain: ECONNRESET, 104, CLOSE_WAIT, "icmp 3/13", RST.
     #[arg(required = true, num_args = 1..)]
     pub what: Vec<String>,
+}
+
+/// `netdx check` flags.
+#[derive(Debug, Args, Clone)]
+pub struct CheckArgs {
+    /// File with one check per line (`ping HOST`, `tcp HOST:PORT`, `dns NAME`…); `-` reads stdin.
+    pub file: std::path::PathBuf,
+    /// How many checks run at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub parallel: usize,
 }
 
 /// `netdx generate` (hidden) writes completions and man pages.

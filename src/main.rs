@@ -1,5 +1,6 @@
 //! netdx: argument parsing → run → exit code; nothing else lives here.
 
+mod check;
 mod cli;
 mod diagnose;
 mod dns;
@@ -57,6 +58,7 @@ fn run(cli: Cli) -> AppResult<Exit> {
             Command::Tcp(args) => tcp::run(&args, &global, &sink).await,
             Command::Sockets(args) => sockets::run(&args, &global, &sink).await,
             Command::Explain(args) => explain::run(&args, &global, &sink),
+            Command::Check(args) => check::run(&args, &global, &sink).await,
             Command::Generate(args) => generate::run(&args).map(|_| Exit::Healthy),
         }
     })

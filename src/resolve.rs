@@ -133,7 +133,7 @@ pub fn reverse_name(addr: IpAddr) -> Option<String> {
     // NUL-terminated string of at most `host.len()` bytes into `host`.
     let rc = unsafe {
         libc::getnameinfo(
-            sa.as_ptr() as *const libc::sockaddr,
+            sa.as_ptr(),
             sa.len(),
             host.as_mut_ptr(),
             host.len() as libc::socklen_t,

@@ -54,11 +54,6 @@ impl RttStats {
         self.last = Some(ms);
     }
 
-    /// Number of samples.
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
     /// The figures so far, or None before the first sample.
     pub fn summary(&self) -> Option<RttSummary> {
         if self.count == 0 {

@@ -62,8 +62,12 @@ fn random_loss_is_measured_within_bounds() {
     let lab = Lab::chain(1);
     lab.nft(
         lab.server(),
-        "table inet loss { chain input { type filter hook input priority 0; \
-         icmp type echo-request numgen random mod 100 < 30 drop; } }",
+        "table inet loss {
+           chain input {
+             type filter hook input priority 0;
+             icmp type echo-request numgen random mod 100 < 30 drop
+           }
+         }",
     );
     let server = lab.server_v4();
     let run = lab.netdx(
@@ -133,9 +137,13 @@ fn router_reject_gives_the_unreachable_message() {
     lab.nft(
         lab.router(2),
         &format!(
-            "table inet f {{ chain fwd {{ type filter hook forward priority 0; \
-             ip daddr {server} reject with icmp type host-unreachable; \
-             ip6 daddr {} reject with icmpv6 type admin-prohibited; }} }}",
+            "table inet f {{
+               chain forward_filter {{
+                 type filter hook forward priority 0;
+                 ip daddr {server} reject with icmp type host-unreachable
+                 ip6 daddr {} reject with icmpv6 type admin-prohibited
+               }}
+             }}",
             lab.server_v6()
         ),
     );
@@ -174,7 +182,12 @@ fn silent_drop_is_total_loss_and_exit_1() {
     let lab = Lab::chain(1);
     lab.nft(
         lab.server(),
-        "table inet d { chain input { type filter hook input priority 0; meta l4proto icmp drop; } }",
+        "table inet d {
+           chain input {
+             type filter hook input priority 0;
+             meta l4proto icmp drop
+           }
+         }",
     );
     let run = lab.netdx(
         lab.client(),
@@ -318,4 +331,144 @@ fn bad_input_gets_one_line_and_the_documented_code() {
         assert!(stderr.contains(words), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+}
+
+/// The reply line without its time, e.g. `64 bytes from X: icmp_seq=1 ttl=63`.
+fn without_time(line: &str) -> &str {
+    line.split(" time=").next().unwrap_or(line)
+}
+
+#[test]
+fn lines_match_iputils_on_the_same_target() {
+    if !can_build_namespaces("matches_iputils") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    for (server, flag, ttl) in [
+        (lab.server_v4(), "-4", None),
+        (lab.server_v6(), "-6", None),
+        (lab.server_v4(), "-4", Some("1")),
+    ] {
+        let mut args = vec!["-c", "3", "-i", "0.05", "-W", "1"];
+        if let Some(t) = ttl {
+            args.extend(["-t", t]);
+        }
+        args.push(&server);
+        let mut reference = vec!["ping", flag];
+        reference.extend(args.iter().copied());
+        let iputils = lab.exec(lab.client(), &reference);
+        let mut ours = vec!["ping"];
+        ours.extend(args.iter().copied());
+        let netdx = lab.netdx(lab.client(), &ours);
+        let pick = |out: &str| -> Vec<String> {
+            out.lines()
+                .filter(|l| l.contains(" bytes from ") || l.starts_with("From "))
+                .map(|l| without_time(l).to_string())
+                .collect()
+        };
+        assert_eq!(
+            pick(&netdx.stdout),
+            pick(&iputils.stdout),
+            "netdx:\n{}\niputils:\n{}",
+            netdx.stdout,
+            iputils.stdout
+        );
+        let counts = |out: &str| -> Option<String> {
+            out.lines()
+                .find(|l| l.contains("packets transmitted"))
+                .map(|l| l.split(", time").next().unwrap_or(l).to_string())
+        };
+        assert_eq!(counts(&netdx.stdout), counts(&iputils.stdout));
+        assert_eq!(netdx.code, iputils.code, "exit status differs from iputils");
+    }
+}
+
+#[test]
+fn ctrl_c_prints_the_summary() {
+    if !can_build_namespaces("ctrl_c") {
+        return;
+    }
+    let lab = Lab::chain(1);
+    let child = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            lab.client(),
+            env!("CARGO_BIN_EXE_netdx"),
+            "ping",
+            "-i",
+            "0.05",
+        ])
+        .arg(lab.server_v4())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start netdx: {e}"));
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    // SAFETY: plain kill(2) on the child's pid (ip netns exec execs netdx).
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("netdx did not finish: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("ping statistics ---"), "{text}");
+    assert!(
+        text.contains("ping.healthy") || text.contains("ping.lossy"),
+        "{text}"
+    );
+}
+
+#[test]
+fn interface_source_deadline_and_no_route() {
+    if !can_build_namespaces("interface_source_deadline") {
+        return;
+    }
+    let lab = Lab::chain(1);
+    let server = lab.server_v4();
+    let by_iface = lab.netdx(lab.client(), &["ping", "-c", "1", "-I", "east", &server]);
+    assert_eq!(by_iface.code, 0, "{}{}", by_iface.stdout, by_iface.stderr);
+    let by_source = lab.netdx(
+        lab.client(),
+        &["ping", "-c", "1", "-I", &lab.client_v4(), &server],
+    );
+    assert_eq!(
+        by_source.code, 0,
+        "{}{}",
+        by_source.stdout, by_source.stderr
+    );
+    let foreign = lab.netdx(
+        lab.client(),
+        &["ping", "-c", "1", "-I", "198.18.99.1", &server],
+    );
+    assert_eq!(foreign.code, 3, "{}", foreign.stderr);
+    assert!(
+        foreign.stderr.contains("cannot use source address"),
+        "{}",
+        foreign.stderr
+    );
+
+    // -w: stops after the deadline whatever the count.
+    let started = std::time::Instant::now();
+    let run = lab.netdx(
+        lab.client(),
+        &["--json", "ping", "-i", "0.1", "-w", "1", &server],
+    );
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(run.code, 0);
+    let sent = run.json()["stats"]["transmitted"].as_u64().unwrap_or(0);
+    assert!(
+        (8..=12).contains(&sent),
+        "sent {sent} in a 1 s deadline at 0.1 s"
+    );
+    assert!(took < 3.0, "deadline run took {took} s");
+
+    // No route at all from the client to this network.
+    let run = lab.netdx(lab.client(), &["ping", "-c", "1", "198.19.0.1"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("ping.no_route"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Network is unreachable"),
+        "{}",
+        run.stdout
+    );
 }

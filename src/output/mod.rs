@@ -107,8 +107,3 @@ impl Sink {
         }
     }
 }
-
-/// Formats a duration in milliseconds the way ping tools do (3 decimals).
-pub fn ms(d: std::time::Duration) -> String {
-    format!("{:.3}", d.as_secs_f64() * 1000.0)
-}

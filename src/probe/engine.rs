@@ -338,3 +338,58 @@ fn error_response(v6: bool, from: IpAddr, icmp_type: u8, code: u8) -> Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> bool {
+        // SAFETY: geteuid has no preconditions.
+        unsafe { libc::geteuid() == 0 }
+    }
+
+    /// Many probes to several targets with several TTLs share one socket per
+    /// family, and two engines share the host's ICMP traffic, without any
+    /// probe taking another's answer.
+    #[test]
+    fn concurrent_streams_get_their_own_answers() {
+        if !root() {
+            eprintln!("SKIP concurrent_streams_get_their_own_answers: needs root for raw sockets");
+            return;
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("runtime: {e}"));
+        rt.block_on(async {
+            let a = Engine::new(Binding::default());
+            let b = Engine::new(Binding::default());
+            let mut tasks = Vec::new();
+            for i in 0..200u32 {
+                let engine = if i % 2 == 0 { a.clone() } else { b.clone() };
+                let target: IpAddr = match i % 3 {
+                    0 => IpAddr::from([127, 0, 0, 1]),
+                    1 => IpAddr::from([127, 0, 0, 2]),
+                    _ => IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+                };
+                let probe = Probe {
+                    target,
+                    ttl: Some((i % 5 + 1) as u8),
+                    kind: ProbeKind::Echo { payload: 16 },
+                    timeout: Duration::from_secs(2),
+                };
+                tasks.push(tokio::spawn(async move { engine.probe(probe).await }));
+            }
+            for t in tasks {
+                let outcome = t
+                    .await
+                    .unwrap_or_else(|e| panic!("task: {e}"))
+                    .unwrap_or_else(|e| panic!("probe: {e}"));
+                match outcome.response {
+                    Response::Reply { from, .. } => assert_eq!(from, outcome.probe.target),
+                    other => panic!("probe to {} got {other:?}", outcome.probe.target),
+                }
+            }
+        });
+    }
+}

@@ -106,8 +106,6 @@ pub mod v4types {
     pub const ECHO_REPLY: u8 = 0;
     /// Destination unreachable.
     pub const DEST_UNREACH: u8 = 3;
-    /// Echo request.
-    pub const ECHO_REQUEST: u8 = 8;
     /// Time exceeded.
     pub const TIME_EXCEEDED: u8 = 11;
     /// Parameter problem.
@@ -124,8 +122,6 @@ pub mod v6types {
     pub const TIME_EXCEEDED: u8 = 3;
     /// Parameter problem.
     pub const PARAM_PROBLEM: u8 = 4;
-    /// Echo request.
-    pub const ECHO_REQUEST: u8 = 128;
     /// Echo reply.
     pub const ECHO_REPLY: u8 = 129;
 }

@@ -113,6 +113,9 @@ fn configure(socket: &Socket, v6: bool, mode: SocketMode) -> io::Result<()> {
     let _ = socket.set_recv_buffer_size(1 << 20);
     let fd = socket.as_raw_fd();
     set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+    if mode == SocketMode::Raw {
+        install_icmp_filter(fd, v6)?;
+    }
     if v6 {
         set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
         if mode == SocketMode::Datagram {
@@ -148,6 +151,57 @@ fn apply_binding(socket: &Socket, v6: bool, binding: &Binding) -> AppResult<()> 
             })?;
     }
     Ok(())
+}
+
+/// Linux's `SOL_RAW` level and its `ICMP_FILTER` option (linux/icmp.h).
+const SOL_RAW: i32 = 255;
+const ICMP_FILTER: i32 = 1;
+/// `ICMP6_FILTER` (linux/icmpv6.h), at level IPPROTO_ICMPV6.
+const ICMP6_FILTER: i32 = 1;
+
+/// Lets the kernel drop, before queueing, every ICMP type a probe cannot be
+/// answered by (our own echo requests on loopback, neighbour discovery…):
+/// fewer wake-ups and a lower RTT floor, as iputils does.
+fn install_icmp_filter(fd: i32, v6: bool) -> io::Result<()> {
+    use super::packet::{v4types, v6types};
+    let (level, name, words): (i32, i32, Vec<u32>) = if v6 {
+        let mut words = vec![u32::MAX; 8];
+        for t in [
+            v6types::ECHO_REPLY,
+            v6types::DEST_UNREACH,
+            v6types::PACKET_TOO_BIG,
+            v6types::TIME_EXCEEDED,
+            v6types::PARAM_PROBLEM,
+        ] {
+            words[usize::from(t >> 5)] &= !(1u32 << (t & 31));
+        }
+        (libc::IPPROTO_ICMPV6, ICMP6_FILTER, words)
+    } else {
+        let allowed = [
+            v4types::ECHO_REPLY,
+            v4types::DEST_UNREACH,
+            v4types::TIME_EXCEEDED,
+            v4types::PARAM_PROBLEM,
+        ]
+        .iter()
+        .fold(0u32, |acc, t| acc | (1u32 << t));
+        (SOL_RAW, ICMP_FILTER, vec![!allowed])
+    };
+    // SAFETY: passes a live u32 array with its exact byte size.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            words.as_ptr() as *const libc::c_void,
+            (words.len() * size_of::<u32>()) as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Sets an integer socket option.

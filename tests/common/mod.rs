@@ -115,9 +115,12 @@ pub fn v4(link: usize, host: u8) -> String {
     format!("198.18.{link}.{host}")
 }
 
-/// IPv6 address on link `i`.
+/// IPv6 address on link `i`, in canonical form (as tools print it).
 pub fn v6(link: usize, host: u8) -> String {
-    format!("2001:db8:{link}::{host}")
+    let text = format!("2001:db8:{link}::{host}");
+    text.parse::<std::net::Ipv6Addr>()
+        .map(|a| a.to_string())
+        .unwrap_or(text)
 }
 
 impl Lab {
@@ -139,20 +142,10 @@ impl Lab {
             background: Vec::new(),
             routers,
         };
+        // Sysctls first, so the veths created next inherit accept_dad=0 and
+        // their link-local addresses are usable at once.
         for ns in &lab.nodes {
             must(&["ip", "netns", "add", ns]);
-        }
-        let mut batch = String::new();
-        for (i, pair) in lab.nodes.windows(2).enumerate() {
-            let (left, right) = (&pair[0], &pair[1]);
-            batch.push_str(&format!(
-                "link add east netns {left} type veth peer name west netns {right}\n"
-            ));
-            let _ = i;
-        }
-        ip_batch(&batch);
-        let last = lab.nodes.len() - 1;
-        for (n, ns) in lab.nodes.iter().enumerate() {
             lab.sysctl(
                 ns,
                 &[
@@ -166,6 +159,18 @@ impl Lab {
                     ("net.ipv6.conf.default.accept_dad", "0"),
                 ],
             );
+        }
+        let mut batch = String::new();
+        for (i, pair) in lab.nodes.windows(2).enumerate() {
+            let (left, right) = (&pair[0], &pair[1]);
+            batch.push_str(&format!(
+                "link add east netns {left} type veth peer name west netns {right}\n"
+            ));
+            let _ = i;
+        }
+        ip_batch(&batch);
+        let last = lab.nodes.len() - 1;
+        for (n, ns) in lab.nodes.iter().enumerate() {
             let mut cmds = String::from("link set lo up\n");
             if n > 0 {
                 let l = n - 1;
@@ -205,7 +210,31 @@ impl Lab {
             }
             ip_batch_in(ns, &cmds);
         }
+        lab.wait_until_ready();
         lab
+    }
+
+    /// Waits until every veth reports carrier and no IPv6 address (the
+    /// link-local ones included) is still tentative; before that the first
+    /// IPv6 packets wait a whole neighbour-discovery retry (1 s).
+    fn wait_until_ready(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        for ns in &self.nodes {
+            loop {
+                let links = self.exec(ns, &["ip", "-o", "link", "show", "type", "veth"]);
+                let tentative = self.exec(ns, &["ip", "-o", "-6", "addr", "show", "tentative"]);
+                let down = links
+                    .stdout
+                    .lines()
+                    .any(|l| l.contains("NO-CARRIER") || !l.contains("state UP"));
+                if (!down && tentative.stdout.trim().is_empty())
+                    || std::time::Instant::now() > deadline
+                {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
     }
 
     /// The client namespace (where netdx runs).
@@ -258,27 +287,7 @@ impl Lab {
 
     /// Loads an nft ruleset (the script text) in a namespace.
     pub fn nft(&self, ns: &str, script: &str) {
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", ns, "nft", "-f", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run nft: {e}"));
-        if let Some(stdin) = child.stdin.as_mut() {
-            stdin
-                .write_all(script.as_bytes())
-                .unwrap_or_else(|e| panic!("cannot feed nft: {e}"));
-        }
-        let out = child
-            .wait_with_output()
-            .unwrap_or_else(|e| panic!("nft did not finish: {e}"));
-        let run = Run::from(out);
-        assert!(
-            run.code == 0,
-            "nft failed in {ns}: {}\n{script}",
-            run.stderr
-        );
+        run_batch(&["ip", "netns", "exec", ns, "nft", "-f", "-"], script);
     }
 
     /// Runs any command in a namespace.

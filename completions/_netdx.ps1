@@ -1,0 +1,237 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'netdx'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'netdx' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)')
+            [CompletionResult]::new('mtr', 'mtr', [CompletionResultType]::ParameterValue, 'Repeated traces with per-hop loss and latency (replaces mtr, pathping)')
+            [CompletionResult]::new('dns', 'dns', [CompletionResultType]::ParameterValue, 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)')
+            [CompletionResult]::new('lookup', 'lookup', [CompletionResultType]::ParameterValue, 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)')
+            [CompletionResult]::new('tcp', 'tcp', [CompletionResultType]::ParameterValue, 'TCP connect probes with errno diagnoses (replaces nc -z, tcping)')
+            [CompletionResult]::new('sockets', 'sockets', [CompletionResultType]::ParameterValue, 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)')
+            [CompletionResult]::new('ss', 'ss', [CompletionResultType]::ParameterValue, 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explains an errno, TCP state, ICMP type/code or TCP flag')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Runs many checks from a file concurrently (replaces shell loops of the above)')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Writes shell completions and man pages (used to keep them in the repo)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'netdx;ping' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Stop after sending this many probes')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after sending this many probes')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Seconds between probes (below 0.2 needs root, like iputils)')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Seconds between probes (below 0.2 needs root, like iputils)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'ICMP payload bytes (default 56, i.e. 64 bytes of ICMP)')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'ICMP payload bytes (default 56, i.e. 64 bytes of ICMP)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'TTL / hop limit of the probes')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'TTL / hop limit of the probes')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Seconds to wait for each reply')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Seconds to wait for each reply')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Deadline: stop after this many seconds whatever the count')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Deadline: stop after this many seconds whatever the count')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Source interface name or source address')
+            [CompletionResult]::new('--interface', '--interface', [CompletionResultType]::ParameterName, 'Source interface name or source address')
+            [CompletionResult]::new('--max-loss', '--max-loss', [CompletionResultType]::ParameterName, 'Loss percentage above which the exit status is 1 (default: 100, only total loss fails)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Quiet: only the summary and the diagnosis')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Quiet: only the summary and the diagnosis')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'netdx;trace' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'netdx;mtr' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'netdx;dns' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'netdx;lookup' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'netdx;tcp' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'netdx;sockets' {
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Show who owns this local port and its connections')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'netdx;ss' {
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Show who owns this local port and its connections')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'netdx;explain' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'netdx;check' {
+            [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'How many checks run at once')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'netdx;generate' {
+            [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Directory that receives `completions/` and `man/`')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'netdx;help' {
+            [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)')
+            [CompletionResult]::new('mtr', 'mtr', [CompletionResultType]::ParameterValue, 'Repeated traces with per-hop loss and latency (replaces mtr, pathping)')
+            [CompletionResult]::new('dns', 'dns', [CompletionResultType]::ParameterValue, 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)')
+            [CompletionResult]::new('tcp', 'tcp', [CompletionResultType]::ParameterValue, 'TCP connect probes with errno diagnoses (replaces nc -z, tcping)')
+            [CompletionResult]::new('sockets', 'sockets', [CompletionResultType]::ParameterValue, 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explains an errno, TCP state, ICMP type/code or TCP flag')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Runs many checks from a file concurrently (replaces shell loops of the above)')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Writes shell completions and man pages (used to keep them in the repo)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'netdx;help;ping' {
+            break
+        }
+        'netdx;help;trace' {
+            break
+        }
+        'netdx;help;mtr' {
+            break
+        }
+        'netdx;help;dns' {
+            break
+        }
+        'netdx;help;tcp' {
+            break
+        }
+        'netdx;help;sockets' {
+            break
+        }
+        'netdx;help;explain' {
+            break
+        }
+        'netdx;help;check' {
+            break
+        }
+        'netdx;help;generate' {
+            break
+        }
+        'netdx;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,209 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[netdx] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'netdx'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'netdx'= {
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand ping 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)'
+            cand trace 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)'
+            cand mtr 'Repeated traces with per-hop loss and latency (replaces mtr, pathping)'
+            cand dns 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)'
+            cand lookup 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)'
+            cand tcp 'TCP connect probes with errno diagnoses (replaces nc -z, tcping)'
+            cand sockets 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
+            cand ss 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
+            cand explain 'Explains an errno, TCP state, ICMP type/code or TCP flag'
+            cand check 'Runs many checks from a file concurrently (replaces shell loops of the above)'
+            cand generate 'Writes shell completions and man pages (used to keep them in the repo)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'netdx;ping'= {
+            cand -c 'Stop after sending this many probes'
+            cand --count 'Stop after sending this many probes'
+            cand -i 'Seconds between probes (below 0.2 needs root, like iputils)'
+            cand --interval 'Seconds between probes (below 0.2 needs root, like iputils)'
+            cand -s 'ICMP payload bytes (default 56, i.e. 64 bytes of ICMP)'
+            cand --size 'ICMP payload bytes (default 56, i.e. 64 bytes of ICMP)'
+            cand -t 'TTL / hop limit of the probes'
+            cand --ttl 'TTL / hop limit of the probes'
+            cand -W 'Seconds to wait for each reply'
+            cand --wait 'Seconds to wait for each reply'
+            cand -w 'Deadline: stop after this many seconds whatever the count'
+            cand --deadline 'Deadline: stop after this many seconds whatever the count'
+            cand -I 'Source interface name or source address'
+            cand --interface 'Source interface name or source address'
+            cand --max-loss 'Loss percentage above which the exit status is 1 (default: 100, only total loss fails)'
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand -q 'Quiet: only the summary and the diagnosis'
+            cand --quiet 'Quiet: only the summary and the diagnosis'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'netdx;trace'= {
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'netdx;mtr'= {
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'netdx;dns'= {
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'netdx;lookup'= {
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'netdx;tcp'= {
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'netdx;sockets'= {
+            cand --port 'Show who owns this local port and its connections'
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'netdx;ss'= {
+            cand --port 'Show who owns this local port and its connections'
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'netdx;explain'= {
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'netdx;check'= {
+            cand --parallel 'How many checks run at once'
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'netdx;generate'= {
+            cand --out-dir 'Directory that receives `completions/` and `man/`'
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'netdx;help'= {
+            cand ping 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)'
+            cand trace 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)'
+            cand mtr 'Repeated traces with per-hop loss and latency (replaces mtr, pathping)'
+            cand dns 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)'
+            cand tcp 'TCP connect probes with errno diagnoses (replaces nc -z, tcping)'
+            cand sockets 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
+            cand explain 'Explains an errno, TCP state, ICMP type/code or TCP flag'
+            cand check 'Runs many checks from a file concurrently (replaces shell loops of the above)'
+            cand generate 'Writes shell completions and man pages (used to keep them in the repo)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'netdx;help;ping'= {
+        }
+        &'netdx;help;trace'= {
+        }
+        &'netdx;help;mtr'= {
+        }
+        &'netdx;help;dns'= {
+        }
+        &'netdx;help;tcp'= {
+        }
+        &'netdx;help;sockets'= {
+        }
+        &'netdx;help;explain'= {
+        }
+        &'netdx;help;check'= {
+        }
+        &'netdx;help;generate'= {
+        }
+        &'netdx;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

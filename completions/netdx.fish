@@ -1,0 +1,146 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_netdx_global_optspecs
+    string join \n json jsonl 4 6 timeout= no-color h/help V/version
+end
+
+function __fish_netdx_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_netdx_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_netdx_using_subcommand
+    set -l cmd (__fish_netdx_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c netdx -n "__fish_netdx_needs_command" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_needs_command" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_needs_command" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_needs_command" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_needs_command" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_needs_command" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_needs_command" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_needs_command" -s V -l version -d 'Print version'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "ping" -d 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "trace" -d 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "mtr" -d 'Repeated traces with per-hop loss and latency (replaces mtr, pathping)'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "dns" -d 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "lookup" -d 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "tcp" -d 'TCP connect probes with errno diagnoses (replaces nc -z, tcping)'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "sockets" -d 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "ss" -d 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "explain" -d 'Explains an errno, TCP state, ICMP type/code or TCP flag'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "check" -d 'Runs many checks from a file concurrently (replaces shell loops of the above)'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "generate" -d 'Writes shell completions and man pages (used to keep them in the repo)'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -s c -l count -d 'Stop after sending this many probes' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -s i -l interval -d 'Seconds between probes (below 0.2 needs root, like iputils)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -s s -l size -d 'ICMP payload bytes (default 56, i.e. 64 bytes of ICMP)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -s t -l ttl -d 'TTL / hop limit of the probes' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -s W -l wait -d 'Seconds to wait for each reply' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -s w -l deadline -d 'Deadline: stop after this many seconds whatever the count' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -s I -l interface -d 'Source interface name or source address' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -l max-loss -d 'Loss percentage above which the exit status is 1 (default: 100, only total loss fails)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -s q -l quiet -d 'Quiet: only the summary and the diagnosis'
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l port -d 'Show who owns this local port and its connections' -r
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -l port -d 'Show who owns this local port and its connections' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand explain" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand explain" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_using_subcommand explain" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_using_subcommand explain" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_using_subcommand explain" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_using_subcommand explain" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_using_subcommand explain" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand check" -l parallel -d 'How many checks run at once' -r
+complete -c netdx -n "__fish_netdx_using_subcommand check" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand check" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_using_subcommand check" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_using_subcommand check" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_using_subcommand check" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_using_subcommand check" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_using_subcommand check" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand generate" -l out-dir -d 'Directory that receives `completions/` and `man/`' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand generate" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand generate" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_using_subcommand generate" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_using_subcommand generate" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_using_subcommand generate" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_using_subcommand generate" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "ping" -d 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "trace" -d 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "mtr" -d 'Repeated traces with per-hop loss and latency (replaces mtr, pathping)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "dns" -d 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "tcp" -d 'TCP connect probes with errno diagnoses (replaces nc -z, tcping)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "sockets" -d 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "explain" -d 'Explains an errno, TCP state, ICMP type/code or TCP flag'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "check" -d 'Runs many checks from a file concurrently (replaces shell loops of the above)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "generate" -d 'Writes shell completions and man pages (used to keep them in the repo)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
