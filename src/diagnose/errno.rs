@@ -350,11 +350,6 @@ pub fn by_name(name: &str) -> Option<&'static ErrnoInfo> {
     })
 }
 
-/// Looks up the errno behind an I/O error, if it carries one.
-pub fn of_io(err: &std::io::Error) -> Option<&'static ErrnoInfo> {
-    err.raw_os_error().and_then(by_number)
-}
-
 /// The errno whose diagnosis code is `code` (`tcp.refused` → ECONNREFUSED).
 pub fn by_diagnosis(code: &str) -> Option<&'static ErrnoInfo> {
     ERRNO_TABLE.iter().find(|e| e.diagnosis == Some(code))

@@ -127,6 +127,7 @@ pub static TCP_STATES: &[TcpStateInfo] = &[
 ];
 
 /// Looks a state up by Linux's number (as in `/proc/net/tcp`'s `st` column).
+#[allow(dead_code)] // read by the socket census (issue: sockets); tested here
 pub fn by_number(number: u8) -> Option<&'static TcpStateInfo> {
     TCP_STATES.iter().find(|s| s.number == number)
 }

@@ -174,9 +174,15 @@ pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
 /// `Host Unreachable (ICMP 3/1)` from the ICMP table.
 fn icmp_words(o: &IcmpOrigin) -> String {
     let family = if o.v6 { "ICMPv6" } else { "ICMP" };
+    let mark = icmp::trace_mark(o.v6, o.icmp_type, o.code);
+    let mark = if mark.is_empty() {
+        String::new()
+    } else {
+        format!(", {mark}")
+    };
     match icmp::lookup(o.v6, o.icmp_type, o.code) {
-        Some(i) => format!("{} ({family} {}/{})", i.name, o.icmp_type, o.code),
-        None => format!("{family} {}/{}", o.icmp_type, o.code),
+        Some(i) => format!("{} ({family} {}/{}{mark})", i.name, o.icmp_type, o.code),
+        None => format!("{family} {}/{}{mark}", o.icmp_type, o.code),
     }
 }
 
@@ -348,7 +354,19 @@ pub fn diagnoses(results: &[TargetResult], expect: Expect) -> Vec<Diagnosis> {
         Expect::Closed => out.extend(closed_diagnoses(results)),
     }
     out.extend(address_diagnoses(results));
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    for r in results.iter().filter(|r| r.banner.is_some()) {
+        let banner = r.banner.as_deref().unwrap_or("");
+        out.push(
+            Diagnosis::new(
+                "tcp.banner",
+                Severity::Info,
+                format!("{} greets with \"{banner}\"", r.target),
+            )
+            .with("target", &r.target)
+            .with("banner", banner),
+        );
+    }
+    out.sort_by_key(|d| std::cmp::Reverse(d.severity));
     out
 }
 
