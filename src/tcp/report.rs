@@ -481,7 +481,7 @@ fn failure_summary(group: &[&TargetResult], first: &Failure, info: Option<&Errno
             format!("{} sent by {}: {meaning}", icmp_words(&o), o.from)
         }
         (State::Unreachable, None) if first.local => {
-            "this host has no route to the destination; no packet left (check the routing table: `ip route get ADDR`)".into()
+            "this host has no route to the destination, so no packet left".into()
         }
         _ => info
             .map(|e| if e.client.is_empty() { e.meaning } else { e.client })
