@@ -53,7 +53,7 @@ const fn plain(
 #[rustfmt::skip]
 pub static ERRNO_TABLE: &[ErrnoInfo] = &[
     ErrnoInfo {
-        client: "connect() fails at once: an nft/iptables OUTPUT rule on this host dropped the SYN, or a cgroup/eBPF or SELinux policy refused",
+        client: "connect() fails at once: a cgroup/eBPF connect hook or an SELinux/AppArmor policy refused it; sends of UDP/ICMP fail with it when a local nft/iptables OUTPUT rule drops them (for TCP such a drop shows as a timeout instead, the SYN is silently retried)",
         server: "bind/listen refused by policy; raw sockets need CAP_NET_RAW",
         check: "list the local rules (`nft list ruleset`, `iptables -S OUTPUT`); the packet never left this host",
         diagnosis: Some("tcp.local_firewall"),
@@ -281,9 +281,9 @@ pub static ERRNO_TABLE: &[ErrnoInfo] = &[
         ..plain(libc::ETIMEDOUT, "ETIMEDOUT", &[], "Connection timed out", "the peer never answered: on connect, every SYN retransmission went unanswered; on an established connection, retransmissions or keepalives went unanswered")
     },
     ErrnoInfo {
-        client: "connect() fails after one round trip: the host answered with RST — it is up and reachable, but nothing listens on that port (or a firewall rejects with tcp reset)",
+        client: "the host answered the SYN with RST after one round trip: it is up and reachable, but nothing listens on that port (or a firewall rejects with tcp reset)",
         server: "",
-        check: "the service is running (`systemctl status`), listening on that port and on this address, not only 127.0.0.1 (`netdx sockets --port PORT` on the server)",
+        check: "is the service running, and listening on this address and port rather than only 127.0.0.1? (`netdx sockets --port PORT` on the server)",
         diagnosis: Some("tcp.refused"),
         ..plain(libc::ECONNREFUSED, "ECONNREFUSED", &[], "Connection refused", "the peer answered the SYN with a RST: the host is up, but nothing listens on that port (for UDP: an ICMP port-unreachable came back)")
     },

@@ -471,7 +471,7 @@ fn failure_summary(group: &[&TargetResult], first: &Failure, info: Option<&Errno
     let check = info.map(|e| e.check).filter(|c| !c.is_empty());
     let why = match (first.state, first.icmp) {
         (State::Filtered, _) => format!(
-            "no answer within {:.1} s — the SYN was dropped silently: a firewall or security group, or the host is down",
+            "no answer within {:.1} s — the SYN was dropped silently: a firewall or security group (a local OUTPUT drop looks the same), or the host is down",
             first.time_ms / 1000.0
         ),
         (_, Some(o)) => {
