@@ -97,6 +97,7 @@ struct Totals {
     error: usize,
     unresolved: usize,
     elapsed_ms: f64,
+    interrupted: bool,
 }
 
 /// The `--json` document.
@@ -126,12 +127,22 @@ pub async fn run(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     let parallel = plan.parallel.min(limits::max_parallel(nofile));
     let plan = Plan { parallel, ..plan };
 
-    let mut results = probe_all(&endpoints, plan, sink).await;
+    let (mut results, interrupted) = probe_all(&endpoints, plan, sink).await;
+    let probed = results.len();
     results.append(&mut unresolved);
-    let totals = totals(&results, started.elapsed());
+    let totals = Totals {
+        interrupted,
+        ..totals(&results, started.elapsed())
+    };
     let diagnoses = report::diagnoses(&results, args.expect);
 
     render(sink, &results, &totals, plan, args.all);
+    if interrupted {
+        sink.line(&format!(
+            "interrupted: {probed} of {} targets probed",
+            endpoints.len()
+        ));
+    }
     for r in &results {
         sink.event("target", r);
     }
@@ -228,8 +239,10 @@ async fn resolve_targets(
 }
 
 /// Probes every endpoint with at most `plan.parallel` in flight; results
-/// come back in input order.
-async fn probe_all(endpoints: &[Endpoint], plan: Plan, sink: &Sink) -> Vec<TargetResult> {
+/// come back in input order. Ctrl-C stops scheduling and lets the running
+/// probes end with what they have (true in the second field), so the
+/// summary still prints, as ping's does.
+async fn probe_all(endpoints: &[Endpoint], plan: Plan, sink: &Sink) -> (Vec<TargetResult>, bool) {
     let bar = if endpoints.len() > SCREENFUL {
         progress::bar(sink, endpoints.len() as u64, "connecting")
     } else {
@@ -239,39 +252,63 @@ async fn probe_all(endpoints: &[Endpoint], plan: Plan, sink: &Sink) -> Vec<Targe
     let mut tasks = JoinSet::new();
     let mut next = 0;
     let sink = *sink;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut interrupted = false;
     loop {
-        while next < endpoints.len() && tasks.len() < plan.parallel {
+        while !interrupted && next < endpoints.len() && tasks.len() < plan.parallel {
             let ep = endpoints[next].clone();
             let index = next;
-            tasks.spawn(async move { (index, probe_endpoint(ep, plan, sink).await) });
+            let stop = stop_rx.clone();
+            tasks.spawn(async move { (index, probe_endpoint(ep, plan, sink, stop).await) });
             next += 1;
         }
-        match tasks.join_next().await {
-            Some(Ok((index, result))) => {
-                slots[index] = Some(result);
-                bar.inc(1);
+        tokio::select! {
+            joined = tasks.join_next() => match joined {
+                Some(Ok((index, result))) => {
+                    slots[index] = Some(result);
+                    bar.inc(1);
+                }
+                Some(Err(_)) => bar.inc(1),
+                None => break,
+            },
+            _ = &mut ctrl_c, if !interrupted => {
+                interrupted = true;
+                let _ = stop_tx.send(true);
             }
-            Some(Err(_)) => bar.inc(1),
-            None => break,
         }
     }
     bar.finish_and_clear();
-    slots
-        .into_iter()
-        .zip(endpoints)
-        .map(|(slot, ep)| slot.unwrap_or_else(|| TargetResult::new(ep)))
-        .collect()
+    let results = slots.into_iter().flatten().filter(|r| r.sent > 0).collect();
+    (results, interrupted)
 }
 
-/// Probes one endpoint `plan.count` times, streaming each attempt.
-async fn probe_endpoint(ep: Endpoint, plan: Plan, sink: Sink) -> TargetResult {
+/// Probes one endpoint `plan.count` times, streaming each attempt; ends
+/// early, keeping what it measured, when `stop` turns true.
+async fn probe_endpoint(
+    ep: Endpoint,
+    plan: Plan,
+    sink: Sink,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> TargetResult {
     let mut result = TargetResult::new(&ep);
     let start = tokio::time::Instant::now();
     for seq in 1..=plan.count {
-        if seq > 1 {
-            tokio::time::sleep_until(start + plan.interval * (seq - 1) as u32).await;
+        if *stop.borrow() {
+            break;
         }
-        let attempt = connect::probe(ep.addr, plan.wait, plan.banner).await;
+        if seq > 1 {
+            let next = start + plan.interval * u32::try_from(seq - 1).unwrap_or(u32::MAX);
+            tokio::select! {
+                _ = tokio::time::sleep_until(next) => {}
+                _ = stop.changed() => break,
+            }
+        }
+        let attempt = tokio::select! {
+            a = connect::probe(ep.addr, plan.wait, plan.banner) => a,
+            _ = stop.changed() => break,
+        };
         let failure = result.add(&attempt);
         let (state, time_ms) = match (&attempt, &failure) {
             (connect::Attempt::Open { rtt, .. }, _) => (State::Open, Some(report::ms(*rtt))),
