@@ -572,3 +572,37 @@ fn targets_from_a_file() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(doc["summary"]["open"], 2);
 }
+
+#[test]
+fn random_syn_loss_is_intermittent() {
+    if !can_build_namespaces("tcp_intermittent") {
+        return;
+    }
+    let mut lab = Lab::chain(1);
+    let ns = lab.server().to_string();
+    listen(&mut lab, &ns, "4", b"", &[8080]);
+    lab.nft(
+        lab.server(),
+        "table inet f { chain input { type filter hook input priority 0; \
+         tcp dport 8080 tcp flags syn numgen random mod 100 < 50 drop; }\n}",
+    );
+    let server = lab.server_v4();
+    let (run, doc) = tcp_json(
+        &lab,
+        &[
+            "-c",
+            "20",
+            "-i",
+            "0.01",
+            "-W",
+            "0.3",
+            &format!("{server}:8080"),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let t = target(&doc, &server, 8080);
+    let connected = t["connected"].as_u64().unwrap_or(0);
+    assert!((1..20).contains(&connected), "{t}");
+    assert_eq!(t["state"], "open");
+    assert!(codes(&doc).contains(&"tcp.intermittent".into()), "{doc}");
+}
