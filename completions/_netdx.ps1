@@ -96,7 +96,21 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             break
         }
         'netdx;dns' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server to ask, `ADDR` or `ADDR:PORT` / `[V6]:PORT` (repeatable; tried in order)')
+            [CompletionResult]::new('--resolv-conf', '--resolv-conf', [CompletionResultType]::ParameterName, 'Read the system resolver settings from this file instead of /etc/resolv.conf')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read names from this file, one per line (`#` starts a comment)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read names from this file, one per line (`#` starts a comment)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many questions may be in flight at once')
+            [CompletionResult]::new('--bufsize', '--bufsize', [CompletionResultType]::ParameterName, 'EDNS UDP buffer size to advertise (dig''s +bufsize)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Ask for the common set: A, AAAA, CNAME, MX, NS, SOA, TXT, SRV, CAA')
+            [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Ask over TCP only (default: UDP, then TCP when the answer is truncated)')
+            [CompletionResult]::new('--short', '--short', [CompletionResultType]::ParameterName, 'Print only the answer data, like `dig +short`')
+            [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Ask the system resolver and every given server, and report where they differ')
+            [CompletionResult]::new('--no-edns', '--no-edns', [CompletionResultType]::ParameterName, 'Send no EDNS record (answers over 512 bytes then come back truncated)')
+            [CompletionResult]::new('--no-search', '--no-search', [CompletionResultType]::ParameterName, 'Do not apply the resolv.conf search domains (like `dig +nosearch`)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
             [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
@@ -107,7 +121,21 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             break
         }
         'netdx;lookup' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server to ask, `ADDR` or `ADDR:PORT` / `[V6]:PORT` (repeatable; tried in order)')
+            [CompletionResult]::new('--resolv-conf', '--resolv-conf', [CompletionResultType]::ParameterName, 'Read the system resolver settings from this file instead of /etc/resolv.conf')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read names from this file, one per line (`#` starts a comment)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read names from this file, one per line (`#` starts a comment)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many questions may be in flight at once')
+            [CompletionResult]::new('--bufsize', '--bufsize', [CompletionResultType]::ParameterName, 'EDNS UDP buffer size to advertise (dig''s +bufsize)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Ask for the common set: A, AAAA, CNAME, MX, NS, SOA, TXT, SRV, CAA')
+            [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Ask over TCP only (default: UDP, then TCP when the answer is truncated)')
+            [CompletionResult]::new('--short', '--short', [CompletionResultType]::ParameterName, 'Print only the answer data, like `dig +short`')
+            [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Ask the system resolver and every given server, and report where they differ')
+            [CompletionResult]::new('--no-edns', '--no-edns', [CompletionResultType]::ParameterName, 'Send no EDNS record (answers over 512 bytes then come back truncated)')
+            [CompletionResult]::new('--no-search', '--no-search', [CompletionResultType]::ParameterName, 'Do not apply the resolv.conf search domains (like `dig +nosearch`)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
             [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')

@@ -74,14 +74,38 @@ complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s 4 -d 'Use IPv4 only'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -s t -l type -d 'Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA' -r
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l server -d 'Server to ask, `ADDR` or `ADDR:PORT` / `[V6]:PORT` (repeatable; tried in order)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l resolv-conf -d 'Read the system resolver settings from this file instead of /etc/resolv.conf' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -s f -l file -d 'Read names from this file, one per line (`#` starts a comment)' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l concurrency -d 'How many questions may be in flight at once' -r
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l bufsize -d 'EDNS UDP buffer size to advertise (dig\'s +bufsize)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l all -d 'Ask for the common set: A, AAAA, CNAME, MX, NS, SOA, TXT, SRV, CAA'
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l tcp -d 'Ask over TCP only (default: UDP, then TCP when the answer is truncated)'
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l short -d 'Print only the answer data, like `dig +short`'
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l compare -d 'Ask the system resolver and every given server, and report where they differ'
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l no-edns -d 'Send no EDNS record (answers over 512 bytes then come back truncated)'
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l no-search -d 'Do not apply the resolv.conf search domains (like `dig +nosearch`)'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -s 4 -d 'Use IPv4 only'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s t -l type -d 'Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA' -r
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l server -d 'Server to ask, `ADDR` or `ADDR:PORT` / `[V6]:PORT` (repeatable; tried in order)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l resolv-conf -d 'Read the system resolver settings from this file instead of /etc/resolv.conf' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s f -l file -d 'Read names from this file, one per line (`#` starts a comment)' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l concurrency -d 'How many questions may be in flight at once' -r
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l bufsize -d 'EDNS UDP buffer size to advertise (dig\'s +bufsize)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l all -d 'Ask for the common set: A, AAAA, CNAME, MX, NS, SOA, TXT, SRV, CAA'
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l tcp -d 'Ask over TCP only (default: UDP, then TCP when the answer is truncated)'
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l short -d 'Print only the answer data, like `dig +short`'
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l compare -d 'Ask the system resolver and every given server, and report where they differ'
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l no-edns -d 'Send no EDNS record (answers over 512 bytes then come back truncated)'
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l no-search -d 'Do not apply the resolv.conf search domains (like `dig +nosearch`)'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s 4 -d 'Use IPv4 only'

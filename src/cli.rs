@@ -144,9 +144,49 @@ pub struct MtrArgs {
 
 /// `netdx dns` flags, in nslookup/dig habits.
 #[derive(Debug, Args, Clone)]
+#[command(
+    after_help = "Examples:\n  netdx dns www.example.test @198.18.1.2\n  netdx dns -t MX -t TXT example.test --server 198.18.1.2:5353\n  netdx dns 198.18.1.10            (reverse lookup, PTR)\n  netdx dns --compare intranet.example.test @198.18.1.2\n\nWithout a server, the servers, search domains and ndots of /etc/resolv.conf\n(or --resolv-conf FILE) are used. --timeout is the limit per question and server."
+)]
 pub struct DnsArgs {
-    /// Names (or addresses for reverse lookups) to resolve.
+    /// Names (or addresses for reverse lookups) to resolve; `@SERVER[:PORT]` picks a server.
+    #[arg(value_name = "NAME|@SERVER")]
     pub names: Vec<String>,
+    /// Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA.
+    #[arg(short = 't', long = "type", value_name = "TYPE")]
+    pub types: Vec<String>,
+    /// Ask for the common set: A, AAAA, CNAME, MX, NS, SOA, TXT, SRV, CAA.
+    #[arg(long, conflicts_with = "types")]
+    pub all: bool,
+    /// Server to ask, `ADDR` or `ADDR:PORT` / `[V6]:PORT` (repeatable; tried in order).
+    #[arg(long = "server", value_name = "ADDR[:PORT]")]
+    pub servers: Vec<String>,
+    /// Read the system resolver settings from this file instead of /etc/resolv.conf.
+    #[arg(long = "resolv-conf", value_name = "FILE")]
+    pub resolv_conf: Option<std::path::PathBuf>,
+    /// Ask over TCP only (default: UDP, then TCP when the answer is truncated).
+    #[arg(long)]
+    pub tcp: bool,
+    /// Print only the answer data, like `dig +short`.
+    #[arg(long)]
+    pub short: bool,
+    /// Ask the system resolver and every given server, and report where they differ.
+    #[arg(long)]
+    pub compare: bool,
+    /// Read names from this file, one per line (`#` starts a comment).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
+    /// How many questions may be in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub concurrency: usize,
+    /// EDNS UDP buffer size to advertise (dig's +bufsize).
+    #[arg(long, value_name = "BYTES", default_value_t = 1232)]
+    pub bufsize: u16,
+    /// Send no EDNS record (answers over 512 bytes then come back truncated).
+    #[arg(long)]
+    pub no_edns: bool,
+    /// Do not apply the resolv.conf search domains (like `dig +nosearch`).
+    #[arg(long)]
+    pub no_search: bool,
 }
 
 /// `netdx tcp` flags, in nc -z / tcping habits.

@@ -62,9 +62,10 @@ pub async fn resolve_all(host: &str, family: Family) -> AppResult<Vec<IpAddr>> {
             "'{host}' is neither an IP address nor a valid host name"
         )));
     }
-    let found = tokio::net::lookup_host((host, 0))
-        .await
-        .map_err(|e| AppError::target(format!("cannot resolve {host}: {}", resolver_words(&e))))?;
+    let found = match tokio::net::lookup_host((host, 0)).await {
+        Ok(found) => found,
+        Err(e) => return Err(dns_failure(host, family, resolver_words(&e)).await),
+    };
     let mut addrs: Vec<IpAddr> = Vec::new();
     for sa in found {
         let ip = sa.ip();
@@ -78,9 +79,7 @@ pub async fn resolve_all(host: &str, family: Family) -> AppResult<Vec<IpAddr>> {
             Family::V6 => "no IPv6 (AAAA) address",
             Family::Any => "no address",
         };
-        return Err(AppError::target(format!(
-            "cannot resolve {host}: the name exists but has {which}"
-        )));
+        return Err(dns_failure(host, family, format!("the name exists but has {which}")).await);
     }
     Ok(addrs)
 }
@@ -109,6 +108,16 @@ pub fn valid_hostname(name: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     })
+}
+
+/// Builds the error for a name that did not resolve: the `netdx dns`
+/// diagnosis (NXDOMAIN, no A/AAAA record, resolver timeout or refusal, with
+/// its stable code) when DNS can tell, else getaddrinfo's words.
+async fn dns_failure(host: &str, family: Family, fallback: String) -> AppError {
+    match crate::dns::explain_failure(host, family).await {
+        Some(d) => AppError::target(format!("cannot resolve {host}: {} [{}]", d.summary, d.code)),
+        None => AppError::target(format!("cannot resolve {host}: {fallback}")),
+    }
 }
 
 /// Turns getaddrinfo's terse messages into what they mean for the user.

@@ -61,6 +61,7 @@ impl Diagnosis {
     }
 }
 
+pub mod dns;
 pub mod errno;
 pub mod icmp;
 pub mod tcp_flags;

@@ -1,0 +1,285 @@
+//! What DNS answers mean: the rules that tell NXDOMAIN from "no data",
+//! a dead resolver from a refusing one, and a search domain or a
+//! split-horizon view from a real failure.
+
+use super::{Diagnosis, Severity};
+use crate::dns::compare::{Comparison, DiffKind};
+use crate::dns::lookup::{Answer, Status};
+use crate::dns::wire::Failure;
+
+/// Diagnoses for one name from all its answers (one per type asked).
+pub fn for_name(answers: &[Answer]) -> Vec<Diagnosis> {
+    let mut out = Vec::new();
+    let resolved: Vec<&Answer> = answers.iter().filter(|a| a.status.resolved()).collect();
+    if let Some(first) = answers.first() {
+        if let Some(suffix) = answers.iter().find_map(Answer::search_suffix) {
+            out.push(
+                Diagnosis::new(
+                    "dns.search_domain",
+                    Severity::Info,
+                    format!(
+                        "'{}' was completed with the search domain {suffix}: the answer is for {} — write the full name with a trailing dot to ask for exactly what you typed",
+                        first.input,
+                        answers
+                            .iter()
+                            .find(|a| a.search_suffix().is_some())
+                            .map(|a| a.qname.as_str())
+                            .unwrap_or("")
+                    ),
+                )
+                .with("name", &first.input)
+                .with("search_domain", suffix),
+            );
+        }
+    }
+    if answers.iter().any(|a| a.truncated_udp) {
+        out.push(
+            Diagnosis::new(
+                "dns.truncated",
+                Severity::Info,
+                "the UDP answer was truncated (TC) and was fetched again over TCP: TCP port 53 must stay open on the path, or large answers (DNSSEC, many records, long TXT) fail",
+            )
+            .with("name", answers.first().map(|a| a.input.clone())),
+        );
+    }
+    if !resolved.is_empty() {
+        let records: usize = resolved
+            .iter()
+            .map(|a| a.records.iter().filter(|r| r.rtype == a.qtype).count())
+            .sum();
+        let first = resolved[0];
+        let missing: Vec<&str> = answers
+            .iter()
+            .filter(|a| a.status == Status::NoData)
+            .map(|a| a.qtype.as_str())
+            .collect();
+        let mut summary = format!(
+            "{} resolves: {records} record{} from {}",
+            first.input,
+            if records == 1 { "" } else { "s" },
+            first.server.as_deref().unwrap_or(&first.source)
+        );
+        if !missing.is_empty() {
+            summary.push_str(&format!(
+                " (no {} record — fine unless you need it)",
+                missing.join("/")
+            ));
+        }
+        out.push(
+            Diagnosis::new("dns.ok", Severity::Ok, summary)
+                .with("name", &first.input)
+                .with("records", records)
+                .with("time_ms", first.time_ms),
+        );
+        return out;
+    }
+    // Nothing resolved: explain each distinct failure once.
+    let mut seen: Vec<Status> = Vec::new();
+    for a in answers {
+        if seen.contains(&a.status) {
+            continue;
+        }
+        seen.push(a.status);
+        if let Some(d) = for_failure(a, answers) {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// The diagnosis for a question that got no data.
+fn for_failure(a: &Answer, all: &[Answer]) -> Option<Diagnosis> {
+    let server = a.server.clone().unwrap_or_else(|| a.source.clone());
+    let types: Vec<&str> = all
+        .iter()
+        .filter(|x| x.status == a.status)
+        .map(|x| x.qtype.as_str())
+        .collect();
+    let d = match a.status {
+        Status::Answer => return None,
+        Status::NxDomain => Diagnosis::new(
+            "dns.nxdomain",
+            Severity::Critical,
+            format!(
+                "{} does not exist (NXDOMAIN from {server}): check the spelling and the zone; no record type will help",
+                a.qname
+            ),
+        ),
+        Status::NoData => Diagnosis::new(
+            "dns.nodata",
+            Severity::Critical,
+            format!(
+                "{} exists but has no {} record (NOERROR with no data, which is not NXDOMAIN): the zone lacks that record type{}",
+                a.qname,
+                types.join("/"),
+                if a.cname_chain.len() > 1 {
+                    format!(" at the end of the CNAME chain ({})", a.cname_chain.join(" → "))
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+        Status::Referral => Diagnosis::new(
+            "dns.referral",
+            Severity::Warning,
+            format!(
+                "{server} does not answer for {} but delegates it (referral to {}): it is not recursive for you — ask a recursive resolver or the delegated servers",
+                a.qname,
+                a.authority
+                    .iter()
+                    .filter(|r| r.rtype == "NS")
+                    .map(|r| r.data.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        Status::ServFail => Diagnosis::new(
+            "dns.servfail",
+            Severity::Critical,
+            format!(
+                "{server} answered SERVFAIL for {}: the resolver could not get an answer — often a DNSSEC validation failure or unreachable/lame authoritative servers upstream",
+                a.qname
+            ),
+        ),
+        Status::Refused => Diagnosis::new(
+            "dns.refused",
+            Severity::Critical,
+            format!(
+                "{server} REFUSED the question for {}: it does not serve this zone or does not offer recursion to this client (ACL) — use the resolver you are meant to use",
+                a.qname
+            ),
+        ),
+        Status::OtherRcode => Diagnosis::new(
+            "dns.error_rcode",
+            Severity::Critical,
+            format!(
+                "{server} answered {} for {}",
+                a.rcode.as_deref().unwrap_or("an error"),
+                a.qname
+            ),
+        ),
+        Status::Timeout | Status::ConnRefused | Status::Network | Status::Malformed => {
+            return Some(unreachable(a, &server))
+        }
+    };
+    Some(
+        d.with("name", &a.input)
+            .with("type", &a.qtype)
+            .with("server", server),
+    )
+}
+
+/// A resolver that did not answer: which one, and timeout vs refused.
+fn unreachable(a: &Answer, server: &str) -> Diagnosis {
+    let servers: Vec<String> = a.attempts.iter().map(|t| t.server.clone()).collect();
+    let mut unique = servers.clone();
+    unique.dedup();
+    let who = if unique.len() > 1 {
+        unique.join(", ")
+    } else {
+        server.to_string()
+    };
+    let (kind, summary) = match &a.failure {
+        Some(Failure::Refused) => (
+            "refused",
+            format!("nothing listens for DNS at {who} (ICMP port unreachable / TCP reset): the host is up but the DNS service is down or on another port"),
+        ),
+        Some(Failure::Timeout) => (
+            "timeout",
+            format!(
+                "no answer from {who} within {:.1} s: the resolver is down, or a firewall silently drops port 53 on the way",
+                a.timeout_s
+            ),
+        ),
+        Some(Failure::Network(e)) => (
+            "network",
+            format!("cannot reach {who}: {e} — check the route and the interface to the resolver"),
+        ),
+        Some(Failure::Malformed(e)) => (
+            "malformed",
+            format!("{who} sent something that is not a DNS answer: {e}"),
+        ),
+        None => ("none", format!("no server answered for {}", a.qname)),
+    };
+    Diagnosis::new("dns.server_unreachable", Severity::Critical, summary)
+        .with("name", &a.input)
+        .with("server", who)
+        .with("kind", kind)
+        .with("timeout_s", a.timeout_s)
+}
+
+/// Diagnoses from `--compare` results.
+pub fn for_comparisons(list: &[Comparison], answers: &[Answer]) -> Vec<Diagnosis> {
+    let mut out = Vec::new();
+    for c in list {
+        let d = match c.kind {
+            DiffKind::Same => continue,
+            DiffKind::Ttl => Diagnosis::new(
+                "dns.ttl_differs",
+                Severity::Info,
+                format!(
+                    "{} {}: same data, different TTLs ({}) — a cache counting down; stale only if the cache's TTL exceeds the authority's",
+                    c.input,
+                    c.qtype,
+                    c.differences.join("; ")
+                ),
+            ),
+            DiffKind::Answers | DiffKind::Status => Diagnosis::new(
+                "dns.split_horizon",
+                Severity::Warning,
+                format!(
+                    "{} {}: the system resolver and {} disagree ({}) — split-horizon views, a stale cache, or this machine points at the wrong resolver",
+                    c.input,
+                    c.qtype,
+                    c.server,
+                    c.differences.join("; ")
+                ),
+            ),
+            DiffKind::Unreachable => {
+                let side = answers
+                    .iter()
+                    .find(|a| {
+                        a.input == c.input
+                            && a.qtype == c.qtype
+                            && a.rcode.is_none()
+                            && (a.source == c.server || a.source == c.reference)
+                    });
+                match side {
+                    Some(a) => unreachable(a, a.server.as_deref().unwrap_or(&a.source)),
+                    None => continue,
+                }
+            }
+        };
+        out.push(
+            d.with("name", &c.input)
+                .with("type", &c.qtype)
+                .with("differences", &c.differences),
+        );
+    }
+    if out.is_empty() && !list.is_empty() {
+        out.push(Diagnosis::new(
+            "dns.compare_agree",
+            Severity::Ok,
+            format!(
+                "the system resolver and {} agree on every answer: this machine's DNS settings give the expected answers",
+                {
+                    let mut s: Vec<&str> = list.iter().map(|c| c.server.as_str()).collect();
+                    s.dedup();
+                    s.join(", ")
+                }
+            ),
+        ));
+    }
+    // The same unreachable server is reported once.
+    let mut seen: Vec<(String, String)> = Vec::new();
+    out.retain(|d| {
+        let key = (d.code.clone(), d.summary.clone());
+        if seen.contains(&key) {
+            false
+        } else {
+            seen.push(key);
+            true
+        }
+    });
+    out
+}

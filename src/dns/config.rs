@@ -1,0 +1,137 @@
+//! Where questions go: the servers given on the command line, or the
+//! system's resolver settings (resolv.conf, parsed by hickory-resolver so
+//! search domains, ndots, timeout and attempts mean what libc means).
+
+use crate::error::{AppError, AppResult};
+use hickory_proto::rr::Name;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The system resolver's settings that change which questions are asked.
+#[derive(Debug, Clone)]
+pub struct SystemConf {
+    /// The file the settings came from (shown in output and diagnoses).
+    pub path: PathBuf,
+    /// Name servers in the order libc tries them.
+    pub servers: Vec<SocketAddr>,
+    /// Search domains appended to relative names.
+    pub search: Vec<Name>,
+    /// Names with fewer dots than this are tried with the search list first.
+    pub ndots: usize,
+    /// Per-try timeout from `options timeout:`.
+    pub timeout: Duration,
+    /// Tries per server from `options attempts:`.
+    pub attempts: usize,
+}
+
+/// Reads and parses a resolv.conf; a missing file or one without servers
+/// means netdx cannot run a system lookup at all (exit 3).
+pub fn load_system(path: Option<&Path>) -> AppResult<SystemConf> {
+    let path = path
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/etc/resolv.conf"));
+    let data = std::fs::read(&path).map_err(|e| {
+        AppError::cannot_run(format!(
+            "cannot read the resolver configuration {}: {e} — give a server with @SERVER",
+            path.display()
+        ))
+    })?;
+    parse_system(&data, path)
+}
+
+/// Parses resolv.conf text (split from [`load_system`] so it can be tested).
+pub fn parse_system(data: &[u8], path: PathBuf) -> AppResult<SystemConf> {
+    let (config, opts) = hickory_resolver::system_conf::parse_resolv_conf(data).map_err(|e| {
+        AppError::cannot_run(format!(
+            "no usable resolver configuration in {}: {e} — add a `nameserver` line or give @SERVER",
+            path.display()
+        ))
+    })?;
+    let mut servers: Vec<SocketAddr> = Vec::new();
+    for ns in config.name_servers() {
+        if !servers.contains(&ns.socket_addr) {
+            servers.push(ns.socket_addr);
+        }
+    }
+    let search = config.search().to_vec();
+    Ok(SystemConf {
+        path,
+        servers,
+        search,
+        ndots: opts.ndots,
+        timeout: opts.timeout,
+        attempts: opts.attempts.max(1),
+    })
+}
+
+/// Parses `ADDR`, `ADDR:PORT`, `[V6]` or `[V6]:PORT`; a host name is refused
+/// because a resolver address that needs resolving hides the real problem.
+pub fn parse_server(text: &str) -> AppResult<SocketAddr> {
+    let text = text.trim();
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    if let Ok(sa) = text.parse::<SocketAddr>() {
+        return Ok(sa);
+    }
+    if let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        if let Ok(ip) = inner.parse::<IpAddr>() {
+            return Ok(SocketAddr::new(ip, 53));
+        }
+    }
+    Err(AppError::usage(format!(
+        "server '{text}' is not an IP address (give ADDR, ADDR:PORT or [V6ADDR]:PORT)"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_parse_in_every_form() {
+        assert_eq!(
+            parse_server("198.18.1.2").ok(),
+            "198.18.1.2:53".parse().ok()
+        );
+        assert_eq!(
+            parse_server("198.18.1.2:5353").ok(),
+            "198.18.1.2:5353".parse().ok()
+        );
+        assert_eq!(
+            parse_server("2001:db8::1").ok(),
+            "[2001:db8::1]:53".parse().ok()
+        );
+        assert_eq!(
+            parse_server("[2001:db8::1]:54").ok(),
+            "[2001:db8::1]:54".parse().ok()
+        );
+        assert_eq!(
+            parse_server("[2001:db8::1]").ok(),
+            "[2001:db8::1]:53".parse().ok()
+        );
+        assert!(parse_server("ns1.example.test").is_err());
+        assert!(parse_server("198.18.1.2:99999").is_err());
+    }
+
+    #[test]
+    fn resolv_conf_search_and_ndots() {
+        let text = b"nameserver 198.18.1.2\nsearch corp.example.test lab.test\noptions ndots:2 timeout:1 attempts:3\n";
+        let conf = match parse_system(text, PathBuf::from("test")) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(conf.servers, vec!["198.18.1.2:53".parse().unwrap()]);
+        assert_eq!(conf.ndots, 2);
+        assert_eq!(conf.attempts, 3);
+        assert_eq!(conf.timeout, Duration::from_secs(1));
+        assert_eq!(conf.search.len(), 2);
+    }
+
+    #[test]
+    fn resolv_conf_without_servers_cannot_run() {
+        let err = parse_system(b"search x.test\n", PathBuf::from("t")).err();
+        assert!(matches!(err, Some(e) if e.exit == crate::error::Exit::CannotRun));
+    }
+}

@@ -1,0 +1,405 @@
+//! `netdx dns` (alias `lookup`): the nslookup/dig replacement. Questions go
+//! out concurrently; answers come back with rcode, flags, the server, the
+//! CNAME chain and timing, and end in a diagnosis.
+
+pub mod compare;
+pub mod config;
+pub mod lookup;
+pub mod question;
+pub mod rdata;
+pub mod render;
+pub mod wire;
+
+use crate::cli::{DnsArgs, GlobalOpts};
+use crate::diagnose::{self, Diagnosis, Severity};
+use crate::error::{AppError, AppResult, Exit};
+use crate::output::{progress, Sink};
+use crate::resolve::Family;
+use compare::{Comparison, DiffKind};
+use hickory_proto::rr::{Name, RecordType};
+use lookup::{Answer, Source};
+use question::Target;
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wire::WireOpts;
+
+/// Time limit per question and server when neither `--timeout` nor
+/// resolv.conf says otherwise.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The `--json` document.
+#[derive(Debug, Serialize)]
+struct Document<'a> {
+    command: &'static str,
+    answers: &'a [Answer],
+    comparisons: &'a [Comparison],
+    diagnoses: &'a [Diagnosis],
+    summary: &'a Summary,
+}
+
+/// Counts for the closing line and for scripts.
+#[derive(Debug, Serialize)]
+struct Summary {
+    names: usize,
+    resolved: usize,
+    failed: usize,
+    differences: usize,
+    time_ms: f64,
+}
+
+/// Everything asked about one target, once all its questions are back.
+#[derive(Debug, Default)]
+struct Done {
+    /// Per type: the primary answer first, then one per compared server.
+    per_type: Vec<Option<Vec<Answer>>>,
+    left: usize,
+}
+
+/// Runs `netdx dns`.
+pub async fn run(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+    let started = Instant::now();
+    let family = Family::from_flags(global.ipv4, global.ipv6);
+    let mut servers: Vec<SocketAddr> = Vec::new();
+    let mut inputs: Vec<String> = Vec::new();
+    for item in &args.names {
+        match item.strip_prefix('@') {
+            Some(s) => servers.push(config::parse_server(s)?),
+            None => inputs.push(item.clone()),
+        }
+    }
+    for s in &args.servers {
+        servers.push(config::parse_server(s)?);
+    }
+    if let Some(path) = &args.file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| AppError::usage(format!("cannot read {}: {e}", path.display())))?;
+        inputs.extend(
+            text.lines()
+                .map(|l| l.split('#').next().unwrap_or("").trim())
+                .filter(|l| !l.is_empty())
+                .map(str::to_string),
+        );
+    }
+    if inputs.is_empty() {
+        return Err(AppError::usage(
+            "give a name (or an address) to look up, or -f FILE",
+        ));
+    }
+    if args.concurrency == 0 {
+        return Err(AppError::usage("--concurrency must be at least 1"));
+    }
+    if args.compare && servers.is_empty() {
+        return Err(AppError::usage(
+            "--compare needs a server to compare the system resolver with (@SERVER or --server)",
+        ));
+    }
+    let mut types: Vec<RecordType> = Vec::new();
+    for t in &args.types {
+        let t = question::parse_type(t)?;
+        if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    if args.all {
+        types = question::ALL_TYPES.to_vec();
+    }
+    let default_types: Vec<RecordType> = match family {
+        Family::V4 => vec![RecordType::A],
+        Family::V6 => vec![RecordType::AAAA],
+        Family::Any => vec![RecordType::A, RecordType::AAAA],
+    };
+    let targets: Vec<Target> = inputs
+        .iter()
+        .map(|i| question::parse_target(i, &types, &default_types))
+        .collect::<AppResult<_>>()?;
+
+    let edns = (!args.no_edns).then_some(args.bufsize.max(512));
+    let user_timeout = global.timeout.map(Duration::from_secs_f64);
+    let keep = |list: Vec<SocketAddr>| -> Vec<SocketAddr> {
+        list.into_iter()
+            .filter(|s| family.allows(&s.ip()))
+            .collect()
+    };
+    let explicit = keep(servers.clone());
+    if !servers.is_empty() && explicit.is_empty() {
+        return Err(AppError::usage(
+            "every server given is of the address family excluded by -4/-6",
+        ));
+    }
+    let explicit_wire = WireOpts {
+        tcp_only: args.tcp,
+        edns,
+        deadline: user_timeout.unwrap_or(DEFAULT_TIMEOUT),
+        attempts: 2,
+    };
+    let system = if servers.is_empty() || args.compare {
+        let conf = config::load_system(args.resolv_conf.as_deref())?;
+        let conf_servers = keep(conf.servers.clone());
+        if conf_servers.is_empty() {
+            return Err(AppError::cannot_run(format!(
+                "{} lists no name server of the allowed address family",
+                conf.path.display()
+            )));
+        }
+        Some(Source {
+            label: format!("system ({})", conf.path.display()),
+            servers: conf_servers,
+            search: if args.no_search {
+                Vec::new()
+            } else {
+                conf.search.clone()
+            },
+            ndots: conf.ndots,
+            wire: WireOpts {
+                tcp_only: args.tcp,
+                edns,
+                deadline: user_timeout.unwrap_or(conf.timeout * conf.attempts as u32),
+                attempts: conf.attempts,
+            },
+        })
+    } else {
+        None
+    };
+    let label = |list: &[SocketAddr]| {
+        list.iter()
+            .map(SocketAddr::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (primary, compared): (Source, Vec<Source>) = match system {
+        Some(sys) if args.compare => {
+            let others = explicit
+                .iter()
+                .map(|s| Source {
+                    label: s.to_string(),
+                    servers: vec![*s],
+                    search: Vec::new(),
+                    ndots: 1,
+                    wire: explicit_wire,
+                })
+                .collect();
+            (sys, others)
+        }
+        Some(sys) => (sys, Vec::new()),
+        None => (
+            Source {
+                label: label(&explicit),
+                servers: explicit.clone(),
+                search: Vec::new(),
+                ndots: 1,
+                wire: explicit_wire,
+            },
+            Vec::new(),
+        ),
+    };
+
+    let primary = Arc::new(primary);
+    let compared = Arc::new(compared);
+    let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
+    let mut set = tokio::task::JoinSet::new();
+    let mut grid: Vec<Done> = Vec::with_capacity(targets.len());
+    for (ti, target) in targets.iter().enumerate() {
+        grid.push(Done {
+            per_type: vec![None; target.types.len()],
+            left: target.types.len(),
+        });
+        for (ki, rtype) in target.types.iter().enumerate() {
+            let (primary, compared, limit) = (primary.clone(), compared.clone(), limit.clone());
+            let (input, name, rtype) = (target.input.clone(), target.name.clone(), *rtype);
+            set.spawn(async move {
+                let _permit = limit.acquire_owned().await.ok();
+                let first = lookup::lookup(&primary, &input, &name, rtype).await;
+                let mut all = vec![first];
+                // Ask the others exactly what the system resolver ended up asking.
+                let asked = Name::from_ascii(&all[0].qname).unwrap_or(name);
+                for other in compared.iter() {
+                    all.push(lookup::lookup(other, &input, &asked, rtype).await);
+                }
+                (ti, ki, all)
+            });
+        }
+    }
+
+    let bar = progress::bar(sink, targets.len() as u64, "resolving");
+    if targets.len() < 2 {
+        bar.finish_and_clear();
+    }
+    let mut all_answers: Vec<Answer> = Vec::new();
+    let mut all_cmp: Vec<Comparison> = Vec::new();
+    let mut all_diag: Vec<Diagnosis> = Vec::new();
+    let (mut resolved, mut failed, mut differing) = (0usize, 0usize, 0usize);
+    let mut next = 0usize;
+    while let Some(joined) = set.join_next().await {
+        let Ok((ti, ki, answers)) = joined else {
+            continue;
+        };
+        let done = &mut grid[ti];
+        done.per_type[ki] = Some(answers);
+        done.left -= 1;
+        if done.left == 0 {
+            bar.inc(1);
+        }
+        while next < grid.len() && grid[next].left == 0 {
+            let per_type: Vec<Vec<Answer>> = grid[next]
+                .per_type
+                .iter_mut()
+                .filter_map(Option::take)
+                .collect();
+            let report = finish_target(&per_type);
+            bar.suspend(|| emit(sink, args.short, &per_type, &report));
+            if report.ok {
+                resolved += 1;
+            } else {
+                failed += 1;
+            }
+            differing += report.comparisons.iter().filter(|c| differs(c)).count();
+            if sink.mode == crate::output::Mode::Json {
+                all_answers.extend(per_type.into_iter().flatten());
+                all_cmp.extend(report.comparisons);
+                all_diag.extend(report.diagnoses);
+            }
+            next += 1;
+        }
+    }
+    bar.finish_and_clear();
+
+    let summary = Summary {
+        names: targets.len(),
+        resolved,
+        failed,
+        differences: differing,
+        time_ms: started.elapsed().as_secs_f64() * 1000.0,
+    };
+    if targets.len() > 1 && !args.short {
+        sink.line(&format!(
+            "{} names: {} resolved, {} failed, in {:.0} ms",
+            summary.names, summary.resolved, summary.failed, summary.time_ms
+        ));
+    }
+    sink.event("summary", &summary);
+    sink.document(&Document {
+        command: "dns",
+        answers: &all_answers,
+        comparisons: &all_cmp,
+        diagnoses: &all_diag,
+        summary: &summary,
+    });
+    Ok(if failed > 0 || differing > 0 {
+        Exit::TargetFailed
+    } else {
+        Exit::Healthy
+    })
+}
+
+/// Comparisons that count as a failed check (TTL drift does not).
+fn differs(c: &Comparison) -> bool {
+    !matches!(c.kind, DiffKind::Same | DiffKind::Ttl)
+}
+
+/// The verdict for one target.
+struct Report {
+    ok: bool,
+    comparisons: Vec<Comparison>,
+    diagnoses: Vec<Diagnosis>,
+}
+
+fn finish_target(per_type: &[Vec<Answer>]) -> Report {
+    let primary: Vec<Answer> = per_type.iter().filter_map(|v| v.first().cloned()).collect();
+    let mut diagnoses = diagnose::dns::for_name(&primary);
+    let mut comparisons = Vec::new();
+    for answers in per_type {
+        if let Some((reference, others)) = answers.split_first() {
+            comparisons.extend(others.iter().map(|o| compare::compare(reference, o)));
+        }
+    }
+    let flat: Vec<Answer> = per_type.iter().flatten().cloned().collect();
+    diagnoses.extend(diagnose::dns::for_comparisons(&comparisons, &flat));
+    let ok = primary.iter().any(|a| a.status.resolved());
+    Report {
+        ok,
+        comparisons,
+        diagnoses,
+    }
+}
+
+/// Writes one target's results in the chosen output shape.
+fn emit(sink: &Sink, short: bool, per_type: &[Vec<Answer>], report: &Report) {
+    for answers in per_type {
+        for a in answers {
+            sink.event("answer", a);
+        }
+    }
+    for c in &report.comparisons {
+        sink.event("comparison", c);
+    }
+    for d in &report.diagnoses {
+        sink.event("diagnosis", d);
+    }
+    if !sink.human() {
+        return;
+    }
+    if short {
+        for answers in per_type {
+            if let Some(a) = answers.first() {
+                for line in render::short_lines(a) {
+                    sink.line(&line);
+                }
+            }
+        }
+        if !report.ok {
+            for d in report
+                .diagnoses
+                .iter()
+                .filter(|d| d.severity >= Severity::Warning)
+            {
+                eprintln!("netdx: {}: {}", d.code, d.summary);
+            }
+        }
+        return;
+    }
+    for answers in per_type {
+        for a in answers {
+            for line in render::answer_lines(sink, a) {
+                sink.line(&line);
+            }
+        }
+    }
+    for c in &report.comparisons {
+        sink.line(&render::comparison_line(sink, c));
+    }
+    sink.diagnoses(&report.diagnoses);
+}
+
+/// Explains why `host` did not resolve, in the words `netdx dns` would use,
+/// for the shared resolver module (ping, tcp, trace): NXDOMAIN vs no
+/// address record vs a resolver that does not answer.
+pub async fn explain_failure(host: &str, family: Family) -> Option<Diagnosis> {
+    let conf = config::load_system(None).ok()?;
+    let target = question::parse_target(host, &[], &[]).ok()?;
+    let types: Vec<RecordType> = match family {
+        Family::V4 => vec![RecordType::A],
+        Family::V6 => vec![RecordType::AAAA],
+        Family::Any => vec![RecordType::A, RecordType::AAAA],
+    };
+    let source = Source {
+        label: format!("system ({})", conf.path.display()),
+        servers: conf.servers.clone(),
+        search: conf.search.clone(),
+        ndots: conf.ndots,
+        wire: WireOpts {
+            tcp_only: false,
+            edns: Some(1232),
+            deadline: (conf.timeout * conf.attempts as u32).min(Duration::from_secs(3)),
+            attempts: conf.attempts,
+        },
+    };
+    let mut answers = Vec::new();
+    for t in types {
+        answers.push(lookup::lookup(&source, host, &target.name, t).await);
+    }
+    diagnose::dns::for_name(&answers)
+        .into_iter()
+        .find(|d| d.severity >= Severity::Warning)
+}

@@ -1,0 +1,235 @@
+//! One question to one server, on the wire: UDP first, TCP when the answer
+//! comes back truncated (or when TCP is forced). The whole response message
+//! is kept, because the header flags, the response code and the authority
+//! section are exactly what a resolver library hides and a diagnosis needs.
+
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
+use hickory_proto::rr::{Name, RecordType};
+use serde::Serialize;
+use std::io::ErrorKind;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+
+/// How the answer travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// A UDP datagram each way.
+    Udp,
+    /// A TCP connection with length-prefixed messages.
+    Tcp,
+}
+
+impl Transport {
+    /// Lower-case name for human output.
+    pub fn label(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
+}
+
+/// How a question is put on the wire.
+#[derive(Debug, Clone, Copy)]
+pub struct WireOpts {
+    /// Skip UDP and ask over TCP.
+    pub tcp_only: bool,
+    /// EDNS UDP payload size to advertise; None sends no OPT record.
+    pub edns: Option<u16>,
+    /// Time limit for this question to this server, all tries included.
+    pub deadline: Duration,
+    /// UDP sends before giving up (each gets an equal share of the deadline).
+    pub attempts: usize,
+}
+
+/// A response that arrived.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The decoded response message, header and all sections.
+    pub message: Message,
+    /// The transport that carried the final answer.
+    pub transport: Transport,
+    /// True when UDP came back truncated and TCP was used instead.
+    pub truncated_udp: bool,
+}
+
+/// Why no response arrived: the distinctions the diagnoses are built on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+pub enum Failure {
+    /// Nothing came back in time: dropped on the way or a dead server.
+    Timeout,
+    /// ICMP port unreachable or a TCP RST: the host is up, no DNS server listens.
+    Refused,
+    /// No route, host or network unreachable, or another socket error.
+    Network(String),
+    /// Something answered but it was not a usable DNS response.
+    Malformed(String),
+}
+
+/// Asks `server` one question, with TCP fallback on truncation.
+pub async fn exchange(
+    server: SocketAddr,
+    name: &Name,
+    rtype: RecordType,
+    opts: WireOpts,
+) -> Result<Exchange, Failure> {
+    let start = Instant::now();
+    let until = start + opts.deadline;
+    let mut truncated_udp = false;
+    if !opts.tcp_only {
+        let message = over_udp(server, name, rtype, opts, until).await?;
+        if !message.truncated() {
+            return Ok(Exchange {
+                message,
+                transport: Transport::Udp,
+                truncated_udp: false,
+            });
+        }
+        truncated_udp = true;
+    }
+    let message = over_tcp(server, name, rtype, opts, until).await?;
+    Ok(Exchange {
+        message,
+        transport: Transport::Tcp,
+        truncated_udp,
+    })
+}
+
+/// Builds the query message with a random id.
+fn build(name: &Name, rtype: RecordType, edns: Option<u16>) -> (u16, Vec<u8>) {
+    let id = random_id();
+    let mut msg = Message::new();
+    msg.set_id(id)
+        .set_message_type(MessageType::Query)
+        .set_op_code(OpCode::Query)
+        .set_recursion_desired(true)
+        .add_query(Query::query(name.clone(), rtype));
+    if let Some(size) = edns {
+        let mut e = Edns::new();
+        e.set_max_payload(size);
+        msg.set_edns(e);
+    }
+    // Encoding a single well-formed question cannot fail; an empty buffer
+    // would only make the server answer FORMERR, which is still reported.
+    (id, msg.to_vec().unwrap_or_default())
+}
+
+/// A response is ours when id, type and question all match.
+fn matches(msg: &Message, id: u16, name: &Name, rtype: RecordType) -> bool {
+    msg.id() == id
+        && msg.message_type() == MessageType::Response
+        && msg
+            .query()
+            .map(|q| q.name().eq_case(name) || q.name() == name)
+            .unwrap_or(true)
+        && msg.query().map(|q| q.query_type() == rtype).unwrap_or(true)
+}
+
+async fn over_udp(
+    server: SocketAddr,
+    name: &Name,
+    rtype: RecordType,
+    opts: WireOpts,
+    until: Instant,
+) -> Result<Message, Failure> {
+    let local: SocketAddr = match server.ip() {
+        IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        IpAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    let socket = UdpSocket::bind(local).await.map_err(io_failure)?;
+    socket.connect(server).await.map_err(io_failure)?;
+    let (id, bytes) = build(name, rtype, opts.edns);
+    let attempts = opts.attempts.max(1) as u32;
+    let per_try = opts.deadline / attempts;
+    let mut buf = vec![0u8; 65535];
+    for _ in 0..attempts {
+        let now = Instant::now();
+        if now >= until {
+            break;
+        }
+        let try_until = (now + per_try).min(until);
+        socket.send(&bytes).await.map_err(io_failure)?;
+        loop {
+            let left = try_until.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, socket.recv(&mut buf)).await {
+                Err(_) => break,
+                Ok(Err(e)) => return Err(io_failure(e)),
+                Ok(Ok(n)) => {
+                    let Ok(msg) = Message::from_vec(&buf[..n]) else {
+                        continue;
+                    };
+                    if matches(&msg, id, name, rtype) {
+                        return Ok(msg);
+                    }
+                }
+            }
+        }
+    }
+    Err(Failure::Timeout)
+}
+
+async fn over_tcp(
+    server: SocketAddr,
+    name: &Name,
+    rtype: RecordType,
+    opts: WireOpts,
+    until: Instant,
+) -> Result<Message, Failure> {
+    let left = until.saturating_duration_since(Instant::now());
+    let work = async {
+        let mut stream = TcpStream::connect(server).await.map_err(io_failure)?;
+        let (id, bytes) = build(name, rtype, opts.edns);
+        let len = u16::try_from(bytes.len())
+            .map_err(|_| Failure::Malformed("query too long for TCP".into()))?;
+        let mut framed = Vec::with_capacity(bytes.len() + 2);
+        framed.extend_from_slice(&len.to_be_bytes());
+        framed.extend_from_slice(&bytes);
+        stream.write_all(&framed).await.map_err(io_failure)?;
+        loop {
+            let mut head = [0u8; 2];
+            stream.read_exact(&mut head).await.map_err(io_failure)?;
+            let mut body = vec![0u8; usize::from(u16::from_be_bytes(head))];
+            stream.read_exact(&mut body).await.map_err(io_failure)?;
+            let msg = Message::from_vec(&body)
+                .map_err(|e| Failure::Malformed(format!("undecodable TCP answer: {e}")))?;
+            if matches(&msg, id, name, rtype) {
+                return Ok(msg);
+            }
+        }
+    };
+    match tokio::time::timeout(left, work).await {
+        Ok(result) => result,
+        Err(_) => Err(Failure::Timeout),
+    }
+}
+
+/// Maps socket errors onto the distinctions that matter for a diagnosis.
+fn io_failure(e: std::io::Error) -> Failure {
+    match e.kind() {
+        ErrorKind::ConnectionRefused => Failure::Refused,
+        ErrorKind::TimedOut => Failure::Timeout,
+        ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset => {
+            Failure::Malformed(format!("the server closed the connection: {e}"))
+        }
+        _ => Failure::Network(e.to_string()),
+    }
+}
+
+/// A query id from the kernel's random pool, so answers cannot be guessed.
+fn random_id() -> u16 {
+    let mut b = [0u8; 2];
+    // SAFETY: getrandom writes at most b.len() bytes into b.
+    let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
+    if n != 2 {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        return (t ^ std::process::id()) as u16;
+    }
+    u16::from_ne_bytes(b)
+}
