@@ -60,7 +60,7 @@ echo "== correctness: netdx's counts =="
 in_client "$NETDX" --json tcp -W 1 -f "$WORK/targets" >"$WORK/netdx.json" || true
 python3 -c "import json,sys; s=json.load(open(sys.argv[1]))['summary']; print({k: s[k] for k in ('targets','open','closed','filtered')}, 'elapsed %.2f s' % (s['elapsed_ms']/1000))" "$WORK/netdx.json"
 in_client nmap -sT -Pn -n -p 20001-21000 198.18.1.2-11 -oG - 2>/dev/null |
-  grep -o '[0-9]*/[a-z]*/tcp' | cut -d/ -f2 | sort | uniq -c | tr '\n' ' ' | sed 's/^/nmap open\/filtered (closed not listed): /'; echo
+  grep -o '[0-9]*/[a-z]*/tcp' | cut -d/ -f2 | sort | uniq -c | tr '\n' ' ' | sed 's/^/nmap -oG ports listed (nmap folds the rest into Ignored State): /'; echo
 
 echo "== 10,000 probes (s: wall user sys) =="
 r_netdx=$(cpu_of in_client "$NETDX" tcp -W 1 -f "$WORK/targets")
