@@ -146,14 +146,29 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             break
         }
         'netdx;tcp' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read more targets from FILE (whitespace-separated, # comments; - is stdin)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read more targets from FILE (whitespace-separated, # comments; - is stdin)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Ports for targets given without one (80,443 or 8000-8100)')
+            [CompletionResult]::new('--ports', '--ports', [CompletionResultType]::ParameterName, 'Ports for targets given without one (80,443 or 8000-8100)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Connect attempts per target (tcping style), with connect-time statistics')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Connect attempts per target (tcping style), with connect-time statistics')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Seconds between the attempts to one target')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Seconds between the attempts to one target')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Seconds to wait for each connect (default 2; --timeout also sets it)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Seconds to wait for each connect (default 2; --timeout also sets it)')
+            [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'Connects in flight at once (capped by the open-files limit)')
+            [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'What the targets must be for exit status 0 (closed: firewall audits)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--banner', '--banner', [CompletionResultType]::ParameterName, 'After connecting, read and show what the server sends first (SSH, SMTP, FTP…)')
+            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'List every target, also when many failed the same way')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'List every target, also when many failed the same way')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
             [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'netdx;sockets' {

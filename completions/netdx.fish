@@ -112,13 +112,23 @@ complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s 4 -d 'Use IPv4 on
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s f -l file -d 'Read more targets from FILE (whitespace-separated, # comments; - is stdin)' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s p -l ports -d 'Ports for targets given without one (80,443 or 8000-8100)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s c -l count -d 'Connect attempts per target (tcping style), with connect-time statistics' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s i -l interval -d 'Seconds between the attempts to one target' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s W -l wait -d 'Seconds to wait for each connect (default 2; --timeout also sets it)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l parallel -d 'Connects in flight at once (capped by the open-files limit)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l expect -d 'What the targets must be for exit status 0 (closed: firewall audits)' -r -f -a "open\t'Every probe must connect'
+closed\t'No probe may connect (refused, filtered or unreachable all pass)'"
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l banner -d 'After connecting, read and show what the server sends first (SSH, SMTP, FTP…)'
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s a -l all -d 'List every target, also when many failed the same way'
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s 4 -d 'Use IPv4 only'
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
-complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l port -d 'Who owns this port (local or remote, like `lsof -i :PORT`): processes, listen queue, connections' -r
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l pid -d 'Only the sockets held by this process id' -r
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l process -d 'Only the sockets held by processes with this program name (/proc/PID/comm)' -r

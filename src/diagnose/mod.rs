@@ -62,6 +62,9 @@ impl Diagnosis {
 }
 
 pub mod dns;
+pub mod errno;
 pub mod icmp;
 pub mod sockets;
+pub mod tcp_flags;
+pub mod tcp_state;
 pub mod ttl;
