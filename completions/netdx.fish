@@ -135,29 +135,59 @@ complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s 4 -d 'Use IPv4 on
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s f -l file -d 'Read more targets from FILE (whitespace-separated, # comments; - is stdin)' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s p -l ports -d 'Ports for targets given without one (80,443 or 8000-8100)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s c -l count -d 'Connect attempts per target (tcping style), with connect-time statistics' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s i -l interval -d 'Seconds between the attempts to one target' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s W -l wait -d 'Seconds to wait for each connect (default 2; --timeout also sets it)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l parallel -d 'Connects in flight at once (capped by the open-files limit)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l expect -d 'What the targets must be for exit status 0 (closed: firewall audits)' -r -f -a "open\t'Every probe must connect'
+closed\t'No probe may connect (refused, filtered or unreachable all pass)'"
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l banner -d 'After connecting, read and show what the server sends first (SSH, SMTP, FTP…)'
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s a -l all -d 'List every target, also when many failed the same way'
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s 4 -d 'Use IPv4 only'
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
-complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s h -l help -d 'Print help'
-complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l port -d 'Show who owns this local port and its connections' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l port -d 'Who owns this port (local or remote, like `lsof -i :PORT`): processes, listen queue, connections' -r
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l pid -d 'Only the sockets held by this process id' -r
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l process -d 'Only the sockets held by processes with this program name (/proc/PID/comm)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l source -d 'Where to read sockets: netlink sock_diag (as ss), /proc/net/tcp (as netstat), or auto (netlink, /proc if it fails)' -r -f -a "auto\t'Netlink, falling back to /proc when netlink fails'
+netlink\t'NETLINK_SOCK_DIAG only'
+proc\t'/proc/net/tcp and /proc/net/tcp6 only'"
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l watch -d 'Sample every SECS seconds (default 1) and show counts and counter rates changing' -r
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -s c -l count -d 'With --watch: stop after this many samples' -r
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l top -d 'Rows in the per-port and per-peer tables' -r
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -s p -l processes -d 'Name the program behind every listener (walks /proc/*/fd like `ss -p`; slow with many open files)'
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l all -d 'List every connection in the --port/--pid/--process view (default: the first 50)'
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -s 4 -d 'Use IPv4 only'
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
-complete -c netdx -n "__fish_netdx_using_subcommand sockets" -s h -l help -d 'Print help'
-complete -c netdx -n "__fish_netdx_using_subcommand ss" -l port -d 'Show who owns this local port and its connections' -r
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -l port -d 'Who owns this port (local or remote, like `lsof -i :PORT`): processes, listen queue, connections' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -l pid -d 'Only the sockets held by this process id' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -l process -d 'Only the sockets held by processes with this program name (/proc/PID/comm)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -l source -d 'Where to read sockets: netlink sock_diag (as ss), /proc/net/tcp (as netstat), or auto (netlink, /proc if it fails)' -r -f -a "auto\t'Netlink, falling back to /proc when netlink fails'
+netlink\t'NETLINK_SOCK_DIAG only'
+proc\t'/proc/net/tcp and /proc/net/tcp6 only'"
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -l watch -d 'Sample every SECS seconds (default 1) and show counts and counter rates changing' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -s c -l count -d 'With --watch: stop after this many samples' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -l top -d 'Rows in the per-port and per-peer tables' -r
 complete -c netdx -n "__fish_netdx_using_subcommand ss" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -s p -l processes -d 'Name the program behind every listener (walks /proc/*/fd like `ss -p`; slow with many open files)'
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -l all -d 'List every connection in the --port/--pid/--process view (default: the first 50)'
 complete -c netdx -n "__fish_netdx_using_subcommand ss" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand ss" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand ss" -s 4 -d 'Use IPv4 only'
 complete -c netdx -n "__fish_netdx_using_subcommand ss" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand ss" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
-complete -c netdx -n "__fish_netdx_using_subcommand ss" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netdx -n "__fish_netdx_using_subcommand explain" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand explain" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand explain" -l jsonl -d 'Print one JSON object per event as it happens'

@@ -267,17 +267,102 @@ pub struct DnsArgs {
 
 /// `netdx tcp` flags, in nc -z / tcping habits.
 #[derive(Debug, Args, Clone)]
+#[command(
+    after_help = "Exit status: 0 every probe connected (with --expect closed: none did) · 1 a target failed or did not resolve · 2 usage error · 3 could not run"
+)]
 pub struct TcpArgs {
-    /// Targets: host:port, host:p1,p2, host:lo-hi, [v6addr]:port.
+    /// Targets: host:port, host:80,443, host:8000-8100, [2001:db8::1]:443.
     pub targets: Vec<String>,
+    /// Read more targets from FILE (whitespace-separated, # comments; - is stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
+    /// Ports for targets given without one (80,443 or 8000-8100).
+    #[arg(short = 'p', long = "ports", value_name = "PORTS")]
+    pub ports: Option<String>,
+    /// Connect attempts per target (tcping style), with connect-time statistics.
+    #[arg(short = 'c', long = "count", value_name = "COUNT", default_value_t = 1)]
+    pub count: u64,
+    /// Seconds between the attempts to one target.
+    #[arg(
+        short = 'i',
+        long = "interval",
+        value_name = "SECS",
+        default_value_t = 1.0,
+        allow_negative_numbers = true
+    )]
+    pub interval: f64,
+    /// Seconds to wait for each connect (default 2; --timeout also sets it).
+    #[arg(
+        short = 'W',
+        long = "wait",
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
+    pub wait: Option<f64>,
+    /// Connects in flight at once (capped by the open-files limit).
+    #[arg(long = "parallel", value_name = "N", default_value_t = 256)]
+    pub parallel: usize,
+    /// After connecting, read and show what the server sends first (SSH, SMTP, FTP…).
+    #[arg(long)]
+    pub banner: bool,
+    /// What the targets must be for exit status 0 (closed: firewall audits).
+    #[arg(long, value_enum, value_name = "STATE", default_value_t = Expect::Open)]
+    pub expect: Expect,
+    /// List every target, also when many failed the same way.
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
+}
+
+/// What `netdx tcp --expect` checks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Expect {
+    /// Every probe must connect.
+    Open,
+    /// No probe may connect (refused, filtered or unreachable all pass).
+    Closed,
 }
 
 /// `netdx sockets` flags, in netstat/ss/lsof habits.
 #[derive(Debug, Args, Clone)]
 pub struct SocketsArgs {
-    /// Show who owns this local port and its connections.
+    /// Who owns this port (local or remote, like `lsof -i :PORT`): processes, listen queue, connections.
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
+    /// Only the sockets held by this process id.
+    #[arg(long, value_name = "PID", conflicts_with = "port")]
+    pub pid: Option<u32>,
+    /// Only the sockets held by processes with this program name (/proc/PID/comm).
+    #[arg(long, value_name = "NAME", conflicts_with = "port")]
+    pub process: Option<String>,
+    /// Where to read sockets: netlink sock_diag (as ss), /proc/net/tcp (as netstat), or auto (netlink, /proc if it fails).
+    #[arg(long, value_enum, default_value_t = SocketSource::Auto)]
+    pub source: SocketSource,
+    /// Sample every SECS seconds (default 1) and show counts and counter rates changing.
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "1")]
+    pub watch: Option<f64>,
+    /// With --watch: stop after this many samples.
+    #[arg(short = 'c', long = "count", value_name = "N", requires = "watch")]
+    pub count: Option<u64>,
+    /// Name the program behind every listener (walks /proc/*/fd like `ss -p`; slow with many open files).
+    #[arg(short = 'p', long)]
+    pub processes: bool,
+    /// Rows in the per-port and per-peer tables.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// List every connection in the --port/--pid/--process view (default: the first 50).
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// The socket readers `netdx sockets --source` can choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SocketSource {
+    /// Netlink, falling back to /proc when netlink fails.
+    Auto,
+    /// NETLINK_SOCK_DIAG only.
+    Netlink,
+    /// /proc/net/tcp and /proc/net/tcp6 only.
+    Proc,
 }
 
 /// `netdx explain` argument.

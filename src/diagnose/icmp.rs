@@ -69,6 +69,7 @@ pub static ICMP_TABLE: &[IcmpInfo] = &[
     v4(3, 5, "Source Route Failed", "Source Route Failed", "!S", "a source-routed packet could not follow its route"),
     v4(3, 6, "Destination Network Unknown", "Destination Net Unknown", "!N", "the destination network is unknown to the router"),
     v4(3, 7, "Destination Host Unknown", "Destination Host Unknown", "!H", "the destination host is unknown to the router"),
+    v4(3, 8, "Source Host Isolated", "Source Host Isolated", "!H", "obsolete: the source host is isolated"),
     v4(3, 9, "Network Administratively Prohibited", "Destination Net Prohibited", "!X", "a firewall forbids traffic to that network"),
     v4(3, 10, "Host Administratively Prohibited", "Destination Host Prohibited", "!X", "a firewall forbids traffic to that host"),
     v4(3, 11, "Network Unreachable for TOS", "Destination Net Unreachable for Type of Service", "!N", "no route for this type of service"),
@@ -76,6 +77,10 @@ pub static ICMP_TABLE: &[IcmpInfo] = &[
     v4(3, 13, "Communication Administratively Prohibited", "Packet filtered", "!X", "a firewall rule rejects the packet (e.g. nft/iptables `reject with icmp admin-prohibited`): the path works, a policy blocks it — find the rule on the router that sent it"),
     v4(3, 14, "Host Precedence Violation", "Precedence Violation", "!V", "the precedence of the packet is not allowed"),
     v4(3, 15, "Precedence Cutoff", "Precedence Cutoff", "!C", "the precedence of the packet is below the required minimum"),
+    v4(4, 0, "Source Quench", "Source Quench", "", "deprecated (RFC 6633): a router asked the sender to slow down; modern stacks ignore it"),
+    v4(5, 0, "Redirect for Network", "Redirect Network", "", "a router says a better first hop exists for this network: usually a host on a LAN with two routers; hosts behind a firewall should ignore redirects"),
+    v4(5, 1, "Redirect for Host", "Redirect Host", "", "a router says a better first hop exists for this host"),
+    v4(8, 0, "Echo Request", "Echo Request", "", "a ping: the request side of echo"),
     v4(11, 0, "TTL Exceeded in Transit", "Time to live exceeded", "", "a router dropped the packet because its TTL ran out: expected in a trace; in a ping it means the TTL is too small or there is a routing loop"),
     v4(11, 1, "Fragment Reassembly Time Exceeded", "Frag reassembly time exceeded", "", "the receiver gave up reassembling a fragmented packet: fragments are being lost"),
     v4(12, 0, "Parameter Problem", "Parameter problem", "", "a router or host found a bad header field"),
@@ -91,7 +96,14 @@ pub static ICMP_TABLE: &[IcmpInfo] = &[
     v6(3, 1, "Fragment Reassembly Time Exceeded", "Time exceeded: Defrag", "", "the receiver gave up reassembling a fragmented packet"),
     v6(4, 0, "Parameter Problem: Erroneous Header", "Parameter problem: Wrong header field", "", "a bad header field"),
     v6(4, 1, "Parameter Problem: Unknown Next Header", "Parameter problem: Unknown header", "", "an unknown next header"),
+    v6(4, 2, "Parameter Problem: Unrecognized IPv6 Option", "Parameter problem: Unknown option", "", "an unrecognised IPv6 option"),
+    v6(128, 0, "Echo Request", "Echo Request", "", "a ping: the request side of echo"),
     v6(129, 0, "Echo Reply", "Echo Reply", "", "the target answered a ping"),
+    v6(133, 0, "Router Solicitation", "Router Solicitation", "", "a host asks for router advertisements (SLAAC)"),
+    v6(134, 0, "Router Advertisement", "Router Advertisement", "", "a router announces itself and the prefixes of the link"),
+    v6(135, 0, "Neighbor Solicitation", "Neighbor Solicitation", "", "IPv6's ARP: who has this address? Unanswered solicitations for the next hop end in EHOSTUNREACH / Address Unreachable"),
+    v6(136, 0, "Neighbor Advertisement", "Neighbor Advertisement", "", "IPv6's ARP reply"),
+    v6(137, 0, "Redirect", "Redirect", "", "a router says a better first hop exists"),
 ];
 
 /// Looks up a type/code; unknown codes of known types fall back gracefully.
@@ -99,6 +111,14 @@ pub fn lookup(v6: bool, icmp_type: u8, code: u8) -> Option<&'static IcmpInfo> {
     ICMP_TABLE
         .iter()
         .find(|i| i.v6 == v6 && i.icmp_type == icmp_type && i.code.is_none_or(|c| c == code))
+}
+
+/// Every entry of one type (all its codes), for `netdx explain icmp 3`.
+pub fn codes_of(v6: bool, icmp_type: u8) -> Vec<&'static IcmpInfo> {
+    ICMP_TABLE
+        .iter()
+        .filter(|i| i.v6 == v6 && i.icmp_type == icmp_type)
+        .collect()
 }
 
 /// The text ping prints for an ICMP error.

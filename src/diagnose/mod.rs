@@ -62,6 +62,10 @@ impl Diagnosis {
 }
 
 pub mod dns;
+pub mod errno;
 pub mod icmp;
 pub mod path;
+pub mod sockets;
+pub mod tcp_flags;
+pub mod tcp_state;
 pub mod ttl;
