@@ -183,7 +183,10 @@ async fn schedule(
         }
         let joined = tokio::select! {
             j = tasks.join_next() => j,
-            _ = &mut ctrl_c => break,
+            _ = &mut ctrl_c => {
+                flush_partial(&mut results, next_print, last_ttl, &hop_tx);
+                break;
+            }
         };
         let Some(joined) = joined else { break };
         let Ok((ttl, i, outcome)) = joined else {
@@ -229,6 +232,40 @@ async fn schedule(
     }
     tasks.abort_all();
     Ok(())
+}
+
+/// On Ctrl-C: hands over the hops that have some answers, in order, with
+/// the probes still out shown as silent, as traceroute does when stopped.
+fn flush_partial(
+    results: &mut BTreeMap<u8, Vec<Option<ProbeRecord>>>,
+    from: u8,
+    last_ttl: u8,
+    hop_tx: &mpsc::UnboundedSender<HopRecord>,
+) {
+    let hops: Vec<u8> = results
+        .keys()
+        .copied()
+        .filter(|t| (from..=last_ttl).contains(t))
+        .collect();
+    let Some(end) = hops.last().copied() else {
+        return;
+    };
+    for ttl in from..=end {
+        let probes = results
+            .remove(&ttl)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| {
+                p.unwrap_or(ProbeRecord {
+                    from: None,
+                    name: None,
+                    rtt_ms: None,
+                    answer: HopAnswer::Silent,
+                })
+            })
+            .collect();
+        let _ = hop_tx.send(HopRecord { ttl, probes });
+    }
 }
 
 /// Prints hops in order, each after its names are in (or a short wait).
@@ -278,6 +315,9 @@ pub fn hop_line(hop: &HopRecord, names: &Names) -> String {
     line
 }
 
+/// The short errno name (`EPERM`) for a probe the local stack refused.
 fn errno_name(errno: i32) -> String {
-    std::io::Error::from_raw_os_error(errno).to_string()
+    crate::diagnose::errno::by_number(errno)
+        .map(|e| e.name.to_string())
+        .unwrap_or_else(|| errno.to_string())
 }

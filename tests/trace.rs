@@ -384,3 +384,54 @@ fn bad_input_gets_one_line_and_the_documented_code() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+/// Removes the per-namespace hosts file (`ip netns exec` mounts
+/// /etc/netns/NS/hosts over /etc/hosts) when the test ends.
+struct NetnsHosts(std::path::PathBuf);
+
+impl Drop for NetnsHosts {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn reverse_names_are_shown_unless_numeric() {
+    if !can_build_namespaces("reverse_names") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    let dir = std::path::PathBuf::from("/etc/netns").join(lab.client());
+    let _cleanup = NetnsHosts(dir.clone());
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {dir:?}: {e}"));
+    let hosts = format!(
+        "127.0.0.1 localhost\n{} r1.lab.example\n{} server.lab.example\n",
+        lab.router_v4(1),
+        lab.server_v4()
+    );
+    std::fs::write(dir.join("hosts"), hosts).unwrap_or_else(|e| panic!("hosts: {e}"));
+    let run = lab.netdx(lab.client(), &["trace", "-w", "1", &lab.server_v4()]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!(" 1  r1.lab.example ({})  ", lab.router_v4(1))),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!(" 2  {}  ", lab.router_v4(2))),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("server.lab.example"), "{}", run.stdout);
+    let run = lab.netdx(lab.client(), &["trace", "-n", "-w", "1", &lab.server_v4()]);
+    assert!(!run.stdout.contains("lab.example"), "{}", run.stdout);
+    let run = lab.netdx(
+        lab.client(),
+        &["--json", "mtr", "-c", "2", "-i", "0.05", &lab.server_v4()],
+    );
+    assert_eq!(
+        run.json()["hops"][0]["addresses"][0]["name"],
+        "r1.lab.example"
+    );
+}

@@ -300,8 +300,26 @@ pub fn trace(hops: &[HopRecord], target: IpAddr, max: u8) -> Vec<Diagnosis> {
         )];
     };
     let answered = |h: &HopRecord| h.probes.iter().any(|p| p.from.is_some());
+    let silent = |h: &HopRecord| h.probes.iter().all(|p| p.answer == HopAnswer::Silent);
     for h in &hops[..hops.len() - 1] {
-        if !answered(h) && hops.iter().any(|l| l.ttl > h.ttl && answered(l)) {
+        if let Some(errno) = h.probes.iter().find_map(|p| match p.answer {
+            HopAnswer::LocalError { errno } => Some(errno),
+            _ => None,
+        }) {
+            out.push(
+                Diagnosis::new(
+                    "trace.send_failed",
+                    Severity::Warning,
+                    format!(
+                        "this host refused to send some probes of hop {}: {} — a local firewall rule (EPERM) or a route problem on this host",
+                        h.ttl,
+                        std::io::Error::from_raw_os_error(errno)
+                    ),
+                )
+                .with("hop", h.ttl)
+                .with("errno", errno),
+            );
+        } else if silent(h) && hops.iter().any(|l| l.ttl > h.ttl && answered(l)) {
             out.push(
                 Diagnosis::new(
                     "path.silent_hop",
