@@ -231,6 +231,10 @@ impl Run<'_> {
         let mut index: u64 = 0;
         let mut acc: HashMap<u64, RoundAcc> = HashMap::new();
         let jsonl = self.sink.mode == Mode::Jsonl;
+        // A report run is silent until the end: show the rounds on stderr
+        // (only on a terminal, never in JSON modes).
+        let bar = (!self.live && self.rounds != u64::MAX)
+            .then(|| crate::output::progress::bar(self.sink, self.rounds, "mtr rounds"));
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
         loop {
@@ -259,6 +263,9 @@ impl Run<'_> {
                         });
                     }
                     sent_rounds += 1;
+                    if let Some(bar) = &bar {
+                        bar.inc(1);
+                    }
                 }
                 Some((round, ttl, outcome)) = rx.recv() => {
                     in_flight = in_flight.saturating_sub(1);
@@ -280,6 +287,9 @@ impl Run<'_> {
         }
         if self.live {
             self.draw(&mut view, &table);
+        }
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
         }
         Ok((table, sent_rounds))
     }
