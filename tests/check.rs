@@ -69,5 +69,28 @@ fn a_file_of_checks_reports_each_and_fails_if_one_fails() {
         "{}",
         bad.stderr
     );
+
+    // Other subcommands run the same way: a closed port fails with its diagnosis.
+    std::fs::write(
+        &file,
+        format!("explain ECONNRESET\ntcp {}:1\n", lab.router_v4(1)),
+    )
+    .unwrap_or_else(|e| panic!("write: {e}"));
+    let mixed = lab.netdx(lab.client(), &["--json", "check", &path]);
+    assert_eq!(mixed.code, 1, "{}{}", mixed.stdout, mixed.stderr);
+    let doc = mixed.json();
+    assert_eq!(doc["checks"][0]["passed"], true);
+    assert_eq!(doc["checks"][1]["exit"], 1);
+    let codes = doc["checks"][1]["diagnosis"].to_string();
+    assert!(codes.contains("tcp.refused"), "{codes}");
+    std::fs::write(&file, "ping 198.18.0.2\nfrobnicate now\n")
+        .unwrap_or_else(|e| panic!("write: {e}"));
+    let bad = lab.netdx(lab.client(), &["check", &path]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("line 2: 'frobnicate' is not a check"),
+        "{}",
+        bad.stderr
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

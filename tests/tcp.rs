@@ -64,27 +64,6 @@ fn listen(lab: &mut Lab, ns: &str, families: &str, greeting: &[u8], ports: &[u16
     }
 }
 
-/// Waits until no node has a tentative IPv6 address: the lab's veths are
-/// created before accept_dad=0 is set, so link-local addresses still run
-/// DAD for about a second and the first v6 SYN would wait for it.
-fn v6_ready(lab: &Lab) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    for ns in &lab.nodes {
-        loop {
-            let out = lab.exec(ns, &["ip", "-6", "addr", "show", "tentative"]);
-            if out.stdout.trim().is_empty() {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "DAD never finished in {ns}: {}",
-                out.stdout
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
 /// Runs `netdx --json tcp ARGS…` in the client namespace.
 fn tcp_json(lab: &Lab, args: &[&str]) -> (Run, Value) {
     let mut all = vec!["--json", "tcp"];
@@ -122,7 +101,6 @@ fn open_closed_filtered(v6: bool) {
     let server = if v6 { lab.server_v6() } else { lab.server_v4() };
     let ns = lab.server().to_string();
     listen(&mut lab, &ns, if v6 { "6" } else { "4" }, b"", &[8080]);
-    v6_ready(&lab);
     lab.nft(
         lab.server(),
         "table inet f { chain input { type filter hook input priority 0; tcp dport 9000 drop; }\n}",
@@ -208,7 +186,6 @@ fn router_reject_is_ehostunreach_naming_the_router() {
         return;
     }
     let lab = Lab::chain(2);
-    v6_ready(&lab);
     lab.nft(
         lab.router(1),
         "table inet f { chain forward { type filter hook forward priority 0; \
@@ -338,7 +315,6 @@ fn banner_shows_the_greeting_escaped() {
         b"220 mail.test ESMTP ready\r\n\x1b[2J",
         &[2525],
     );
-    v6_ready(&lab);
     let server = lab.server_v4();
     let (run, doc) = tcp_json(&lab, &["--banner", &format!("{server}:2525")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -478,7 +454,6 @@ fn a_name_is_probed_on_all_its_addresses() {
         lab.client(),
         &format!("{v4} server.test\n{v6} server.test\n"),
     );
-    v6_ready(&lab);
     let ns = lab.server().to_string();
     listen(&mut lab, &ns, "4", b"", &[8080]);
     let (run, doc) = tcp_json(&lab, &["server.test:8080"]);

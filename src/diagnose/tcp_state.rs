@@ -53,7 +53,7 @@ pub static TCP_STATES: &[TcpStateInfo] = &[
             ("net.ipv4.tcp_synack_retries", "SYN+ACK retransmissions before giving up (default 5); lowering it sheds half-open connections faster"),
             ("net.core.somaxconn", "upper bound of the accept queue (listen backlog)"),
         ],
-        diagnosis: Some("sockets.syn_recv_pile"),
+        diagnosis: Some("sockets.syn_flood"),
     },
     TcpStateInfo {
         number: 4, name: "FIN_WAIT1", aliases: &["FIN-WAIT-1", "FIN_WAIT_1"],
@@ -82,7 +82,7 @@ pub static TCP_STATES: &[TcpStateInfo] = &[
             ("net.ipv4.tcp_max_tw_buckets", "cap on TIME_WAIT sockets; above it they are destroyed early (a warning in dmesg) — raising it is safe, lowering it is not a fix"),
             ("net.ipv4.tcp_tw_recycle", "DANGEROUS and gone: removed in Linux 4.12; it dropped connections from clients behind NAT because their timestamps are not monotonic — never recommend it"),
         ],
-        diagnosis: Some("sockets.time_wait_pile"),
+        diagnosis: Some("sockets.time_wait_many"),
     },
     TcpStateInfo {
         number: 7, name: "CLOSE", aliases: &["CLOSED"],
@@ -127,7 +127,6 @@ pub static TCP_STATES: &[TcpStateInfo] = &[
 ];
 
 /// Looks a state up by Linux's number (as in `/proc/net/tcp`'s `st` column).
-#[allow(dead_code)] // read by the socket census (issue: sockets); tested here
 pub fn by_number(number: u8) -> Option<&'static TcpStateInfo> {
     TCP_STATES.iter().find(|s| s.number == number)
 }

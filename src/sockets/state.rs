@@ -73,21 +73,10 @@ impl TcpState {
         self as usize
     }
 
-    /// The name netstat prints (and `ss` spells with a dash).
+    /// The name netstat prints, from the one table of TCP states that
+    /// `netdx explain` also reads.
     pub fn name(self) -> &'static str {
-        match self {
-            TcpState::Established => "ESTABLISHED",
-            TcpState::SynSent => "SYN_SENT",
-            TcpState::SynRecv => "SYN_RECV",
-            TcpState::FinWait1 => "FIN_WAIT1",
-            TcpState::FinWait2 => "FIN_WAIT2",
-            TcpState::TimeWait => "TIME_WAIT",
-            TcpState::Close => "CLOSE",
-            TcpState::CloseWait => "CLOSE_WAIT",
-            TcpState::LastAck => "LAST_ACK",
-            TcpState::Listen => "LISTEN",
-            TcpState::Closing => "CLOSING",
-        }
+        crate::diagnose::tcp_state::by_number(self as u8).map_or("UNKNOWN", |info| info.name)
     }
 }
 
