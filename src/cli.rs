@@ -326,7 +326,7 @@ pub enum Expect {
 #[derive(Debug, Args, Clone)]
 pub struct SocketsArgs {
     /// Who owns this port (local or remote, like `lsof -i :PORT`): processes, listen queue, connections.
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
     /// Only the sockets held by this process id.
     #[arg(long, value_name = "PID", conflicts_with = "port")]

@@ -24,7 +24,10 @@ use error::{AppResult, Exit};
 use output::Sink;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => usage_exit(err),
+    };
     let code = match run(cli) {
         Ok(exit) => exit.code(),
         Err(err) => {
@@ -33,6 +36,40 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// Help and version print as clap prints them; every other command-line
+/// error becomes one line on stderr and exit 2, like the rest of netdx.
+fn usage_exit(err: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        err.exit();
+    }
+    let text = err.to_string();
+    let mut words: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+        })
+        .collect();
+    let first = words
+        .first()
+        .map(|l| l.trim_start_matches("error: "))
+        .unwrap_or("bad command line");
+    let rest: Vec<&str> = words.drain(..).skip(1).collect();
+    let tail = if rest.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", rest.join(" "))
+    };
+    eprintln!("netdx: {first}{tail} — see `netdx --help`");
+    std::process::exit(error::Exit::Usage.code());
 }
 
 /// Builds the runtime and dispatches to the subcommand.
