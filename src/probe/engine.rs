@@ -279,32 +279,43 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn nanos_seed() -> u32 {
+/// Sub-second clock noise, to make identifiers and sequence numbers hard to guess.
+pub(super) fn nanos_seed() -> u32 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0)
 }
 
-/// Sets the TTL and sends, under a lock so concurrent probes cannot swap TTLs.
+/// Sends on the ICMP channel. On a datagram socket, an ICMP error for an
+/// earlier probe (IP_RECVERR) leaves a pending socket error that the next
+/// send returns instead of sending; that send consumed it, so try again. A
+/// real local error (no route) fails every time and is reported.
 fn send(ch: &Channel, probe: &Probe, packet: &[u8]) -> io::Result<()> {
-    let _guard = lock(&ch.send_lock);
-    let sock = ch.fd.get_ref();
-    if let Some(ttl) = probe.ttl {
-        socket::set_ttl(sock, ch.v6, ttl)?;
-    }
-    let dest = SockAddr::from(SocketAddr::new(probe.target, 0));
-    // On a datagram socket, an ICMP error for an earlier probe (IP_RECVERR)
-    // leaves a pending socket error that the next send returns instead of
-    // sending; that send consumed it, so try again. A real local error
-    // (no route) fails every time and is reported.
     let tries = if ch.mode == SocketMode::Datagram {
         4
     } else {
         1
     };
+    send_with_ttl(ch.fd.get_ref(), &ch.send_lock, probe, packet, tries)
+}
+
+/// Sets the probe's TTL and sends, under `send_lock` so concurrent probes on
+/// one socket cannot swap TTLs; tries up to `tries` times.
+pub(super) fn send_with_ttl(
+    sock: &Socket,
+    send_lock: &Mutex<()>,
+    probe: &Probe,
+    packet: &[u8],
+    tries: usize,
+) -> io::Result<()> {
+    let _guard = lock(send_lock);
+    if let Some(ttl) = probe.ttl {
+        socket::set_ttl(sock, probe.target.is_ipv6(), ttl)?;
+    }
+    let dest = SockAddr::from(SocketAddr::new(probe.target, 0));
     let mut result = Ok(0);
-    for _ in 0..tries {
+    for _ in 0..tries.max(1) {
         result = sock.send_to(packet, &dest);
         if result.is_ok() {
             break;

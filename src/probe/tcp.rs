@@ -10,9 +10,9 @@ use super::{Outcome, Probe, Response};
 use crate::error::{AppError, AppResult};
 use pnet_packet::ipv4::Ipv4Packet;
 use pnet_packet::tcp::{self, MutableTcpPacket, TcpFlags, TcpPacket};
-use socket2::{SockAddr, Socket};
+use socket2::Socket;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
@@ -101,7 +101,7 @@ pub(super) async fn probe(
 /// Builds a SYN with a valid checksum for the given addresses.
 fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seq: u16) -> Vec<u8> {
     let mut buf = vec![0u8; SYN_LEN];
-    let isn = (u32::from(seq) << 16) ^ nanos();
+    let isn = (u32::from(seq) << 16) ^ engine::nanos_seed();
     if let Some(mut p) = MutableTcpPacket::new(&mut buf) {
         p.set_source(sport);
         p.set_destination(dport);
@@ -120,21 +120,9 @@ fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seq: u16) -> Vec<u8> {
     buf
 }
 
-fn nanos() -> u32 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0)
-}
-
+/// Sends a SYN on the raw TCP socket with the probe's TTL.
 fn send(ch: &TcpChannel, probe: &Probe, packet: &[u8]) -> io::Result<()> {
-    let _guard = lock(&ch.send_lock);
-    let sock = ch.fd.get_ref();
-    if let Some(ttl) = probe.ttl {
-        socket::set_ttl(sock, probe.target.is_ipv6(), ttl)?;
-    }
-    let dest = SockAddr::from(SocketAddr::new(probe.target, 0));
-    sock.send_to(packet, &dest).map(|_| ())
+    engine::send_with_ttl(ch.fd.get_ref(), &ch.send_lock, probe, packet, 1)
 }
 
 /// Reads every TCP segment the host receives and completes the probes
