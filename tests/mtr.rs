@@ -380,7 +380,7 @@ fn live_view_redraws_in_place_on_a_terminal() {
     let cmd = format!("{bin} mtr -n -c 4 -i 0.3 {}", lab.server_v4());
     let run = lab.exec(lab.client(), &["script", "-qfec", &cmd, &path]);
     if run.code != 0 && run.stderr.contains("not found") {
-        eprintln!("SKIP live view: `script` (util-linux) is missing");
+        common::skip("SKIP live view: `script` (util-linux) is missing");
         return;
     }
     let text = std::fs::read_to_string(&typescript).unwrap_or_default();

@@ -496,7 +496,11 @@ mod tests {
     #[test]
     fn concurrent_streams_get_their_own_answers() {
         if !root() {
-            eprintln!("SKIP concurrent_streams_get_their_own_answers: needs root for raw sockets");
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIP concurrent_streams_get_their_own_answers: needs root for raw sockets"
+            );
             return;
         }
         let rt = tokio::runtime::Builder::new_current_thread()

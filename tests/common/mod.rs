@@ -16,18 +16,28 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// Prints a skip reason past the test harness's output capture (which only
+/// takes the print macros), so a skipped test says why even when it passes.
+pub fn skip(reason: &str) {
+    let _ = writeln!(std::io::stderr(), "{reason}");
+}
+
 /// True when the tests can build namespaces; prints why they skip if not.
 pub fn can_build_namespaces(test: &str) -> bool {
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
     if !root {
-        eprintln!("SKIP {test}: needs root to create network namespaces (CI runs as root)");
+        skip(&format!(
+            "SKIP {test}: needs root to create network namespaces (CI runs as root)"
+        ));
         return false;
     }
     let ok = Command::new("ip").arg("-V").output().is_ok()
         && Command::new("nft").arg("--version").output().is_ok();
     if !ok {
-        eprintln!("SKIP {test}: iproute2 and nftables are needed (see .ci/run)");
+        skip(&format!(
+            "SKIP {test}: iproute2 and nftables are needed (see .ci/run)"
+        ));
     }
     ok
 }
