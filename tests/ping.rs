@@ -362,7 +362,9 @@ fn lines_match_iputils_on_the_same_target() {
         let netdx = lab.netdx(lab.client(), &ours);
         let pick = |out: &str| -> Vec<String> {
             out.lines()
-                .filter(|l| l.contains(" bytes from ") || l.starts_with("From "))
+                .filter(|l| {
+                    l.contains(" bytes from ") || l.starts_with("From ") || l.starts_with("PING ")
+                })
                 .map(|l| without_time(l).to_string())
                 .collect()
         };
@@ -471,4 +473,53 @@ fn interface_source_deadline_and_no_route() {
         "{}",
         run.stdout
     );
+}
+
+#[test]
+fn deadline_waits_for_count_replies_like_iputils() {
+    if !can_build_namespaces("deadline_count") {
+        return;
+    }
+    let lab = Lab::chain(1);
+    let server = lab.server_v4();
+    lab.nft(
+        lab.server(),
+        "table inet loss {
+           chain input {
+             type filter hook input priority 0;
+             icmp type echo-request numgen random mod 100 < 50 drop
+           }
+         }",
+    );
+    // -c with -w: keep sending until 10 replies or the deadline.
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "--json", "ping", "-c", "10", "-w", "5", "-i", "0.02", "-W", "1", &server,
+        ],
+    );
+    let doc = run.json();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(doc["stats"]["received"], 10);
+    let sent = doc["stats"]["transmitted"].as_u64().unwrap_or(0);
+    assert!(
+        sent > 10,
+        "only {sent} sent: -w must keep sending past -c probes"
+    );
+
+    // Fewer replies than -c before the deadline is a failure, as in iputils.
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "--json", "ping", "-c", "50", "-w", "0.5", "-i", "0.02", "-W", "1", &server,
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let reference = lab.exec(
+        lab.client(),
+        &[
+            "ping", "-q", "-c", "50", "-w", "1", "-i", "0.02", "-W", "1", &server,
+        ],
+    );
+    assert_eq!(reference.code, 1, "iputils agrees: {}", reference.stdout);
 }
