@@ -523,3 +523,30 @@ fn deadline_waits_for_count_replies_like_iputils() {
     );
     assert_eq!(reference.code, 1, "iputils agrees: {}", reference.stdout);
 }
+
+#[test]
+fn json_modes_report_errors_as_documents() {
+    let bin = env!("CARGO_BIN_EXE_netdx");
+    let out = std::process::Command::new(bin)
+        .args(["--json", "ping", "-c", "1", "bad..host"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run netdx: {e}"));
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is not JSON: {e}"));
+    assert_eq!(doc["error"]["exit"], 2);
+    assert_eq!(doc["error"]["kind"], "usage");
+    assert!(doc["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("bad..host"));
+
+    let out = std::process::Command::new(bin)
+        .args(["--jsonl", "ping", "-c", "1", "-t", "0", "127.0.0.1"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run netdx: {e}"));
+    let event: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not a JSON line: {e}"));
+    assert_eq!(event["event"], "error");
+    assert_eq!(event["exit"], 2);
+}
