@@ -187,6 +187,12 @@ pub struct TraceArgs {
         default_value_t = 16
     )]
     pub sim_queries: u32,
+    /// Source address the probes leave from (traceroute's -s); must be configured on this host.
+    #[arg(short = 's', long = "source", value_name = "ADDR")]
+    pub source: Option<String>,
+    /// Interface the probes leave through, SO_BINDTODEVICE (traceroute's -i).
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
 }
 
 /// `netdx mtr` flags, in mtr's habits.
@@ -216,6 +222,17 @@ pub struct MtrArgs {
     /// Loss percentage at the destination above which the exit status is 1 (default: only total loss fails).
     #[arg(long = "max-loss", value_name = "PCT")]
     pub max_loss: Option<f64>,
+    /// Source address the probes leave from (mtr's -a); must be configured on this host.
+    #[arg(
+        short = 'a',
+        long = "address",
+        visible_alias = "source",
+        value_name = "ADDR"
+    )]
+    pub source: Option<String>,
+    /// Interface the probes leave through, SO_BINDTODEVICE (mtr's -I; here -I is --icmp).
+    #[arg(long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
 }
 
 /// `netdx dns` flags, in nslookup/dig habits.

@@ -427,6 +427,34 @@ pub fn trace(hops: &[HopRecord], target: IpAddr, max: u8) -> Vec<Diagnosis> {
     out
 }
 
+/// The diagnosis of a trace stopped by Ctrl-C before the destination
+/// answered: not a verdict on the path (the silent hops were not waited
+/// out), only how far it got.
+pub fn trace_interrupted(hops: &[HopRecord], target: IpAddr) -> Vec<Diagnosis> {
+    let last_answer = hops
+        .iter()
+        .rev()
+        .find_map(|h| h.probes.iter().find_map(|p| p.from).map(|a| (h.ttl, a)));
+    let seen = hops
+        .iter()
+        .filter(|h| h.probes.iter().any(|p| p.from.is_some()))
+        .count();
+    let summary = match last_answer {
+        Some((ttl, addr)) => format!(
+            "the trace was interrupted before {target} answered: {seen} hop(s) answered, the last was hop {ttl} ({addr}); the hops after it were not waited out — run it again with a shorter -w to see where the path ends"
+        ),
+        None => format!(
+            "the trace was interrupted before any hop answered on the way to {target}; run it again and let it finish (a shorter -w ends it sooner)"
+        ),
+    };
+    vec![
+        Diagnosis::new("trace.interrupted", Severity::Warning, summary)
+            .with("hops_seen", seen)
+            .with("last_hop", last_answer.map(|(t, _)| t))
+            .with("last_address", last_answer.map(|(_, a)| a)),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
