@@ -71,7 +71,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand trace" -s i -l interface -d 
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s I -l icmp -d 'ICMP echo probes (the default)'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s U -l udp -d 'UDP probes to port 33434 and up, as classic traceroute (no root needed)'
-complete -c netdx -n "__fish_netdx_using_subcommand trace" -s T -l tcp -d 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Needs root'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -s T -l tcp -d 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Raw SYNs as root, else kernel connect() probes'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s n -l numeric -d 'Numeric output: no reverse DNS names'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l jsonl -d 'Print one JSON object per event as it happens'
@@ -91,7 +91,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l interface -d 'Interf
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s I -l icmp -d 'ICMP echo probes (the default)'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s U -l udp -d 'UDP probes to port 33434 and up, as classic traceroute (no root needed)'
-complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s T -l tcp -d 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Needs root'
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s T -l tcp -d 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Raw SYNs as root, else kernel connect() probes'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s n -l numeric -d 'Numeric output: no reverse DNS names'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s r -l report -d 'Print only the final table, as `mtr -r`'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l pathping -d 'Print the Windows pathping layout: loss at each node and on each link'

@@ -140,7 +140,7 @@ pub struct PathOpts {
     /// UDP probes to port 33434 and up, as classic traceroute (no root needed).
     #[arg(short = 'U', long = "udp", conflicts_with = "tcp")]
     pub udp: bool,
-    /// TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Needs root.
+    /// TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Raw SYNs as root, else kernel connect() probes.
     #[arg(short = 'T', long = "tcp")]
     pub tcp: bool,
     /// Port: destination port for --tcp (default 80), first port for --udp (default 33434).
