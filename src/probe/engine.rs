@@ -30,6 +30,8 @@ pub(super) struct Pending {
     pub(super) tx: oneshot::Sender<Answer>,
 }
 
+/// Probes in flight by the identity their answers will carry; shared by
+/// every receive loop so any socket can complete any probe.
 pub(super) type PendingMap = Arc<Mutex<HashMap<Identity, Pending>>>;
 
 /// A probe's place in the pending map; leaving it (answer, timeout, or the
@@ -296,6 +298,8 @@ pub(super) fn finish(
     }
 }
 
+/// Locks, recovering from a poisoned lock: a panicked task must not stop
+/// every other probe.
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -485,6 +489,8 @@ fn interpret_queued(
     ))
 }
 
+/// Maps an ICMP error to the outcome commands see: Time Exceeded or
+/// Unreachable (everything else that quotes a probe).
 pub(super) fn error_response(v6: bool, from: IpAddr, icmp_type: u8, code: u8) -> Response {
     let exceeded = if v6 {
         packet::v6types::TIME_EXCEEDED
