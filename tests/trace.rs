@@ -602,6 +602,36 @@ fn ctrl_c_ends_with_trace_interrupted() {
             assert!(!text.contains("within 30 hops"), "{text}");
         }
     }
+    // Ctrl-C while only a silent hop is still waited out, the destination
+    // having answered: the verdict is the normal one.
+    lab.nft(lab.server(), "flush ruleset");
+    lab.nft(
+        lab.router(1),
+        "table inet quiet { chain out { type filter hook output priority 0; \
+         icmp type time-exceeded drop; }; }",
+    );
+    let child = std::process::Command::new("ip")
+        .args(["netns", "exec", lab.client(), env!("CARGO_BIN_EXE_netdx")])
+        .args(["trace", "-n", "-w", "30"])
+        .arg(lab.server_v4())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start netdx: {e}"));
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    // SAFETY: plain kill(2) on the child's pid (ip netns exec execs netdx).
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("netdx did not finish: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(
+        text_hops(&text),
+        ["*".to_string(), lab.router_v4(2), lab.server_v4()],
+        "{text}"
+    );
+    assert!(text.contains("trace.reached"), "{text}");
+    assert!(!text.contains("trace.interrupted"), "{text}");
 }
 
 #[test]

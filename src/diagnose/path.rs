@@ -543,4 +543,41 @@ mod tests {
             ]
         );
     }
+
+    fn trace_hop(ttl: u8, from: Option<IpAddr>) -> HopRecord {
+        let answer = match from {
+            Some(from) => HopAnswer::Router { from },
+            None => HopAnswer::Silent,
+        };
+        HopRecord {
+            ttl,
+            probes: vec![crate::trace::ProbeRecord {
+                from,
+                name: None,
+                rtt_ms: from.map(|_| 0.1),
+                answer,
+            }],
+        }
+    }
+
+    #[test]
+    fn an_interrupted_trace_says_how_far_it_got() {
+        let target = IpAddr::from([198, 18, 3, 2]);
+        let r2 = IpAddr::from([198, 18, 1, 2]);
+        let hops = [
+            trace_hop(1, Some(IpAddr::from([198, 18, 0, 2]))),
+            trace_hop(2, Some(r2)),
+            trace_hop(3, None),
+        ];
+        let d = trace_interrupted(&hops, target);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "trace.interrupted");
+        assert_eq!(d[0].severity, Severity::Warning);
+        assert_eq!(d[0].evidence["hops_seen"], 2);
+        assert_eq!(d[0].evidence["last_hop"], 2);
+        assert_eq!(d[0].evidence["last_address"], "198.18.1.2");
+        let none = trace_interrupted(&[], target);
+        assert_eq!(none[0].evidence["hops_seen"], 0);
+        assert!(none[0].evidence["last_hop"].is_null());
+    }
 }
