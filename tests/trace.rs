@@ -515,7 +515,9 @@ fn source_address_and_interface_are_honoured() {
         ],
     );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert_eq!(run.json()["hops"].as_array().map(Vec::len), Some(3));
+    let doc = run.json();
+    assert_eq!(doc["hops"].as_array().map(Vec::len), Some(3));
+    assert_eq!(doc["source"], "198.18.0.5");
     assert!(seen_from_second_address(&lab) >= before + 6);
     // A source that is not on this host, an interface that does not exist:
     // one line, exit 3, for every method and both commands.
