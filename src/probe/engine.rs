@@ -72,6 +72,7 @@ pub struct Engine {
     v6: Mutex<Option<Arc<Channel>>>,
     tcp4: Mutex<Option<Arc<super::tcp::TcpChannel>>>,
     tcp6: Mutex<Option<Arc<super::tcp::TcpChannel>>>,
+    raw_allowed: std::sync::OnceLock<bool>,
 }
 
 impl Engine {
@@ -87,29 +88,47 @@ impl Engine {
             v6: Mutex::new(None),
             tcp4: Mutex::new(None),
             tcp6: Mutex::new(None),
+            raw_allowed: std::sync::OnceLock::new(),
         })
     }
 
     /// Like [`Engine::prepare`], for the socket(s) a probe kind needs: ICMP
     /// needs the ICMP socket; UDP works without it (its own socket's error
-    /// queue) but uses the raw one when allowed; TCP SYN needs raw sockets.
+    /// queue) but uses the raw one when allowed; TCP sends hand-built SYNs on
+    /// raw sockets when allowed, else connects (the error queue again).
+    /// Also fails early when the source or interface cannot be bound.
     pub fn prepare_kind(&self, target: IpAddr, kind: &ProbeKind) -> AppResult<SocketMode> {
         let v6 = target.is_ipv6();
         match kind {
             ProbeKind::Echo { .. } => self.prepare(target),
-            ProbeKind::Udp { .. } => Ok(match self.channel(v6) {
-                Ok(ch) => ch.mode,
-                Err(_) => SocketMode::Datagram,
-            }),
-            ProbeKind::TcpSyn { .. } => {
-                let mode = self.channel(v6)?.mode;
-                if mode != SocketMode::Raw {
-                    return Err(super::tcp::needs_root());
-                }
-                self.tcp_channel(v6)?;
-                Ok(mode)
+            ProbeKind::Udp { .. } => {
+                drop(socket::open_udp_probe(v6, &self.binding)?);
+                Ok(match self.channel(v6) {
+                    Ok(ch) => ch.mode,
+                    Err(_) => SocketMode::Datagram,
+                })
             }
+            ProbeKind::TcpSyn { .. } => match self.raw_tcp(v6)? {
+                Some(_) => Ok(SocketMode::Raw),
+                None => {
+                    drop(socket::open_tcp_connect(v6, &self.binding)?);
+                    Ok(SocketMode::Connect)
+                }
+            },
         }
+    }
+
+    /// The raw TCP channel when the process may send hand-built SYNs (raw
+    /// ICMP and TCP sockets), None when TCP probes must use connect().
+    fn raw_tcp(&self, v6: bool) -> AppResult<Option<Arc<super::tcp::TcpChannel>>> {
+        let allowed = *self.raw_allowed.get_or_init(|| socket::raw_allowed(v6));
+        if !allowed {
+            return Ok(None);
+        }
+        if self.channel(v6)?.mode != SocketMode::Raw {
+            return Ok(None);
+        }
+        self.tcp_channel(v6).map(Some)
     }
 
     /// The source address probes to `target` leave from (routing decides).
@@ -204,9 +223,11 @@ impl Engine {
                 super::udp::probe(self, probe, port, seq, listen).await
             }
             ProbeKind::TcpSyn { port } => {
-                let ch = self.tcp_channel(probe.target.is_ipv6())?;
                 let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-                super::tcp::probe(self, &ch, probe, port, seq).await
+                match self.raw_tcp(probe.target.is_ipv6())? {
+                    Some(ch) => super::tcp::probe(self, &ch, probe, port, seq).await,
+                    None => super::tcpconn::probe(self, probe, port, seq).await,
+                }
             }
         }
     }

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod packet;
 pub mod socket;
 mod tcp;
+mod tcpconn;
 mod udp;
 
 use serde::Serialize;
@@ -31,7 +32,8 @@ pub enum ProbeKind {
         port: u16,
     },
     /// TCP SYN to `port`, as tcptraceroute sends it: the destination answers
-    /// SYN-ACK or RST and both mean "reached". Needs a raw TCP socket (root).
+    /// SYN-ACK or RST and both mean "reached". Hand-built on a raw TCP
+    /// socket with CAP_NET_RAW, else a kernel connect() per probe.
     TcpSyn {
         /// Destination port.
         port: u16,

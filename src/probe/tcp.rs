@@ -22,11 +22,11 @@ use tokio::io::Interest;
 /// TCP header with one MSS option.
 const SYN_LEN: usize = 24;
 
-/// The one error for TCP probes without privileges.
+/// The error when the raw TCP socket is refused after all (the engine
+/// checks first and uses connect() probes without the privilege).
 pub fn needs_root() -> AppError {
     AppError::cannot_run(
-        "--tcp needs a raw TCP socket: run as root or `setcap cap_net_raw+ep $(which netdx)`; \
-         without privileges use --udp or the default ICMP method",
+        "raw TCP socket refused: run as root or `setcap cap_net_raw+ep $(which netdx)`",
     )
 }
 
