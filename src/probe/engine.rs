@@ -28,6 +28,41 @@ pub(super) struct Answer {
 /// A probe in flight, waiting for its answer.
 pub(super) struct Pending {
     pub(super) tx: oneshot::Sender<Answer>,
+    /// Where the probe went: an answer about another address is not ours,
+    /// even with the same identity (another netdx process may have chosen
+    /// the same 16-bit identifier on this host's shared ICMP traffic).
+    pub(super) target: IpAddr,
+}
+
+/// Completes the probe waiting under `key` with `answer`, if `about` (the
+/// address the answer concerns: the replier, or the destination quoted in
+/// an error) is that probe's target. Broadcast and multicast targets accept
+/// answers from anyone, as ping does.
+pub(super) fn complete(
+    pending: &PendingMap,
+    key: &Identity,
+    about: Option<IpAddr>,
+    answer: Answer,
+) {
+    let mut map = lock(pending);
+    let ours = match (map.get(key), about) {
+        (Some(p), Some(addr)) => p.target == addr || answers_from_anyone(p.target),
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if ours {
+        if let Some(p) = map.remove(key) {
+            let _ = p.tx.send(answer);
+        }
+    }
+}
+
+/// Targets whose replies legitimately come from other addresses.
+fn answers_from_anyone(target: IpAddr) -> bool {
+    match target {
+        IpAddr::V4(a) => a.is_broadcast() || a.is_multicast() || a.octets()[3] == 255,
+        IpAddr::V6(a) => a.is_multicast(),
+    }
 }
 
 /// Probes in flight by the identity their answers will carry; shared by
@@ -162,9 +197,13 @@ impl Engine {
     }
 
     /// Puts `key` in the pending map; the answer arrives on the receiver.
-    pub(super) fn register(&self, key: Identity) -> (Registration, oneshot::Receiver<Answer>) {
+    pub(super) fn register(
+        &self,
+        key: Identity,
+        target: IpAddr,
+    ) -> (Registration, oneshot::Receiver<Answer>) {
         let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(key, Pending { tx });
+        lock(&self.pending).insert(key, Pending { tx, target });
         (
             Registration {
                 pending: self.pending.clone(),
@@ -240,7 +279,7 @@ impl Engine {
             seq,
         };
         let packet = packet::echo_request(ch.v6, self.ident, seq, payload);
-        let (registration, rx) = self.register(key);
+        let (registration, rx) = self.register(key, probe.target);
         let started = Instant::now();
         let sent = SystemTime::now();
         if let Err(e) = send(&ch, &probe, &packet) {
@@ -385,10 +424,8 @@ fn drain(
         match socket::receive(raw, buf, errqueue) {
             Ok(rx) => {
                 let data = &buf[..rx.len];
-                if let Some((key, answer)) = interpret(data, &rx, v6, mode, ident) {
-                    if let Some(p) = lock(pending).remove(&key) {
-                        let _ = p.tx.send(answer);
-                    }
+                if let Some((key, about, answer)) = interpret(data, &rx, v6, mode, ident) {
+                    complete(pending, &key, about, answer);
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -401,14 +438,15 @@ fn drain(
     }
 }
 
-/// Turns one received datagram into (probe key, answer), if it is ours.
+/// Turns one received datagram into (probe key, the address it concerns,
+/// answer), if it can be ours.
 fn interpret(
     data: &[u8],
     rx: &Received,
     v6: bool,
     mode: SocketMode,
     ident: u16,
-) -> Option<(Identity, Answer)> {
+) -> Option<(Identity, Option<IpAddr>, Answer)> {
     if let Some(err) = &rx.error {
         return interpret_queued(data, err, rx, v6, ident);
     }
@@ -429,6 +467,7 @@ fn interpret(
             }
             Some((
                 Identity::Echo { id: ident, seq },
+                Some(from),
                 Answer {
                     response: Response::Reply {
                         from,
@@ -443,7 +482,7 @@ fn interpret(
             icmp_type,
             code,
             quoted,
-            ..
+            dst,
         } => {
             let key = match quoted {
                 Identity::Echo { id, seq } if mode == SocketMode::Raw && id == ident => {
@@ -454,6 +493,7 @@ fn interpret(
             };
             Some((
                 key,
+                dst,
                 Answer {
                     response: error_response(v6, from, icmp_type, code),
                     stamp,
@@ -464,14 +504,15 @@ fn interpret(
     }
 }
 
-/// Errors from the IP_RECVERR queue: the payload is our own echo request.
+/// Errors from the IP_RECVERR queue: the payload is our own echo request,
+/// and the kernel puts the original destination in the message's address.
 fn interpret_queued(
     data: &[u8],
     err: &QueuedError,
     rx: &Received,
     v6: bool,
     ident: u16,
-) -> Option<(Identity, Answer)> {
+) -> Option<(Identity, Option<IpAddr>, Answer)> {
     let Identity::Echo { seq, .. } = packet::echo_identity(data)? else {
         return None;
     };
@@ -482,6 +523,7 @@ fn interpret_queued(
     };
     Some((
         key,
+        rx.from,
         Answer {
             response,
             stamp: rx.stamp,
@@ -515,6 +557,40 @@ mod tests {
     fn root() -> bool {
         // SAFETY: geteuid has no preconditions.
         unsafe { libc::geteuid() == 0 }
+    }
+
+    /// An answer with our identity but about another address is left for
+    /// its real owner (another process that chose the same identifier).
+    #[test]
+    fn answers_about_other_addresses_do_not_complete_a_probe() {
+        let pending: PendingMap = Arc::new(Mutex::new(HashMap::new()));
+        let key = Identity::Echo { id: 7, seq: 1 };
+        let (tx, mut rx) = oneshot::channel();
+        let target = IpAddr::from([198, 18, 3, 2]);
+        lock(&pending).insert(key, Pending { tx, target });
+        let answer = |from: IpAddr| Answer {
+            response: Response::Reply {
+                from,
+                ttl: Some(61),
+                bytes: 64,
+            },
+            stamp: None,
+        };
+        let stranger = IpAddr::from([198, 18, 9, 9]);
+        complete(&pending, &key, Some(stranger), answer(stranger));
+        assert!(
+            rx.try_recv().is_err(),
+            "a reply from {stranger} completed a probe to {target}"
+        );
+        complete(&pending, &key, Some(target), answer(target));
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(Answer {
+                response: Response::Reply { .. },
+                ..
+            })
+        ));
+        assert!(lock(&pending).is_empty());
     }
 
     /// Many probes to several targets with several TTLs share one socket per

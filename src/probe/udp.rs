@@ -39,7 +39,7 @@ pub(super) async fn probe(
     };
     // Only register when the raw ICMP socket listens; else the error queue serves.
     let (registration, rx) = if raw_listener {
-        let (r, rx) = engine.register(key);
+        let (r, rx) = engine.register(key, probe.target);
         (Some(r), Some(rx))
     } else {
         (None, None)
