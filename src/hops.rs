@@ -219,6 +219,7 @@ pub fn classify(outcome: &Outcome) -> HopAnswer {
             from,
             icmp_type,
             code,
+            ..
         } => {
             let port_unreachable = if v6 {
                 (*icmp_type, *code) == (1, 4)

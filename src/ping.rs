@@ -335,13 +335,24 @@ fn record(
             }
         }
         Response::TimeExceeded { from } | Response::Unreachable { from, .. } => {
-            let (icmp_type, code) = match outcome.response {
+            let (icmp_type, code, mtu) = match outcome.response {
                 Response::Unreachable {
-                    icmp_type, code, ..
-                } => (icmp_type, code),
-                _ => (if v6 { 3 } else { 11 }, 0),
+                    icmp_type,
+                    code,
+                    mtu,
+                    ..
+                } => (icmp_type, code, mtu),
+                _ => (if v6 { 3 } else { 11 }, 0, None),
             };
-            let text = icmp::ping_text(v6, icmp_type, code);
+            // iputils appends the MTU of a too-big error in its own two styles.
+            let text = match (mtu, v6) {
+                (Some(m), false) => format!("{} (mtu = {m})", icmp::ping_text(v6, icmp_type, code)),
+                (Some(m), true) => format!("{}: mtu={m}", icmp::ping_text(v6, icmp_type, code)),
+                (None, _) => icmp::ping_text(v6, icmp_type, code),
+            };
+            if let (Some(m), None) = (mtu, evidence.first_too_big) {
+                evidence.first_too_big = Some((*from, m));
+            }
             report.stats.errors += 1;
             if !plan.quiet {
                 sink.line(&format!("From {from} icmp_seq={seq} {text}"));

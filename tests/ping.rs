@@ -550,3 +550,63 @@ fn json_modes_report_errors_as_documents() {
     assert_eq!(event["event"], "error");
     assert_eq!(event["exit"], 2);
 }
+
+#[test]
+fn a_small_link_mtu_is_reported_as_path_mtu_not_loss() {
+    if !can_build_namespaces("path_mtu") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    // The link between r1 and r2 carries at most 1280 bytes.
+    for (ns, dev) in [(lab.router(1), "east"), (lab.router(2), "west")] {
+        let run = lab.exec(ns, &["ip", "link", "set", dev, "mtu", "1280"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    for (server, router, words) in [
+        (
+            lab.server_v4(),
+            lab.router_v4(1),
+            "Frag needed and DF set (mtu = 1280)",
+        ),
+        (
+            lab.server_v6(),
+            lab.router_v6(1),
+            "Packet too big: mtu=1280",
+        ),
+    ] {
+        let run = lab.netdx(
+            lab.client(),
+            &[
+                "ping", "-c", "3", "-i", "0.1", "-W", "1", "-s", "1400", &server,
+            ],
+        );
+        assert!(
+            run.stdout
+                .contains(&format!("From {router} icmp_seq=1 {words}")),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("ping.path_mtu"), "{}", run.stdout);
+        assert!(run.stdout.contains("is 1280 bytes"), "{}", run.stdout);
+        // iputils prints the same line once the learned MTU is forgotten.
+        let flush = lab.exec(lab.client(), &["ip", "route", "flush", "cache"]);
+        assert_eq!(flush.code, 0);
+        let flush6 = lab.exec(lab.client(), &["ip", "-6", "route", "flush", "cache"]);
+        assert_eq!(flush6.code, 0);
+        let reference = lab.exec(
+            lab.client(),
+            &[
+                "ping", "-c", "3", "-i", "0.1", "-W", "1", "-s", "1400", &server,
+            ],
+        );
+        assert!(
+            reference
+                .stdout
+                .contains(&format!("From {router} icmp_seq=1 {words}")),
+            "iputils: {}",
+            reference.stdout
+        );
+        let _ = lab.exec(lab.client(), &["ip", "route", "flush", "cache"]);
+        let _ = lab.exec(lab.client(), &["ip", "-6", "route", "flush", "cache"]);
+    }
+}

@@ -42,6 +42,8 @@ pub struct Evidence {
     pub first_icmp: Option<IcmpFact>,
     /// errno of the first local send failure.
     pub first_local_errno: Option<i32>,
+    /// First Fragmentation Needed / Packet Too Big: who sent it, and the MTU.
+    pub first_too_big: Option<(IpAddr, u32)>,
 }
 
 /// Formats a percentage like C's `%g`, as iputils prints loss.
@@ -75,6 +77,23 @@ pub fn diagnose(
                 s.received, s.transmitted
             ),
         )
+    } else if let Some((from, mtu)) = evidence.first_too_big {
+        // Not loss: the probes are bigger than a link on the path.
+        let severity = if s.received > 0 {
+            Severity::Warning
+        } else {
+            Severity::Critical
+        };
+        Diagnosis::new(
+            "ping.path_mtu",
+            severity,
+            format!(
+                "the path MTU to {target} is {mtu} bytes: {from} reported a link too small for these probes ({}/{} answered) — send smaller packets (-s), and make sure ICMP \"fragmentation needed\"/\"packet too big\" is not filtered anywhere, or TCP will stall on large segments (PMTU black hole); check MSS clamping on tunnels",
+                s.received, s.transmitted
+            ),
+        )
+        .with("mtu", mtu)
+        .with("reported_by", from)
     } else if s.received > 0 {
         Diagnosis::new(
             "ping.lossy",

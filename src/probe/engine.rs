@@ -483,6 +483,7 @@ fn interpret(
             code,
             quoted,
             dst,
+            mtu,
         } => {
             let key = match quoted {
                 Identity::Echo { id, seq } if mode == SocketMode::Raw && id == ident => {
@@ -495,7 +496,7 @@ fn interpret(
                 key,
                 dst,
                 Answer {
-                    response: error_response(v6, from, icmp_type, code),
+                    response: error_response(v6, from, icmp_type, code, mtu),
                     stamp,
                 },
             ))
@@ -518,7 +519,7 @@ fn interpret_queued(
     };
     let key = Identity::Echo { id: ident, seq };
     let response = match (err.from_icmp, err.offender) {
-        (true, Some(from)) => error_response(v6, from, err.icmp_type, err.code),
+        (true, Some(from)) => queued_response(v6, from, err),
         _ => Response::LocalError { errno: err.errno },
     };
     Some((
@@ -531,9 +532,22 @@ fn interpret_queued(
     ))
 }
 
+/// Maps an error from a socket's IP_RECVERR queue to an outcome; the kernel
+/// passes a Packet Too Big's MTU in `ee_info`.
+pub(super) fn queued_response(v6: bool, from: IpAddr, err: &QueuedError) -> Response {
+    let mtu = packet::is_too_big(v6, err.icmp_type, err.code).then_some(err.info);
+    error_response(v6, from, err.icmp_type, err.code, mtu)
+}
+
 /// Maps an ICMP error to the outcome commands see: Time Exceeded or
 /// Unreachable (everything else that quotes a probe).
-pub(super) fn error_response(v6: bool, from: IpAddr, icmp_type: u8, code: u8) -> Response {
+pub(super) fn error_response(
+    v6: bool,
+    from: IpAddr,
+    icmp_type: u8,
+    code: u8,
+    mtu: Option<u32>,
+) -> Response {
     let exceeded = if v6 {
         packet::v6types::TIME_EXCEEDED
     } else {
@@ -546,6 +560,7 @@ pub(super) fn error_response(v6: bool, from: IpAddr, icmp_type: u8, code: u8) ->
             from,
             icmp_type,
             code,
+            mtu,
         }
     }
 }

@@ -280,6 +280,8 @@ pub struct QueuedError {
     pub from_icmp: bool,
     /// The router or host that sent it.
     pub offender: Option<IpAddr>,
+    /// ee_info: the next-hop MTU for Fragmentation Needed / Packet Too Big.
+    pub info: u32,
 }
 
 /// One datagram with its ancillary data.
@@ -362,6 +364,7 @@ pub fn receive(fd: i32, buf: &mut [u8], errqueue: bool) -> io::Result<Received> 
                         from_icmp: ee.ee_origin == libc::SO_EE_ORIGIN_ICMP
                             || ee.ee_origin == libc::SO_EE_ORIGIN_ICMP6,
                         offender,
+                        info: ee.ee_info,
                     });
                 }
                 _ => {}
