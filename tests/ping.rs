@@ -610,3 +610,49 @@ fn a_small_link_mtu_is_reported_as_path_mtu_not_loss() {
         let _ = lab.exec(lab.client(), &["ip", "-6", "route", "flush", "cache"]);
     }
 }
+
+#[test]
+fn duplicated_replies_are_marked_and_diagnosed_like_iputils() {
+    if !can_build_namespaces("duplicates") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    // r1 sends every echo reply to the client twice.
+    lab.nft(
+        lab.router(1),
+        &format!(
+            "table ip d {{
+               chain forward_copy {{
+                 type filter hook forward priority 0;
+                 icmp type echo-reply dup to {} device \"west\"
+               }}
+             }}",
+            lab.client_v4()
+        ),
+    );
+    let server = lab.server_v4();
+    let run = lab.netdx(lab.client(), &["ping", "-c", "3", "-i", "0.1", &server]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    // Both tools mark the copies of replies 1 and 2; the copy of the last
+    // reply races with the end of the run (iputils stops at the 3rd reply).
+    let dup_seqs = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.ends_with("(DUP!)"))
+            .filter_map(|l| field(l, "icmp_seq=").map(str::to_string))
+            .collect()
+    };
+    let first_two = ["1".to_string(), "2".to_string()];
+    assert!(
+        dup_seqs(&run.stdout).starts_with(&first_two),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("3 received, +"), "{}", run.stdout);
+    assert!(run.stdout.contains("ping.duplicates"), "{}", run.stdout);
+    let reference = lab.exec(lab.client(), &["ping", "-c", "3", "-i", "0.1", &server]);
+    assert!(
+        dup_seqs(&reference.stdout).starts_with(&first_two),
+        "iputils: {}",
+        reference.stdout
+    );
+}

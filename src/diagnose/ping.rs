@@ -14,6 +14,8 @@ pub struct Tally {
     pub received: u64,
     /// ICMP errors and local send failures.
     pub errors: u64,
+    /// Extra copies of replies (iputils' DUP!).
+    pub duplicates: u64,
     /// Loss in percent.
     pub loss_pct: f64,
     /// Mean round trip, when any reply came.
@@ -139,6 +141,22 @@ pub fn diagnose(
         .with("received", s.received)
         .with("errors", s.errors)
         .with("loss_pct", s.loss_pct)
+}
+
+/// Duplicated replies: something on the path copies packets.
+pub fn duplicates(s: &Tally, target: IpAddr) -> Option<Diagnosis> {
+    (s.duplicates > 0).then(|| {
+        Diagnosis::new(
+            "ping.duplicates",
+            Severity::Warning,
+            format!(
+                "{} duplicate replies from {target}: something copies packets — a layer-2 loop (check spanning tree), a bridge or bond misconfiguration, or a mirror/TAP port sending traffic back",
+                s.duplicates
+            ),
+        )
+        .with("duplicates", s.duplicates)
+        .with("received", s.received)
+    })
 }
 
 /// A send the local stack refused: no route, or a local policy or size limit.

@@ -4,11 +4,12 @@
 //! address family without stealing each other's replies.
 
 use super::packet::{self, Identity, Incoming, Message};
+use super::pending::{self, Duplicate, Registration, Registry};
+pub(super) use super::pending::{complete, lock, Answer, PendingMap};
 use super::socket::{self, Binding, QueuedError, Received, SocketMode};
 use super::{Outcome, Probe, ProbeKind, Response};
 use crate::error::AppResult;
 use socket2::{SockAddr, Socket};
-use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
@@ -18,69 +19,6 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::sync::oneshot;
-
-/// What the receive side hands back to a waiting probe.
-pub(super) struct Answer {
-    pub(super) response: Response,
-    pub(super) stamp: Option<SystemTime>,
-}
-
-/// A probe in flight, waiting for its answer.
-pub(super) struct Pending {
-    pub(super) tx: oneshot::Sender<Answer>,
-    /// Where the probe went: an answer about another address is not ours,
-    /// even with the same identity (another netdx process may have chosen
-    /// the same 16-bit identifier on this host's shared ICMP traffic).
-    pub(super) target: IpAddr,
-}
-
-/// Completes the probe waiting under `key` with `answer`, if `about` (the
-/// address the answer concerns: the replier, or the destination quoted in
-/// an error) is that probe's target. Broadcast and multicast targets accept
-/// answers from anyone, as ping does.
-pub(super) fn complete(
-    pending: &PendingMap,
-    key: &Identity,
-    about: Option<IpAddr>,
-    answer: Answer,
-) {
-    let mut map = lock(pending);
-    let ours = match (map.get(key), about) {
-        (Some(p), Some(addr)) => p.target == addr || answers_from_anyone(p.target),
-        (Some(_), None) => true,
-        (None, _) => false,
-    };
-    if ours {
-        if let Some(p) = map.remove(key) {
-            let _ = p.tx.send(answer);
-        }
-    }
-}
-
-/// Targets whose replies legitimately come from other addresses.
-fn answers_from_anyone(target: IpAddr) -> bool {
-    match target {
-        IpAddr::V4(a) => a.is_broadcast() || a.is_multicast() || a.octets()[3] == 255,
-        IpAddr::V6(a) => a.is_multicast(),
-    }
-}
-
-/// Probes in flight by the identity their answers will carry; shared by
-/// every receive loop so any socket can complete any probe.
-pub(super) type PendingMap = Arc<Mutex<HashMap<Identity, Pending>>>;
-
-/// A probe's place in the pending map; leaving it (answer, timeout, or the
-/// caller dropping the future) frees the slot, so cancelled probes never leak.
-pub(super) struct Registration {
-    pending: PendingMap,
-    key: Identity,
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        lock(&self.pending).remove(&self.key);
-    }
-}
 
 /// One socket of one address family, with its receive task.
 struct Channel {
@@ -118,7 +56,7 @@ impl Engine {
             binding,
             ident,
             next_seq: AtomicU16::new(1),
-            pending: Arc::new(Mutex::new(HashMap::new())),
+            pending: Arc::new(Mutex::new(Registry::default())),
             v4: Mutex::new(None),
             v6: Mutex::new(None),
             tcp4: Mutex::new(None),
@@ -196,21 +134,18 @@ impl Engine {
         Ok(ch)
     }
 
-    /// Puts `key` in the pending map; the answer arrives on the receiver.
+    /// Puts `key` in the registry; the answer arrives on the receiver.
     pub(super) fn register(
         &self,
         key: Identity,
         target: IpAddr,
     ) -> (Registration, oneshot::Receiver<Answer>) {
-        let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(key, Pending { tx, target });
-        (
-            Registration {
-                pending: self.pending.clone(),
-                key,
-            },
-            rx,
-        )
+        pending::register(&self.pending, key, target)
+    }
+
+    /// Reports every duplicate echo reply (iputils' `DUP!`) on the receiver.
+    pub fn duplicates(&self) -> tokio::sync::mpsc::UnboundedReceiver<Duplicate> {
+        pending::subscribe(&self.pending)
     }
 
     /// Opens (or reuses) the socket for `target`'s family and says whether it
@@ -335,12 +270,6 @@ pub(super) fn finish(
         rtt,
         response,
     }
-}
-
-/// Locks, recovering from a poisoned lock: a panicked task must not stop
-/// every other probe.
-pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Sub-second clock noise, to make identifiers and sequence numbers hard to guess.
@@ -572,40 +501,6 @@ mod tests {
     fn root() -> bool {
         // SAFETY: geteuid has no preconditions.
         unsafe { libc::geteuid() == 0 }
-    }
-
-    /// An answer with our identity but about another address is left for
-    /// its real owner (another process that chose the same identifier).
-    #[test]
-    fn answers_about_other_addresses_do_not_complete_a_probe() {
-        let pending: PendingMap = Arc::new(Mutex::new(HashMap::new()));
-        let key = Identity::Echo { id: 7, seq: 1 };
-        let (tx, mut rx) = oneshot::channel();
-        let target = IpAddr::from([198, 18, 3, 2]);
-        lock(&pending).insert(key, Pending { tx, target });
-        let answer = |from: IpAddr| Answer {
-            response: Response::Reply {
-                from,
-                ttl: Some(61),
-                bytes: 64,
-            },
-            stamp: None,
-        };
-        let stranger = IpAddr::from([198, 18, 9, 9]);
-        complete(&pending, &key, Some(stranger), answer(stranger));
-        assert!(
-            rx.try_recv().is_err(),
-            "a reply from {stranger} completed a probe to {target}"
-        );
-        complete(&pending, &key, Some(target), answer(target));
-        assert!(matches!(
-            rx.try_recv(),
-            Ok(Answer {
-                response: Response::Reply { .. },
-                ..
-            })
-        ));
-        assert!(lock(&pending).is_empty());
     }
 
     /// Many probes to several targets with several TTLs share one socket per

@@ -4,6 +4,7 @@
 
 pub mod engine;
 pub mod packet;
+pub mod pending;
 pub mod socket;
 mod tcp;
 mod tcpconn;
