@@ -3,9 +3,9 @@
 //! Parsing, probing and reporting live in the submodules; this file plans,
 //! schedules within the descriptor budget, and prints.
 
-mod connect;
+pub mod connect;
 mod limits;
-mod report;
+pub mod report;
 mod target;
 
 use crate::cli::{Expect, GlobalOpts, TcpArgs};
@@ -134,7 +134,7 @@ pub async fn run(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         interrupted,
         ..totals(&results, started.elapsed())
     };
-    let diagnoses = report::diagnoses(&results, args.expect);
+    let diagnoses = crate::diagnose::tcp::diagnoses(&results, args.expect);
 
     render(sink, &results, &totals, plan, args.all);
     if interrupted {

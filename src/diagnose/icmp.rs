@@ -137,6 +137,22 @@ pub fn trace_mark(v6: bool, icmp_type: u8, code: u8) -> String {
     }
 }
 
+/// `Host Unreachable (ICMP 3/1, !H)`: the name, numbers and trace mark in
+/// one phrase, so tcp's result lines and diagnoses say it the same way.
+pub fn describe(v6: bool, icmp_type: u8, code: u8) -> String {
+    let family = if v6 { "ICMPv6" } else { "ICMP" };
+    let mark = trace_mark(v6, icmp_type, code);
+    let mark = if mark.is_empty() {
+        String::new()
+    } else {
+        format!(", {mark}")
+    };
+    match lookup(v6, icmp_type, code) {
+        Some(i) => format!("{} ({family} {icmp_type}/{code}{mark})", i.name),
+        None => format!("{family} {icmp_type}/{code}{mark}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

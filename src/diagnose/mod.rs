@@ -66,6 +66,7 @@ pub mod errno;
 pub mod icmp;
 pub mod path;
 pub mod sockets;
+pub mod tcp;
 pub mod tcp_flags;
 pub mod tcp_state;
 pub mod ttl;
