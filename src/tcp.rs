@@ -393,7 +393,10 @@ fn render(sink: &Sink, results: &[TargetResult], totals: &Totals, plan: Plan, al
         if many && r.state != State::Open {
             hidden.push((
                 r.state,
-                r.failure.as_ref().and_then(|f| f.errno).unwrap_or("-"),
+                r.failure
+                    .as_ref()
+                    .map(|f| f.errno.unwrap_or(f.code))
+                    .unwrap_or("-"),
             ));
             continue;
         }

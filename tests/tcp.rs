@@ -581,3 +581,61 @@ fn random_syn_loss_is_intermittent() {
     assert_eq!(t["state"], "open");
     assert!(codes(&doc).contains(&"tcp.intermittent".into()), "{doc}");
 }
+
+#[test]
+fn self_connect_is_never_reported_open() {
+    if !can_build_namespaces("tcp_self_connect") {
+        return;
+    }
+    // With the ephemeral range narrowed to the probed ports, the kernel
+    // often picks the target port as our source port and the SYN to a port
+    // nobody listens on "connects" to itself (simultaneous open).
+    let lab = Lab::chain(0);
+    lab.sysctl(
+        lab.client(),
+        &[("net.ipv4.ip_local_port_range", "40000 40009")],
+    );
+    let mut self_connects = 0;
+    for run_no in 1..=20 {
+        let run = lab.netdx(
+            lab.client(),
+            &[
+                "--jsonl",
+                "tcp",
+                "-c",
+                "5",
+                "-i",
+                "0",
+                "127.0.0.1:40000-40009",
+            ],
+        );
+        assert_eq!(run.code, 1, "run {run_no}: {}{}", run.stdout, run.stderr);
+        for line in run.stdout.lines() {
+            let event: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("run {run_no}: bad line {line}: {e}"));
+            assert_ne!(event["state"], "open", "run {run_no}: {line}");
+            if event["event"] == "probe" && event["failure"]["code"] == "tcp.self_connect" {
+                assert_eq!(event["state"], "closed", "{line}");
+                assert!(
+                    event["failure"]["detail"]
+                        .as_str()
+                        .unwrap_or("")
+                        .starts_with("self-connect: the kernel chose the target port"),
+                    "{line}"
+                );
+                self_connects += 1;
+            }
+            if event["event"] == "summary" {
+                assert_eq!(event["open"], 0, "run {run_no}: {line}");
+                assert_eq!(event["closed"], 10, "run {run_no}: {line}");
+            }
+        }
+        if self_connects > 0 && run_no >= 5 {
+            break;
+        }
+    }
+    assert!(
+        self_connects > 0,
+        "no self-connect happened in 20 runs: the test did not exercise the case"
+    );
+}

@@ -16,6 +16,10 @@ pub const GENERIC_CODE: &str = "tcp.connect_error";
 /// Diagnosis code for a router's firewall rejecting with an ICMP
 /// administratively-prohibited (whatever errno the kernel maps it to).
 pub const PROHIBITED_CODE: &str = "tcp.admin_prohibited";
+/// Diagnosis code for a connect that met itself: a local target whose port
+/// lies in the ephemeral range, nothing listening, and the kernel picked
+/// that port as our source port. Not open, though connect() succeeded.
+pub const SELF_CONNECT_CODE: &str = "tcp.self_connect";
 /// Diagnosis code for names that do not resolve.
 pub const RESOLVE_CODE: &str = "tcp.resolve_failed";
 
@@ -165,6 +169,12 @@ fn open_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
 
 /// One sentence for a group of targets that failed the same way.
 fn failure_summary(group: &[&TargetResult], first: &Failure, info: Option<&ErrnoInfo>) -> String {
+    if first.code == SELF_CONNECT_CODE {
+        return format!(
+            "{}: self-connect — nothing listens: the port lies in this host's ephemeral range (net.ipv4.ip_local_port_range) and the kernel chose it as our source port, so the SYN met itself and connect() \"succeeded\" with local address = peer address; this is not a service. Check: start the service (`netdx sockets --port PORT`), or keep listening ports outside ip_local_port_range",
+            who(group)
+        );
+    }
     let name = first.errno.unwrap_or("error");
     let check = info.map(|e| e.check).filter(|c| !c.is_empty());
     let why = match (first.state, first.icmp) {

@@ -6,7 +6,7 @@
 use super::connect::{self, Attempt, IcmpOrigin};
 use crate::cli::Expect;
 use crate::diagnose::errno;
-use crate::diagnose::tcp::{GENERIC_CODE, PROHIBITED_CODE};
+use crate::diagnose::tcp::{GENERIC_CODE, PROHIBITED_CODE, SELF_CONNECT_CODE};
 use crate::diagnose::{icmp, Severity};
 use crate::stats::{RttStats, RttSummary};
 use serde::Serialize;
@@ -82,7 +82,8 @@ impl State {
 pub struct Failure {
     /// Verdict it leads to.
     pub state: State,
-    /// Symbolic errno (ETIMEDOUT for our own timeout).
+    /// Symbolic errno (ETIMEDOUT for our own timeout; none for a
+    /// self-connect, where connect() itself succeeded).
     pub errno: Option<&'static str>,
     /// Numeric errno.
     pub errno_number: Option<i32>,
@@ -102,6 +103,19 @@ pub struct Failure {
 pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
     match attempt {
         Attempt::Open { .. } => None,
+        Attempt::SelfConnect { elapsed } => Some(Failure {
+            state: State::Closed,
+            errno: None,
+            errno_number: None,
+            code: SELF_CONNECT_CODE,
+            detail: format!(
+                "self-connect: the kernel chose the target port as our source port; nothing listens (in {:.3} ms)",
+                ms(*elapsed)
+            ),
+            icmp: None,
+            time_ms: ms(*elapsed),
+            local: true,
+        }),
         Attempt::Timeout { waited } => {
             let info = errno::by_number(libc::ETIMEDOUT);
             Some(Failure {
