@@ -191,7 +191,8 @@ fn router_reject_is_ehostunreach_naming_the_router() {
         "table inet f { chain forward { type filter hook forward priority 0; \
          tcp dport 7000 meta nfproto ipv4 reject with icmp type host-unreachable; \
          tcp dport 7000 meta nfproto ipv6 reject with icmpv6 type addr-unreachable; \
-         tcp dport 7001 meta nfproto ipv4 reject with icmp type admin-prohibited; }\n}",
+         tcp dport 7001 meta nfproto ipv4 reject with icmp type admin-prohibited; \
+         tcp dport 7001 meta nfproto ipv6 reject with icmpv6 type admin-prohibited; }\n}",
     );
     for (server, router, icmp_type) in [
         (lab.server_v4(), lab.router_v4(1), 3),
@@ -225,11 +226,46 @@ fn router_reject_is_ehostunreach_naming_the_router() {
             human.stdout
         );
     }
-    let server = lab.server_v4();
-    let (_, doc) = tcp_json(&lab, &["-W", "2", &format!("{server}:7001")]);
-    let t = target(&doc, &server, 7001);
-    assert_eq!(t["failure"]["code"], "tcp.admin_prohibited", "{t}");
-    assert_eq!(t["failure"]["icmp"]["code"], 13, "{t}");
+    // An admin-prohibited from the router: the advice is to find the rule
+    // on that router, named, never this host's firewall (the kernel maps
+    // ICMPv6 admin-prohibited to EACCES, whose errno advice is local).
+    for (server, router, spec, code) in [
+        (
+            lab.server_v4(),
+            lab.router_v4(1),
+            format!("{}:7001", lab.server_v4()),
+            13,
+        ),
+        (
+            lab.server_v6(),
+            lab.router_v6(1),
+            format!("[{}]:7001", lab.server_v6()),
+            1,
+        ),
+    ] {
+        let (_, doc) = tcp_json(&lab, &["-W", "2", &spec]);
+        let t = target(&doc, &server, 7001);
+        assert_eq!(t["failure"]["code"], "tcp.admin_prohibited", "{t}");
+        assert_eq!(t["failure"]["icmp"]["code"], code, "{t}");
+        assert_eq!(t["failure"]["local"], false, "{t}");
+        let advice = doc["diagnosis"]
+            .as_array()
+            .and_then(|ds| ds.iter().find(|d| d["code"] == "tcp.admin_prohibited"))
+            .and_then(|d| d["summary"].as_str())
+            .unwrap_or_else(|| panic!("no tcp.admin_prohibited diagnosis: {doc}"));
+        let check = advice
+            .split_once("Check: ")
+            .map(|(_, c)| c)
+            .unwrap_or_else(|| panic!("no advice: {advice}"));
+        assert!(
+            check.starts_with(&format!(
+                "on {router}, which sent the ICMP: find the reject rule there"
+            )),
+            "{check}"
+        );
+        assert!(!advice.contains("local firewall"), "{advice}");
+        assert!(!advice.contains("never left this host"), "{advice}");
+    }
 }
 
 #[test]

@@ -94,20 +94,20 @@ fn open_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
             continue;
         };
         let info = first.errno_number.and_then(errno::by_number);
-        let mut d = Diagnosis::new(
-            code,
-            Severity::Critical,
-            failure_summary(&group, first, info),
-        )
-        .with("targets", evidence_targets(&group))
-        .with("count", group.len())
-        .with("errno", first.errno);
         let routers: Vec<String> = unique(group.iter().filter_map(|r| {
             r.failure
                 .as_ref()
                 .and_then(|f| f.icmp)
                 .map(|o| o.from.to_string())
         }));
+        let mut d = Diagnosis::new(
+            code,
+            Severity::Critical,
+            failure_summary(&group, first, info, &routers),
+        )
+        .with("targets", evidence_targets(&group))
+        .with("count", group.len())
+        .with("errno", first.errno);
         if !routers.is_empty() {
             d = d.with("icmp_from", routers);
         }
@@ -167,8 +167,14 @@ fn open_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
     out
 }
 
-/// One sentence for a group of targets that failed the same way.
-fn failure_summary(group: &[&TargetResult], first: &Failure, info: Option<&ErrnoInfo>) -> String {
+/// One sentence for a group of targets that failed the same way;
+/// `routers` are the senders of the group's ICMP errors, in order.
+fn failure_summary(
+    group: &[&TargetResult],
+    first: &Failure,
+    info: Option<&ErrnoInfo>,
+    routers: &[String],
+) -> String {
     if first.code == SELF_CONNECT_CODE {
         return format!(
             "{}: self-connect — nothing listens: the port lies in this host's ephemeral range (net.ipv4.ip_local_port_range) and the kernel chose it as our source port, so the SYN met itself and connect() \"succeeded\" with local address = peer address; this is not a service. Check: start the service (`netdx sockets --port PORT`), or keep listening ports outside ip_local_port_range",
@@ -176,7 +182,22 @@ fn failure_summary(group: &[&TargetResult], first: &Failure, info: Option<&Errno
         );
     }
     let name = first.errno.unwrap_or("error");
-    let check = info.map(|e| e.check).filter(|c| !c.is_empty());
+    // An ICMP error names the machine that refused: the advice is about
+    // that router (from the ICMP table), never this host's own firewall,
+    // which the errno table's advice (EACCES for ICMPv6 admin-prohibited)
+    // would point at. The errno's advice is for errors raised here.
+    let check = match first.icmp {
+        Some(o) => Some(icmp::check_sender(
+            o.v6,
+            o.icmp_type,
+            o.code,
+            &routers.join(" and "),
+        )),
+        None => info
+            .map(|e| e.check)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string),
+    };
     let why = match (first.state, first.icmp) {
         (State::Filtered, _) => format!(
             "no answer within {:.1} s — the SYN was dropped silently: a firewall or security group (a local OUTPUT drop looks the same), or the host is down",
