@@ -248,12 +248,13 @@ pub async fn run(args: &CheckArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         )));
     }
     let check_limit = Duration::from_secs_f64(t);
+    // An unreadable check file is bad input, like `tcp -f` and `dns -f`.
     let text = if args.file.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())
     } else {
         std::fs::read_to_string(&args.file)
     }
-    .map_err(|e| AppError::cannot_run(format!("cannot read {}: {e}", args.file.display())))?;
+    .map_err(|e| AppError::usage(format!("cannot read {}: {e}", args.file.display())))?;
     let lines = parse(&text)?;
     let exe = std::env::current_exe()
         .map_err(|e| AppError::cannot_run(format!("cannot find the netdx binary: {e}")))?;

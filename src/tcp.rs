@@ -47,14 +47,14 @@ fn plan(args: &TcpArgs, global: &GlobalOpts) -> AppResult<Plan> {
     }
     if !(args.interval.is_finite() && (0.0..=3600.0).contains(&args.interval)) {
         return Err(AppError::usage(format!(
-            "-i {}: the interval must be between 0 and 3600 seconds",
+            "-i {}: the interval must be from 0 to 3600 seconds",
             args.interval
         )));
     }
     let wait = args.wait.or(global.timeout).unwrap_or(DEFAULT_WAIT);
     if !(wait.is_finite() && wait > 0.0 && wait <= 3600.0) {
         return Err(AppError::usage(format!(
-            "-W {wait}: the wait must be between 0 and 3600 seconds"
+            "-W {wait}: the wait must be greater than 0 and at most 3600 seconds"
         )));
     }
     if args.parallel == 0 {

@@ -214,8 +214,12 @@ fn a_check_over_its_time_limit_is_killed_and_fails() {
 }
 
 #[test]
-fn bad_check_options_exit_2() {
+fn bad_check_options_and_unreadable_files_exit_2() {
     for (args, words) in [
+        (
+            vec!["check", "/nonexistent/checks.txt"],
+            "cannot read /nonexistent/checks.txt",
+        ),
         (
             vec!["check", "--check-timeout", "0", "/dev/null"],
             "--check-timeout 0: give a number of seconds greater than 0 and at most 86400",

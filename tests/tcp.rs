@@ -675,3 +675,39 @@ fn self_connect_is_never_reported_open() {
         "no self-connect happened in 20 runs: the test did not exercise the case"
     );
 }
+
+#[test]
+fn a_zero_wait_is_refused_in_words_that_exclude_zero() {
+    let bin = env!("CARGO_BIN_EXE_netdx");
+    for (args, words) in [
+        (
+            vec!["--timeout", "0", "tcp", "198.18.0.1:80"],
+            "--timeout 0: give a number of seconds greater than 0 and at most 3600",
+        ),
+        (
+            vec!["tcp", "-W", "0", "198.18.0.1:80"],
+            "-W 0: the wait must be greater than 0 and at most 3600 seconds",
+        ),
+        (
+            vec!["ping", "-W", "0", "198.18.0.1"],
+            "-W 0: the wait must be greater than 0 and at most 3600 seconds",
+        ),
+        (
+            vec!["trace", "-w", "0", "198.18.0.1"],
+            "-w 0: the wait must be greater than 0 and at most 3600 seconds",
+        ),
+        (
+            vec!["tcp", "-i", "-1", "198.18.0.1:80"],
+            "-i -1: the interval must be from 0 to 3600 seconds",
+        ),
+    ] {
+        let out = std::process::Command::new(bin)
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run netdx: {e}"));
+        let run = Run::from(out);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert_eq!(run.stderr.trim_end(), format!("netdx: {words}"), "{args:?}");
+        assert!(!run.stderr.contains("between 0 and"), "{}", run.stderr);
+    }
+}
