@@ -52,7 +52,7 @@ fn plan(args: &PingArgs, global: &GlobalOpts) -> AppResult<Plan> {
     let wait = args.wait.or(global.timeout).unwrap_or(DEFAULT_WAIT);
     if !(wait.is_finite() && wait > 0.0 && wait <= 3600.0) {
         return Err(AppError::usage(format!(
-            "-W {wait}: the wait must be between 0 and 3600 seconds"
+            "-W {wait}: the wait must be greater than 0 and at most 3600 seconds"
         )));
     }
     if let Some(d) = args.deadline {
