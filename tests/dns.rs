@@ -504,13 +504,7 @@ fn truncated_udp_answer_is_retried_over_tcp() {
         return;
     }
     let mut bed = Bed::new();
-    let mut zone = ZONE.to_string();
-    for i in 1..=40 {
-        zone.push_str(&format!("many IN A 198.18.1.{i}\n"));
-    }
-    bed.dir.write("big.zone", &zone);
-    bed.start(5301, "big.zone");
-    let at = format!("@{}:5301", bed.addr);
+    let at = big_answer_server(&mut bed);
     // Without EDNS the answer (40 A records, > 512 bytes) does not fit UDP.
     let dig_at = format!("@{}", bed.addr);
     let dig_udp = bed.dig(&[
@@ -580,6 +574,124 @@ fn truncated_udp_answer_is_retried_over_tcp() {
         .json();
     assert_eq!(tcp["answers"][0]["transport"], "tcp");
     assert_eq!(tcp["answers"][0]["truncated_udp"], false);
+}
+
+/// Starts the big-answer server on port 5301 (40 A records: more than 512
+/// bytes, so a query without EDNS comes back truncated over UDP).
+fn big_answer_server(bed: &mut Bed) -> String {
+    let mut zone = ZONE.to_string();
+    for i in 1..=40 {
+        zone.push_str(&format!("many IN A 198.18.1.{i}\n"));
+    }
+    // A CNAME in front: the truncated answer keeps it (a partial answer).
+    zone.push_str("bigalias IN CNAME many.lab.test.\n");
+    bed.dir.write("big.zone", &zone);
+    bed.start(5301, "big.zone");
+    format!("@{}:5301", bed.addr)
+}
+
+#[test]
+fn truncated_answer_with_tcp_blocked_is_a_tcp_fallback_failure() {
+    if !can_build_namespaces("tcp_fallback_failed") {
+        return;
+    }
+    let mut bed = Bed::new();
+    let at = big_answer_server(&mut bed);
+    // What dig shows of the truncated UDP answer: netdx must show the same.
+    let dig = bed.dig(&[
+        &format!("@{}", bed.addr),
+        "-p",
+        "5301",
+        "+noedns",
+        "+ignore",
+        "+noall",
+        "+answer",
+        "bigalias.lab.test",
+        "A",
+    ]);
+    let dig_partial = dig.stdout.lines().filter(|l| !l.trim().is_empty()).count();
+    assert!(
+        dig.stdout.contains("CNAME\tmany.lab.test."),
+        "no partial answer from the server: {}",
+        dig.stdout
+    );
+    for (verdict, kind, words) in [
+        ("reject with tcp reset", "refused", "was refused"),
+        ("drop", "timeout", "timed out"),
+    ] {
+        bed.lab.nft(
+            bed.lab.server(),
+            &format!(
+                "table inet tcp53 {{\n chain input {{\n  type filter hook input priority 0;\n  \
+                 tcp dport 5301 {verdict}\n }}\n}}\n"
+            ),
+        );
+        let t0 = Instant::now();
+        let run = bed.netdx(&[
+            "--json",
+            "--timeout",
+            "2",
+            "dns",
+            "--no-edns",
+            &at,
+            "bigalias.lab.test",
+            "-t",
+            "A",
+        ]);
+        let took = t0.elapsed();
+        assert_eq!(run.code, 1, "{verdict}: {}{}", run.stdout, run.stderr);
+        let doc = run.json();
+        let a = &doc["answers"][0];
+        assert_eq!(a["status"], "tcp_fallback_failed", "{verdict}: {a}");
+        assert_eq!(a["transport"], "udp", "{a}");
+        assert_eq!(a["truncated_udp"], true, "{a}");
+        assert_eq!(a["flags"]["tc"], true, "{a}");
+        assert_eq!(a["failure"]["kind"], kind, "{a}");
+        assert_eq!(
+            a["records"].as_array().map(Vec::len),
+            Some(dig_partial),
+            "{verdict}: the partial answer differs from dig's: {a}\n{}",
+            dig.stdout
+        );
+        let c = codes(&doc);
+        assert_eq!(c, ["dns.tcp_fallback_failed"], "{verdict}: {doc}");
+        let d = &doc["diagnoses"][0];
+        assert_eq!(d["evidence"]["kind"], kind, "{d}");
+        let summary = d["summary"].as_str().unwrap_or("");
+        assert!(summary.contains("too big for UDP"), "{summary}");
+        assert!(summary.contains(words), "{summary}");
+        assert!(summary.contains("open TCP port 5301"), "{summary}");
+        assert!(!summary.contains("nothing listens"), "{summary}");
+        if kind == "refused" {
+            assert!(took < Duration::from_millis(1500), "a reset took {took:?}");
+        }
+        // The human output shows the truncated answer like dig does.
+        let human = bed.netdx(&[
+            "--timeout",
+            "2",
+            "dns",
+            "--no-edns",
+            &at,
+            "bigalias.lab.test",
+            "-t",
+            "A",
+        ]);
+        assert_eq!(human.code, 1);
+        let out = &human.stdout;
+        assert!(out.contains("partial answer only"), "{out}");
+        assert!(out.contains("flags: qr aa tc rd"), "{out}");
+        assert!(out.contains("dns.tcp_fallback_failed"), "{out}");
+        let shown = out.lines().filter(|l| l.contains("  IN  ")).count();
+        assert_eq!(shown, dig_partial, "{out}");
+        assert!(
+            out.contains("IN  CNAME  many.lab.test."),
+            "the partial answer is not shown: {out}"
+        );
+        bed.lab.exec(
+            bed.lab.server(),
+            &["nft", "delete", "table", "inet", "tcp53"],
+        );
+    }
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use super::{Diagnosis, Severity};
 use crate::dns::compare::{Comparison, DiffKind};
-use crate::dns::lookup::{Answer, Status};
+use crate::dns::lookup::{self, Answer, Status};
 use crate::dns::wire::Failure;
 
 /// Diagnoses for one name from all its answers (one per type asked).
@@ -32,7 +32,10 @@ pub fn for_name(answers: &[Answer]) -> Vec<Diagnosis> {
             );
         }
     }
-    if answers.iter().any(|a| a.truncated_udp) {
+    if answers
+        .iter()
+        .any(|a| a.truncated_udp && a.status != Status::TcpFallbackFailed)
+    {
         out.push(
             Diagnosis::new(
                 "dns.truncated",
@@ -158,6 +161,7 @@ fn for_failure(a: &Answer, all: &[Answer]) -> Option<Diagnosis> {
                 a.qname
             ),
         ),
+        Status::TcpFallbackFailed => return Some(tcp_fallback_failed(a, &server)),
         Status::Timeout | Status::ConnRefused | Status::Network | Status::Malformed => {
             return Some(unreachable(a, &server))
         }
@@ -167,6 +171,44 @@ fn for_failure(a: &Answer, all: &[Answer]) -> Option<Diagnosis> {
             .with("type", &a.qtype)
             .with("server", server),
     )
+}
+
+/// A big answer that UDP could only carry truncated, and TCP could not
+/// carry at all: the classic firewall that opens UDP/53 but not TCP/53.
+fn tcp_fallback_failed(a: &Answer, server: &str) -> Diagnosis {
+    let port = server
+        .parse::<std::net::SocketAddr>()
+        .map(|s| s.port())
+        .unwrap_or(53);
+    let (kind, how) = match &a.failure {
+        Some(Failure::Refused) => ("refused", "was refused (TCP reset)".to_string()),
+        Some(Failure::Timeout) => (
+            "timeout",
+            format!("timed out after {:.1} s (silently dropped)", a.timeout_s),
+        ),
+        Some(other) => (
+            "network",
+            format!("failed: {}", lookup::failure_text(other)),
+        ),
+        None => ("none", "failed".to_string()),
+    };
+    Diagnosis::new(
+        "dns.tcp_fallback_failed",
+        Severity::Critical,
+        format!(
+            "the answer for {} {} is too big for UDP (the server set TC; {} record{} arrived over UDP) and TCP/{port} to {server} {how}: open TCP port {port} on the path or the server",
+            a.qname,
+            a.qtype,
+            a.records.len(),
+            if a.records.len() == 1 { "" } else { "s" }
+        ),
+    )
+    .with("name", &a.input)
+    .with("type", &a.qtype)
+    .with("server", server)
+    .with("kind", kind)
+    .with("partial_records", a.records.len())
+    .with("timeout_s", a.timeout_s)
 }
 
 /// A resolver that did not answer: which one, and timeout vs refused.
@@ -208,6 +250,16 @@ fn unreachable(a: &Answer, server: &str) -> Diagnosis {
         .with("timeout_s", a.timeout_s)
 }
 
+/// The diagnosis for an answer that never arrived whole.
+fn no_response(a: &Answer) -> Diagnosis {
+    let server = a.server.as_deref().unwrap_or(&a.source);
+    if a.status == Status::TcpFallbackFailed {
+        tcp_fallback_failed(a, server)
+    } else {
+        unreachable(a, server)
+    }
+}
+
 /// Diagnoses from `--compare` results.
 pub fn for_comparisons(list: &[Comparison], answers: &[Answer]) -> Vec<Diagnosis> {
     let mut out = Vec::new();
@@ -241,11 +293,11 @@ pub fn for_comparisons(list: &[Comparison], answers: &[Answer]) -> Vec<Diagnosis
                     .find(|a| {
                         a.input == c.input
                             && a.qtype == c.qtype
-                            && a.rcode.is_none()
+                            && a.status.no_response()
                             && (a.source == c.server || a.source == c.reference)
                     });
                 match side {
-                    Some(a) => unreachable(a, a.server.as_deref().unwrap_or(&a.source)),
+                    Some(a) => no_response(a),
                     None => continue,
                 }
             }

@@ -56,6 +56,22 @@ pub struct Exchange {
     pub truncated_udp: bool,
 }
 
+/// What came back from one server: a whole answer, or only the truncated
+/// UDP one because the TCP retry failed. The second is its own outcome
+/// because its cause (TCP/53 blocked on the path) is not "no DNS server".
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A usable response.
+    Complete(Exchange),
+    /// UDP came back truncated (TC) and the TCP retry failed.
+    TcpFallbackFailed {
+        /// The truncated UDP response, shown as dig shows it.
+        partial: Message,
+        /// Why TCP failed (refused by a reset, or timed out).
+        cause: Failure,
+    },
+}
+
 /// Why no response arrived: the distinctions the diagnoses are built on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
@@ -76,27 +92,30 @@ pub async fn exchange(
     name: &Name,
     rtype: RecordType,
     opts: WireOpts,
-) -> Result<Exchange, Failure> {
+) -> Result<Outcome, Failure> {
     let start = Instant::now();
     let until = start + opts.deadline;
-    let mut truncated_udp = false;
+    let mut partial = None;
     if !opts.tcp_only {
         let message = over_udp(server, name, rtype, opts, until).await?;
         if !message.truncated() {
-            return Ok(Exchange {
+            return Ok(Outcome::Complete(Exchange {
                 message,
                 transport: Transport::Udp,
                 truncated_udp: false,
-            });
+            }));
         }
-        truncated_udp = true;
+        partial = Some(message);
     }
-    let message = over_tcp(server, name, rtype, opts, until).await?;
-    Ok(Exchange {
-        message,
-        transport: Transport::Tcp,
-        truncated_udp,
-    })
+    match (over_tcp(server, name, rtype, opts, until).await, partial) {
+        (Ok(message), partial) => Ok(Outcome::Complete(Exchange {
+            message,
+            transport: Transport::Tcp,
+            truncated_udp: partial.is_some(),
+        })),
+        (Err(cause), Some(partial)) => Ok(Outcome::TcpFallbackFailed { partial, cause }),
+        (Err(cause), None) => Err(cause),
+    }
 }
 
 /// Builds the query message with a random id.
