@@ -97,7 +97,12 @@ struct Bed {
 impl Bed {
     /// Builds the lab and starts the main server on port 53.
     fn new() -> Bed {
-        let lab = Lab::chain(0);
+        Bed::with_routers(0)
+    }
+
+    /// The same with `routers` routers between the client and the server.
+    fn with_routers(routers: usize) -> Bed {
+        let lab = Lab::chain(routers);
         let addr = lab.server_v4();
         let mut bed = Bed {
             lab,
@@ -690,6 +695,73 @@ fn truncated_answer_with_tcp_blocked_is_a_tcp_fallback_failure() {
         bed.lab.exec(
             bed.lab.server(),
             &["nft", "delete", "table", "inet", "tcp53"],
+        );
+    }
+}
+
+#[test]
+fn icmp_rejects_from_a_router_are_named_not_read_as_silence() {
+    if !can_build_namespaces("icmp_reject_router") {
+        return;
+    }
+    let bed = Bed::with_routers(1);
+    let router = bed.lab.router_v4(1);
+    let v6_server = format!("@[{}]", bed.lab.server_v6());
+    let cases = [
+        (
+            "reject with icmp type net-unreachable",
+            bed.at(),
+            0,
+            "Destination Net Unreachable",
+            "no route to the destination network",
+            router.clone(),
+        ),
+        (
+            "reject with icmp type admin-prohibited",
+            bed.at(),
+            13,
+            "Packet filtered",
+            "a firewall rule rejects the packet",
+            router.clone(),
+        ),
+        (
+            "reject with icmpv6 type admin-prohibited",
+            v6_server,
+            1,
+            "Administratively prohibited",
+            "a firewall rule rejects the packet",
+            bed.lab.router_v6(1),
+        ),
+    ];
+    for (verdict, at, code, text, meaning, from) in cases {
+        bed.lab.nft(
+            bed.lab.router(1),
+            &format!(
+                "table inet rej53 {{\n chain forward {{\n  type filter hook forward priority 0;\n  \
+                 udp dport 53 {verdict}\n }}\n}}\n"
+            ),
+        );
+        let t0 = Instant::now();
+        let run = bed.netdx(&["--json", "--timeout", "3", "dns", &at, "web.lab.test"]);
+        let took = t0.elapsed();
+        assert_eq!(run.code, 1, "{verdict}: {}{}", run.stdout, run.stderr);
+        assert!(took < Duration::from_secs(1), "{verdict}: took {took:?}");
+        let doc = run.json();
+        assert_eq!(codes(&doc), ["dns.server_unreachable"], "{verdict}: {doc}");
+        let d = &doc["diagnoses"][0];
+        assert_eq!(d["evidence"]["kind"], "icmp", "{verdict}: {d}");
+        assert_eq!(d["evidence"]["router"], from.as_str(), "{verdict}: {d}");
+        assert_eq!(d["evidence"]["icmp_code"], code, "{verdict}: {d}");
+        let summary = d["summary"].as_str().unwrap_or("");
+        assert!(summary.contains(&format!("router {from}")), "{summary}");
+        assert!(summary.contains(text), "{verdict}: {summary}");
+        assert!(summary.contains(meaning), "{verdict}: {summary}");
+        assert!(!summary.contains("silently"), "{summary}");
+        let a = &doc["answers"][0];
+        assert_eq!(a["failure"]["kind"], "icmp", "{a}");
+        bed.lab.exec(
+            bed.lab.router(1),
+            &["nft", "delete", "table", "inet", "rej53"],
         );
     }
 }

@@ -5,7 +5,7 @@
 use super::{Diagnosis, Severity};
 use crate::dns::compare::{Comparison, DiffKind};
 use crate::dns::lookup::{self, Answer, Status};
-use crate::dns::wire::Failure;
+use crate::dns::wire::{Failure, IcmpError};
 
 /// Diagnoses for one name from all its answers (one per type asked).
 pub fn for_name(answers: &[Answer]) -> Vec<Diagnosis> {
@@ -211,6 +211,27 @@ fn tcp_fallback_failed(a: &Answer, server: &str) -> Diagnosis {
     .with("timeout_s", a.timeout_s)
 }
 
+/// The words for an ICMP error a query drew: who sent it and what it means.
+fn icmp_words(e: &IcmpError, server: &str) -> String {
+    let info = crate::diagnose::icmp::lookup(e.v6, e.icmp_type, e.code);
+    let text = crate::diagnose::icmp::ping_text(e.v6, e.icmp_type, e.code);
+    let meaning = info
+        .map(|i| i.meaning)
+        .unwrap_or("an ICMP error netdx does not know");
+    let itself = server
+        .parse::<std::net::SocketAddr>()
+        .is_ok_and(|s| s.ip() == e.from);
+    let who = if itself {
+        format!("{server} itself")
+    } else {
+        format!("router {} on the way to {server}", e.from)
+    };
+    format!(
+        "{who} rejected the query with ICMP {text} (type {}, code {}): {meaning}",
+        e.icmp_type, e.code
+    )
+}
+
 /// A resolver that did not answer: which one, and timeout vs refused.
 fn unreachable(a: &Answer, server: &str) -> Diagnosis {
     let servers: Vec<String> = a.attempts.iter().map(|t| t.server.clone()).collect();
@@ -233,6 +254,7 @@ fn unreachable(a: &Answer, server: &str) -> Diagnosis {
                 a.timeout_s
             ),
         ),
+        Some(Failure::Icmp(e)) => ("icmp", icmp_words(e, server)),
         Some(Failure::Network(e)) => (
             "network",
             format!("cannot reach {who}: {e} — check the route and the interface to the resolver"),
@@ -243,11 +265,18 @@ fn unreachable(a: &Answer, server: &str) -> Diagnosis {
         ),
         None => ("none", format!("no server answered for {}", a.qname)),
     };
-    Diagnosis::new("dns.server_unreachable", Severity::Critical, summary)
+    let mut d = Diagnosis::new("dns.server_unreachable", Severity::Critical, summary)
         .with("name", &a.input)
         .with("server", who)
         .with("kind", kind)
-        .with("timeout_s", a.timeout_s)
+        .with("timeout_s", a.timeout_s);
+    if let Some(Failure::Icmp(e)) = &a.failure {
+        d = d
+            .with("router", e.from)
+            .with("icmp_type", e.icmp_type)
+            .with("icmp_code", e.code);
+    }
+    d
 }
 
 /// The diagnosis for an answer that never arrived whole.

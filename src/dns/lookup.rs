@@ -329,7 +329,7 @@ async fn ask_servers(
                 a.status = match failure {
                     Failure::Timeout => Status::Timeout,
                     Failure::Refused => Status::ConnRefused,
-                    Failure::Network(_) => Status::Network,
+                    Failure::Icmp(_) | Failure::Network(_) => Status::Network,
                     Failure::Malformed(_) => Status::Malformed,
                 };
                 a.failure = Some(failure);
@@ -373,6 +373,11 @@ pub fn failure_text(f: &Failure) -> String {
     match f {
         Failure::Timeout => "timeout".into(),
         Failure::Refused => "connection refused".into(),
+        Failure::Icmp(e) => format!(
+            "ICMP {} from {}",
+            crate::diagnose::icmp::ping_text(e.v6, e.icmp_type, e.code),
+            e.from
+        ),
         Failure::Network(e) => format!("network error: {e}"),
         Failure::Malformed(e) => format!("malformed: {e}"),
     }
