@@ -214,6 +214,25 @@ auth-zone:
     fn at(&self) -> String {
         format!("@{}", self.addr)
     }
+
+    /// Writes the client's /etc/resolv.conf: `ip netns exec` bind-mounts
+    /// /etc/netns/NAME/resolv.conf over it. Removed when the guard drops.
+    fn system_resolv_conf(&self, text: &str) -> NetnsEtc {
+        let etc = PathBuf::from("/etc/netns").join(self.lab.client());
+        std::fs::create_dir_all(&etc).unwrap_or_else(|e| panic!("{e}"));
+        let guard = NetnsEtc(etc.clone());
+        std::fs::write(etc.join("resolv.conf"), text).unwrap_or_else(|e| panic!("{e}"));
+        guard
+    }
+}
+
+/// /etc/netns/NAME, removed on drop.
+struct NetnsEtc(PathBuf);
+
+impl Drop for NetnsEtc {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn sorted_lines(text: &str) -> Vec<String> {
@@ -980,24 +999,10 @@ fn other_subcommands_get_the_dns_diagnosis() {
         return;
     }
     let bed = Bed::new();
-    // `ip netns exec` bind-mounts /etc/netns/NAME/resolv.conf over /etc/resolv.conf.
-    let etc = PathBuf::from("/etc/netns").join(bed.lab.client());
-    std::fs::create_dir_all(&etc).unwrap_or_else(|e| panic!("{e}"));
-    struct Cleanup(PathBuf);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-    let _cleanup = Cleanup(etc.clone());
-    std::fs::write(
-        etc.join("resolv.conf"),
-        format!(
-            "nameserver {}\nsearch lab.test\noptions timeout:1 attempts:1\n",
-            bed.addr
-        ),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let _conf = bed.system_resolv_conf(&format!(
+        "nameserver {}\nsearch lab.test\noptions timeout:1 attempts:1\n",
+        bed.addr
+    ));
     let run = bed.netdx(&["ping", "-c", "1", "nope.lab.test"]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("dns.nxdomain"), "{}", run.stderr);
@@ -1009,6 +1014,62 @@ fn other_subcommands_get_the_dns_diagnosis() {
     let run = bed.netdx(&["dns", "--short", "web", "-t", "A"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout.trim(), "198.18.0.10");
+}
+
+#[test]
+fn a_silent_system_resolver_is_bounded_by_the_timeout_and_asked_once() {
+    if !can_build_namespaces("silent_system_resolver") {
+        return;
+    }
+    let bed = Bed::new();
+    // No options: libc alone would wait 5 s × 2 attempts.
+    let _conf = bed.system_resolv_conf(&format!("nameserver {}\n", bed.addr));
+    bed.lab.nft(
+        bed.lab.server(),
+        "table inet drop53 {\n chain input {\n  type filter hook input priority 0;\n  \
+         udp dport 53 counter drop\n  tcp dport 53 counter drop\n }\n}\n",
+    );
+    for args in [
+        &["--timeout", "1", "ping", "-c", "1", "somename.lab.test"][..],
+        &["--timeout", "1", "tcp", "somename.lab.test:80"][..],
+    ] {
+        let before = dropped_queries(&bed);
+        let t0 = Instant::now();
+        let run = bed.netdx(args);
+        let took = t0.elapsed();
+        assert_eq!(run.code, 1, "{args:?}: {}{}", run.stdout, run.stderr);
+        let text = format!("{}{}", run.stdout, run.stderr);
+        assert!(text.contains("dns.server_unreachable"), "{args:?}: {text}");
+        assert!(
+            text.contains(&format!("no answer from {}:53 within 1.0 s", bed.addr)),
+            "{args:?}: {text}"
+        );
+        assert!(took >= Duration::from_millis(900), "{args:?}: {took:?}");
+        // One round of questions: a second one would wait another second.
+        assert!(
+            took < Duration::from_millis(1900),
+            "{args:?}: took {took:?}"
+        );
+        // getaddrinfo sends A and AAAA once; nobody asks again.
+        let sent = dropped_queries(&bed) - before;
+        assert!(
+            (1..=2).contains(&sent),
+            "{args:?}: {sent} queries reached the server"
+        );
+    }
+}
+
+/// Queries the server's drop53 table has dropped so far.
+fn dropped_queries(bed: &Bed) -> u64 {
+    let list = bed.lab.exec(
+        bed.lab.server(),
+        &["nft", "list", "table", "inet", "drop53"],
+    );
+    list.stdout
+        .split("packets ")
+        .skip(1)
+        .filter_map(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
 }
 
 #[test]

@@ -232,6 +232,27 @@ fn icmp_words(e: &IcmpError, server: &str) -> String {
     )
 }
 
+/// The sentence for a resolver that stayed silent.
+fn timeout_words(who: &str, secs: f64) -> String {
+    format!(
+        "no answer from {who} within {secs:.1} s: the resolver is down, or a firewall silently drops port 53 on the way"
+    )
+}
+
+/// getaddrinfo got no answer within its time limit: the same diagnosis a
+/// timed-out `netdx dns` gives, built without asking the servers again.
+pub fn resolver_silent(name: &str, servers: &str, secs: f64) -> Diagnosis {
+    Diagnosis::new(
+        "dns.server_unreachable",
+        Severity::Critical,
+        timeout_words(servers, secs),
+    )
+    .with("name", name)
+    .with("server", servers)
+    .with("kind", "timeout")
+    .with("timeout_s", secs)
+}
+
 /// A resolver that did not answer: which one, and timeout vs refused.
 fn unreachable(a: &Answer, server: &str) -> Diagnosis {
     let servers: Vec<String> = a.attempts.iter().map(|t| t.server.clone()).collect();
@@ -247,13 +268,7 @@ fn unreachable(a: &Answer, server: &str) -> Diagnosis {
             "refused",
             format!("nothing listens for DNS at {who} (ICMP port unreachable / TCP reset): the host is up but the DNS service is down or on another port"),
         ),
-        Some(Failure::Timeout) => (
-            "timeout",
-            format!(
-                "no answer from {who} within {:.1} s: the resolver is down, or a firewall silently drops port 53 on the way",
-                a.timeout_s
-            ),
-        ),
+        Some(Failure::Timeout) => ("timeout", timeout_words(&who, a.timeout_s)),
         Some(Failure::Icmp(e)) => ("icmp", icmp_words(e, server)),
         Some(Failure::Network(e)) => (
             "network",

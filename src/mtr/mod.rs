@@ -79,7 +79,12 @@ pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         }
     }
     let family = Family::from_flags(global.ipv4, global.ipv6);
-    let target = resolve::resolve_one(&args.path.host, family).await?;
+    let target = resolve::resolve_one_within(
+        &args.path.host,
+        family,
+        global.timeout.map(Duration::from_secs_f64),
+    )
+    .await?;
     let engine = Engine::new(Binding::default());
     let mode = engine.prepare_kind(target, &plan.kind())?;
     let privileged = mode == SocketMode::Raw || hops::is_root();
