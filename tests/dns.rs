@@ -1076,15 +1076,39 @@ fn dropped_queries(bed: &Bed) -> u64 {
 fn bad_inputs_get_one_clear_line_and_exit_2() {
     // No namespace needed: these fail before any packet is sent.
     let bin = env!("CARGO_BIN_EXE_netdx");
-    let cases: [&[&str]; 6] = [
-        &["dns", "@198.18.0.2", "a..b.test"],
-        &["dns", "@198.18.0.2", "-t", "BOGUS", "web.lab.test"],
-        &["dns", "@ns1.lab.test", "web.lab.test"],
-        &["dns", "--server", "198.18.0.300", "web.lab.test"],
-        &["dns", "@198.18.0.2"],
-        &["dns", "--compare", "web.lab.test"],
+    let cases: [(&[&str], &str); 9] = [
+        (&["dns", "@198.18.0.2", "a..b.test"], "not a valid DNS name"),
+        (
+            &["dns", "@198.18.0.2", "-t", "BOGUS", "web.lab.test"],
+            "unknown record type",
+        ),
+        (
+            &["dns", "@ns1.lab.test", "web.lab.test"],
+            "is not an IP address",
+        ),
+        (
+            &["dns", "--server", "198.18.0.300", "web.lab.test"],
+            "is not an IP address",
+        ),
+        (&["dns", "@198.18.0.2"], "give a name"),
+        (
+            &["dns", "--compare", "web.lab.test"],
+            "--compare needs a server",
+        ),
+        (
+            &["dns", "@198.18.0.2:99999", "web.lab.test"],
+            "port 99999 is out of range 1-65535",
+        ),
+        (
+            &["dns", "--server", "[2001:db8::2]:0", "web.lab.test"],
+            "port 0 is out of range 1-65535",
+        ),
+        (
+            &["dns", "-f", "/nonexistent/names.txt"],
+            "cannot read /nonexistent/names.txt",
+        ),
     ];
-    for args in cases {
+    for (args, words) in cases {
         let out = std::process::Command::new(bin)
             .args(args)
             .output()
@@ -1098,5 +1122,6 @@ fn bad_inputs_get_one_clear_line_and_exit_2() {
             run.stderr
         );
         assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert!(run.stderr.contains(words), "{args:?}: {}", run.stderr);
     }
 }
