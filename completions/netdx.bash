@@ -373,7 +373,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__mtr)
-            opts="-I -U -T -p -f -m -w -n -c -i -r -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --count --interval --report --pathping --max-loss --json --jsonl --timeout --no-color --help"
+            opts="-I -U -T -p -f -m -w -n -c -i -r -a -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --count --interval --report --pathping --max-loss --source --address --interface --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -428,6 +428,22 @@ _netdx() {
                     return 0
                     ;;
                 --max-loss)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interface)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -637,7 +653,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__trace)
-            opts="-I -U -T -p -f -m -w -n -q -N -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --queries --sim-queries --json --jsonl --timeout --no-color --help"
+            opts="-I -U -T -p -f -m -w -n -q -N -s -i -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --queries --sim-queries --source --interface --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -688,6 +704,22 @@ _netdx() {
                     return 0
                     ;;
                 -N)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interface)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -66,10 +66,12 @@ complete -c netdx -n "__fish_netdx_using_subcommand trace" -s m -l max-hops -d '
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s w -l wait -d 'Seconds to wait for each probe\'s answer' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s q -l queries -d 'Probes per hop' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s N -l sim-queries -d 'Probes in flight at once (all TTLs go out together up to this bound)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -s s -l source -d 'Source address the probes leave from (traceroute\'s -s); must be configured on this host' -r
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -s i -l interface -d 'Interface the probes leave through, SO_BINDTODEVICE (traceroute\'s -i)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s I -l icmp -d 'ICMP echo probes (the default)'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s U -l udp -d 'UDP probes to port 33434 and up, as classic traceroute (no root needed)'
-complete -c netdx -n "__fish_netdx_using_subcommand trace" -s T -l tcp -d 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Needs root'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -s T -l tcp -d 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Raw SYNs as root, else kernel connect() probes'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s n -l numeric -d 'Numeric output: no reverse DNS names'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l jsonl -d 'Print one JSON object per event as it happens'
@@ -84,10 +86,12 @@ complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s w -l wait -d 'Second
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s c -l count -d 'Rounds to send (default: 10 with --report/--pathping or off a terminal, else until Ctrl-C)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s i -l interval -d 'Seconds between rounds (below 1 needs root, like mtr; at least 0.01)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l max-loss -d 'Loss percentage at the destination above which the exit status is 1 (default: only total loss fails)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s a -l address -l source -d 'Source address the probes leave from (mtr\'s -a); must be configured on this host' -r
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l interface -d 'Interface the probes leave through, SO_BINDTODEVICE (mtr\'s -I; here -I is --icmp)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s I -l icmp -d 'ICMP echo probes (the default)'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s U -l udp -d 'UDP probes to port 33434 and up, as classic traceroute (no root needed)'
-complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s T -l tcp -d 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Needs root'
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s T -l tcp -d 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Raw SYNs as root, else kernel connect() probes'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s n -l numeric -d 'Numeric output: no reverse DNS names'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s r -l report -d 'Print only the final table, as `mtr -r`'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l pathping -d 'Print the Windows pathping layout: loss at each node and on each link'

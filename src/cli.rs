@@ -140,7 +140,7 @@ pub struct PathOpts {
     /// UDP probes to port 33434 and up, as classic traceroute (no root needed).
     #[arg(short = 'U', long = "udp", conflicts_with = "tcp")]
     pub udp: bool,
-    /// TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Needs root.
+    /// TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Raw SYNs as root, else kernel connect() probes.
     #[arg(short = 'T', long = "tcp")]
     pub tcp: bool,
     /// Port: destination port for --tcp (default 80), first port for --udp (default 33434).
@@ -187,6 +187,12 @@ pub struct TraceArgs {
         default_value_t = 16
     )]
     pub sim_queries: u32,
+    /// Source address the probes leave from (traceroute's -s); must be configured on this host.
+    #[arg(short = 's', long = "source", value_name = "ADDR")]
+    pub source: Option<String>,
+    /// Interface the probes leave through, SO_BINDTODEVICE (traceroute's -i).
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
 }
 
 /// `netdx mtr` flags, in mtr's habits.
@@ -216,6 +222,17 @@ pub struct MtrArgs {
     /// Loss percentage at the destination above which the exit status is 1 (default: only total loss fails).
     #[arg(long = "max-loss", value_name = "PCT")]
     pub max_loss: Option<f64>,
+    /// Source address the probes leave from (mtr's -a); must be configured on this host.
+    #[arg(
+        short = 'a',
+        long = "address",
+        visible_alias = "source",
+        value_name = "ADDR"
+    )]
+    pub source: Option<String>,
+    /// Interface the probes leave through, SO_BINDTODEVICE (mtr's -I; here -I is --icmp).
+    #[arg(long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
 }
 
 /// `netdx dns` flags, in nslookup/dig habits.

@@ -5,7 +5,8 @@
 use crate::cli::{GlobalOpts, PathOpts};
 use crate::diagnose::icmp;
 use crate::error::{AppError, AppResult};
-use crate::probe::{Outcome, Probe, ProbeKind, Response};
+use crate::probe::{Binding, Outcome, Probe, ProbeKind, Response};
+use crate::resolve::Family;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -218,6 +219,7 @@ pub fn classify(outcome: &Outcome) -> HopAnswer {
             from,
             icmp_type,
             code,
+            ..
         } => {
             let port_unreachable = if v6 {
                 (*icmp_type, *code) == (1, 4)
@@ -316,4 +318,32 @@ impl Names {
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
+}
+
+/// The binding of `--source`/`--interface` and the address family to
+/// resolve `host` in: a source address implies its family unless `-4`/`-6`
+/// say otherwise (a clash is then reported when the socket is bound); a
+/// literal target of the other family is a usage error.
+pub fn binding_and_family(
+    host: &str,
+    source: Option<(&str, &str)>,
+    device: Option<(&str, &str)>,
+    global: &GlobalOpts,
+) -> AppResult<(Binding, Family)> {
+    let binding = Binding::from_parts(source, device)?;
+    if let (Some(src), Some((flag, _)), Ok(target)) =
+        (binding.source, source, host.parse::<IpAddr>())
+    {
+        if src.is_ipv6() != target.is_ipv6() {
+            return Err(AppError::usage(format!(
+                "{flag} {src}: the source and the target {target} are of different address families"
+            )));
+        }
+    }
+    let family = match (global.ipv4, global.ipv6, binding.source) {
+        (false, false, Some(IpAddr::V4(_))) => Family::V4,
+        (false, false, Some(IpAddr::V6(_))) => Family::V6,
+        (v4, v6, _) => Family::from_flags(v4, v6),
+    };
+    Ok((binding, family))
 }

@@ -28,10 +28,12 @@ fn main() {
         Ok(cli) => cli,
         Err(err) => usage_exit(err),
     };
+    let sink = Sink::new(cli.global.json, cli.global.jsonl, cli.global.no_color);
     let code = match run(cli) {
         Ok(exit) => exit.code(),
         Err(err) => {
             eprintln!("netdx: {err}");
+            sink.error(&err);
             err.exit.code()
         }
     };

@@ -3,10 +3,11 @@
 //! absence) mean.
 
 use crate::cli::{GlobalOpts, PingArgs};
+use crate::diagnose::ping::{fmt_pct, Evidence, IcmpFact, Tally};
 use crate::diagnose::ttl::{self, HopInference};
-use crate::diagnose::{icmp, Diagnosis, Severity};
+use crate::diagnose::{self, icmp, Diagnosis};
 use crate::error::{AppError, AppResult, Exit};
-use crate::output::Sink;
+use crate::output::{Mode, Sink};
 use crate::probe::{Binding, Engine, Outcome, Probe, ProbeKind, Response, SocketMode};
 use crate::resolve::{self, Family};
 use crate::stats::{loss_pct, RttStats, RttSummary};
@@ -166,13 +167,20 @@ pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult
             args.interval
         )));
     }
-    let ip_header = if target.is_ipv4() { 20 } else { 40 };
-    sink.line(&format!(
-        "PING {} ({target}) {}({}) bytes of data.",
-        args.host,
-        plan.payload,
-        plan.payload + 8 + ip_header
-    ));
+    // iputils' two header forms, so the output diffs cleanly against it.
+    if target.is_ipv4() {
+        sink.line(&format!(
+            "PING {} ({target}) {}({}) bytes of data.",
+            args.host,
+            plan.payload,
+            plan.payload + 8 + 20
+        ));
+    } else {
+        sink.line(&format!(
+            "PING {}({target}) {} data bytes",
+            args.host, plan.payload
+        ));
+    }
     sink.event(
         "start",
         &serde_json::json!({"host": args.host, "address": target, "socket": mode, "payload_bytes": plan.payload}),
@@ -198,6 +206,7 @@ pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult
     };
     let started = Instant::now();
     let mut rtt = RttStats::default();
+    let mut evidence = Evidence::default();
     let name_shown = resolve::parse_literal(&args.host).is_none();
     let (tx, mut rx) = mpsc::unbounded_channel::<AppResult<Outcome>>();
     let mut ticker = tokio::time::interval(plan.interval);
@@ -226,14 +235,16 @@ pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult
                 tokio::spawn(async move { let _ = tx.send(engine.probe(probe).await); });
                 report.stats.transmitted += 1;
                 in_flight += 1;
-                if plan.count.is_some_and(|c| report.stats.transmitted >= c) {
+                // With -w, iputils keeps sending until `count` replies or the
+                // deadline; without it, it stops after `count` probes.
+                if deadline.is_none() && plan.count.is_some_and(|c| report.stats.transmitted >= c) {
                     sending = false;
                 }
             }
             Some(outcome) = rx.recv() => {
                 in_flight = in_flight.saturating_sub(1);
                 let outcome = outcome?;
-                record(&outcome, &mut report, &mut rtt, &plan, sink, &args.host, name_shown);
+                record(&outcome, &mut report, &mut evidence, &mut rtt, &plan, sink, &args.host, name_shown);
                 if plan.count.is_some_and(|c| report.stats.received >= c) {
                     break;
                 }
@@ -246,11 +257,27 @@ pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult
     report.stats.time_ms = started.elapsed().as_millis();
     report.stats.loss_pct = loss_pct(report.stats.transmitted, report.stats.received);
     report.stats.rtt = rtt.summary();
-    report.inference = report.replies.iter().find_map(|r| r.ttl).map(ttl::infer);
-    report.diagnosis = diagnose(&report, target);
+    report.inference = evidence.first_ttl.map(ttl::infer);
+    let tally = Tally {
+        transmitted: report.stats.transmitted,
+        received: report.stats.received,
+        errors: report.stats.errors,
+        loss_pct: report.stats.loss_pct,
+        avg_ms: report.stats.rtt.map(|r| r.avg_ms),
+    };
+    report.diagnosis = vec![diagnose::ping::diagnose(
+        &tally,
+        report.inference.as_ref(),
+        &evidence,
+        target,
+    )];
     print_summary(&report, sink);
-    let failed =
-        report.stats.received == 0 || plan.max_loss.is_some_and(|m| report.stats.loss_pct > m);
+    // iputils: no reply at all, or fewer replies than asked before a deadline.
+    let short_of_count =
+        plan.deadline.is_some() && plan.count.is_some_and(|c| report.stats.received < c);
+    let failed = report.stats.received == 0
+        || short_of_count
+        || plan.max_loss.is_some_and(|m| report.stats.loss_pct > m);
     Ok(if failed {
         Exit::TargetFailed
     } else {
@@ -263,10 +290,14 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Files one outcome into the report and prints its line.
+/// Files one outcome: prints its line, streams its event, keeps what the
+/// diagnosis needs, and keeps every record only for `--json` (so a ping
+/// without `-c` runs in constant memory).
+#[allow(clippy::too_many_arguments)]
 fn record(
     outcome: &Outcome,
     report: &mut PingReport,
+    evidence: &mut Evidence,
     rtt: &mut RttStats,
     plan: &Plan,
     sink: &Sink,
@@ -275,11 +306,15 @@ fn record(
 ) {
     let v6 = outcome.probe.target.is_ipv6();
     let seq = outcome.seq;
+    let keep = sink.mode == Mode::Json;
     match &outcome.response {
         Response::Reply { from, ttl, bytes } => {
             let elapsed = outcome.rtt.unwrap_or_default();
             rtt.add(elapsed);
             report.stats.received += 1;
+            if evidence.first_ttl.is_none() {
+                evidence.first_ttl = *ttl;
+            }
             let rec = ReplyRecord {
                 seq,
                 from: *from,
@@ -300,19 +335,40 @@ fn record(
                 ));
             }
             sink.event("reply", &rec);
-            report.replies.push(rec);
+            if keep {
+                report.replies.push(rec);
+            }
         }
         Response::TimeExceeded { from } | Response::Unreachable { from, .. } => {
-            let (icmp_type, code) = match outcome.response {
+            let (icmp_type, code, mtu) = match outcome.response {
                 Response::Unreachable {
-                    icmp_type, code, ..
-                } => (icmp_type, code),
-                _ => (if v6 { 3 } else { 11 }, 0),
+                    icmp_type,
+                    code,
+                    mtu,
+                    ..
+                } => (icmp_type, code, mtu),
+                _ => (if v6 { 3 } else { 11 }, 0, None),
             };
-            let text = icmp::ping_text(v6, icmp_type, code);
+            // iputils appends the MTU of a too-big error in its own two styles.
+            let text = match (mtu, v6) {
+                (Some(m), false) => format!("{} (mtu = {m})", icmp::ping_text(v6, icmp_type, code)),
+                (Some(m), true) => format!("{}: mtu={m}", icmp::ping_text(v6, icmp_type, code)),
+                (None, _) => icmp::ping_text(v6, icmp_type, code),
+            };
+            if let (Some(m), None) = (mtu, evidence.first_too_big) {
+                evidence.first_too_big = Some((*from, m));
+            }
             report.stats.errors += 1;
             if !plan.quiet {
                 sink.line(&format!("From {from} icmp_seq={seq} {text}"));
+            }
+            if evidence.first_icmp.is_none() {
+                evidence.first_icmp = Some(IcmpFact {
+                    from: *from,
+                    icmp_type,
+                    code,
+                    text: text.clone(),
+                });
             }
             let rec = ErrorRecord {
                 seq,
@@ -323,7 +379,9 @@ fn record(
                 text,
             };
             sink.event("icmp_error", &rec);
-            report.errors.push(rec);
+            if keep {
+                report.errors.push(rec);
+            }
         }
         Response::LocalError { errno } => {
             let text = std::io::Error::from_raw_os_error(*errno).to_string();
@@ -331,6 +389,7 @@ fn record(
             if !plan.quiet {
                 sink.line(&format!("ping: sendmsg: {text} (icmp_seq={seq})"));
             }
+            evidence.first_local_errno.get_or_insert(*errno);
             let rec = ErrorRecord {
                 seq,
                 from: None,
@@ -340,7 +399,9 @@ fn record(
                 text,
             };
             sink.event("local_error", &rec);
-            report.errors.push(rec);
+            if keep {
+                report.errors.push(rec);
+            }
         }
         // Ping sends only echo requests; TCP answers belong to other probes.
         Response::TcpReply { .. } => {}
@@ -359,101 +420,6 @@ fn fmt_rtt(ms: f64) -> String {
     } else {
         format!("{ms:.3} ms")
     }
-}
-
-/// Formats a percentage like C's `%g` (no trailing zeros).
-fn fmt_pct(p: f64) -> String {
-    let text = format!("{p:.4}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    text.to_string()
-}
-
-/// Turns the figures into findings.
-fn diagnose(report: &PingReport, target: IpAddr) -> Vec<Diagnosis> {
-    let s = &report.stats;
-    let v6 = target.is_ipv6();
-    let lost = s.transmitted.saturating_sub(s.received);
-    let avg = s.rtt.map(|r| r.avg_ms).unwrap_or(0.0);
-    let hops = report
-        .inference
-        .as_ref()
-        .map(|h| format!(", {} hop(s) away", h.hops))
-        .unwrap_or_default();
-    let d = if s.transmitted == 0 {
-        Diagnosis::new("ping.not_sent", Severity::Critical, "no probe was sent")
-    } else if s.received == s.transmitted {
-        Diagnosis::new(
-            "ping.healthy",
-            Severity::Ok,
-            format!(
-                "{target} answers every probe ({}/{}), rtt avg {avg:.3} ms{hops}",
-                s.received, s.transmitted
-            ),
-        )
-    } else if s.received > 0 {
-        Diagnosis::new(
-            "ping.lossy",
-            Severity::Warning,
-            format!(
-                "{target} answers but {}% of probes were lost ({lost}/{}): the path or the host drops packets — run `netdx mtr {target}` to find where",
-                fmt_pct(s.loss_pct),
-                s.transmitted
-            ),
-        )
-    } else if let Some(err) = report.errors.iter().find(|e| e.icmp_type.is_some()) {
-        let (t, c) = (err.icmp_type.unwrap_or(0), err.code.unwrap_or(0));
-        let from = err.from.map(|f| f.to_string()).unwrap_or_default();
-        let meaning = icmp::lookup(v6, t, c)
-            .map(|i| i.meaning)
-            .unwrap_or("an ICMP error");
-        let exceeded = (!v6 && t == 11) || (v6 && t == 3);
-        if exceeded {
-            Diagnosis::new(
-                "ping.ttl_exceeded",
-                Severity::Critical,
-                format!("probes expire at {from} before reaching {target}: the TTL is too small for the path, or packets loop between routers"),
-            )
-        } else {
-            Diagnosis::new(
-                "ping.unreachable",
-                Severity::Critical,
-                format!(
-                    "{target} is unreachable: {from} answered \"{}\" (icmp {t}/{c}) — {meaning}",
-                    err.text
-                ),
-            )
-        }
-    } else if let Some(err) = report.errors.iter().find(|e| e.errno.is_some()) {
-        let no_route = matches!(
-            err.errno,
-            Some(libc::ENETUNREACH) | Some(libc::EHOSTUNREACH)
-        );
-        if no_route {
-            Diagnosis::new(
-                "ping.no_route",
-                Severity::Critical,
-                format!("this host has no route to {target} ({}): check `ip route get {target}` and the interface state", err.text),
-            )
-        } else {
-            Diagnosis::new(
-                "ping.send_failed",
-                Severity::Critical,
-                format!("the local stack refused to send to {target}: {} — a local firewall (EPERM) or a size over the MTU (EMSGSIZE)", err.text),
-            )
-        }
-    } else {
-        Diagnosis::new(
-            "ping.silent",
-            Severity::Critical,
-            format!("no reply and no ICMP error from {target}: the host is down or a firewall silently drops ICMP echo — try `netdx tcp {target}:PORT` on a port it serves, or `netdx trace {target}` to see where packets stop"),
-        )
-    };
-    let d = d
-        .with("transmitted", s.transmitted)
-        .with("received", s.received)
-        .with("errors", s.errors)
-        .with("loss_pct", s.loss_pct);
-    vec![d]
 }
 
 /// Prints the iputils-style summary, the inference and the diagnosis.
@@ -491,16 +457,4 @@ fn print_summary(report: &PingReport, sink: &Sink) {
         &serde_json::json!({"stats": s, "inference": report.inference, "diagnosis": report.diagnosis}),
     );
     sink.document(report);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentages_print_like_iputils() {
-        assert_eq!(fmt_pct(0.0), "0");
-        assert_eq!(fmt_pct(20.0), "20");
-        assert_eq!(fmt_pct(100.0 / 3.0), "33.3333");
-    }
 }

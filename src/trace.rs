@@ -7,8 +7,8 @@ use crate::diagnose::{path, Diagnosis};
 use crate::error::{AppError, AppResult, Exit};
 use crate::hops::{self, HopAnswer, Method, Names, PathPlan};
 use crate::output::Sink;
-use crate::probe::{Binding, Engine, Outcome, SocketMode};
-use crate::resolve::{self, Family};
+use crate::probe::{Engine, Outcome, SocketMode};
+use crate::resolve;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -54,8 +54,10 @@ struct TraceReport {
     first_ttl: u8,
     max_ttl: u8,
     queries: u32,
+    source: Option<IpAddr>,
     hops: Vec<HopRecord>,
     reached: bool,
+    interrupted: bool,
     duration_ms: u128,
     diagnosis: Vec<Diagnosis>,
 }
@@ -75,14 +77,19 @@ pub async fn run(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
             args.sim_queries
         )));
     }
-    let family = Family::from_flags(global.ipv4, global.ipv6);
+    let (binding, family) = hops::binding_and_family(
+        &args.path.host,
+        args.source.as_deref().map(|s| ("-s", s)),
+        args.interface.as_deref().map(|i| ("-i", i)),
+        global,
+    )?;
     let target = resolve::resolve_one_within(
         &args.path.host,
         family,
         global.timeout.map(Duration::from_secs_f64),
     )
     .await?;
-    let engine = Engine::new(Binding::default());
+    let engine = Engine::new(binding);
     let mode = engine.prepare_kind(target, &plan.kind())?;
     let port = (plan.method != Method::Icmp).then_some(plan.port);
     sink.line(&format!(
@@ -113,13 +120,17 @@ pub async fn run(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
     )
     .await;
     let hops = printer.await.unwrap_or_default();
-    result?;
+    let interrupted = result?;
     let reached = hops.last().is_some_and(|h| {
         h.probes
             .iter()
             .any(|p| matches!(p.answer, HopAnswer::Destination { .. }))
     });
-    let diagnosis = path::trace(&hops, target, plan.max);
+    let diagnosis = if interrupted && !reached {
+        path::trace_interrupted(&hops, target)
+    } else {
+        path::trace(&hops, target, plan.max)
+    };
     sink.line("");
     sink.diagnoses(&diagnosis);
     let report = TraceReport {
@@ -131,15 +142,17 @@ pub async fn run(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         first_ttl: plan.first,
         max_ttl: plan.max,
         queries: args.queries,
+        source: engine.source_for(target),
         hops,
         reached,
+        interrupted,
         duration_ms: started.elapsed().as_millis(),
         diagnosis,
     };
     sink.event(
         "summary",
-        &serde_json::json!({"reached": report.reached, "duration_ms": report.duration_ms,
-            "diagnosis": report.diagnosis}),
+        &serde_json::json!({"reached": report.reached, "interrupted": report.interrupted,
+            "duration_ms": report.duration_ms, "diagnosis": report.diagnosis}),
     );
     sink.document(&report);
     Ok(if reached {
@@ -151,7 +164,8 @@ pub async fn run(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
 
 /// Sends all TTLs at once (at most `in_flight` probes out), stops sending
 /// past the first hop that ends the path, and hands each hop to the
-/// printer as soon as it and every hop before it are complete.
+/// printer as soon as it and every hop before it are complete. True when
+/// Ctrl-C stopped it before the end.
 async fn schedule(
     engine: &std::sync::Arc<Engine>,
     plan: &PathPlan,
@@ -160,7 +174,7 @@ async fn schedule(
     in_flight: u32,
     names: &Names,
     hop_tx: mpsc::UnboundedSender<HopRecord>,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     let q = queries as usize;
     let mut queue = (plan.first..=plan.max).flat_map(|ttl| (0..q).map(move |i| (ttl, i)));
     let mut results: BTreeMap<u8, Vec<Option<ProbeRecord>>> = BTreeMap::new();
@@ -171,6 +185,7 @@ async fn schedule(
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut exhausted = false;
+    let mut interrupted = false;
     loop {
         while !exhausted && tasks.len() < in_flight as usize {
             match queue.next() {
@@ -190,6 +205,7 @@ async fn schedule(
             j = tasks.join_next() => j,
             _ = &mut ctrl_c => {
                 flush_partial(&mut results, next_print, last_ttl, &hop_tx);
+                interrupted = true;
                 break;
             }
         };
@@ -236,7 +252,7 @@ async fn schedule(
         }
     }
     tasks.abort_all();
-    Ok(())
+    Ok(interrupted)
 }
 
 /// On Ctrl-C: hands over the hops that have some answers, in order, with

@@ -440,3 +440,42 @@ fn a_hop_answering_from_several_addresses_lists_them_all() {
         run.stdout
     );
 }
+
+#[test]
+fn ctrl_c_prints_the_final_table_once() {
+    if !can_build_namespaces("mtr_ctrl_c") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    let child = std::process::Command::new("ip")
+        .args(["netns", "exec", lab.client(), env!("CARGO_BIN_EXE_netdx")])
+        .args(["mtr", "-r", "-n", "-c", "1000", "-i", "0.1"])
+        .arg(lab.server_v4())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start netdx: {e}"));
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    // SAFETY: plain kill(2) on the child's pid (ip netns exec execs netdx).
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("netdx did not finish: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(text.matches("HOST: ").count(), 1, "{text}");
+    for hop in ["  1.|-- ", "  2.|-- ", "  3.|-- "] {
+        assert_eq!(text.matches(hop).count(), 1, "{text}");
+    }
+    assert!(!text.contains("  4.|-- "), "{text}");
+    assert_eq!(text.matches("path.healthy").count(), 1, "{text}");
+    // Stopped early: far fewer rounds than asked for, at least a few.
+    let sent: Vec<u64> = text
+        .lines()
+        .filter(|l| l.contains(".|-- "))
+        .filter_map(|l| l.split_whitespace().nth(3).and_then(|n| n.parse().ok()))
+        .collect();
+    assert!(
+        sent.iter().all(|n| (3..100).contains(n)),
+        "{sent:?}\n{text}"
+    );
+}

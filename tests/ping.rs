@@ -362,7 +362,9 @@ fn lines_match_iputils_on_the_same_target() {
         let netdx = lab.netdx(lab.client(), &ours);
         let pick = |out: &str| -> Vec<String> {
             out.lines()
-                .filter(|l| l.contains(" bytes from ") || l.starts_with("From "))
+                .filter(|l| {
+                    l.contains(" bytes from ") || l.starts_with("From ") || l.starts_with("PING ")
+                })
                 .map(|l| without_time(l).to_string())
                 .collect()
         };
@@ -471,4 +473,140 @@ fn interface_source_deadline_and_no_route() {
         "{}",
         run.stdout
     );
+}
+
+#[test]
+fn deadline_waits_for_count_replies_like_iputils() {
+    if !can_build_namespaces("deadline_count") {
+        return;
+    }
+    let lab = Lab::chain(1);
+    let server = lab.server_v4();
+    lab.nft(
+        lab.server(),
+        "table inet loss {
+           chain input {
+             type filter hook input priority 0;
+             icmp type echo-request numgen random mod 100 < 50 drop
+           }
+         }",
+    );
+    // -c with -w: keep sending until 10 replies or the deadline.
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "--json", "ping", "-c", "10", "-w", "5", "-i", "0.02", "-W", "1", &server,
+        ],
+    );
+    let doc = run.json();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(doc["stats"]["received"], 10);
+    let sent = doc["stats"]["transmitted"].as_u64().unwrap_or(0);
+    assert!(
+        sent > 10,
+        "only {sent} sent: -w must keep sending past -c probes"
+    );
+
+    // Fewer replies than -c before the deadline is a failure, as in iputils.
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "--json", "ping", "-c", "50", "-w", "0.5", "-i", "0.02", "-W", "1", &server,
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let reference = lab.exec(
+        lab.client(),
+        &[
+            "ping", "-q", "-c", "50", "-w", "1", "-i", "0.02", "-W", "1", &server,
+        ],
+    );
+    assert_eq!(reference.code, 1, "iputils agrees: {}", reference.stdout);
+}
+
+#[test]
+fn json_modes_report_errors_as_documents() {
+    let bin = env!("CARGO_BIN_EXE_netdx");
+    let out = std::process::Command::new(bin)
+        .args(["--json", "ping", "-c", "1", "bad..host"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run netdx: {e}"));
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is not JSON: {e}"));
+    assert_eq!(doc["error"]["exit"], 2);
+    assert_eq!(doc["error"]["kind"], "usage");
+    assert!(doc["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("bad..host"));
+
+    let out = std::process::Command::new(bin)
+        .args(["--jsonl", "ping", "-c", "1", "-t", "0", "127.0.0.1"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run netdx: {e}"));
+    let event: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not a JSON line: {e}"));
+    assert_eq!(event["event"], "error");
+    assert_eq!(event["exit"], 2);
+}
+
+#[test]
+fn a_small_link_mtu_is_reported_as_path_mtu_not_loss() {
+    if !can_build_namespaces("path_mtu") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    // The link between r1 and r2 carries at most 1280 bytes.
+    for (ns, dev) in [(lab.router(1), "east"), (lab.router(2), "west")] {
+        let run = lab.exec(ns, &["ip", "link", "set", dev, "mtu", "1280"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    for (server, router, words) in [
+        (
+            lab.server_v4(),
+            lab.router_v4(1),
+            "Frag needed and DF set (mtu = 1280)",
+        ),
+        (
+            lab.server_v6(),
+            lab.router_v6(1),
+            "Packet too big: mtu=1280",
+        ),
+    ] {
+        let run = lab.netdx(
+            lab.client(),
+            &[
+                "ping", "-c", "3", "-i", "0.1", "-W", "1", "-s", "1400", &server,
+            ],
+        );
+        assert!(
+            run.stdout
+                .contains(&format!("From {router} icmp_seq=1 {words}")),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("ping.path_mtu"), "{}", run.stdout);
+        assert!(run.stdout.contains("is 1280 bytes"), "{}", run.stdout);
+        // iputils prints the same line once the learned MTU is forgotten.
+        let flush = lab.exec(lab.client(), &["ip", "route", "flush", "cache"]);
+        assert_eq!(flush.code, 0);
+        let flush6 = lab.exec(lab.client(), &["ip", "-6", "route", "flush", "cache"]);
+        assert_eq!(flush6.code, 0);
+        let reference = lab.exec(
+            lab.client(),
+            &[
+                "ping", "-c", "3", "-i", "0.1", "-W", "1", "-s", "1400", &server,
+            ],
+        );
+        assert!(
+            reference
+                .stdout
+                .contains(&format!("From {router} icmp_seq=1 {words}")),
+            "iputils: {}",
+            reference.stdout
+        );
+        let _ = lab.exec(lab.client(), &["ip", "route", "flush", "cache"]);
+        let _ = lab.exec(lab.client(), &["ip", "-6", "route", "flush", "cache"]);
+    }
 }

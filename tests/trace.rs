@@ -262,7 +262,7 @@ fn hop_list_equals_traceroute() {
 }
 
 #[test]
-fn without_root_udp_and_icmp_work_and_tcp_says_it_needs_root() {
+fn without_root_udp_icmp_and_tcp_all_work() {
     if !can_build_namespaces("unprivileged_trace") {
         return;
     }
@@ -275,6 +275,15 @@ fn without_root_udp_and_icmp_work_and_tcp_says_it_needs_root() {
     );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(json_hops(&run.json()).len(), 3);
+    // No ICMP socket of any kind is allowed, yet --tcp works: connect().
+    let run = lab.netdx_as_nobody(
+        lab.client(),
+        &["--json", "trace", "-n", "-w", "1", "--tcp", &server],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let doc = run.json();
+    assert_eq!(doc["socket"], "connect");
+    assert_eq!(json_hops(&doc).len(), 3);
 
     lab.sysctl(
         lab.client(),
@@ -285,11 +294,346 @@ fn without_root_udp_and_icmp_work_and_tcp_says_it_needs_root() {
     let doc = run.json();
     assert_eq!(doc["socket"], "datagram");
     assert_eq!(json_hops(&doc)[0], vec![lab.router_v4(1); 3]);
+}
 
-    let run = lab.netdx_as_nobody(lab.client(), &["trace", "--tcp", &server]);
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(run.stderr.contains("root"), "{}", run.stderr);
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+/// A listener on both families that accepts and closes every connection.
+const LISTENER: &str = r#"
+import select, socket, sys
+socks = []
+for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fam == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind((addr, int(sys.argv[1])))
+    s.listen(512)
+    socks.append(s)
+while True:
+    ready, _, _ = select.select(socks, [], [])
+    for s in ready:
+        c, _ = s.accept()
+        c.close()
+"#;
+
+/// Starts [`LISTENER`] on `port` in the server and waits until it listens.
+fn listen(lab: &mut Lab, port: &str) {
+    let server = lab.server().to_string();
+    lab.spawn(&server, &["python3", "-c", LISTENER, port]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let ss = lab.exec(&server, &["ss", "-Hltn"]);
+        if ss.stdout.matches(&format!(":{port} ")).count() >= 2 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "listener did not start: {}",
+            ss.stdout
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn unprivileged_tcp_trace_connects_and_reads_the_error_queue() {
+    if !can_build_namespaces("unprivileged_tcp_trace") {
+        return;
+    }
+    let mut lab = Lab::chain(3);
+    listen(&mut lab, "8080");
+    for v6 in [false, true] {
+        let server = if v6 { lab.server_v6() } else { lab.server_v4() };
+        let want = expected_path(&lab, v6);
+        // 8080 accepts (connect succeeds), 8081 refuses (RST): both reached.
+        for port in ["8080", "8081"] {
+            let run = lab.netdx_as_nobody(
+                lab.client(),
+                &[
+                    "--json", "trace", "-n", "-w", "2", "--tcp", "-p", port, &server,
+                ],
+            );
+            assert_eq!(run.code, 0, "{server}:{port}: {}{}", run.stdout, run.stderr);
+            let doc = run.json();
+            assert_eq!(doc["socket"], "connect");
+            let hops = json_hops(&doc);
+            assert_eq!(hops.len(), want.len(), "{server}:{port}: {hops:?}");
+            for (hop, addr) in hops.iter().zip(&want) {
+                assert_eq!(hop, &vec![addr.clone(); 3], "{server}:{port}");
+            }
+            let last = &doc["hops"][want.len() - 1]["probes"][0]["answer"];
+            assert_eq!(last["kind"], "destination", "{last}");
+            assert_eq!(doc["diagnosis"][0]["code"], "trace.reached");
+        }
+        // The same path from mtr, as nobody (1 s interval: no root needed).
+        let run = lab.netdx_as_nobody(
+            lab.client(),
+            &[
+                "--json", "mtr", "-n", "-c", "2", "-i", "1", "--tcp", "-p", "8080", &server,
+            ],
+        );
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        let doc = run.json();
+        let addrs: Vec<String> = doc["hops"]
+            .as_array()
+            .map(|hs| {
+                hs.iter()
+                    .filter_map(|h| h["addresses"][0]["address"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(addrs, want, "{}", run.stdout);
+    }
+    // A router that rejects the SYN: its unreachable ends the trace with !X.
+    lab.nft(
+        lab.router(2),
+        "table inet f { chain through { type filter hook forward priority 0; \
+         tcp dport 8080 reject with icmpx type admin-prohibited; }; }",
+    );
+    let run = lab.netdx_as_nobody(
+        lab.client(),
+        &[
+            "trace",
+            "-n",
+            "-w",
+            "1",
+            "--tcp",
+            "-p",
+            "8080",
+            &lab.server_v4(),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    // (TTL 2 expires at r2; TTL 3 and up are forwarded by r2 and rejected.)
+    let hop3 = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(" 3 "))
+        .unwrap_or_else(|| panic!("no hop 3: {}", run.stdout));
+    assert!(
+        hop3.contains(&lab.router_v4(2)) && hop3.contains("!X"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("\n 4 "), "{}", run.stdout);
+    assert!(run.stdout.contains("trace.unreachable"), "{}", run.stdout);
+}
+
+/// The packets r1 saw from the client's second address (nft counter there).
+fn seen_from_second_address(lab: &Lab) -> u64 {
+    let out = lab.exec(lab.router(1), &["nft", "list", "table", "inet", "seen"]);
+    out.stdout
+        .split_whitespace()
+        .skip_while(|w| *w != "packets")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn source_address_and_interface_are_honoured() {
+    if !can_build_namespaces("trace_source_interface") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    let server = lab.server_v4();
+    // A second address on the client's east interface, and a counter on r1
+    // for the packets that leave from it.
+    lab.exec(
+        lab.client(),
+        &["ip", "addr", "add", "198.18.0.5/24", "dev", "east"],
+    );
+    lab.nft(
+        lab.router(1),
+        "table inet seen { chain pre { type filter hook prerouting priority 0; \
+         ip saddr 198.18.0.5 counter; }; }",
+    );
+    let want = expected_path(&lab, false);
+    let mut before = 0;
+    for method in ["--icmp", "--udp", "--tcp"] {
+        for flags in [
+            vec!["-i", "east"],
+            vec!["-s", "198.18.0.5"],
+            vec!["-s", "198.18.0.5", "-i", "east"],
+        ] {
+            let mut args = vec!["--json", "trace", "-n", "-w", "1", method];
+            args.extend(&flags);
+            args.push(&server);
+            let run = lab.netdx(lab.client(), &args);
+            assert_eq!(run.code, 0, "{args:?}: {}{}", run.stdout, run.stderr);
+            let doc = run.json();
+            assert_eq!(json_hops(&doc).len(), want.len(), "{args:?}");
+            let seen = seen_from_second_address(&lab);
+            if flags.contains(&"-s") {
+                assert_eq!(doc["source"], "198.18.0.5", "{args:?}");
+                assert!(seen >= before + 9, "{args:?}: r1 saw {seen} (was {before})");
+            } else {
+                assert_eq!(seen, before, "{args:?}: left from 198.18.0.5 unasked");
+                assert_eq!(doc["source"], lab.client_v4(), "{args:?}");
+            }
+            before = seen;
+        }
+    }
+    // Bound to an interface with no way to the server: nothing answers.
+    // (a veth pair whose far end leads nowhere; dummy links may be missing)
+    common::must(&[
+        "ip",
+        "-n",
+        lab.client(),
+        "link",
+        "add",
+        "dum0",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "dum1",
+    ]);
+    common::must(&["ip", "-n", lab.client(), "link", "set", "dum0", "up"]);
+    common::must(&["ip", "-n", lab.client(), "link", "set", "dum1", "up"]);
+    let run = lab.netdx(
+        lab.client(),
+        &["trace", "-n", "-w", "0.5", "-m", "2", "-i", "dum0", &server],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("198.18.0.2"), "{}", run.stdout);
+    // mtr spells them -a / --interface, as mtr does (its -I is --icmp here).
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "--json",
+            "mtr",
+            "-n",
+            "-c",
+            "2",
+            "-i",
+            "0.1",
+            "-a",
+            "198.18.0.5",
+            "--interface",
+            "east",
+            &server,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let doc = run.json();
+    assert_eq!(doc["hops"].as_array().map(Vec::len), Some(3));
+    assert_eq!(doc["source"], "198.18.0.5");
+    assert!(seen_from_second_address(&lab) >= before + 6);
+    // A source that is not on this host, an interface that does not exist:
+    // one line, exit 3, for every method and both commands.
+    for method in ["--icmp", "--udp", "--tcp"] {
+        for (cmd, args) in [
+            ("trace", vec!["-s", "198.18.99.1"]),
+            ("trace", vec!["-i", "nosuch0"]),
+            ("mtr", vec!["-a", "198.18.99.1"]),
+            ("mtr", vec!["--interface", "nosuch0"]),
+        ] {
+            let mut all = vec![cmd, "-n", "-w", "1", method];
+            all.extend(&args);
+            all.push(&server);
+            let run = lab.netdx(lab.client(), &all);
+            assert_eq!(run.code, 3, "{all:?}: {}{}", run.stdout, run.stderr);
+            assert_eq!(run.stderr.lines().count(), 1, "{all:?}: {}", run.stderr);
+            let why = if args[1] == "nosuch0" {
+                "no such interface"
+            } else {
+                "cannot use source address 198.18.99.1"
+            };
+            assert!(run.stderr.contains(why), "{all:?}: {}", run.stderr);
+        }
+    }
+}
+
+#[test]
+fn ctrl_c_ends_with_trace_interrupted() {
+    if !can_build_namespaces("trace_ctrl_c") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    // The server never answers: without Ctrl-C this trace would wait 30 s.
+    lab.nft(
+        lab.server(),
+        "table inet d { chain input { type filter hook input priority 0; icmp type echo-request drop; }; }",
+    );
+    for json in [false, true] {
+        let mut cmd = std::process::Command::new("ip");
+        cmd.args(["netns", "exec", lab.client(), env!("CARGO_BIN_EXE_netdx")]);
+        if json {
+            cmd.arg("--json");
+        }
+        let child = cmd
+            .args(["trace", "-n", "-w", "30"])
+            .arg(lab.server_v4())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start netdx: {e}"));
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        let started = std::time::Instant::now();
+        // SAFETY: plain kill(2) on the child's pid (ip netns exec execs netdx).
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let out = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("netdx did not finish: {e}"));
+        assert!(started.elapsed().as_secs_f64() < 3.0, "slow to stop");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        if json {
+            let doc: Value =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+            assert_eq!(doc["interrupted"], true);
+            assert_eq!(doc["reached"], false);
+            let d = &doc["diagnosis"][0];
+            assert_eq!(d["code"], "trace.interrupted", "{d}");
+            assert_eq!(d["severity"], "warning", "{d}");
+            assert_eq!(d["evidence"]["hops_seen"], 2, "{d}");
+            assert_eq!(d["evidence"]["last_hop"], 2, "{d}");
+            assert_eq!(d["evidence"]["last_address"], lab.router_v4(2), "{d}");
+            assert_eq!(doc["diagnosis"].as_array().map(Vec::len), Some(1));
+        } else {
+            assert_eq!(
+                text_hops(&text),
+                [lab.router_v4(1), lab.router_v4(2)],
+                "{text}"
+            );
+            assert!(
+                text.contains("diagnosis [warning] trace.interrupted"),
+                "{text}"
+            );
+            assert!(!text.contains("trace.incomplete"), "{text}");
+            assert!(!text.contains("within 30 hops"), "{text}");
+        }
+    }
+    // Ctrl-C while only a silent hop is still waited out, the destination
+    // having answered: the verdict is the normal one.
+    lab.nft(lab.server(), "flush ruleset");
+    lab.nft(
+        lab.router(1),
+        "table inet quiet { chain out { type filter hook output priority 0; \
+         icmp type time-exceeded drop; }; }",
+    );
+    let child = std::process::Command::new("ip")
+        .args(["netns", "exec", lab.client(), env!("CARGO_BIN_EXE_netdx")])
+        .args(["trace", "-n", "-w", "30"])
+        .arg(lab.server_v4())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start netdx: {e}"));
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    // SAFETY: plain kill(2) on the child's pid (ip netns exec execs netdx).
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("netdx did not finish: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(
+        text_hops(&text),
+        ["*".to_string(), lab.router_v4(2), lab.server_v4()],
+        "{text}"
+    );
+    assert!(text.contains("trace.reached"), "{text}");
+    assert!(!text.contains("trace.interrupted"), "{text}");
 }
 
 #[test]
@@ -372,6 +716,36 @@ fn bad_input_gets_one_line_and_the_documented_code() {
         (&["mtr", "-i", "-1", "127.0.0.1"], 2, "interval"),
         (&["mtr", "--max-loss", "101", "127.0.0.1"], 2, "percentage"),
         (&["mtr", "-m", "0", "127.0.0.1"], 2, "max hops"),
+        (
+            &["trace", "-s", "nowhere", "127.0.0.1"],
+            2,
+            "-s nowhere: not an IP",
+        ),
+        (
+            &["mtr", "-a", "nowhere", "127.0.0.1"],
+            2,
+            "-a nowhere: not an IP",
+        ),
+        (
+            &["trace", "-s", "::1", "127.0.0.1"],
+            2,
+            "different address families",
+        ),
+        (
+            &["trace", "-i", "no/such", "127.0.0.1"],
+            2,
+            "not an interface",
+        ),
+        (
+            &["trace", "-i", "nosuch0", "127.0.0.1"],
+            3,
+            "no such interface",
+        ),
+        (
+            &["mtr", "--interface", "nosuch0", "127.0.0.1"],
+            3,
+            "no such interface",
+        ),
     ];
     for (args, code, words) in cases {
         let out = std::process::Command::new(bin)

@@ -65,6 +65,7 @@ pub mod dns;
 pub mod errno;
 pub mod icmp;
 pub mod path;
+pub mod ping;
 pub mod sockets;
 pub mod tcp_flags;
 pub mod tcp_state;

@@ -427,6 +427,34 @@ pub fn trace(hops: &[HopRecord], target: IpAddr, max: u8) -> Vec<Diagnosis> {
     out
 }
 
+/// The diagnosis of a trace stopped by Ctrl-C before the destination
+/// answered: not a verdict on the path (the silent hops were not waited
+/// out), only how far it got.
+pub fn trace_interrupted(hops: &[HopRecord], target: IpAddr) -> Vec<Diagnosis> {
+    let last_answer = hops
+        .iter()
+        .rev()
+        .find_map(|h| h.probes.iter().find_map(|p| p.from).map(|a| (h.ttl, a)));
+    let seen = hops
+        .iter()
+        .filter(|h| h.probes.iter().any(|p| p.from.is_some()))
+        .count();
+    let summary = match last_answer {
+        Some((ttl, addr)) => format!(
+            "the trace was interrupted before {target} answered: {seen} hop(s) answered, the last was hop {ttl} ({addr}); the hops after it were not waited out — run it again with a shorter -w to see where the path ends"
+        ),
+        None => format!(
+            "the trace was interrupted before any hop answered on the way to {target}; run it again and let it finish (a shorter -w ends it sooner)"
+        ),
+    };
+    vec![
+        Diagnosis::new("trace.interrupted", Severity::Warning, summary)
+            .with("hops_seen", seen)
+            .with("last_hop", last_answer.map(|(t, _)| t))
+            .with("last_address", last_answer.map(|(_, a)| a)),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,5 +542,42 @@ mod tests {
                 ("path.latency_step", Some(4))
             ]
         );
+    }
+
+    fn trace_hop(ttl: u8, from: Option<IpAddr>) -> HopRecord {
+        let answer = match from {
+            Some(from) => HopAnswer::Router { from },
+            None => HopAnswer::Silent,
+        };
+        HopRecord {
+            ttl,
+            probes: vec![crate::trace::ProbeRecord {
+                from,
+                name: None,
+                rtt_ms: from.map(|_| 0.1),
+                answer,
+            }],
+        }
+    }
+
+    #[test]
+    fn an_interrupted_trace_says_how_far_it_got() {
+        let target = IpAddr::from([198, 18, 3, 2]);
+        let r2 = IpAddr::from([198, 18, 1, 2]);
+        let hops = [
+            trace_hop(1, Some(IpAddr::from([198, 18, 0, 2]))),
+            trace_hop(2, Some(r2)),
+            trace_hop(3, None),
+        ];
+        let d = trace_interrupted(&hops, target);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "trace.interrupted");
+        assert_eq!(d[0].severity, Severity::Warning);
+        assert_eq!(d[0].evidence["hops_seen"], 2);
+        assert_eq!(d[0].evidence["last_hop"], 2);
+        assert_eq!(d[0].evidence["last_address"], "198.18.1.2");
+        let none = trace_interrupted(&[], target);
+        assert_eq!(none[0].evidence["hops_seen"], 0);
+        assert!(none[0].evidence["last_hop"].is_null());
     }
 }

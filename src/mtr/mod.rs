@@ -11,8 +11,8 @@ use crate::diagnose::{path, Diagnosis};
 use crate::error::{AppError, AppResult, Exit};
 use crate::hops::{self, Method, Names, PathPlan};
 use crate::output::{Mode, Sink};
-use crate::probe::{Binding, Engine, Outcome, SocketMode};
-use crate::resolve::{self, Family};
+use crate::probe::{Engine, Outcome, SocketMode};
+use crate::resolve;
 use render::LiveView;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -40,6 +40,7 @@ struct MtrReport {
     method: Method,
     port: Option<u16>,
     socket: SocketMode,
+    source: Option<IpAddr>,
     rounds: u64,
     interval_s: f64,
     reached: bool,
@@ -78,14 +79,19 @@ pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             )));
         }
     }
-    let family = Family::from_flags(global.ipv4, global.ipv6);
+    let (binding, family) = hops::binding_and_family(
+        &args.path.host,
+        args.source.as_deref().map(|s| ("-a", s)),
+        args.interface.as_deref().map(|i| ("--interface", i)),
+        global,
+    )?;
     let target = resolve::resolve_one_within(
         &args.path.host,
         family,
         global.timeout.map(Duration::from_secs_f64),
     )
     .await?;
-    let engine = Engine::new(Binding::default());
+    let engine = Engine::new(binding);
     let mode = engine.prepare_kind(target, &plan.kind())?;
     let privileged = mode == SocketMode::Raw || hops::is_root();
     if !privileged && args.interval < USER_MIN_INTERVAL {
@@ -179,6 +185,7 @@ pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         method: plan.method,
         port,
         socket: mode,
+        source: engine.source_for(target),
         rounds: sent_rounds,
         interval_s: args.interval,
         reached: table.reached,

@@ -5,6 +5,7 @@
 pub mod progress;
 
 use crate::diagnose::{Diagnosis, Severity};
+use crate::error::{AppError, Exit};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 
@@ -80,6 +81,36 @@ impl Sink {
         let text = serde_json::to_string_pretty(data).unwrap_or_else(|_| "{}".into());
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{text}");
+    }
+
+    /// In JSON modes, a failure before any result still yields a document
+    /// (or an `error` event) on stdout, so a script never reads nothing.
+    pub fn error(&self, err: &AppError) {
+        if self.human() {
+            return;
+        }
+        let kind = match err.exit {
+            Exit::Healthy => "none",
+            Exit::TargetFailed => "target_failed",
+            Exit::Usage => "usage",
+            Exit::CannotRun => "cannot_run",
+        };
+        // Diagnosis codes travel at the end of a message as `[code]`.
+        let code = err
+            .message
+            .rsplit_once('[')
+            .and_then(|(_, tail)| tail.strip_suffix(']'))
+            .filter(|c| c.contains('.') && !c.contains(' '));
+        let body = serde_json::json!({
+            "exit": err.exit.code(),
+            "kind": kind,
+            "message": err.message,
+            "code": code,
+        });
+        match self.mode {
+            Mode::Json => self.document(&serde_json::json!({ "error": body })),
+            _ => self.event("error", &body),
+        }
     }
 
     /// Wraps text in an ANSI colour when colour is on.

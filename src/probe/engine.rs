@@ -28,6 +28,41 @@ pub(super) struct Answer {
 /// A probe in flight, waiting for its answer.
 pub(super) struct Pending {
     pub(super) tx: oneshot::Sender<Answer>,
+    /// Where the probe went: an answer about another address is not ours,
+    /// even with the same identity (another netdx process may have chosen
+    /// the same 16-bit identifier on this host's shared ICMP traffic).
+    pub(super) target: IpAddr,
+}
+
+/// Completes the probe waiting under `key` with `answer`, if `about` (the
+/// address the answer concerns: the replier, or the destination quoted in
+/// an error) is that probe's target. Broadcast and multicast targets accept
+/// answers from anyone, as ping does.
+pub(super) fn complete(
+    pending: &PendingMap,
+    key: &Identity,
+    about: Option<IpAddr>,
+    answer: Answer,
+) {
+    let mut map = lock(pending);
+    let ours = match (map.get(key), about) {
+        (Some(p), Some(addr)) => p.target == addr || answers_from_anyone(p.target),
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if ours {
+        if let Some(p) = map.remove(key) {
+            let _ = p.tx.send(answer);
+        }
+    }
+}
+
+/// Targets whose replies legitimately come from other addresses.
+fn answers_from_anyone(target: IpAddr) -> bool {
+    match target {
+        IpAddr::V4(a) => a.is_broadcast() || a.is_multicast() || a.octets()[3] == 255,
+        IpAddr::V6(a) => a.is_multicast(),
+    }
 }
 
 /// Probes in flight by the identity their answers will carry; shared by
@@ -72,6 +107,7 @@ pub struct Engine {
     v6: Mutex<Option<Arc<Channel>>>,
     tcp4: Mutex<Option<Arc<super::tcp::TcpChannel>>>,
     tcp6: Mutex<Option<Arc<super::tcp::TcpChannel>>>,
+    raw_allowed: std::sync::OnceLock<bool>,
 }
 
 impl Engine {
@@ -87,29 +123,47 @@ impl Engine {
             v6: Mutex::new(None),
             tcp4: Mutex::new(None),
             tcp6: Mutex::new(None),
+            raw_allowed: std::sync::OnceLock::new(),
         })
     }
 
     /// Like [`Engine::prepare`], for the socket(s) a probe kind needs: ICMP
     /// needs the ICMP socket; UDP works without it (its own socket's error
-    /// queue) but uses the raw one when allowed; TCP SYN needs raw sockets.
+    /// queue) but uses the raw one when allowed; TCP sends hand-built SYNs on
+    /// raw sockets when allowed, else connects (the error queue again).
+    /// Also fails early when the source or interface cannot be bound.
     pub fn prepare_kind(&self, target: IpAddr, kind: &ProbeKind) -> AppResult<SocketMode> {
         let v6 = target.is_ipv6();
         match kind {
             ProbeKind::Echo { .. } => self.prepare(target),
-            ProbeKind::Udp { .. } => Ok(match self.channel(v6) {
-                Ok(ch) => ch.mode,
-                Err(_) => SocketMode::Datagram,
-            }),
-            ProbeKind::TcpSyn { .. } => {
-                let mode = self.channel(v6)?.mode;
-                if mode != SocketMode::Raw {
-                    return Err(super::tcp::needs_root());
-                }
-                self.tcp_channel(v6)?;
-                Ok(mode)
+            ProbeKind::Udp { .. } => {
+                drop(socket::open_udp_probe(v6, &self.binding)?);
+                Ok(match self.channel(v6) {
+                    Ok(ch) => ch.mode,
+                    Err(_) => SocketMode::Datagram,
+                })
             }
+            ProbeKind::TcpSyn { .. } => match self.raw_tcp(v6)? {
+                Some(_) => Ok(SocketMode::Raw),
+                None => {
+                    drop(socket::open_tcp_connect(v6, &self.binding)?);
+                    Ok(SocketMode::Connect)
+                }
+            },
         }
+    }
+
+    /// The raw TCP channel when the process may send hand-built SYNs (raw
+    /// ICMP and TCP sockets), None when TCP probes must use connect().
+    fn raw_tcp(&self, v6: bool) -> AppResult<Option<Arc<super::tcp::TcpChannel>>> {
+        let allowed = *self.raw_allowed.get_or_init(|| socket::raw_allowed(v6));
+        if !allowed {
+            return Ok(None);
+        }
+        if self.channel(v6)?.mode != SocketMode::Raw {
+            return Ok(None);
+        }
+        self.tcp_channel(v6).map(Some)
     }
 
     /// The source address probes to `target` leave from (routing decides).
@@ -143,9 +197,13 @@ impl Engine {
     }
 
     /// Puts `key` in the pending map; the answer arrives on the receiver.
-    pub(super) fn register(&self, key: Identity) -> (Registration, oneshot::Receiver<Answer>) {
+    pub(super) fn register(
+        &self,
+        key: Identity,
+        target: IpAddr,
+    ) -> (Registration, oneshot::Receiver<Answer>) {
         let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(key, Pending { tx });
+        lock(&self.pending).insert(key, Pending { tx, target });
         (
             Registration {
                 pending: self.pending.clone(),
@@ -204,9 +262,11 @@ impl Engine {
                 super::udp::probe(self, probe, port, seq, listen).await
             }
             ProbeKind::TcpSyn { port } => {
-                let ch = self.tcp_channel(probe.target.is_ipv6())?;
                 let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-                super::tcp::probe(self, &ch, probe, port, seq).await
+                match self.raw_tcp(probe.target.is_ipv6())? {
+                    Some(ch) => super::tcp::probe(self, &ch, probe, port, seq).await,
+                    None => super::tcpconn::probe(self, probe, port, seq).await,
+                }
             }
         }
     }
@@ -219,7 +279,7 @@ impl Engine {
             seq,
         };
         let packet = packet::echo_request(ch.v6, self.ident, seq, payload);
-        let (registration, rx) = self.register(key);
+        let (registration, rx) = self.register(key, probe.target);
         let started = Instant::now();
         let sent = SystemTime::now();
         if let Err(e) = send(&ch, &probe, &packet) {
@@ -364,10 +424,8 @@ fn drain(
         match socket::receive(raw, buf, errqueue) {
             Ok(rx) => {
                 let data = &buf[..rx.len];
-                if let Some((key, answer)) = interpret(data, &rx, v6, mode, ident) {
-                    if let Some(p) = lock(pending).remove(&key) {
-                        let _ = p.tx.send(answer);
-                    }
+                if let Some((key, about, answer)) = interpret(data, &rx, v6, mode, ident) {
+                    complete(pending, &key, about, answer);
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -380,14 +438,15 @@ fn drain(
     }
 }
 
-/// Turns one received datagram into (probe key, answer), if it is ours.
+/// Turns one received datagram into (probe key, the address it concerns,
+/// answer), if it can be ours.
 fn interpret(
     data: &[u8],
     rx: &Received,
     v6: bool,
     mode: SocketMode,
     ident: u16,
-) -> Option<(Identity, Answer)> {
+) -> Option<(Identity, Option<IpAddr>, Answer)> {
     if let Some(err) = &rx.error {
         return interpret_queued(data, err, rx, v6, ident);
     }
@@ -408,6 +467,7 @@ fn interpret(
             }
             Some((
                 Identity::Echo { id: ident, seq },
+                Some(from),
                 Answer {
                     response: Response::Reply {
                         from,
@@ -422,7 +482,8 @@ fn interpret(
             icmp_type,
             code,
             quoted,
-            ..
+            dst,
+            mtu,
         } => {
             let key = match quoted {
                 Identity::Echo { id, seq } if mode == SocketMode::Raw && id == ident => {
@@ -433,8 +494,9 @@ fn interpret(
             };
             Some((
                 key,
+                dst,
                 Answer {
-                    response: error_response(v6, from, icmp_type, code),
+                    response: error_response(v6, from, icmp_type, code, mtu),
                     stamp,
                 },
             ))
@@ -443,24 +505,26 @@ fn interpret(
     }
 }
 
-/// Errors from the IP_RECVERR queue: the payload is our own echo request.
+/// Errors from the IP_RECVERR queue: the payload is our own echo request,
+/// and the kernel puts the original destination in the message's address.
 fn interpret_queued(
     data: &[u8],
     err: &QueuedError,
     rx: &Received,
     v6: bool,
     ident: u16,
-) -> Option<(Identity, Answer)> {
+) -> Option<(Identity, Option<IpAddr>, Answer)> {
     let Identity::Echo { seq, .. } = packet::echo_identity(data)? else {
         return None;
     };
     let key = Identity::Echo { id: ident, seq };
     let response = match (err.from_icmp, err.offender) {
-        (true, Some(from)) => error_response(v6, from, err.icmp_type, err.code),
+        (true, Some(from)) => queued_response(v6, from, err),
         _ => Response::LocalError { errno: err.errno },
     };
     Some((
         key,
+        rx.from,
         Answer {
             response,
             stamp: rx.stamp,
@@ -468,9 +532,22 @@ fn interpret_queued(
     ))
 }
 
+/// Maps an error from a socket's IP_RECVERR queue to an outcome; the kernel
+/// passes a Packet Too Big's MTU in `ee_info`.
+pub(super) fn queued_response(v6: bool, from: IpAddr, err: &QueuedError) -> Response {
+    let mtu = packet::is_too_big(v6, err.icmp_type, err.code).then_some(err.info);
+    error_response(v6, from, err.icmp_type, err.code, mtu)
+}
+
 /// Maps an ICMP error to the outcome commands see: Time Exceeded or
 /// Unreachable (everything else that quotes a probe).
-pub(super) fn error_response(v6: bool, from: IpAddr, icmp_type: u8, code: u8) -> Response {
+pub(super) fn error_response(
+    v6: bool,
+    from: IpAddr,
+    icmp_type: u8,
+    code: u8,
+    mtu: Option<u32>,
+) -> Response {
     let exceeded = if v6 {
         packet::v6types::TIME_EXCEEDED
     } else {
@@ -483,6 +560,7 @@ pub(super) fn error_response(v6: bool, from: IpAddr, icmp_type: u8, code: u8) ->
             from,
             icmp_type,
             code,
+            mtu,
         }
     }
 }
@@ -494,6 +572,40 @@ mod tests {
     fn root() -> bool {
         // SAFETY: geteuid has no preconditions.
         unsafe { libc::geteuid() == 0 }
+    }
+
+    /// An answer with our identity but about another address is left for
+    /// its real owner (another process that chose the same identifier).
+    #[test]
+    fn answers_about_other_addresses_do_not_complete_a_probe() {
+        let pending: PendingMap = Arc::new(Mutex::new(HashMap::new()));
+        let key = Identity::Echo { id: 7, seq: 1 };
+        let (tx, mut rx) = oneshot::channel();
+        let target = IpAddr::from([198, 18, 3, 2]);
+        lock(&pending).insert(key, Pending { tx, target });
+        let answer = |from: IpAddr| Answer {
+            response: Response::Reply {
+                from,
+                ttl: Some(61),
+                bytes: 64,
+            },
+            stamp: None,
+        };
+        let stranger = IpAddr::from([198, 18, 9, 9]);
+        complete(&pending, &key, Some(stranger), answer(stranger));
+        assert!(
+            rx.try_recv().is_err(),
+            "a reply from {stranger} completed a probe to {target}"
+        );
+        complete(&pending, &key, Some(target), answer(target));
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(Answer {
+                response: Response::Reply { .. },
+                ..
+            })
+        ));
+        assert!(lock(&pending).is_empty());
     }
 
     /// Many probes to several targets with several TTLs share one socket per

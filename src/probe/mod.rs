@@ -6,6 +6,7 @@ pub mod engine;
 pub mod packet;
 pub mod socket;
 mod tcp;
+mod tcpconn;
 mod udp;
 
 use serde::Serialize;
@@ -31,7 +32,8 @@ pub enum ProbeKind {
         port: u16,
     },
     /// TCP SYN to `port`, as tcptraceroute sends it: the destination answers
-    /// SYN-ACK or RST and both mean "reached". Needs a raw TCP socket (root).
+    /// SYN-ACK or RST and both mean "reached". Hand-built on a raw TCP
+    /// socket with CAP_NET_RAW, else a kernel connect() per probe.
     TcpSyn {
         /// Destination port.
         port: u16,
@@ -79,6 +81,9 @@ pub enum Response {
         icmp_type: u8,
         /// ICMP / ICMPv6 code.
         code: u8,
+        /// Next-hop MTU reported by Fragmentation Needed / Packet Too Big.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mtu: Option<u32>,
     },
     /// The target answered a TCP SYN probe: SYN-ACK (a listener) or RST
     /// (nothing listens); either way the probe reached the host.

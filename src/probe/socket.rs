@@ -20,6 +20,9 @@ pub enum SocketMode {
     Raw,
     /// SOCK_DGRAM + IPPROTO_ICMP: allowed by `net.ipv4.ping_group_range`.
     Datagram,
+    /// TCP probes without privileges: one kernel connect() per probe, the
+    /// routers' errors read from its IP_RECVERR queue (traceroute's tcpconn).
+    Connect,
 }
 
 /// Where probes leave from: a source address and/or an interface.
@@ -43,24 +46,51 @@ impl Binding {
                 device: None,
             });
         }
-        if text.is_empty() || text.len() >= libc::IFNAMSIZ || text.contains('/') {
-            return Err(AppError::usage(format!(
-                "-I {text}: not an interface name or address"
-            )));
-        }
-        let cname = std::ffi::CString::new(text)
-            .map_err(|_| AppError::usage(format!("-I {text}: not an interface name")))?;
-        // SAFETY: cname is a valid NUL-terminated string.
-        if unsafe { libc::if_nametoindex(cname.as_ptr()) } == 0 {
-            return Err(AppError::cannot_run(format!(
-                "-I {text}: no such interface here (see `ip link`)"
-            )));
-        }
         Ok(Binding {
             source: None,
-            device: Some(text.to_string()),
+            device: Some(checked_device("-I", text)?),
         })
     }
+
+    /// Interprets a source flag and an interface flag given separately (as
+    /// traceroute's `-s`/`-i` and mtr's `-a`/`-I`); each pair is the flag's
+    /// name (for the error line) and its value.
+    pub fn from_parts(
+        source: Option<(&str, &str)>,
+        device: Option<(&str, &str)>,
+    ) -> AppResult<Binding> {
+        let source = match source {
+            None => None,
+            Some((flag, text)) => Some(
+                text.parse::<IpAddr>()
+                    .map_err(|_| AppError::usage(format!("{flag} {text}: not an IP address")))?,
+            ),
+        };
+        let device = match device {
+            None => None,
+            Some((flag, text)) => Some(checked_device(flag, text)?),
+        };
+        Ok(Binding { source, device })
+    }
+}
+
+/// An interface name that exists here: a malformed name is a usage error
+/// (exit 2), a well-formed one that is missing means we cannot run (exit 3).
+fn checked_device(flag: &str, text: &str) -> AppResult<String> {
+    if text.is_empty() || text.len() >= libc::IFNAMSIZ || text.contains('/') {
+        return Err(AppError::usage(format!(
+            "{flag} {text}: not an interface name or address"
+        )));
+    }
+    let cname = std::ffi::CString::new(text)
+        .map_err(|_| AppError::usage(format!("{flag} {text}: not an interface name")))?;
+    // SAFETY: cname is a valid NUL-terminated string.
+    if unsafe { libc::if_nametoindex(cname.as_ptr()) } == 0 {
+        return Err(AppError::cannot_run(format!(
+            "{flag} {text}: no such interface here (see `ip link`)"
+        )));
+    }
+    Ok(text.to_string())
 }
 
 /// Opens an ICMP (v4) or ICMPv6 probe socket, raw if allowed, else datagram.
@@ -250,6 +280,8 @@ pub struct QueuedError {
     pub from_icmp: bool,
     /// The router or host that sent it.
     pub offender: Option<IpAddr>,
+    /// ee_info: the next-hop MTU for Fragmentation Needed / Packet Too Big.
+    pub info: u32,
 }
 
 /// One datagram with its ancillary data.
@@ -317,16 +349,22 @@ pub fn receive(fd: i32, buf: &mut [u8], errqueue: bool) -> io::Result<Received> 
                 }
                 (libc::IPPROTO_IP, libc::IP_RECVERR) | (libc::IPPROTO_IPV6, libc::IPV6_RECVERR) => {
                     let ee = std::ptr::read_unaligned(data as *const libc::sock_extended_err);
+                    // The offender (SO_EE_OFFENDER) follows the error and is
+                    // only as long as its family's sockaddr: read no further
+                    // than this control message holds.
                     let offender_ptr = data.add(size_of::<libc::sock_extended_err>());
-                    let offender =
-                        std::ptr::read_unaligned(offender_ptr as *const libc::sockaddr_storage);
+                    let header = data.offset_from(cmsg as *const u8) as usize;
+                    let room = ((*cmsg).cmsg_len as usize)
+                        .saturating_sub(header + size_of::<libc::sock_extended_err>());
+                    let offender = offender_within(offender_ptr, room);
                     out.error = Some(QueuedError {
                         icmp_type: ee.ee_type,
                         code: ee.ee_code,
                         errno: ee.ee_errno as i32,
                         from_icmp: ee.ee_origin == libc::SO_EE_ORIGIN_ICMP
                             || ee.ee_origin == libc::SO_EE_ORIGIN_ICMP6,
-                        offender: sockaddr_ip(&offender),
+                        offender,
+                        info: ee.ee_info,
                     });
                 }
                 _ => {}
@@ -335,6 +373,31 @@ pub fn receive(fd: i32, buf: &mut [u8], errqueue: bool) -> io::Result<Received> 
         }
     }
     Ok(out)
+}
+
+/// Reads the offender address of a queued error from at most `room` bytes:
+/// the family first, then only the sockaddr that family needs.
+///
+/// # Safety
+/// `ptr` must be valid for reads of `room` bytes.
+unsafe fn offender_within(ptr: *const u8, room: usize) -> Option<IpAddr> {
+    if room < size_of::<libc::sa_family_t>() {
+        return None;
+    }
+    let family = i32::from(std::ptr::read_unaligned(ptr as *const libc::sa_family_t));
+    match family {
+        libc::AF_INET if room >= size_of::<libc::sockaddr_in>() => {
+            let sin = std::ptr::read_unaligned(ptr as *const libc::sockaddr_in);
+            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                sin.sin_addr.s_addr,
+            ))))
+        }
+        libc::AF_INET6 if room >= size_of::<libc::sockaddr_in6>() => {
+            let sin6 = std::ptr::read_unaligned(ptr as *const libc::sockaddr_in6);
+            Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
+        }
+        _ => None,
+    }
 }
 
 /// Extracts the IP from a sockaddr_storage filled by the kernel.
@@ -425,6 +488,43 @@ pub fn reserve_tcp_port(v6: bool, binding: &Binding) -> AppResult<Socket> {
     socket
         .bind(&SockAddr::from(SocketAddr::new(ip, 0)))
         .map_err(|e| AppError::cannot_run(format!("cannot reserve a TCP port: {e}")))?;
+    Ok(socket)
+}
+
+/// Whether this process may open raw sockets (CAP_NET_RAW): decides
+/// between hand-built SYNs and kernel connect() probes for `--tcp`.
+pub fn raw_allowed(v6: bool) -> bool {
+    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+    match Socket::new(domain, Type::RAW, Some(Protocol::TCP)) {
+        Ok(_) => true,
+        Err(e) => !is_permission(&e),
+    }
+}
+
+/// Opens the socket of one unprivileged TCP probe: non-blocking, so the
+/// connect() runs in the background; IP_RECVERR / IPV6_RECVERR, so a
+/// router's Time Exceeded or Unreachable for the SYN is queued on it with
+/// the router's address; SO_LINGER 0, so closing it after a successful
+/// connect resets the connection instead of leaving TIME_WAIT behind.
+pub fn open_tcp_connect(v6: bool, binding: &Binding) -> AppResult<Socket> {
+    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+    let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))
+        .map_err(|e| AppError::cannot_run(format!("cannot open a TCP probe socket: {e}")))?;
+    let fd = socket.as_raw_fd();
+    let setup = || -> io::Result<()> {
+        socket.set_nonblocking(true)?;
+        socket.set_linger(Some(Duration::ZERO))?;
+        set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+        if v6 {
+            set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
+        } else {
+            set_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
+        }
+        Ok(())
+    };
+    setup()
+        .map_err(|e| AppError::cannot_run(format!("cannot configure a TCP probe socket: {e}")))?;
+    apply_binding(&socket, v6, binding)?;
     Ok(socket)
 }
 
