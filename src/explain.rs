@@ -346,6 +346,12 @@ fn render(sink: &Sink, topic: &Topic) {
                     i.name, i.ping_text
                 ));
                 sink.line(&format!("      {}", i.meaning));
+                if !i.check.is_empty() {
+                    sink.line(&format!(
+                        "      check, on the machine that sent it: {}",
+                        i.check
+                    ));
+                }
             }
         }
         Topic::Flags(flags) => {
@@ -402,6 +408,7 @@ fn to_json(query: &str, topic: &Topic) -> Value {
             "entries": entries.iter().map(|i| json!({
                 "type": i.icmp_type, "code": i.code, "name": i.name, "ping_text": i.ping_text,
                 "trace_mark": i.trace_mark, "meaning": i.meaning,
+                "check": (!i.check.is_empty()).then_some(i.check),
             })).collect::<Vec<_>>(),
         }),
         Topic::Flags(flags) => {

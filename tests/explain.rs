@@ -366,3 +366,18 @@ fn unknown_input_names_the_closest_matches_and_exits_2() {
         assert!(run.stderr.starts_with("netdx: "), "{}", run.stderr);
     }
 }
+
+#[test]
+fn icmp_rejects_say_what_to_check_on_the_sender() {
+    let run = netdx(&["--json", "explain", "icmp", "3/13"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = run.json();
+    let check = doc["entries"][0]["check"].as_str().unwrap_or("");
+    assert!(check.contains("reject rule"), "{check}");
+    let text = netdx(&["explain", "icmp6", "1/1"]);
+    assert!(
+        text.stdout.contains("check, on the machine that sent it:"),
+        "{}",
+        text.stdout
+    );
+}
