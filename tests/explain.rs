@@ -372,7 +372,9 @@ fn icmp_rejects_say_what_to_check_on_the_sender() {
     let run = netdx(&["--json", "explain", "icmp", "3/13"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let doc = run.json();
-    let check = doc["entries"][0]["check"].as_str().unwrap_or("");
+    let check = doc["results"][0]["entries"][0]["check"]
+        .as_str()
+        .unwrap_or("");
     assert!(check.contains("reject rule"), "{check}");
     let text = netdx(&["explain", "icmp6", "1/1"]);
     assert!(
