@@ -479,3 +479,67 @@ fn ctrl_c_prints_the_final_table_once() {
         "{sent:?}\n{text}"
     );
 }
+
+#[test]
+fn no_route_and_a_local_firewall_are_said_once() {
+    if !can_build_namespaces("mtr_no_route") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    let run = lab.netdx(
+        lab.client(),
+        &["mtr", "-r", "-n", "-c", "3", "-i", "0.1", "198.19.0.1"],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{}", run.stdout);
+    assert!(
+        lines[0].starts_with(
+            "diagnosis [critical] path.no_route: this host has no route to 198.19.0.1 (Network is unreachable): check `ip route get 198.19.0.1`"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("nothing answered"), "{}", run.stdout);
+    let run = lab.netdx(
+        lab.client(),
+        &["--json", "mtr", "-n", "-c", "3", "-i", "0.1", "198.19.0.1"],
+    );
+    assert_eq!(run.code, 1);
+    let doc = run.json();
+    assert_eq!(codes(&doc), [("path.no_route".to_string(), None)]);
+    assert_eq!(doc["rounds"], 0);
+
+    // A local firewall: the sends fail with EPERM; the table keeps hop 1
+    // with the errno, the diagnosis names the firewall (not "nothing
+    // answered", not loss at hop 1).
+    lab.nft(
+        lab.client(),
+        "table inet fw { chain out { type filter hook output priority 0; \
+         ip daddr 198.18.2.2 drop; }; }",
+    );
+    let run = lab.netdx(
+        lab.client(),
+        &["mtr", "-r", "-n", "-c", "3", "-i", "0.1", &lab.server_v4()],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let rows: Vec<&str> = run.stdout.lines().filter(|l| l.contains(".|-- ")).collect();
+    assert_eq!(rows.len(), 1, "{}", run.stdout);
+    assert!(
+        rows[0].starts_with("  1.|-- ??? !<EPERM>") && rows[0].contains("100.0%     3"),
+        "{}",
+        rows[0]
+    );
+    let diagnoses: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("diagnosis "))
+        .collect();
+    assert_eq!(diagnoses.len(), 1, "{}", run.stdout);
+    assert!(
+        diagnoses[0].starts_with("diagnosis [critical] path.send_failed: ")
+            && diagnoses[0].contains("(Operation not permitted): a local firewall rule"),
+        "{}",
+        diagnoses[0]
+    );
+}

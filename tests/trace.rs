@@ -809,3 +809,70 @@ fn reverse_names_are_shown_unless_numeric() {
         "r1.lab.example"
     );
 }
+
+#[test]
+fn no_route_and_a_local_firewall_give_one_diagnosis() {
+    if !can_build_namespaces("trace_no_route") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    // 198.19.0.1: inside 198.18.0.0/15, but the client has no route to it.
+    for method in ["--icmp", "--udp", "--tcp"] {
+        let run = lab.netdx(
+            lab.client(),
+            &["trace", "-n", "-w", "1", method, "198.19.0.1"],
+        );
+        assert_eq!(run.code, 1, "{method}: {}{}", run.stdout, run.stderr);
+        let lines: Vec<&str> = run.stdout.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{method}: {}", run.stdout);
+        assert!(
+            lines[0].starts_with("diagnosis [critical] trace.no_route: this host has no route to 198.19.0.1 (Network is unreachable)"),
+            "{method}: {}",
+            run.stdout
+        );
+        assert!(lines[0].contains("ip route get 198.19.0.1"), "{}", lines[0]);
+        assert!(!run.stdout.contains("EPERM"), "{}", run.stdout);
+        let run = lab.netdx(
+            lab.client(),
+            &["--json", "trace", "-n", "-w", "1", method, "198.19.0.1"],
+        );
+        assert_eq!(run.code, 1);
+        let doc = run.json();
+        assert_eq!(doc["hops"].as_array().map(Vec::len), Some(0));
+        assert_eq!(doc["diagnosis"].as_array().map(Vec::len), Some(1));
+        assert_eq!(doc["diagnosis"][0]["code"], "trace.no_route");
+        assert_eq!(doc["diagnosis"][0]["evidence"]["errno_name"], "ENETUNREACH");
+    }
+    // A local firewall (nft output drop: the send fails with EPERM): the
+    // trace stops at hop 1, one diagnosis that names the firewall.
+    lab.nft(
+        lab.client(),
+        "table inet fw { chain out { type filter hook output priority 0; \
+         ip daddr 198.18.2.2 drop; }; }",
+    );
+    for method in ["--icmp", "--udp", "--tcp"] {
+        let run = lab.netdx(
+            lab.client(),
+            &["trace", "-n", "-w", "1", method, &lab.server_v4()],
+        );
+        assert_eq!(run.code, 1, "{method}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains("\n 1  !<EPERM> !<EPERM> !<EPERM>\n"),
+            "{method}: {}",
+            run.stdout
+        );
+        assert!(!run.stdout.contains("\n 2 "), "{method}: {}", run.stdout);
+        let diagnoses: Vec<&str> = run
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("diagnosis "))
+            .collect();
+        assert_eq!(diagnoses.len(), 1, "{method}: {}", run.stdout);
+        assert!(
+            diagnoses[0].starts_with("diagnosis [critical] trace.send_failed: ")
+                && diagnoses[0].contains("(Operation not permitted): a local firewall rule"),
+            "{}",
+            diagnoses[0]
+        );
+    }
+}

@@ -25,8 +25,13 @@ pub struct HopStats {
     pub rtt: RttStats,
     /// Addresses that answered, with how often, in order of first sight.
     pub addrs: Vec<(IpAddr, u64)>,
-    /// Last unreachable mark seen (`!X`, `!H`, …).
+    /// Last unreachable mark seen (`!X`, `!H`, …, `!<EPERM>` for a send
+    /// this host refused).
     pub mark: Option<String>,
+    /// The last answer that ended the path at this hop (an ICMP error with
+    /// its sender, type and code, or a local send error), so the diagnosis
+    /// can say why the path ends here and not only that it does.
+    pub end: Option<HopAnswer>,
 }
 
 impl HopStats {
@@ -90,6 +95,16 @@ impl Table {
         if let Some(mark) = answer.mark() {
             hop.mark = Some(mark.to_string());
         }
+        if let HopAnswer::LocalError { errno } = answer {
+            hop.mark = Some(format!("!<{}>", crate::trace::errno_name(*errno)));
+        }
+        if matches!(
+            answer,
+            HopAnswer::Unreachable { .. } | HopAnswer::LocalError { .. }
+        ) && answer.ends_path()
+        {
+            hop.end = Some(answer.clone());
+        }
         if answer.ends_path() && self.end_ttl.is_none_or(|e| ttl <= e) {
             let dest = matches!(answer, HopAnswer::Destination { .. });
             if self.end_ttl != Some(ttl) {
@@ -134,6 +149,7 @@ impl Table {
                 sent: h.sent,
                 received: h.received,
                 avg_ms: h.rtt.summary().map(|s| s.avg_ms),
+                end: h.end.clone(),
             })
             .collect()
     }
