@@ -543,3 +543,99 @@ fn no_route_and_a_local_firewall_are_said_once() {
         diagnoses[0]
     );
 }
+
+#[test]
+fn a_rejecting_destination_is_named_with_the_icmp_meaning() {
+    if !can_build_namespaces("mtr_rejected") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    let cases = [
+        (
+            "ip protocol icmp reject with icmp type admin-prohibited",
+            false,
+            "!X",
+            (3, 13),
+            "Communication Administratively Prohibited",
+            "find the rule on the router that sent it",
+        ),
+        (
+            "ip protocol icmp reject with icmp type host-unreachable",
+            false,
+            "!H",
+            (3, 1),
+            "Host Unreachable",
+            "the host is down or its address is wrong",
+        ),
+        (
+            "icmpv6 type echo-request reject with icmpv6 type admin-prohibited",
+            true,
+            "!X",
+            (1, 1),
+            "Administratively Prohibited",
+            "find the rule on the router that sent it",
+        ),
+    ];
+    for (rule, v6, mark, (t, c), name, meaning) in cases {
+        lab.nft(
+            lab.server(),
+            &format!(
+                "flush ruleset\ntable inet r {{ chain input {{ type filter hook input priority 0; {rule}; }}; }}"
+            ),
+        );
+        let server = if v6 { lab.server_v6() } else { lab.server_v4() };
+        let run = lab.netdx(
+            lab.client(),
+            &["mtr", "-r", "-n", "-c", "5", "-i", "0.05", &server],
+        );
+        assert_eq!(run.code, 1, "{rule}: {}{}", run.stdout, run.stderr);
+        // The table shows the mark after the host, as our trace does (mtr
+        // itself shows none).
+        let row = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("  3.|-- "))
+            .unwrap_or_else(|| panic!("no hop 3: {}", run.stdout));
+        assert!(row.contains(&format!("{server} {mark}")), "{row}");
+        let d = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("diagnosis "))
+            .unwrap_or("");
+        assert!(
+            d.starts_with(
+                "diagnosis [critical] path.rejected: the path ended at the target itself"
+            ),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            d.contains(&format!("({server}): {name} {mark} (icmp {t}/{c})")) && d.contains(meaning),
+            "{d}"
+        );
+        assert!(!run.stdout.contains("never answered"), "{}", run.stdout);
+        assert!(!run.stdout.contains("path.loss_from_hop"), "{}", run.stdout);
+        let run = lab.netdx(
+            lab.client(),
+            &["--json", "mtr", "-n", "-c", "5", "-i", "0.05", &server],
+        );
+        let doc = run.json();
+        let found = codes(&doc);
+        assert_eq!(found, [("path.rejected".to_string(), Some(3))], "{rule}");
+        let ev = &doc["diagnosis"][0]["evidence"];
+        assert_eq!(ev["from"], server.as_str());
+        assert_eq!(
+            (ev["icmp_type"].as_u64(), ev["code"].as_u64()),
+            (Some(t), Some(c))
+        );
+        assert_eq!(ev["mark"], mark);
+        let end = &doc["hops"][2]["ended_by"];
+        assert_eq!(end["kind"], "unreachable", "{end}");
+        assert_eq!(end["from"], server.as_str());
+        assert_eq!(doc["hops"][2]["mark"], mark);
+        // trace and mtr give the same words for the same ICMP.
+        let trace = lab.netdx(lab.client(), &["trace", "-n", "-w", "1", &server]);
+        let words = format!("{name} {mark} (icmp {t}/{c}) — ");
+        assert!(trace.stdout.contains(&words), "{}", trace.stdout);
+    }
+}

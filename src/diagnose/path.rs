@@ -208,7 +208,26 @@ pub fn mtr(hops: &[HopLoss], target: IpAddr, reached: bool) -> Vec<Diagnosis> {
     }
     latency(hops, &mut out);
     let dest = &hops[last];
-    if !reached {
+    if let (
+        false,
+        Some(HopAnswer::Unreachable {
+            from,
+            mark,
+            icmp_type,
+            code,
+        }),
+    ) = (reached, &dest.end)
+    {
+        out.push(rejected(
+            "path.rejected",
+            "the path",
+            dest.ttl,
+            *from,
+            mark,
+            (*icmp_type, *code),
+            target,
+        ));
+    } else if !reached {
         out.push(
             Diagnosis::new(
                 "path.destination_unreachable",

@@ -196,6 +196,7 @@ pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             loss_pct: h.loss_pct(),
             rtt: h.rtt.summary(),
             mark: h.mark.clone(),
+            ended_by: h.end.clone(),
             node_lost: s.node_lost,
             link_lost: s.link_lost,
         })

@@ -172,6 +172,9 @@ pub struct HopRow {
     pub rtt: Option<RttSummary>,
     /// Unreachable mark, if any.
     pub mark: Option<String>,
+    /// The last answer that ended the path here: the ICMP error (sender,
+    /// type, code, mark) or the local send error (errno); null otherwise.
+    pub ended_by: Option<HopAnswer>,
     /// pathping: lost at the node itself.
     pub node_lost: u64,
     /// pathping: lost on the link into this hop.
