@@ -261,7 +261,7 @@ fn report_table_and_jsonl_rounds() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
-            .contains("Loss%   Snt   Last    Avg   Best   Wrst  StDev   Jttr"),
+            .contains("Loss%   Snt   Last    Avg   Best   Wrst  StDev   Jttr   Javg"),
         "{}",
         run.stdout
     );
@@ -638,4 +638,55 @@ fn a_rejecting_destination_is_named_with_the_icmp_meaning() {
         let words = format!("{name} {mark} (icmp {t}/{c}) — ");
         assert!(trace.stdout.contains(&words), "{}", trace.stdout);
     }
+}
+
+#[test]
+fn jttr_is_the_current_jitter_javg_the_mean() {
+    if !can_build_namespaces("mtr_jitter") {
+        return;
+    }
+    let lab = Lab::chain(1);
+    let server = lab.server_v4();
+    let run = lab.netdx(
+        lab.client(),
+        &["--jsonl", "mtr", "-n", "-c", "6", "-i", "0.05", &server],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let events: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
+        .collect();
+    // The destination's RTTs in round order, from the streamed rounds.
+    let mut rounds: Vec<(u64, f64)> = events
+        .iter()
+        .filter(|e| e["event"] == "round")
+        .filter_map(|e| {
+            let probe = e["probes"]
+                .as_array()?
+                .iter()
+                .find(|p| p["ttl"] == 2)?
+                .clone();
+            Some((e["round"].as_u64()?, probe["rtt_ms"].as_f64()?))
+        })
+        .collect();
+    rounds.sort_by_key(|r| r.0);
+    assert_eq!(rounds.len(), 6, "{}", run.stdout);
+    let rtts: Vec<f64> = rounds.iter().map(|r| r.1).collect();
+    let diffs: Vec<f64> = rtts.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
+    let summary = events
+        .iter()
+        .find(|e| e["event"] == "summary")
+        .unwrap_or_else(|| panic!("no summary: {}", run.stdout));
+    let rtt = &summary["hops"][1]["rtt"];
+    let last = rtt["jitter_last_ms"].as_f64().unwrap_or(-1.0);
+    let avg = rtt["jitter_avg_ms"].as_f64().unwrap_or(-1.0);
+    let want_last = diffs[diffs.len() - 1];
+    let want_avg = diffs.iter().sum::<f64>() / diffs.len() as f64;
+    assert!(
+        (last - want_last).abs() < 1e-6,
+        "{last} vs {want_last}: {rtt}"
+    );
+    assert!((avg - want_avg).abs() < 1e-6, "{avg} vs {want_avg}: {rtt}");
+    assert!(rtt.get("jitter_ms").is_none(), "{rtt}");
 }

@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
-use table::{AddrRow, HopRow, Table};
+use table::{AddrRow, HopRow, HopRtt, Table};
 use tokio::sync::mpsc;
 
 /// mtr's default wait before a probe counts as lost.
@@ -194,7 +194,7 @@ pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             sent: h.sent,
             received: h.received,
             loss_pct: h.loss_pct(),
-            rtt: h.rtt.summary(),
+            rtt: HopRtt::of(&h.rtt),
             mark: h.mark.clone(),
             ended_by: h.end.clone(),
             node_lost: s.node_lost,

@@ -4,7 +4,7 @@
 
 use crate::diagnose::path::HopLoss;
 use crate::hops::HopAnswer;
-use crate::stats::{loss_pct, RttStats, RttSummary};
+use crate::stats::{loss_pct, RttStats};
 use serde::Serialize;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -169,7 +169,7 @@ pub struct HopRow {
     /// Loss in percent.
     pub loss_pct: f64,
     /// RTT statistics.
-    pub rtt: Option<RttSummary>,
+    pub rtt: Option<HopRtt>,
     /// Unreachable mark, if any.
     pub mark: Option<String>,
     /// The last answer that ended the path here: the ICMP error (sender,
@@ -179,6 +179,42 @@ pub struct HopRow {
     pub node_lost: u64,
     /// pathping: lost on the link into this hop.
     pub link_lost: u64,
+}
+
+/// A hop's round-trip figures as `--json` reports them. The two jitters
+/// are named apart because mtr's `Jttr` is the current one and its `Javg`
+/// the mean; a bare `jitter_ms` would leave readers guessing.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct HopRtt {
+    /// Most recent round trip (mtr's Last).
+    pub last_ms: f64,
+    /// Mean round trip (Avg).
+    pub avg_ms: f64,
+    /// Fastest round trip (Best).
+    pub min_ms: f64,
+    /// Slowest round trip (Wrst).
+    pub max_ms: f64,
+    /// Standard deviation (StDev).
+    pub mdev_ms: f64,
+    /// Current jitter, |last − previous| (Jttr).
+    pub jitter_last_ms: f64,
+    /// Mean jitter over the run (Javg).
+    pub jitter_avg_ms: f64,
+}
+
+impl HopRtt {
+    /// The figures of `stats`, or None before the first answer.
+    pub fn of(stats: &RttStats) -> Option<HopRtt> {
+        stats.summary().map(|s| HopRtt {
+            last_ms: s.last_ms,
+            avg_ms: s.avg_ms,
+            min_ms: s.min_ms,
+            max_ms: s.max_ms,
+            mdev_ms: s.mdev_ms,
+            jitter_last_ms: stats.jitter_last_ms(),
+            jitter_avg_ms: s.jitter_ms,
+        })
+    }
 }
 
 /// One address of a hop.
