@@ -468,14 +468,15 @@ fn ctrl_c_prints_the_final_table_once() {
     }
     assert!(!text.contains("  4.|-- "), "{text}");
     assert_eq!(text.matches("path.healthy").count(), 1, "{text}");
-    // Stopped early: far fewer rounds than asked for, at least a few.
+    // Stopped early: at least one round, far fewer than the 1000 asked for
+    // (500 rounds would take 50 s; a loaded CI is slow, not that slow).
     let sent: Vec<u64> = text
         .lines()
         .filter(|l| l.contains(".|-- "))
         .filter_map(|l| l.split_whitespace().nth(3).and_then(|n| n.parse().ok()))
         .collect();
     assert!(
-        sent.iter().all(|n| (3..100).contains(n)),
+        sent.iter().all(|n| (1..500).contains(n)),
         "{sent:?}\n{text}"
     );
 }
