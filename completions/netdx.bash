@@ -107,13 +107,17 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__check)
-            opts="-4 -6 -h --parallel --json --jsonl --timeout --no-color --help"
+            opts="-4 -6 -h --parallel --check-timeout --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --check-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

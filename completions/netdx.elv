@@ -267,6 +267,7 @@ set edit:completion:arg-completer[netdx] = {|@words|
         }
         &'netdx;check'= {
             cand --parallel 'How many checks run at once'
+            cand --check-timeout 'Longest a single check may run; one still running then is killed and reported as failed'
             cand --timeout 'Overall time limit per probe or query, in seconds'
             cand --json 'Print one JSON document when the command ends'
             cand --jsonl 'Print one JSON object per event as it happens'

@@ -200,6 +200,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand explain" -s 6 -d 'Use IPv6 o
 complete -c netdx -n "__fish_netdx_using_subcommand explain" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
 complete -c netdx -n "__fish_netdx_using_subcommand explain" -s h -l help -d 'Print help'
 complete -c netdx -n "__fish_netdx_using_subcommand check" -l parallel -d 'How many checks run at once' -r
+complete -c netdx -n "__fish_netdx_using_subcommand check" -l check-timeout -d 'Longest a single check may run; one still running then is killed and reported as failed' -r
 complete -c netdx -n "__fish_netdx_using_subcommand check" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand check" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand check" -l jsonl -d 'Print one JSON object per event as it happens'

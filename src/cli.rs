@@ -398,6 +398,14 @@ pub struct CheckArgs {
     /// How many checks run at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub parallel: usize,
+    /// Longest a single check may run; one still running then is killed and reported as failed.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 120.0,
+        allow_negative_numbers = true
+    )]
+    pub check_timeout: f64,
 }
 
 /// `netdx generate` (hidden) writes completions and man pages.

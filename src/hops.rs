@@ -104,7 +104,7 @@ impl PathPlan {
         let wait = opts.wait.or(global.timeout).unwrap_or(default_wait);
         if !(wait.is_finite() && wait > 0.0 && wait <= 3600.0) {
             return Err(AppError::usage(format!(
-                "-w {wait}: the wait must be between 0 and 3600 seconds"
+                "-w {wait}: the wait must be greater than 0 and at most 3600 seconds"
             )));
         }
         Ok(PathPlan {
@@ -261,6 +261,7 @@ pub fn classify(outcome: &Outcome) -> HopAnswer {
             from,
             icmp_type,
             code,
+            ..
         } => {
             let port_unreachable = if v6 {
                 (*icmp_type, *code) == (1, 4)

@@ -80,7 +80,7 @@ fn run(cli: Cli) -> AppResult<Exit> {
     if let Some(t) = global.timeout {
         if !(t.is_finite() && t > 0.0 && t <= 3600.0) {
             return Err(error::AppError::usage(format!(
-                "--timeout {t}: give a number of seconds between 0 and 3600"
+                "--timeout {t}: give a number of seconds greater than 0 and at most 3600"
             )));
         }
     }

@@ -8,6 +8,7 @@ use crate::diagnose::ttl::{self, HopInference};
 use crate::diagnose::{self, icmp, Diagnosis};
 use crate::error::{AppError, AppResult, Exit};
 use crate::output::{Mode, Sink};
+use crate::probe::pending::Duplicate;
 use crate::probe::{Binding, Engine, Outcome, Probe, ProbeKind, Response, SocketMode};
 use crate::resolve::{self, Family};
 use crate::stats::{loss_pct, RttStats, RttSummary};
@@ -51,7 +52,7 @@ fn plan(args: &PingArgs, global: &GlobalOpts) -> AppResult<Plan> {
     let wait = args.wait.or(global.timeout).unwrap_or(DEFAULT_WAIT);
     if !(wait.is_finite() && wait > 0.0 && wait <= 3600.0) {
         return Err(AppError::usage(format!(
-            "-W {wait}: the wait must be between 0 and 3600 seconds"
+            "-W {wait}: the wait must be greater than 0 and at most 3600 seconds"
         )));
     }
     if let Some(d) = args.deadline {
@@ -121,6 +122,7 @@ struct ErrorRecord {
 struct PingStats {
     transmitted: u64,
     received: u64,
+    duplicates: u64,
     errors: u64,
     loss_pct: f64,
     time_ms: u128,
@@ -191,6 +193,7 @@ pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult
         stats: PingStats {
             transmitted: 0,
             received: 0,
+            duplicates: 0,
             errors: 0,
             loss_pct: 0.0,
             time_ms: 0,
@@ -209,6 +212,7 @@ pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult
     let deadline = plan.deadline.map(|d| tokio::time::Instant::now() + d);
     let mut in_flight: u64 = 0;
     let mut sending = true;
+    let mut dups = engine.duplicates();
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
 
@@ -244,11 +248,20 @@ pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult
                     break;
                 }
             }
+            Some(dup) = dups.recv() => show_duplicate(&dup, &mut report, &plan, sink),
             _ = deadline_sleep => break,
             _ = &mut ctrl_c => break,
         }
     }
 
+    // Copies that arrived with the last reply are still queued: count them
+    // as iputils does, which drains its socket before it stops.
+    let _ = tokio::time::timeout(Duration::from_millis(5), async {
+        while let Some(dup) = dups.recv().await {
+            show_duplicate(&dup, &mut report, &plan, sink);
+        }
+    })
+    .await;
     report.stats.time_ms = started.elapsed().as_millis();
     report.stats.loss_pct = loss_pct(report.stats.transmitted, report.stats.received);
     report.stats.rtt = rtt.summary();
@@ -257,6 +270,7 @@ pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult
         transmitted: report.stats.transmitted,
         received: report.stats.received,
         errors: report.stats.errors,
+        duplicates: report.stats.duplicates,
         loss_pct: report.stats.loss_pct,
         avg_ms: report.stats.rtt.map(|r| r.avg_ms),
     };
@@ -266,6 +280,9 @@ pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult
         &evidence,
         target,
     )];
+    report
+        .diagnosis
+        .extend(diagnose::ping::duplicates(&tally, target));
     print_summary(&report, sink);
     // iputils: no reply at all, or fewer replies than asked before a deadline.
     let short_of_count =
@@ -335,13 +352,24 @@ fn record(
             }
         }
         Response::TimeExceeded { from } | Response::Unreachable { from, .. } => {
-            let (icmp_type, code) = match outcome.response {
+            let (icmp_type, code, mtu) = match outcome.response {
                 Response::Unreachable {
-                    icmp_type, code, ..
-                } => (icmp_type, code),
-                _ => (if v6 { 3 } else { 11 }, 0),
+                    icmp_type,
+                    code,
+                    mtu,
+                    ..
+                } => (icmp_type, code, mtu),
+                _ => (if v6 { 3 } else { 11 }, 0, None),
             };
-            let text = icmp::ping_text(v6, icmp_type, code);
+            // iputils appends the MTU of a too-big error in its own two styles.
+            let text = match (mtu, v6) {
+                (Some(m), false) => format!("{} (mtu = {m})", icmp::ping_text(v6, icmp_type, code)),
+                (Some(m), true) => format!("{}: mtu={m}", icmp::ping_text(v6, icmp_type, code)),
+                (None, _) => icmp::ping_text(v6, icmp_type, code),
+            };
+            if let (Some(m), None) = (mtu, evidence.first_too_big) {
+                evidence.first_too_big = Some((*from, m));
+            }
             report.stats.errors += 1;
             if !plan.quiet {
                 sink.line(&format!("From {from} icmp_seq={seq} {text}"));
@@ -395,6 +423,23 @@ fn record(
     }
 }
 
+/// Prints and counts one duplicate reply, iputils style.
+fn show_duplicate(dup: &Duplicate, report: &mut PingReport, plan: &Plan, sink: &Sink) {
+    report.stats.duplicates += 1;
+    if !plan.quiet {
+        let ttl_text = dup.ttl.map(|t| format!(" ttl={t}")).unwrap_or_default();
+        let time = dup
+            .rtt
+            .map(|d| format!(" time={}", fmt_rtt(d.as_secs_f64() * 1000.0)))
+            .unwrap_or_default();
+        sink.line(&format!(
+            "{} bytes from {}: icmp_seq={}{ttl_text}{time} (DUP!)",
+            dup.bytes, dup.from, dup.seq
+        ));
+    }
+    sink.event("duplicate", dup);
+}
+
 /// RTTs as iputils prints them: 3 significant decimals, fewer for big values.
 fn fmt_rtt(ms: f64) -> String {
     if ms >= 100.0 {
@@ -411,13 +456,18 @@ fn print_summary(report: &PingReport, sink: &Sink) {
     let s = &report.stats;
     sink.line("");
     sink.line(&format!("--- {} ping statistics ---", report.host));
+    let duplicates = if s.duplicates > 0 {
+        format!(", +{} duplicates", s.duplicates)
+    } else {
+        String::new()
+    };
     let errors = if s.errors > 0 {
         format!(", +{} errors", s.errors)
     } else {
         String::new()
     };
     sink.line(&format!(
-        "{} packets transmitted, {} received{errors}, {}% packet loss, time {}ms",
+        "{} packets transmitted, {} received{duplicates}{errors}, {}% packet loss, time {}ms",
         s.transmitted,
         s.received,
         fmt_pct(s.loss_pct),

@@ -3,9 +3,9 @@
 //! Parsing, probing and reporting live in the submodules; this file plans,
 //! schedules within the descriptor budget, and prints.
 
-mod connect;
+pub mod connect;
 mod limits;
-mod report;
+pub mod report;
 mod target;
 
 use crate::cli::{Expect, GlobalOpts, TcpArgs};
@@ -47,14 +47,14 @@ fn plan(args: &TcpArgs, global: &GlobalOpts) -> AppResult<Plan> {
     }
     if !(args.interval.is_finite() && (0.0..=3600.0).contains(&args.interval)) {
         return Err(AppError::usage(format!(
-            "-i {}: the interval must be between 0 and 3600 seconds",
+            "-i {}: the interval must be from 0 to 3600 seconds",
             args.interval
         )));
     }
     let wait = args.wait.or(global.timeout).unwrap_or(DEFAULT_WAIT);
     if !(wait.is_finite() && wait > 0.0 && wait <= 3600.0) {
         return Err(AppError::usage(format!(
-            "-W {wait}: the wait must be between 0 and 3600 seconds"
+            "-W {wait}: the wait must be greater than 0 and at most 3600 seconds"
         )));
     }
     if args.parallel == 0 {
@@ -134,7 +134,7 @@ pub async fn run(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         interrupted,
         ..totals(&results, started.elapsed())
     };
-    let diagnoses = report::diagnoses(&results, args.expect);
+    let diagnoses = crate::diagnose::tcp::diagnoses(&results, args.expect);
 
     render(sink, &results, &totals, plan, args.all);
     if interrupted {
@@ -393,7 +393,10 @@ fn render(sink: &Sink, results: &[TargetResult], totals: &Totals, plan: Plan, al
         if many && r.state != State::Open {
             hidden.push((
                 r.state,
-                r.failure.as_ref().and_then(|f| f.errno).unwrap_or("-"),
+                r.failure
+                    .as_ref()
+                    .map(|f| f.errno.unwrap_or(f.code))
+                    .unwrap_or("-"),
             ));
             continue;
         }

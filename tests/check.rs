@@ -94,3 +94,154 @@ fn a_file_of_checks_reports_each_and_fails_if_one_fails() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Writes `text` to a fresh check file and returns its path.
+fn check_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("netdx-check-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let file = dir.join("checks.txt");
+    std::fs::write(&file, text).unwrap_or_else(|e| panic!("write: {e}"));
+    file
+}
+
+#[test]
+fn counts_and_deadlines_in_attached_and_equals_forms_run_once() {
+    if !can_build_namespaces("check_flag_forms") {
+        return;
+    }
+    let lab = Lab::chain(1);
+    let server = lab.server_v4();
+    let file = check_file(
+        "forms",
+        &format!(
+            "ping -c1 {server}\nping --count=2 -i 0.05 {server}\nping -w1 -i 0.05 {server}\n\
+             ping --deadline=1 -i 0.05 {server}\nmtr -c2 -i 0.1 {server}\nmtr --count=2 -i 0.1 {server}\n"
+        ),
+    );
+    let path = file.to_string_lossy().into_owned();
+    let run = lab.netdx(lab.client(), &["--json", "check", &path]);
+    let _ = std::fs::remove_dir_all(file.parent().unwrap_or(&file));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let doc = run.json();
+    let checks = doc["checks"].as_array().cloned().unwrap_or_default();
+    assert_eq!(checks.len(), 6, "{doc}");
+    for c in &checks {
+        assert_eq!(c["passed"], true, "{c}");
+        assert!(!c.to_string().contains("multiple times"), "{c}");
+    }
+    // The count given is the count used: one probe, then two.
+    let first = |line: u64| {
+        checks
+            .iter()
+            .find(|c| c["line"] == line)
+            .map(|c| c["diagnosis"][0].clone())
+            .unwrap_or_default()
+    };
+    for (line, sent) in [(1, 1), (2, 2)] {
+        let d = first(line);
+        assert_eq!(d["code"], "ping.healthy", "{d}");
+        assert_eq!(d["evidence"]["transmitted"], sent, "{d}");
+    }
+    for line in [5, 6] {
+        let d = first(line);
+        assert!(
+            d["summary"]
+                .as_str()
+                .unwrap_or("")
+                .contains("answers 2/2 probes"),
+            "{d}"
+        );
+    }
+}
+
+#[test]
+fn a_watching_sockets_line_is_a_usage_error_naming_the_line() {
+    let file = check_file("watch", "explain ECONNRESET\nsockets --watch\n");
+    let run = netdx_here(&["check", &file.to_string_lossy()]);
+    let _ = std::fs::remove_dir_all(file.parent().unwrap_or(&file));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("netdx: line 2: '--watch' samples until stopped"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn a_check_over_its_time_limit_is_killed_and_fails() {
+    if !can_build_namespaces("check_timeout") {
+        return;
+    }
+    let lab = Lab::chain(1);
+    let server = lab.server_v4();
+    let file = check_file(
+        "timeout",
+        &format!("ping -c 1000 -i 0.05 {server}\nexplain ECONNRESET\n"),
+    );
+    let path = file.to_string_lossy().into_owned();
+    let start = std::time::Instant::now();
+    let run = lab.netdx(
+        lab.client(),
+        &["--json", "check", "--check-timeout", "1", &path],
+    );
+    let took = start.elapsed();
+    let _ = std::fs::remove_dir_all(file.parent().unwrap_or(&file));
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+    let doc = run.json();
+    let slow = &doc["checks"][0];
+    assert_eq!(slow["line"], 1, "{doc}");
+    assert_eq!(slow["passed"], false, "{slow}");
+    assert_eq!(slow["exit"], 1, "{slow}");
+    assert_eq!(
+        slow["error"], "timed out: still running after 1 s (--check-timeout), killed",
+        "{slow}"
+    );
+    let ms = slow["elapsed_ms"].as_u64().unwrap_or(0);
+    assert!((1000..5000).contains(&ms), "{slow}");
+    assert_eq!(doc["checks"][1]["passed"], true, "{doc}");
+    // No netdx child is left running the killed check.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let left = lab.exec(lab.client(), &["pgrep", "-f", "ping -c 1000 -i 0.05"]);
+    assert!(
+        left.stdout.trim().is_empty(),
+        "still running: {}",
+        left.stdout
+    );
+}
+
+#[test]
+fn bad_check_options_and_unreadable_files_exit_2() {
+    for (args, words) in [
+        (
+            vec!["check", "/nonexistent/checks.txt"],
+            "cannot read /nonexistent/checks.txt",
+        ),
+        (
+            vec!["check", "--check-timeout", "0", "/dev/null"],
+            "--check-timeout 0: give a number of seconds greater than 0 and at most 86400",
+        ),
+        (
+            vec!["check", "--check-timeout", "-5", "/dev/null"],
+            "--check-timeout -5",
+        ),
+    ] {
+        let run = netdx_here(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(words), "{args:?}: {}", run.stderr);
+    }
+}
+
+/// Runs netdx here, without a namespace (for inputs rejected before any
+/// packet is sent).
+fn netdx_here(args: &[&str]) -> common::Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netdx"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run netdx: {e}"));
+    common::Run::from(out)
+}

@@ -550,3 +550,109 @@ fn json_modes_report_errors_as_documents() {
     assert_eq!(event["event"], "error");
     assert_eq!(event["exit"], 2);
 }
+
+#[test]
+fn a_small_link_mtu_is_reported_as_path_mtu_not_loss() {
+    if !can_build_namespaces("path_mtu") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    // The link between r1 and r2 carries at most 1280 bytes.
+    for (ns, dev) in [(lab.router(1), "east"), (lab.router(2), "west")] {
+        let run = lab.exec(ns, &["ip", "link", "set", dev, "mtu", "1280"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    for (server, router, words) in [
+        (
+            lab.server_v4(),
+            lab.router_v4(1),
+            "Frag needed and DF set (mtu = 1280)",
+        ),
+        (
+            lab.server_v6(),
+            lab.router_v6(1),
+            "Packet too big: mtu=1280",
+        ),
+    ] {
+        let run = lab.netdx(
+            lab.client(),
+            &[
+                "ping", "-c", "3", "-i", "0.1", "-W", "1", "-s", "1400", &server,
+            ],
+        );
+        assert!(
+            run.stdout
+                .contains(&format!("From {router} icmp_seq=1 {words}")),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("ping.path_mtu"), "{}", run.stdout);
+        assert!(run.stdout.contains("is 1280 bytes"), "{}", run.stdout);
+        // iputils prints the same line once the learned MTU is forgotten.
+        let flush = lab.exec(lab.client(), &["ip", "route", "flush", "cache"]);
+        assert_eq!(flush.code, 0);
+        let flush6 = lab.exec(lab.client(), &["ip", "-6", "route", "flush", "cache"]);
+        assert_eq!(flush6.code, 0);
+        let reference = lab.exec(
+            lab.client(),
+            &[
+                "ping", "-c", "3", "-i", "0.1", "-W", "1", "-s", "1400", &server,
+            ],
+        );
+        assert!(
+            reference
+                .stdout
+                .contains(&format!("From {router} icmp_seq=1 {words}")),
+            "iputils: {}",
+            reference.stdout
+        );
+        let _ = lab.exec(lab.client(), &["ip", "route", "flush", "cache"]);
+        let _ = lab.exec(lab.client(), &["ip", "-6", "route", "flush", "cache"]);
+    }
+}
+
+#[test]
+fn duplicated_replies_are_marked_and_diagnosed_like_iputils() {
+    if !can_build_namespaces("duplicates") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    // r1 sends every echo reply to the client twice.
+    lab.nft(
+        lab.router(1),
+        &format!(
+            "table ip d {{
+               chain forward_copy {{
+                 type filter hook forward priority 0;
+                 icmp type echo-reply dup to {} device \"west\"
+               }}
+             }}",
+            lab.client_v4()
+        ),
+    );
+    let server = lab.server_v4();
+    let run = lab.netdx(lab.client(), &["ping", "-c", "3", "-i", "0.1", &server]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    // Both tools mark the copies of replies 1 and 2; the copy of the last
+    // reply races with the end of the run (iputils stops at the 3rd reply).
+    let dup_seqs = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.ends_with("(DUP!)"))
+            .filter_map(|l| field(l, "icmp_seq=").map(str::to_string))
+            .collect()
+    };
+    let first_two = ["1".to_string(), "2".to_string()];
+    assert!(
+        dup_seqs(&run.stdout).starts_with(&first_two),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("3 received, +"), "{}", run.stdout);
+    assert!(run.stdout.contains("ping.duplicates"), "{}", run.stdout);
+    let reference = lab.exec(lab.client(), &["ping", "-c", "3", "-i", "0.1", &server]);
+    assert!(
+        dup_seqs(&reference.stdout).starts_with(&first_two),
+        "iputils: {}",
+        reference.stdout
+    );
+}

@@ -191,7 +191,8 @@ fn router_reject_is_ehostunreach_naming_the_router() {
         "table inet f { chain forward { type filter hook forward priority 0; \
          tcp dport 7000 meta nfproto ipv4 reject with icmp type host-unreachable; \
          tcp dport 7000 meta nfproto ipv6 reject with icmpv6 type addr-unreachable; \
-         tcp dport 7001 meta nfproto ipv4 reject with icmp type admin-prohibited; }\n}",
+         tcp dport 7001 meta nfproto ipv4 reject with icmp type admin-prohibited; \
+         tcp dport 7001 meta nfproto ipv6 reject with icmpv6 type admin-prohibited; }\n}",
     );
     for (server, router, icmp_type) in [
         (lab.server_v4(), lab.router_v4(1), 3),
@@ -225,11 +226,46 @@ fn router_reject_is_ehostunreach_naming_the_router() {
             human.stdout
         );
     }
-    let server = lab.server_v4();
-    let (_, doc) = tcp_json(&lab, &["-W", "2", &format!("{server}:7001")]);
-    let t = target(&doc, &server, 7001);
-    assert_eq!(t["failure"]["code"], "tcp.admin_prohibited", "{t}");
-    assert_eq!(t["failure"]["icmp"]["code"], 13, "{t}");
+    // An admin-prohibited from the router: the advice is to find the rule
+    // on that router, named, never this host's firewall (the kernel maps
+    // ICMPv6 admin-prohibited to EACCES, whose errno advice is local).
+    for (server, router, spec, code) in [
+        (
+            lab.server_v4(),
+            lab.router_v4(1),
+            format!("{}:7001", lab.server_v4()),
+            13,
+        ),
+        (
+            lab.server_v6(),
+            lab.router_v6(1),
+            format!("[{}]:7001", lab.server_v6()),
+            1,
+        ),
+    ] {
+        let (_, doc) = tcp_json(&lab, &["-W", "2", &spec]);
+        let t = target(&doc, &server, 7001);
+        assert_eq!(t["failure"]["code"], "tcp.admin_prohibited", "{t}");
+        assert_eq!(t["failure"]["icmp"]["code"], code, "{t}");
+        assert_eq!(t["failure"]["local"], false, "{t}");
+        let advice = doc["diagnosis"]
+            .as_array()
+            .and_then(|ds| ds.iter().find(|d| d["code"] == "tcp.admin_prohibited"))
+            .and_then(|d| d["summary"].as_str())
+            .unwrap_or_else(|| panic!("no tcp.admin_prohibited diagnosis: {doc}"));
+        let check = advice
+            .split_once("Check: ")
+            .map(|(_, c)| c)
+            .unwrap_or_else(|| panic!("no advice: {advice}"));
+        assert!(
+            check.starts_with(&format!(
+                "on {router}, which sent the ICMP: find the reject rule there"
+            )),
+            "{check}"
+        );
+        assert!(!advice.contains("local firewall"), "{advice}");
+        assert!(!advice.contains("never left this host"), "{advice}");
+    }
 }
 
 #[test]
@@ -580,4 +616,98 @@ fn random_syn_loss_is_intermittent() {
     assert!((1..20).contains(&connected), "{t}");
     assert_eq!(t["state"], "open");
     assert!(codes(&doc).contains(&"tcp.intermittent".into()), "{doc}");
+}
+
+#[test]
+fn self_connect_is_never_reported_open() {
+    if !can_build_namespaces("tcp_self_connect") {
+        return;
+    }
+    // With the ephemeral range narrowed to the probed ports, the kernel
+    // often picks the target port as our source port and the SYN to a port
+    // nobody listens on "connects" to itself (simultaneous open).
+    let lab = Lab::chain(0);
+    lab.sysctl(
+        lab.client(),
+        &[("net.ipv4.ip_local_port_range", "40000 40009")],
+    );
+    let mut self_connects = 0;
+    for run_no in 1..=20 {
+        let run = lab.netdx(
+            lab.client(),
+            &[
+                "--jsonl",
+                "tcp",
+                "-c",
+                "5",
+                "-i",
+                "0",
+                "127.0.0.1:40000-40009",
+            ],
+        );
+        assert_eq!(run.code, 1, "run {run_no}: {}{}", run.stdout, run.stderr);
+        for line in run.stdout.lines() {
+            let event: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("run {run_no}: bad line {line}: {e}"));
+            assert_ne!(event["state"], "open", "run {run_no}: {line}");
+            if event["event"] == "probe" && event["failure"]["code"] == "tcp.self_connect" {
+                assert_eq!(event["state"], "closed", "{line}");
+                assert!(
+                    event["failure"]["detail"]
+                        .as_str()
+                        .unwrap_or("")
+                        .starts_with("self-connect: the kernel chose the target port"),
+                    "{line}"
+                );
+                self_connects += 1;
+            }
+            if event["event"] == "summary" {
+                assert_eq!(event["open"], 0, "run {run_no}: {line}");
+                assert_eq!(event["closed"], 10, "run {run_no}: {line}");
+            }
+        }
+        if self_connects > 0 && run_no >= 5 {
+            break;
+        }
+    }
+    assert!(
+        self_connects > 0,
+        "no self-connect happened in 20 runs: the test did not exercise the case"
+    );
+}
+
+#[test]
+fn a_zero_wait_is_refused_in_words_that_exclude_zero() {
+    let bin = env!("CARGO_BIN_EXE_netdx");
+    for (args, words) in [
+        (
+            vec!["--timeout", "0", "tcp", "198.18.0.1:80"],
+            "--timeout 0: give a number of seconds greater than 0 and at most 3600",
+        ),
+        (
+            vec!["tcp", "-W", "0", "198.18.0.1:80"],
+            "-W 0: the wait must be greater than 0 and at most 3600 seconds",
+        ),
+        (
+            vec!["ping", "-W", "0", "198.18.0.1"],
+            "-W 0: the wait must be greater than 0 and at most 3600 seconds",
+        ),
+        (
+            vec!["trace", "-w", "0", "198.18.0.1"],
+            "-w 0: the wait must be greater than 0 and at most 3600 seconds",
+        ),
+        (
+            vec!["tcp", "-i", "-1", "198.18.0.1:80"],
+            "-i -1: the interval must be from 0 to 3600 seconds",
+        ),
+    ] {
+        let out = std::process::Command::new(bin)
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run netdx: {e}"));
+        let run = Run::from(out);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert_eq!(run.stderr.trim_end(), format!("netdx: {words}"), "{args:?}");
+        assert!(!run.stderr.contains("between 0 and"), "{}", run.stderr);
+    }
 }

@@ -67,6 +67,7 @@ pub mod icmp;
 pub mod path;
 pub mod ping;
 pub mod sockets;
+pub mod tcp;
 pub mod tcp_flags;
 pub mod tcp_state;
 pub mod ttl;

@@ -14,6 +14,8 @@ pub struct Tally {
     pub received: u64,
     /// ICMP errors and local send failures.
     pub errors: u64,
+    /// Extra copies of replies (iputils' DUP!).
+    pub duplicates: u64,
     /// Loss in percent.
     pub loss_pct: f64,
     /// Mean round trip, when any reply came.
@@ -42,6 +44,8 @@ pub struct Evidence {
     pub first_icmp: Option<IcmpFact>,
     /// errno of the first local send failure.
     pub first_local_errno: Option<i32>,
+    /// First Fragmentation Needed / Packet Too Big: who sent it, and the MTU.
+    pub first_too_big: Option<(IpAddr, u32)>,
 }
 
 /// Formats a percentage like C's `%g`, as iputils prints loss.
@@ -75,6 +79,23 @@ pub fn diagnose(
                 s.received, s.transmitted
             ),
         )
+    } else if let Some((from, mtu)) = evidence.first_too_big {
+        // Not loss: the probes are bigger than a link on the path.
+        let severity = if s.received > 0 {
+            Severity::Warning
+        } else {
+            Severity::Critical
+        };
+        Diagnosis::new(
+            "ping.path_mtu",
+            severity,
+            format!(
+                "the path MTU to {target} is {mtu} bytes: {from} reported a link too small for these probes ({}/{} answered) — send smaller packets (-s), and make sure ICMP \"fragmentation needed\"/\"packet too big\" is not filtered anywhere, or TCP will stall on large segments (PMTU black hole); check MSS clamping on tunnels",
+                s.received, s.transmitted
+            ),
+        )
+        .with("mtu", mtu)
+        .with("reported_by", from)
     } else if s.received > 0 {
         Diagnosis::new(
             "ping.lossy",
@@ -120,6 +141,22 @@ pub fn diagnose(
         .with("received", s.received)
         .with("errors", s.errors)
         .with("loss_pct", s.loss_pct)
+}
+
+/// Duplicated replies: something on the path copies packets.
+pub fn duplicates(s: &Tally, target: IpAddr) -> Option<Diagnosis> {
+    (s.duplicates > 0).then(|| {
+        Diagnosis::new(
+            "ping.duplicates",
+            Severity::Warning,
+            format!(
+                "{} duplicate replies from {target}: something copies packets — a layer-2 loop (check spanning tree), a bridge or bond misconfiguration, or a mirror/TAP port sending traffic back",
+                s.duplicates
+            ),
+        )
+        .with("duplicates", s.duplicates)
+        .with("received", s.received)
+    })
 }
 
 /// A send the local stack refused: no route, or a local policy or size limit.

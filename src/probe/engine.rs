@@ -4,11 +4,12 @@
 //! address family without stealing each other's replies.
 
 use super::packet::{self, Identity, Incoming, Message};
+use super::pending::{self, Duplicate, Registration, Registry};
+pub(super) use super::pending::{complete, lock, Answer, PendingMap};
 use super::socket::{self, Binding, QueuedError, Received, SocketMode};
 use super::{Outcome, Probe, ProbeKind, Response};
 use crate::error::AppResult;
 use socket2::{SockAddr, Socket};
-use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
@@ -18,34 +19,6 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::sync::oneshot;
-
-/// What the receive side hands back to a waiting probe.
-pub(super) struct Answer {
-    pub(super) response: Response,
-    pub(super) stamp: Option<SystemTime>,
-}
-
-/// A probe in flight, waiting for its answer.
-pub(super) struct Pending {
-    pub(super) tx: oneshot::Sender<Answer>,
-}
-
-/// Probes in flight by the identity their answers will carry; shared by
-/// every receive loop so any socket can complete any probe.
-pub(super) type PendingMap = Arc<Mutex<HashMap<Identity, Pending>>>;
-
-/// A probe's place in the pending map; leaving it (answer, timeout, or the
-/// caller dropping the future) frees the slot, so cancelled probes never leak.
-pub(super) struct Registration {
-    pending: PendingMap,
-    key: Identity,
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        lock(&self.pending).remove(&self.key);
-    }
-}
 
 /// One socket of one address family, with its receive task.
 struct Channel {
@@ -83,7 +56,7 @@ impl Engine {
             binding,
             ident,
             next_seq: AtomicU16::new(1),
-            pending: Arc::new(Mutex::new(HashMap::new())),
+            pending: Arc::new(Mutex::new(Registry::default())),
             v4: Mutex::new(None),
             v6: Mutex::new(None),
             tcp4: Mutex::new(None),
@@ -161,17 +134,18 @@ impl Engine {
         Ok(ch)
     }
 
-    /// Puts `key` in the pending map; the answer arrives on the receiver.
-    pub(super) fn register(&self, key: Identity) -> (Registration, oneshot::Receiver<Answer>) {
-        let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(key, Pending { tx });
-        (
-            Registration {
-                pending: self.pending.clone(),
-                key,
-            },
-            rx,
-        )
+    /// Puts `key` in the registry; the answer arrives on the receiver.
+    pub(super) fn register(
+        &self,
+        key: Identity,
+        target: IpAddr,
+    ) -> (Registration, oneshot::Receiver<Answer>) {
+        pending::register(&self.pending, key, target)
+    }
+
+    /// Reports every duplicate echo reply (iputils' `DUP!`) on the receiver.
+    pub fn duplicates(&self) -> tokio::sync::mpsc::UnboundedReceiver<Duplicate> {
+        pending::subscribe(&self.pending)
     }
 
     /// Opens (or reuses) the socket for `target`'s family and says whether it
@@ -240,7 +214,7 @@ impl Engine {
             seq,
         };
         let packet = packet::echo_request(ch.v6, self.ident, seq, payload);
-        let (registration, rx) = self.register(key);
+        let (registration, rx) = self.register(key, probe.target);
         let started = Instant::now();
         let sent = SystemTime::now();
         if let Err(e) = send(&ch, &probe, &packet) {
@@ -296,12 +270,6 @@ pub(super) fn finish(
         rtt,
         response,
     }
-}
-
-/// Locks, recovering from a poisoned lock: a panicked task must not stop
-/// every other probe.
-pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Sub-second clock noise, to make identifiers and sequence numbers hard to guess.
@@ -385,10 +353,8 @@ fn drain(
         match socket::receive(raw, buf, errqueue) {
             Ok(rx) => {
                 let data = &buf[..rx.len];
-                if let Some((key, answer)) = interpret(data, &rx, v6, mode, ident) {
-                    if let Some(p) = lock(pending).remove(&key) {
-                        let _ = p.tx.send(answer);
-                    }
+                if let Some((key, about, answer)) = interpret(data, &rx, v6, mode, ident) {
+                    complete(pending, &key, about, answer);
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -401,14 +367,15 @@ fn drain(
     }
 }
 
-/// Turns one received datagram into (probe key, answer), if it is ours.
+/// Turns one received datagram into (probe key, the address it concerns,
+/// answer), if it can be ours.
 fn interpret(
     data: &[u8],
     rx: &Received,
     v6: bool,
     mode: SocketMode,
     ident: u16,
-) -> Option<(Identity, Answer)> {
+) -> Option<(Identity, Option<IpAddr>, Answer)> {
     if let Some(err) = &rx.error {
         return interpret_queued(data, err, rx, v6, ident);
     }
@@ -429,6 +396,7 @@ fn interpret(
             }
             Some((
                 Identity::Echo { id: ident, seq },
+                Some(from),
                 Answer {
                     response: Response::Reply {
                         from,
@@ -443,7 +411,8 @@ fn interpret(
             icmp_type,
             code,
             quoted,
-            ..
+            dst,
+            mtu,
         } => {
             let key = match quoted {
                 Identity::Echo { id, seq } if mode == SocketMode::Raw && id == ident => {
@@ -454,8 +423,9 @@ fn interpret(
             };
             Some((
                 key,
+                dst,
                 Answer {
-                    response: error_response(v6, from, icmp_type, code),
+                    response: error_response(v6, from, icmp_type, code, mtu),
                     stamp,
                 },
             ))
@@ -464,24 +434,26 @@ fn interpret(
     }
 }
 
-/// Errors from the IP_RECVERR queue: the payload is our own echo request.
+/// Errors from the IP_RECVERR queue: the payload is our own echo request,
+/// and the kernel puts the original destination in the message's address.
 fn interpret_queued(
     data: &[u8],
     err: &QueuedError,
     rx: &Received,
     v6: bool,
     ident: u16,
-) -> Option<(Identity, Answer)> {
+) -> Option<(Identity, Option<IpAddr>, Answer)> {
     let Identity::Echo { seq, .. } = packet::echo_identity(data)? else {
         return None;
     };
     let key = Identity::Echo { id: ident, seq };
     let response = match (err.from_icmp, err.offender) {
-        (true, Some(from)) => error_response(v6, from, err.icmp_type, err.code),
+        (true, Some(from)) => queued_response(v6, from, err),
         _ => Response::LocalError { errno: err.errno },
     };
     Some((
         key,
+        rx.from,
         Answer {
             response,
             stamp: rx.stamp,
@@ -489,9 +461,22 @@ fn interpret_queued(
     ))
 }
 
+/// Maps an error from a socket's IP_RECVERR queue to an outcome; the kernel
+/// passes a Packet Too Big's MTU in `ee_info`.
+pub(super) fn queued_response(v6: bool, from: IpAddr, err: &QueuedError) -> Response {
+    let mtu = packet::is_too_big(v6, err.icmp_type, err.code).then_some(err.info);
+    error_response(v6, from, err.icmp_type, err.code, mtu)
+}
+
 /// Maps an ICMP error to the outcome commands see: Time Exceeded or
 /// Unreachable (everything else that quotes a probe).
-pub(super) fn error_response(v6: bool, from: IpAddr, icmp_type: u8, code: u8) -> Response {
+pub(super) fn error_response(
+    v6: bool,
+    from: IpAddr,
+    icmp_type: u8,
+    code: u8,
+    mtu: Option<u32>,
+) -> Response {
     let exceeded = if v6 {
         packet::v6types::TIME_EXCEEDED
     } else {
@@ -504,6 +489,7 @@ pub(super) fn error_response(v6: bool, from: IpAddr, icmp_type: u8, code: u8) ->
             from,
             icmp_type,
             code,
+            mtu,
         }
     }
 }

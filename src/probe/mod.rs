@@ -4,6 +4,7 @@
 
 pub mod engine;
 pub mod packet;
+pub mod pending;
 pub mod socket;
 mod tcp;
 mod tcpconn;
@@ -81,6 +82,9 @@ pub enum Response {
         icmp_type: u8,
         /// ICMP / ICMPv6 code.
         code: u8,
+        /// Next-hop MTU reported by Fragmentation Needed / Packet Too Big.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mtu: Option<u32>,
     },
     /// The target answered a TCP SYN probe: SYN-ACK (a listener) or RST
     /// (nothing listens); either way the probe reached the host.

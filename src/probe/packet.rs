@@ -86,6 +86,8 @@ pub enum Message {
         dst: Option<IpAddr>,
         /// Identity of the quoted probe.
         quoted: Identity,
+        /// Next-hop MTU of a Fragmentation Needed / Packet Too Big.
+        mtu: Option<u32>,
     },
 }
 
@@ -174,6 +176,7 @@ pub fn parse_icmp(v6: bool, icmp: &[u8]) -> Option<Incoming> {
             code,
             dst: Some(dst),
             quoted,
+            mtu: reported_mtu(v6, icmp_type, code, icmp),
         }
     } else {
         return None;
@@ -183,6 +186,29 @@ pub fn parse_icmp(v6: bool, icmp: &[u8]) -> Option<Incoming> {
         icmp_len: icmp.len(),
         message,
     })
+}
+
+/// The MTU a router reports when a packet is too big for its next link:
+/// ICMP 3/4 carries it in bytes 6..8, ICMPv6 2 in bytes 4..8.
+pub fn reported_mtu(v6: bool, icmp_type: u8, code: u8, icmp: &[u8]) -> Option<u32> {
+    let value = match (v6, icmp_type, code) {
+        (false, v4types::DEST_UNREACH, 4) => {
+            u32::from(u16::from_be_bytes([*icmp.get(6)?, *icmp.get(7)?]))
+        }
+        (true, v6types::PACKET_TOO_BIG, _) => {
+            u32::from_be_bytes([*icmp.get(4)?, *icmp.get(5)?, *icmp.get(6)?, *icmp.get(7)?])
+        }
+        _ => return None,
+    };
+    (value > 0).then_some(value)
+}
+
+/// True for the two "too big for the next link" errors.
+pub fn is_too_big(v6: bool, icmp_type: u8, code: u8) -> bool {
+    matches!(
+        (v6, icmp_type, code),
+        (false, v4types::DEST_UNREACH, 4) | (true, v6types::PACKET_TOO_BIG, _)
+    )
 }
 
 /// Reads identifier and sequence from an echo header.
@@ -266,6 +292,7 @@ mod tests {
             code: 0,
             dst: Some("198.18.3.2".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))),
             quoted: Identity::Echo { id: 99, seq: 5 },
+            mtu: None,
         };
         assert_eq!(parsed.map(|p| p.message), Some(expected));
     }

@@ -280,6 +280,8 @@ pub struct QueuedError {
     pub from_icmp: bool,
     /// The router or host that sent it.
     pub offender: Option<IpAddr>,
+    /// ee_info: the next-hop MTU for Fragmentation Needed / Packet Too Big.
+    pub info: u32,
 }
 
 /// One datagram with its ancillary data.
@@ -347,16 +349,22 @@ pub fn receive(fd: i32, buf: &mut [u8], errqueue: bool) -> io::Result<Received> 
                 }
                 (libc::IPPROTO_IP, libc::IP_RECVERR) | (libc::IPPROTO_IPV6, libc::IPV6_RECVERR) => {
                     let ee = std::ptr::read_unaligned(data as *const libc::sock_extended_err);
+                    // The offender (SO_EE_OFFENDER) follows the error and is
+                    // only as long as its family's sockaddr: read no further
+                    // than this control message holds.
                     let offender_ptr = data.add(size_of::<libc::sock_extended_err>());
-                    let offender =
-                        std::ptr::read_unaligned(offender_ptr as *const libc::sockaddr_storage);
+                    let header = data.offset_from(cmsg as *const u8) as usize;
+                    let room = ((*cmsg).cmsg_len as usize)
+                        .saturating_sub(header + size_of::<libc::sock_extended_err>());
+                    let offender = offender_within(offender_ptr, room);
                     out.error = Some(QueuedError {
                         icmp_type: ee.ee_type,
                         code: ee.ee_code,
                         errno: ee.ee_errno as i32,
                         from_icmp: ee.ee_origin == libc::SO_EE_ORIGIN_ICMP
                             || ee.ee_origin == libc::SO_EE_ORIGIN_ICMP6,
-                        offender: sockaddr_ip(&offender),
+                        offender,
+                        info: ee.ee_info,
                     });
                 }
                 _ => {}
@@ -365,6 +373,31 @@ pub fn receive(fd: i32, buf: &mut [u8], errqueue: bool) -> io::Result<Received> 
         }
     }
     Ok(out)
+}
+
+/// Reads the offender address of a queued error from at most `room` bytes:
+/// the family first, then only the sockaddr that family needs.
+///
+/// # Safety
+/// `ptr` must be valid for reads of `room` bytes.
+unsafe fn offender_within(ptr: *const u8, room: usize) -> Option<IpAddr> {
+    if room < size_of::<libc::sa_family_t>() {
+        return None;
+    }
+    let family = i32::from(std::ptr::read_unaligned(ptr as *const libc::sa_family_t));
+    match family {
+        libc::AF_INET if room >= size_of::<libc::sockaddr_in>() => {
+            let sin = std::ptr::read_unaligned(ptr as *const libc::sockaddr_in);
+            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                sin.sin_addr.s_addr,
+            ))))
+        }
+        libc::AF_INET6 if room >= size_of::<libc::sockaddr_in6>() => {
+            let sin6 = std::ptr::read_unaligned(ptr as *const libc::sockaddr_in6);
+            Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
+        }
+        _ => None,
+    }
 }
 
 /// Extracts the IP from a sockaddr_storage filled by the kernel.

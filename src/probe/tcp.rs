@@ -3,7 +3,7 @@
 //! errors quote the SYN's ports and arrive on the raw ICMP socket. Each probe
 //! reserves its source port with a bound, never-listening socket.
 
-use super::engine::{self, lock, Answer, Engine, PendingMap};
+use super::engine::{self, Answer, Engine, PendingMap};
 use super::packet::{Identity, PROTO_TCP};
 use super::socket::{self, Binding};
 use super::{Outcome, Probe, Response};
@@ -82,7 +82,7 @@ pub(super) async fn probe(
         src: src_port,
         dst: port,
     };
-    let (registration, rx) = engine.register(key);
+    let (registration, rx) = engine.register(key, probe.target);
     let packet = syn(source, probe.target, src_port, port, seq);
     let started = Instant::now();
     let sent = SystemTime::now();
@@ -163,12 +163,15 @@ async fn receive_loop(fd: Arc<AsyncFd<Socket>>, v6: bool, pending: PendingMap) {
                         src: tcp.get_destination(),
                         dst: tcp.get_source(),
                     };
-                    if let Some(p) = lock(&pending).remove(&key) {
-                        let _ = p.tx.send(Answer {
+                    engine::complete(
+                        &pending,
+                        &key,
+                        Some(from),
+                        Answer {
                             response: Response::TcpReply { from, ttl, open },
                             stamp: rx.stamp,
-                        });
-                    }
+                        },
+                    );
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => break,

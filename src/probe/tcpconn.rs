@@ -110,7 +110,7 @@ async fn settle(fd: &AsyncFd<Socket>, probe: &Probe) -> Answer {
 fn from_queue(rx: &Received, v6: bool) -> Option<Answer> {
     let err = rx.error.as_ref()?;
     let response = match (err.from_icmp, err.offender) {
-        (true, Some(from)) => engine::error_response(v6, from, err.icmp_type, err.code),
+        (true, Some(from)) => engine::queued_response(v6, from, err),
         _ => Response::LocalError { errno: err.errno },
     };
     Some(Answer {

@@ -39,7 +39,7 @@ pub(super) async fn probe(
     };
     // Only register when the raw ICMP socket listens; else the error queue serves.
     let (registration, rx) = if raw_listener {
-        let (r, rx) = engine.register(key);
+        let (r, rx) = engine.register(key, probe.target);
         (Some(r), Some(rx))
     } else {
         (None, None)
@@ -118,7 +118,7 @@ async fn own_answer(fd: &AsyncFd<Socket>, v6: bool) -> Answer {
 fn from_queue(rx: &Received, v6: bool) -> Option<Answer> {
     let err = rx.error.as_ref()?;
     let response = match (err.from_icmp, err.offender) {
-        (true, Some(from)) => engine::error_response(v6, from, err.icmp_type, err.code),
+        (true, Some(from)) => engine::queued_response(v6, from, err),
         _ => Response::LocalError { errno: err.errno },
     };
     Some(Answer {

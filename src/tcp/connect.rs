@@ -53,6 +53,15 @@ pub enum Attempt {
         /// (no route, local firewall, no local port).
         immediate: bool,
     },
+    /// The handshake "completed" with ourselves: the target is a local
+    /// address, its port lies in `net.ipv4.ip_local_port_range`, nothing
+    /// listens there, and the kernel happened to pick that same port as our
+    /// source port, so the SYN met itself (TCP simultaneous open). This is
+    /// not a service answering; the socket is closed at once.
+    SelfConnect {
+        /// Time until the handshake with ourselves completed.
+        elapsed: Duration,
+    },
     /// No answer at all within the wait.
     Timeout {
         /// How long we waited.
@@ -104,6 +113,11 @@ pub async fn probe(addr: SocketAddr, wait: Duration, banner: Option<Duration>) -
         Err(e) => return failed(&e, false),
     }
     let local = fd.get_ref().local_addr().ok().and_then(|a| a.as_socket());
+    let peer = fd.get_ref().peer_addr().ok().and_then(|a| a.as_socket());
+    if local.is_some() && local == peer {
+        // Dropping `fd` closes the socket, freeing the port again.
+        return Attempt::SelfConnect { elapsed: rtt };
+    }
     let banner = match banner {
         Some(limit) => Some(read_banner(fd.into_inner(), limit).await),
         None => None,

@@ -1,23 +1,17 @@
 //! What the probes found, per target: the state (open, closed, filtered…),
-//! connect-time statistics, the errno and ICMP evidence, and the diagnoses
-//! built from the errno and ICMP tables so the words match `netdx explain`.
+//! connect-time statistics and the errno and ICMP evidence, worded from the
+//! errno and ICMP tables so the words match `netdx explain`. The rules that
+//! turn these results into diagnoses live in `crate::diagnose::tcp`.
 
 use super::connect::{self, Attempt, IcmpOrigin};
 use crate::cli::Expect;
-use crate::diagnose::errno::{self, ErrnoInfo};
-use crate::diagnose::{icmp, Diagnosis, Severity};
+use crate::diagnose::errno;
+use crate::diagnose::tcp::{GENERIC_CODE, PROHIBITED_CODE, SELF_CONNECT_CODE};
+use crate::diagnose::{icmp, Severity};
 use crate::stats::{RttStats, RttSummary};
 use serde::Serialize;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
-
-/// Diagnosis code for errnos the table gives no code of its own.
-const GENERIC_CODE: &str = "tcp.connect_error";
-/// Diagnosis code for a router's firewall rejecting with an ICMP
-/// administratively-prohibited (whatever errno the kernel maps it to).
-const PROHIBITED_CODE: &str = "tcp.admin_prohibited";
-/// Diagnosis code for names that do not resolve.
-pub const RESOLVE_CODE: &str = "tcp.resolve_failed";
 
 /// One address:port to probe, remembering the name it came from.
 #[derive(Debug, Clone)]
@@ -88,7 +82,8 @@ impl State {
 pub struct Failure {
     /// Verdict it leads to.
     pub state: State,
-    /// Symbolic errno (ETIMEDOUT for our own timeout).
+    /// Symbolic errno (ETIMEDOUT for our own timeout; none for a
+    /// self-connect, where connect() itself succeeded).
     pub errno: Option<&'static str>,
     /// Numeric errno.
     pub errno_number: Option<i32>,
@@ -108,6 +103,19 @@ pub struct Failure {
 pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
     match attempt {
         Attempt::Open { .. } => None,
+        Attempt::SelfConnect { elapsed } => Some(Failure {
+            state: State::Closed,
+            errno: None,
+            errno_number: None,
+            code: SELF_CONNECT_CODE,
+            detail: format!(
+                "self-connect: the kernel chose the target port as our source port; nothing listens (in {:.3} ms)",
+                ms(*elapsed)
+            ),
+            icmp: None,
+            time_ms: ms(*elapsed),
+            local: true,
+        }),
         Attempt::Timeout { waited } => {
             let info = errno::by_number(libc::ETIMEDOUT);
             Some(Failure {
@@ -143,7 +151,11 @@ pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
             };
             let name = info.map(|e| e.name).unwrap_or("EUNKNOWN");
             let words = match (icmp, *n) {
-                (Some(o), _) => format!("{} from {}", icmp_words(o), o.from),
+                (Some(o), _) => format!(
+                    "{} from {}",
+                    icmp::describe(o.v6, o.icmp_type, o.code),
+                    o.from
+                ),
                 (None, libc::ECONNREFUSED) => "RST from the host".to_string(),
                 (None, libc::ENETUNREACH) if *immediate => {
                     format!("no route on this host (ip route get {})", addr.ip())
@@ -168,21 +180,6 @@ pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
                 local: *immediate,
             })
         }
-    }
-}
-
-/// `Host Unreachable (ICMP 3/1)` from the ICMP table.
-fn icmp_words(o: &IcmpOrigin) -> String {
-    let family = if o.v6 { "ICMPv6" } else { "ICMP" };
-    let mark = icmp::trace_mark(o.v6, o.icmp_type, o.code);
-    let mark = if mark.is_empty() {
-        String::new()
-    } else {
-        format!(", {mark}")
-    };
-    match icmp::lookup(o.v6, o.icmp_type, o.code) {
-        Some(i) => format!("{} ({family} {}/{}{mark})", i.name, o.icmp_type, o.code),
-        None => format!("{family} {}/{}{mark}", o.icmp_type, o.code),
     }
 }
 
@@ -319,274 +316,4 @@ impl TargetResult {
 /// Milliseconds as f64.
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// Names up to three targets, then a count.
-fn who(targets: &[&TargetResult]) -> String {
-    let names: Vec<&str> = targets.iter().take(3).map(|t| t.target.as_str()).collect();
-    match targets.len() {
-        0 => "no target".into(),
-        1..=3 => names.join(", "),
-        n => format!("{n} targets (e.g. {})", names.join(", ")),
-    }
-}
-
-/// Turns the results into diagnoses, worst first.
-pub fn diagnoses(results: &[TargetResult], expect: Expect) -> Vec<Diagnosis> {
-    let mut out = Vec::new();
-    let unresolved: Vec<&TargetResult> = results
-        .iter()
-        .filter(|r| r.state == State::Unresolved)
-        .collect();
-    if !unresolved.is_empty() {
-        let why = unresolved[0].error.clone().unwrap_or_default();
-        out.push(
-            Diagnosis::new(
-                RESOLVE_CODE,
-                Severity::Critical,
-                format!("{} did not resolve: {why}", who(&unresolved)),
-            )
-            .with("targets", evidence_targets(&unresolved)),
-        );
-    }
-    match expect {
-        Expect::Open => out.extend(open_diagnoses(results)),
-        Expect::Closed => out.extend(closed_diagnoses(results)),
-    }
-    out.extend(address_diagnoses(results));
-    for r in results.iter().filter(|r| r.banner.is_some()) {
-        let banner = r.banner.as_deref().unwrap_or("");
-        out.push(
-            Diagnosis::new(
-                "tcp.banner",
-                Severity::Info,
-                format!("{} greets with \"{banner}\"", r.target),
-            )
-            .with("target", &r.target)
-            .with("banner", banner),
-        );
-    }
-    out.sort_by_key(|d| std::cmp::Reverse(d.severity));
-    out
-}
-
-/// Diagnoses when every target should accept connections.
-fn open_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
-    let mut out = Vec::new();
-    let mut codes: Vec<&'static str> = Vec::new();
-    for r in results {
-        if r.connected == 0 {
-            if let Some(f) = &r.failure {
-                if !codes.contains(&f.code) {
-                    codes.push(f.code);
-                }
-            }
-        }
-    }
-    for code in codes {
-        let group: Vec<&TargetResult> = results
-            .iter()
-            .filter(|r| r.connected == 0 && r.failure.as_ref().map(|f| f.code) == Some(code))
-            .collect();
-        let Some(first) = group.first().and_then(|r| r.failure.as_ref()) else {
-            continue;
-        };
-        let info = first.errno_number.and_then(errno::by_number);
-        let mut d = Diagnosis::new(
-            code,
-            Severity::Critical,
-            failure_summary(&group, first, info),
-        )
-        .with("targets", evidence_targets(&group))
-        .with("count", group.len())
-        .with("errno", first.errno);
-        let routers: Vec<String> = unique(group.iter().filter_map(|r| {
-            r.failure
-                .as_ref()
-                .and_then(|f| f.icmp)
-                .map(|o| o.from.to_string())
-        }));
-        if !routers.is_empty() {
-            d = d.with("icmp_from", routers);
-        }
-        out.push(d);
-    }
-    let flaky: Vec<&TargetResult> = results
-        .iter()
-        .filter(|r| r.connected > 0 && r.connected < r.sent)
-        .collect();
-    if !flaky.is_empty() {
-        let last = flaky[0]
-            .failure
-            .as_ref()
-            .map(|f| f.detail.clone())
-            .unwrap_or_default();
-        out.push(
-            Diagnosis::new(
-                "tcp.intermittent",
-                Severity::Warning,
-                format!(
-                    "{} connected only some of the time ({} of {} attempts; last failure {last}): packet loss, an overloaded listener (full accept queue) or a flapping backend behind a load balancer",
-                    who(&flaky),
-                    flaky[0].connected,
-                    flaky[0].sent
-                ),
-            )
-            .with("targets", evidence_targets(&flaky)),
-        );
-    }
-    let open: Vec<&TargetResult> = results.iter().filter(|r| r.connected > 0).collect();
-    if !open.is_empty() && out.is_empty() {
-        let mut all = RttStats::default();
-        for r in &open {
-            if let Some(s) = r.stats {
-                all.add(Duration::from_secs_f64(s.avg_ms / 1000.0));
-            }
-        }
-        let avg = all.summary().map(|s| s.avg_ms).unwrap_or(0.0);
-        out.push(
-            Diagnosis::new(
-                "tcp.open",
-                Severity::Ok,
-                format!(
-                    "{} accept{} connections (connect time {avg:.3} ms on average)",
-                    if open.len() == 1 {
-                        open[0].target.clone()
-                    } else {
-                        format!("all {} targets", open.len())
-                    },
-                    if open.len() == 1 { "s" } else { "" }
-                ),
-            )
-            .with("count", open.len())
-            .with("avg_ms", avg),
-        );
-    }
-    out
-}
-
-/// One sentence for a group of targets that failed the same way.
-fn failure_summary(group: &[&TargetResult], first: &Failure, info: Option<&ErrnoInfo>) -> String {
-    let name = first.errno.unwrap_or("error");
-    let check = info.map(|e| e.check).filter(|c| !c.is_empty());
-    let why = match (first.state, first.icmp) {
-        (State::Filtered, _) => format!(
-            "no answer within {:.1} s — the SYN was dropped silently: a firewall or security group (a local OUTPUT drop looks the same), or the host is down",
-            first.time_ms / 1000.0
-        ),
-        (_, Some(o)) => {
-            let meaning = icmp::lookup(o.v6, o.icmp_type, o.code)
-                .map(|i| i.meaning)
-                .unwrap_or("");
-            format!("{} sent by {}: {meaning}", icmp_words(&o), o.from)
-        }
-        (State::Unreachable, None) if first.local => {
-            "this host has no route to the destination, so no packet left".into()
-        }
-        _ => info
-            .map(|e| if e.client.is_empty() { e.meaning } else { e.client })
-            .unwrap_or("")
-            .to_string(),
-    };
-    match check {
-        Some(c) => format!("{}: {name} — {why}. Check: {c}", who(group)),
-        None => format!("{}: {name} — {why}", who(group)),
-    }
-}
-
-/// Diagnoses for `--expect closed` (firewall audits).
-fn closed_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
-    let open: Vec<&TargetResult> = results.iter().filter(|r| r.connected > 0).collect();
-    if !open.is_empty() {
-        return vec![Diagnosis::new(
-            "tcp.unexpectedly_open",
-            Severity::Critical,
-            format!(
-                "{} accepted connections but must be closed: a firewall rule is missing or a service listens that should not",
-                who(&open)
-            ),
-        )
-        .with("targets", evidence_targets(&open))
-        .with("count", open.len())];
-    }
-    let count = |s: State| results.iter().filter(|r| r.state == s).count();
-    let probed = results
-        .iter()
-        .filter(|r| r.state != State::Unresolved)
-        .count();
-    if probed == 0 {
-        return Vec::new();
-    }
-    vec![Diagnosis::new(
-        "tcp.closed_as_expected",
-        Severity::Ok,
-        format!(
-            "all {probed} target(s) are closed as expected ({} refused, {} filtered, {} unreachable, {} blocked locally)",
-            count(State::Closed),
-            count(State::Filtered),
-            count(State::Unreachable),
-            count(State::Blocked)
-        ),
-    )
-    .with("count", probed)]
-}
-
-/// Names with several addresses where some answered and some did not.
-fn address_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
-    let mut out = Vec::new();
-    let keys: Vec<(String, u16)> = unique(
-        results
-            .iter()
-            .filter(|r| crate::resolve::parse_literal(&r.host).is_none() && r.address.is_some())
-            .map(|r| (r.host.clone(), r.port)),
-    );
-    for (host, port) in keys {
-        let group: Vec<&TargetResult> = results
-            .iter()
-            .filter(|r| r.host == host && r.port == port && r.address.is_some())
-            .collect();
-        let good: Vec<String> = group
-            .iter()
-            .filter(|r| r.connected > 0)
-            .filter_map(|r| r.address.map(|a| a.to_string()))
-            .collect();
-        let bad: Vec<String> = group
-            .iter()
-            .filter(|r| r.connected == 0)
-            .filter_map(|r| r.address.map(|a| format!("{a} ({})", r.state.word())))
-            .collect();
-        if group.len() > 1 && !good.is_empty() && !bad.is_empty() {
-            out.push(
-                Diagnosis::new(
-                    "tcp.some_addresses_fail",
-                    Severity::Warning,
-                    format!(
-                        "{host}:{port} has {} addresses: {} answered, {} did not — clients that pick a failing address fail or stall",
-                        group.len(),
-                        good.join(", "),
-                        bad.join(", ")
-                    ),
-                )
-                .with("answered", good)
-                .with("failed", bad),
-            );
-        }
-    }
-    out
-}
-
-/// At most 20 target labels for the evidence.
-fn evidence_targets(group: &[&TargetResult]) -> Vec<String> {
-    group.iter().take(20).map(|r| r.target.clone()).collect()
-}
-
-/// Keeps the first of each value, in order.
-fn unique<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
-    let mut out: Vec<T> = Vec::new();
-    for i in items {
-        if !out.contains(&i) {
-            out.push(i);
-        }
-    }
-    out
 }
