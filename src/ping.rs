@@ -148,7 +148,12 @@ pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult
     let plan = plan(args, global)?;
     let family = Family::from_flags(global.ipv4, global.ipv6);
     let binding = Binding::from_flag(args.interface.as_deref())?;
-    let target = resolve::resolve_one(&args.host, family).await?;
+    let target = resolve::resolve_one_within(
+        &args.host,
+        family,
+        global.timeout.map(Duration::from_secs_f64),
+    )
+    .await?;
     if target.is_ipv4() && plan.payload > MAX_PAYLOAD_V4 {
         return Err(AppError::usage(format!(
             "-s {}: an IPv4 ping payload cannot exceed {MAX_PAYLOAD_V4} bytes",

@@ -2,7 +2,11 @@
 //! `ping`, `tcp` or `trace` fails the same way, with the same words.
 
 use crate::error::{AppError, AppResult};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+/// glibc's own limit when resolv.conf cannot be read: timeout 5 s × 2 attempts.
+const GLIBC_BUDGET: Duration = Duration::from_secs(10);
 
 /// Which address families the user allows (`-4`, `-6`, or both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +46,21 @@ pub fn parse_literal(text: &str) -> Option<IpAddr> {
 }
 
 /// Resolves `host` to every address of the allowed family, in the order the
-/// system resolver (getaddrinfo: /etc/hosts, then DNS) returns them.
+/// system resolver (getaddrinfo: /etc/hosts, then DNS) returns them, within
+/// resolv.conf's timeout × attempts. Kept for callers without a
+/// `--timeout` (branches in flight call it).
+#[allow(dead_code)]
 pub async fn resolve_all(host: &str, family: Family) -> AppResult<Vec<IpAddr>> {
+    resolve_all_within(host, family, None).await
+}
+
+/// [`resolve_all`] bounded by `limit` (the user's `--timeout`) when given,
+/// so a resolver that never answers cannot hold a command past it.
+pub async fn resolve_all_within(
+    host: &str,
+    family: Family,
+    limit: Option<Duration>,
+) -> AppResult<Vec<IpAddr>> {
     if host.is_empty() {
         return Err(AppError::usage("empty host name"));
     }
@@ -62,9 +79,23 @@ pub async fn resolve_all(host: &str, family: Family) -> AppResult<Vec<IpAddr>> {
             "'{host}' is neither an IP address nor a valid host name"
         )));
     }
-    let found = match tokio::net::lookup_host((host, 0)).await {
-        Ok(found) => found,
-        Err(e) => return Err(dns_failure(host, family, resolver_words(&e)).await),
+    let budget = limit.unwrap_or_else(system_budget);
+    let started = Instant::now();
+    let found = match tokio::time::timeout(budget, getaddrinfo(host)).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => {
+            let took = started.elapsed();
+            // EAI_AGAIN after (nearly) the whole budget is the resolver's own
+            // timeout: that already tells the cause, do not ask again.
+            if is_try_again(&e) && took >= budget.mul_f64(0.9) {
+                return Err(silent(host, took));
+            }
+            let left = budget.saturating_sub(took).max(Duration::from_secs(1));
+            return Err(dns_failure(host, family, resolver_words(&e), left).await);
+        }
+        // No answer within the budget: the resolver is silent. Asking again
+        // would only wait as long a second time.
+        Err(_) => return Err(silent(host, budget)),
     };
     let mut addrs: Vec<IpAddr> = Vec::new();
     for sa in found {
@@ -79,14 +110,34 @@ pub async fn resolve_all(host: &str, family: Family) -> AppResult<Vec<IpAddr>> {
             Family::V6 => "no IPv6 (AAAA) address",
             Family::Any => "no address",
         };
-        return Err(dns_failure(host, family, format!("the name exists but has {which}")).await);
+        let left = budget
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_secs(1));
+        return Err(dns_failure(
+            host,
+            family,
+            format!("the name exists but has {which}"),
+            left,
+        )
+        .await);
     }
     Ok(addrs)
 }
 
-/// Resolves `host` to the first address of the allowed family.
+/// Resolves `host` to the first address of the allowed family, within
+/// resolv.conf's timeout × attempts. Kept for callers without a `--timeout`.
+#[allow(dead_code)]
 pub async fn resolve_one(host: &str, family: Family) -> AppResult<IpAddr> {
-    let addrs = resolve_all(host, family).await?;
+    resolve_one_within(host, family, None).await
+}
+
+/// [`resolve_one`] bounded by `limit` (the user's `--timeout`) when given.
+pub async fn resolve_one_within(
+    host: &str,
+    family: Family,
+    limit: Option<Duration>,
+) -> AppResult<IpAddr> {
+    let addrs = resolve_all_within(host, family, limit).await?;
     addrs
         .into_iter()
         .next()
@@ -110,11 +161,46 @@ pub fn valid_hostname(name: &str) -> bool {
     })
 }
 
+/// How long getaddrinfo may take by default: what libc itself would wait
+/// for one server (resolv.conf's timeout × attempts).
+fn system_budget() -> Duration {
+    crate::dns::config::load_system(None)
+        .map(|conf| conf.timeout * conf.attempts.max(1) as u32)
+        .unwrap_or(GLIBC_BUDGET)
+}
+
+/// Runs getaddrinfo on a thread of its own: it cannot be cancelled, and a
+/// detached thread (unlike the runtime's blocking pool) does not keep the
+/// process alive after netdx has given up on it.
+async fn getaddrinfo(host: &str) -> std::io::Result<Vec<SocketAddr>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let name = host.to_string();
+    std::thread::Builder::new()
+        .name("getaddrinfo".into())
+        .spawn(move || {
+            let found = (name.as_str(), 0).to_socket_addrs().map(Iterator::collect);
+            let _ = tx.send(found);
+        })?;
+    rx.await
+        .unwrap_or_else(|_| Err(std::io::Error::other("the resolver thread died")))
+}
+
+/// EAI_AGAIN: the resolver did not give an answer (timeout or SERVFAIL).
+fn is_try_again(err: &std::io::Error) -> bool {
+    err.to_string().contains("Temporary failure")
+}
+
+/// The error for a resolver that stayed silent for `waited`.
+fn silent(host: &str, waited: Duration) -> AppError {
+    let d = crate::dns::system::silent(host, waited);
+    AppError::target(format!("cannot resolve {host}: {} [{}]", d.summary, d.code))
+}
+
 /// Builds the error for a name that did not resolve: the `netdx dns`
 /// diagnosis (NXDOMAIN, no A/AAAA record, resolver timeout or refusal, with
-/// its stable code) when DNS can tell, else getaddrinfo's words.
-async fn dns_failure(host: &str, family: Family, fallback: String) -> AppError {
-    match crate::dns::explain_failure(host, family).await {
+/// its stable code) when DNS can tell within `deadline`, else getaddrinfo's words.
+async fn dns_failure(host: &str, family: Family, fallback: String, deadline: Duration) -> AppError {
+    match crate::dns::system::explain_failure(host, family, deadline).await {
         Some(d) => AppError::target(format!("cannot resolve {host}: {} [{}]", d.summary, d.code)),
         None => AppError::target(format!("cannot resolve {host}: {fallback}")),
     }

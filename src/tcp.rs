@@ -115,7 +115,8 @@ pub async fn run(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     let specs = parse_targets(args)?;
     let family = Family::from_flags(global.ipv4, global.ipv6);
     let started = Instant::now();
-    let (endpoints, mut unresolved) = resolve_targets(&specs, family).await?;
+    let (endpoints, mut unresolved) =
+        resolve_targets(&specs, family, global.timeout.map(Duration::from_secs_f64)).await?;
     if endpoints.is_empty() {
         let why = unresolved
             .first()
@@ -196,13 +197,14 @@ fn parse_targets(args: &TcpArgs) -> AppResult<Vec<target::TargetSpec>> {
 async fn resolve_targets(
     specs: &[target::TargetSpec],
     family: Family,
+    limit: Option<Duration>,
 ) -> AppResult<(Vec<Endpoint>, Vec<TargetResult>)> {
     let mut cache: HashMap<String, Result<Vec<std::net::IpAddr>, String>> = HashMap::new();
     for spec in specs {
         if cache.contains_key(&spec.host) {
             continue;
         }
-        let found = match resolve::resolve_all(&spec.host, family).await {
+        let found = match resolve::resolve_all_within(&spec.host, family, limit).await {
             Ok(addrs) => Ok(addrs),
             Err(e) if e.exit == Exit::Usage => return Err(e),
             Err(e) => Err(e.message),

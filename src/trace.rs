@@ -83,7 +83,12 @@ pub async fn run(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         args.interface.as_deref().map(|i| ("-i", i)),
         global,
     )?;
-    let target = resolve::resolve_one(&args.path.host, family).await?;
+    let target = resolve::resolve_one_within(
+        &args.path.host,
+        family,
+        global.timeout.map(Duration::from_secs_f64),
+    )
+    .await?;
     let route = hops::route_error(target, &binding);
     let engine = Engine::new(binding);
     let mode = engine.prepare_kind(target, &plan.kind())?;

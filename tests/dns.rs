@@ -97,7 +97,12 @@ struct Bed {
 impl Bed {
     /// Builds the lab and starts the main server on port 53.
     fn new() -> Bed {
-        let lab = Lab::chain(0);
+        Bed::with_routers(0)
+    }
+
+    /// The same with `routers` routers between the client and the server.
+    fn with_routers(routers: usize) -> Bed {
+        let lab = Lab::chain(routers);
         let addr = lab.server_v4();
         let mut bed = Bed {
             lab,
@@ -208,6 +213,25 @@ auth-zone:
 
     fn at(&self) -> String {
         format!("@{}", self.addr)
+    }
+
+    /// Writes the client's /etc/resolv.conf: `ip netns exec` bind-mounts
+    /// /etc/netns/NAME/resolv.conf over it. Removed when the guard drops.
+    fn system_resolv_conf(&self, text: &str) -> NetnsEtc {
+        let etc = PathBuf::from("/etc/netns").join(self.lab.client());
+        std::fs::create_dir_all(&etc).unwrap_or_else(|e| panic!("{e}"));
+        let guard = NetnsEtc(etc.clone());
+        std::fs::write(etc.join("resolv.conf"), text).unwrap_or_else(|e| panic!("{e}"));
+        guard
+    }
+}
+
+/// /etc/netns/NAME, removed on drop.
+struct NetnsEtc(PathBuf);
+
+impl Drop for NetnsEtc {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -504,13 +528,7 @@ fn truncated_udp_answer_is_retried_over_tcp() {
         return;
     }
     let mut bed = Bed::new();
-    let mut zone = ZONE.to_string();
-    for i in 1..=40 {
-        zone.push_str(&format!("many IN A 198.18.1.{i}\n"));
-    }
-    bed.dir.write("big.zone", &zone);
-    bed.start(5301, "big.zone");
-    let at = format!("@{}:5301", bed.addr);
+    let at = big_answer_server(&mut bed);
     // Without EDNS the answer (40 A records, > 512 bytes) does not fit UDP.
     let dig_at = format!("@{}", bed.addr);
     let dig_udp = bed.dig(&[
@@ -580,6 +598,191 @@ fn truncated_udp_answer_is_retried_over_tcp() {
         .json();
     assert_eq!(tcp["answers"][0]["transport"], "tcp");
     assert_eq!(tcp["answers"][0]["truncated_udp"], false);
+}
+
+/// Starts the big-answer server on port 5301 (40 A records: more than 512
+/// bytes, so a query without EDNS comes back truncated over UDP).
+fn big_answer_server(bed: &mut Bed) -> String {
+    let mut zone = ZONE.to_string();
+    for i in 1..=40 {
+        zone.push_str(&format!("many IN A 198.18.1.{i}\n"));
+    }
+    // A CNAME in front: the truncated answer keeps it (a partial answer).
+    zone.push_str("bigalias IN CNAME many.lab.test.\n");
+    bed.dir.write("big.zone", &zone);
+    bed.start(5301, "big.zone");
+    format!("@{}:5301", bed.addr)
+}
+
+#[test]
+fn truncated_answer_with_tcp_blocked_is_a_tcp_fallback_failure() {
+    if !can_build_namespaces("tcp_fallback_failed") {
+        return;
+    }
+    let mut bed = Bed::new();
+    let at = big_answer_server(&mut bed);
+    // What dig shows of the truncated UDP answer: netdx must show the same.
+    let dig = bed.dig(&[
+        &format!("@{}", bed.addr),
+        "-p",
+        "5301",
+        "+noedns",
+        "+ignore",
+        "+noall",
+        "+answer",
+        "bigalias.lab.test",
+        "A",
+    ]);
+    let dig_partial = dig.stdout.lines().filter(|l| !l.trim().is_empty()).count();
+    assert!(
+        dig.stdout.contains("CNAME\tmany.lab.test."),
+        "no partial answer from the server: {}",
+        dig.stdout
+    );
+    for (verdict, kind, words) in [
+        ("reject with tcp reset", "refused", "was refused"),
+        ("drop", "timeout", "timed out"),
+    ] {
+        bed.lab.nft(
+            bed.lab.server(),
+            &format!(
+                "table inet tcp53 {{\n chain input {{\n  type filter hook input priority 0;\n  \
+                 tcp dport 5301 {verdict}\n }}\n}}\n"
+            ),
+        );
+        let t0 = Instant::now();
+        let run = bed.netdx(&[
+            "--json",
+            "--timeout",
+            "2",
+            "dns",
+            "--no-edns",
+            &at,
+            "bigalias.lab.test",
+            "-t",
+            "A",
+        ]);
+        let took = t0.elapsed();
+        assert_eq!(run.code, 1, "{verdict}: {}{}", run.stdout, run.stderr);
+        let doc = run.json();
+        let a = &doc["answers"][0];
+        assert_eq!(a["status"], "tcp_fallback_failed", "{verdict}: {a}");
+        assert_eq!(a["transport"], "udp", "{a}");
+        assert_eq!(a["truncated_udp"], true, "{a}");
+        assert_eq!(a["flags"]["tc"], true, "{a}");
+        assert_eq!(a["failure"]["kind"], kind, "{a}");
+        assert_eq!(
+            a["records"].as_array().map(Vec::len),
+            Some(dig_partial),
+            "{verdict}: the partial answer differs from dig's: {a}\n{}",
+            dig.stdout
+        );
+        let c = codes(&doc);
+        assert_eq!(c, ["dns.tcp_fallback_failed"], "{verdict}: {doc}");
+        let d = &doc["diagnoses"][0];
+        assert_eq!(d["evidence"]["kind"], kind, "{d}");
+        let summary = d["summary"].as_str().unwrap_or("");
+        assert!(summary.contains("too big for UDP"), "{summary}");
+        assert!(summary.contains(words), "{summary}");
+        assert!(summary.contains("open TCP port 5301"), "{summary}");
+        assert!(!summary.contains("nothing listens"), "{summary}");
+        if kind == "refused" {
+            assert!(took < Duration::from_millis(1500), "a reset took {took:?}");
+        }
+        // The human output shows the truncated answer like dig does.
+        let human = bed.netdx(&[
+            "--timeout",
+            "2",
+            "dns",
+            "--no-edns",
+            &at,
+            "bigalias.lab.test",
+            "-t",
+            "A",
+        ]);
+        assert_eq!(human.code, 1);
+        let out = &human.stdout;
+        assert!(out.contains("partial answer only"), "{out}");
+        assert!(out.contains("flags: qr aa tc rd"), "{out}");
+        assert!(out.contains("dns.tcp_fallback_failed"), "{out}");
+        let shown = out.lines().filter(|l| l.contains("  IN  ")).count();
+        assert_eq!(shown, dig_partial, "{out}");
+        assert!(
+            out.contains("IN  CNAME  many.lab.test."),
+            "the partial answer is not shown: {out}"
+        );
+        bed.lab.exec(
+            bed.lab.server(),
+            &["nft", "delete", "table", "inet", "tcp53"],
+        );
+    }
+}
+
+#[test]
+fn icmp_rejects_from_a_router_are_named_not_read_as_silence() {
+    if !can_build_namespaces("icmp_reject_router") {
+        return;
+    }
+    let bed = Bed::with_routers(1);
+    let router = bed.lab.router_v4(1);
+    let v6_server = format!("@[{}]", bed.lab.server_v6());
+    let cases = [
+        (
+            "reject with icmp type net-unreachable",
+            bed.at(),
+            0,
+            "Destination Net Unreachable",
+            "no route to the destination network",
+            router.clone(),
+        ),
+        (
+            "reject with icmp type admin-prohibited",
+            bed.at(),
+            13,
+            "Packet filtered",
+            "a firewall rule rejects the packet",
+            router.clone(),
+        ),
+        (
+            "reject with icmpv6 type admin-prohibited",
+            v6_server,
+            1,
+            "Administratively prohibited",
+            "a firewall rule rejects the packet",
+            bed.lab.router_v6(1),
+        ),
+    ];
+    for (verdict, at, code, text, meaning, from) in cases {
+        bed.lab.nft(
+            bed.lab.router(1),
+            &format!(
+                "table inet rej53 {{\n chain forward {{\n  type filter hook forward priority 0;\n  \
+                 udp dport 53 {verdict}\n }}\n}}\n"
+            ),
+        );
+        let t0 = Instant::now();
+        let run = bed.netdx(&["--json", "--timeout", "3", "dns", &at, "web.lab.test"]);
+        let took = t0.elapsed();
+        assert_eq!(run.code, 1, "{verdict}: {}{}", run.stdout, run.stderr);
+        assert!(took < Duration::from_secs(1), "{verdict}: took {took:?}");
+        let doc = run.json();
+        assert_eq!(codes(&doc), ["dns.server_unreachable"], "{verdict}: {doc}");
+        let d = &doc["diagnoses"][0];
+        assert_eq!(d["evidence"]["kind"], "icmp", "{verdict}: {d}");
+        assert_eq!(d["evidence"]["router"], from.as_str(), "{verdict}: {d}");
+        assert_eq!(d["evidence"]["icmp_code"], code, "{verdict}: {d}");
+        let summary = d["summary"].as_str().unwrap_or("");
+        assert!(summary.contains(&format!("router {from}")), "{summary}");
+        assert!(summary.contains(text), "{verdict}: {summary}");
+        assert!(summary.contains(meaning), "{verdict}: {summary}");
+        assert!(!summary.contains("silently"), "{summary}");
+        let a = &doc["answers"][0];
+        assert_eq!(a["failure"]["kind"], "icmp", "{a}");
+        bed.lab.exec(
+            bed.lab.router(1),
+            &["nft", "delete", "table", "inet", "rej53"],
+        );
+    }
 }
 
 #[test]
@@ -796,24 +999,10 @@ fn other_subcommands_get_the_dns_diagnosis() {
         return;
     }
     let bed = Bed::new();
-    // `ip netns exec` bind-mounts /etc/netns/NAME/resolv.conf over /etc/resolv.conf.
-    let etc = PathBuf::from("/etc/netns").join(bed.lab.client());
-    std::fs::create_dir_all(&etc).unwrap_or_else(|e| panic!("{e}"));
-    struct Cleanup(PathBuf);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-    let _cleanup = Cleanup(etc.clone());
-    std::fs::write(
-        etc.join("resolv.conf"),
-        format!(
-            "nameserver {}\nsearch lab.test\noptions timeout:1 attempts:1\n",
-            bed.addr
-        ),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let _conf = bed.system_resolv_conf(&format!(
+        "nameserver {}\nsearch lab.test\noptions timeout:1 attempts:1\n",
+        bed.addr
+    ));
     let run = bed.netdx(&["ping", "-c", "1", "nope.lab.test"]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("dns.nxdomain"), "{}", run.stderr);
@@ -828,18 +1017,98 @@ fn other_subcommands_get_the_dns_diagnosis() {
 }
 
 #[test]
+fn a_silent_system_resolver_is_bounded_by_the_timeout_and_asked_once() {
+    if !can_build_namespaces("silent_system_resolver") {
+        return;
+    }
+    let bed = Bed::new();
+    // No options: libc alone would wait 5 s × 2 attempts.
+    let _conf = bed.system_resolv_conf(&format!("nameserver {}\n", bed.addr));
+    bed.lab.nft(
+        bed.lab.server(),
+        "table inet drop53 {\n chain input {\n  type filter hook input priority 0;\n  \
+         udp dport 53 counter drop\n  tcp dport 53 counter drop\n }\n}\n",
+    );
+    for args in [
+        &["--timeout", "1", "ping", "-c", "1", "somename.lab.test"][..],
+        &["--timeout", "1", "tcp", "somename.lab.test:80"][..],
+    ] {
+        let before = dropped_queries(&bed);
+        let t0 = Instant::now();
+        let run = bed.netdx(args);
+        let took = t0.elapsed();
+        assert_eq!(run.code, 1, "{args:?}: {}{}", run.stdout, run.stderr);
+        let text = format!("{}{}", run.stdout, run.stderr);
+        assert!(text.contains("dns.server_unreachable"), "{args:?}: {text}");
+        assert!(
+            text.contains(&format!("no answer from {}:53 within 1.0 s", bed.addr)),
+            "{args:?}: {text}"
+        );
+        assert!(took >= Duration::from_millis(900), "{args:?}: {took:?}");
+        // One round of questions: a second one would wait another second.
+        assert!(
+            took < Duration::from_millis(1900),
+            "{args:?}: took {took:?}"
+        );
+        // getaddrinfo sends A and AAAA once; nobody asks again.
+        let sent = dropped_queries(&bed) - before;
+        assert!(
+            (1..=2).contains(&sent),
+            "{args:?}: {sent} queries reached the server"
+        );
+    }
+}
+
+/// Queries the server's drop53 table has dropped so far.
+fn dropped_queries(bed: &Bed) -> u64 {
+    let list = bed.lab.exec(
+        bed.lab.server(),
+        &["nft", "list", "table", "inet", "drop53"],
+    );
+    list.stdout
+        .split("packets ")
+        .skip(1)
+        .filter_map(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[test]
 fn bad_inputs_get_one_clear_line_and_exit_2() {
     // No namespace needed: these fail before any packet is sent.
     let bin = env!("CARGO_BIN_EXE_netdx");
-    let cases: [&[&str]; 6] = [
-        &["dns", "@198.18.0.2", "a..b.test"],
-        &["dns", "@198.18.0.2", "-t", "BOGUS", "web.lab.test"],
-        &["dns", "@ns1.lab.test", "web.lab.test"],
-        &["dns", "--server", "198.18.0.300", "web.lab.test"],
-        &["dns", "@198.18.0.2"],
-        &["dns", "--compare", "web.lab.test"],
+    let cases: [(&[&str], &str); 9] = [
+        (&["dns", "@198.18.0.2", "a..b.test"], "not a valid DNS name"),
+        (
+            &["dns", "@198.18.0.2", "-t", "BOGUS", "web.lab.test"],
+            "unknown record type",
+        ),
+        (
+            &["dns", "@ns1.lab.test", "web.lab.test"],
+            "is not an IP address",
+        ),
+        (
+            &["dns", "--server", "198.18.0.300", "web.lab.test"],
+            "is not an IP address",
+        ),
+        (&["dns", "@198.18.0.2"], "give a name"),
+        (
+            &["dns", "--compare", "web.lab.test"],
+            "--compare needs a server",
+        ),
+        (
+            &["dns", "@198.18.0.2:99999", "web.lab.test"],
+            "port 99999 is out of range 1-65535",
+        ),
+        (
+            &["dns", "--server", "[2001:db8::2]:0", "web.lab.test"],
+            "port 0 is out of range 1-65535",
+        ),
+        (
+            &["dns", "-f", "/nonexistent/names.txt"],
+            "cannot read /nonexistent/names.txt",
+        ),
     ];
-    for args in cases {
+    for (args, words) in cases {
         let out = std::process::Command::new(bin)
             .args(args)
             .output()
@@ -853,5 +1122,6 @@ fn bad_inputs_get_one_clear_line_and_exit_2() {
             run.stderr
         );
         assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert!(run.stderr.contains(words), "{args:?}: {}", run.stderr);
     }
 }

@@ -4,8 +4,8 @@
 
 use super::{Diagnosis, Severity};
 use crate::dns::compare::{Comparison, DiffKind};
-use crate::dns::lookup::{Answer, Status};
-use crate::dns::wire::Failure;
+use crate::dns::lookup::{self, Answer, Status};
+use crate::dns::wire::{Failure, IcmpError};
 
 /// Diagnoses for one name from all its answers (one per type asked).
 pub fn for_name(answers: &[Answer]) -> Vec<Diagnosis> {
@@ -32,7 +32,10 @@ pub fn for_name(answers: &[Answer]) -> Vec<Diagnosis> {
             );
         }
     }
-    if answers.iter().any(|a| a.truncated_udp) {
+    if answers
+        .iter()
+        .any(|a| a.truncated_udp && a.status != Status::TcpFallbackFailed)
+    {
         out.push(
             Diagnosis::new(
                 "dns.truncated",
@@ -158,6 +161,7 @@ fn for_failure(a: &Answer, all: &[Answer]) -> Option<Diagnosis> {
                 a.qname
             ),
         ),
+        Status::TcpFallbackFailed => return Some(tcp_fallback_failed(a, &server)),
         Status::Timeout | Status::ConnRefused | Status::Network | Status::Malformed => {
             return Some(unreachable(a, &server))
         }
@@ -167,6 +171,86 @@ fn for_failure(a: &Answer, all: &[Answer]) -> Option<Diagnosis> {
             .with("type", &a.qtype)
             .with("server", server),
     )
+}
+
+/// A big answer that UDP could only carry truncated, and TCP could not
+/// carry at all: the classic firewall that opens UDP/53 but not TCP/53.
+fn tcp_fallback_failed(a: &Answer, server: &str) -> Diagnosis {
+    let port = server
+        .parse::<std::net::SocketAddr>()
+        .map(|s| s.port())
+        .unwrap_or(53);
+    let (kind, how) = match &a.failure {
+        Some(Failure::Refused) => ("refused", "was refused (TCP reset)".to_string()),
+        Some(Failure::Timeout) => (
+            "timeout",
+            format!("timed out after {:.1} s (silently dropped)", a.timeout_s),
+        ),
+        Some(other) => (
+            "network",
+            format!("failed: {}", lookup::failure_text(other)),
+        ),
+        None => ("none", "failed".to_string()),
+    };
+    Diagnosis::new(
+        "dns.tcp_fallback_failed",
+        Severity::Critical,
+        format!(
+            "the answer for {} {} is too big for UDP (the server set TC; {} record{} arrived over UDP) and TCP/{port} to {server} {how}: open TCP port {port} on the path or the server",
+            a.qname,
+            a.qtype,
+            a.records.len(),
+            if a.records.len() == 1 { "" } else { "s" }
+        ),
+    )
+    .with("name", &a.input)
+    .with("type", &a.qtype)
+    .with("server", server)
+    .with("kind", kind)
+    .with("partial_records", a.records.len())
+    .with("timeout_s", a.timeout_s)
+}
+
+/// The words for an ICMP error a query drew: who sent it and what it means.
+fn icmp_words(e: &IcmpError, server: &str) -> String {
+    let info = crate::diagnose::icmp::lookup(e.v6, e.icmp_type, e.code);
+    let text = crate::diagnose::icmp::ping_text(e.v6, e.icmp_type, e.code);
+    let meaning = info
+        .map(|i| i.meaning)
+        .unwrap_or("an ICMP error netdx does not know");
+    let itself = server
+        .parse::<std::net::SocketAddr>()
+        .is_ok_and(|s| s.ip() == e.from);
+    let who = if itself {
+        format!("{server} itself")
+    } else {
+        format!("router {} on the way to {server}", e.from)
+    };
+    format!(
+        "{who} rejected the query with ICMP {text} (type {}, code {}): {meaning}",
+        e.icmp_type, e.code
+    )
+}
+
+/// The sentence for a resolver that stayed silent.
+fn timeout_words(who: &str, secs: f64) -> String {
+    format!(
+        "no answer from {who} within {secs:.1} s: the resolver is down, or a firewall silently drops port 53 on the way"
+    )
+}
+
+/// getaddrinfo got no answer within its time limit: the same diagnosis a
+/// timed-out `netdx dns` gives, built without asking the servers again.
+pub fn resolver_silent(name: &str, servers: &str, secs: f64) -> Diagnosis {
+    Diagnosis::new(
+        "dns.server_unreachable",
+        Severity::Critical,
+        timeout_words(servers, secs),
+    )
+    .with("name", name)
+    .with("server", servers)
+    .with("kind", "timeout")
+    .with("timeout_s", secs)
 }
 
 /// A resolver that did not answer: which one, and timeout vs refused.
@@ -184,13 +268,8 @@ fn unreachable(a: &Answer, server: &str) -> Diagnosis {
             "refused",
             format!("nothing listens for DNS at {who} (ICMP port unreachable / TCP reset): the host is up but the DNS service is down or on another port"),
         ),
-        Some(Failure::Timeout) => (
-            "timeout",
-            format!(
-                "no answer from {who} within {:.1} s: the resolver is down, or a firewall silently drops port 53 on the way",
-                a.timeout_s
-            ),
-        ),
+        Some(Failure::Timeout) => ("timeout", timeout_words(&who, a.timeout_s)),
+        Some(Failure::Icmp(e)) => ("icmp", icmp_words(e, server)),
         Some(Failure::Network(e)) => (
             "network",
             format!("cannot reach {who}: {e} — check the route and the interface to the resolver"),
@@ -201,11 +280,28 @@ fn unreachable(a: &Answer, server: &str) -> Diagnosis {
         ),
         None => ("none", format!("no server answered for {}", a.qname)),
     };
-    Diagnosis::new("dns.server_unreachable", Severity::Critical, summary)
+    let mut d = Diagnosis::new("dns.server_unreachable", Severity::Critical, summary)
         .with("name", &a.input)
         .with("server", who)
         .with("kind", kind)
-        .with("timeout_s", a.timeout_s)
+        .with("timeout_s", a.timeout_s);
+    if let Some(Failure::Icmp(e)) = &a.failure {
+        d = d
+            .with("router", e.from)
+            .with("icmp_type", e.icmp_type)
+            .with("icmp_code", e.code);
+    }
+    d
+}
+
+/// The diagnosis for an answer that never arrived whole.
+fn no_response(a: &Answer) -> Diagnosis {
+    let server = a.server.as_deref().unwrap_or(&a.source);
+    if a.status == Status::TcpFallbackFailed {
+        tcp_fallback_failed(a, server)
+    } else {
+        unreachable(a, server)
+    }
 }
 
 /// Diagnoses from `--compare` results.
@@ -241,11 +337,11 @@ pub fn for_comparisons(list: &[Comparison], answers: &[Answer]) -> Vec<Diagnosis
                     .find(|a| {
                         a.input == c.input
                             && a.qtype == c.qtype
-                            && a.rcode.is_none()
+                            && a.status.no_response()
                             && (a.source == c.server || a.source == c.reference)
                     });
                 match side {
-                    Some(a) => unreachable(a, a.server.as_deref().unwrap_or(&a.source)),
+                    Some(a) => no_response(a),
                     None => continue,
                 }
             }

@@ -60,8 +60,9 @@ fn data_set(a: &Answer) -> Vec<String> {
     v
 }
 
+/// A whole response arrived (a truncated one whose TCP retry failed is not).
 fn responded(a: &Answer) -> bool {
-    a.rcode.is_some()
+    a.rcode.is_some() && !a.status.no_response()
 }
 
 /// Describes an answer in a few words: `NXDOMAIN`, `2 records`, `timeout`.

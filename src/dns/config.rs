@@ -69,20 +69,37 @@ pub fn parse_system(data: &[u8], path: PathBuf) -> AppResult<SystemConf> {
 /// because a resolver address that needs resolving hides the real problem.
 pub fn parse_server(text: &str) -> AppResult<SocketAddr> {
     let text = text.trim();
-    if let Ok(ip) = text.parse::<IpAddr>() {
+    if let Ok(ip) = bare(text).unwrap_or(text).parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, 53));
     }
-    if let Ok(sa) = text.parse::<SocketAddr>() {
-        return Ok(sa);
-    }
-    if let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
-        if let Ok(ip) = inner.parse::<IpAddr>() {
-            return Ok(SocketAddr::new(ip, 53));
+    // ADDR:PORT with a v4 address, [V6]:PORT with a v6 one.
+    if let Some((addr, port)) = text.rsplit_once(':') {
+        let addr = bare(addr).or_else(|| (!addr.contains(':')).then_some(addr));
+        if let Some(ip) = addr.and_then(|a| a.parse::<IpAddr>().ok()) {
+            if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(AppError::usage(format!(
+                    "server '{text}': port '{port}' is not a number (give ADDR, ADDR:PORT or [V6ADDR]:PORT)"
+                )));
+            }
+            return match port.parse::<u16>() {
+                Ok(n) if n > 0 => Ok(SocketAddr::new(ip, n)),
+                _ => Err(port_range(port)),
+            };
         }
     }
     Err(AppError::usage(format!(
         "server '{text}' is not an IP address (give ADDR, ADDR:PORT or [V6ADDR]:PORT)"
     )))
+}
+
+/// The inside of `[...]`, when `text` is bracketed.
+fn bare(text: &str) -> Option<&str> {
+    text.strip_prefix('[').and_then(|t| t.strip_suffix(']'))
+}
+
+/// The one line for a port outside 1-65535.
+fn port_range(port: &str) -> AppError {
+    AppError::usage(format!("port {port} is out of range 1-65535"))
 }
 
 #[cfg(test)]
@@ -113,6 +130,22 @@ mod tests {
         );
         assert!(parse_server("ns1.example.test").is_err());
         assert!(parse_server("198.18.1.2:99999").is_err());
+    }
+
+    #[test]
+    fn a_bad_port_is_named_as_the_problem() {
+        let msg = |s: &str| parse_server(s).err().map(|e| e.message).unwrap_or_default();
+        assert_eq!(
+            msg("198.18.1.2:99999"),
+            "port 99999 is out of range 1-65535"
+        );
+        assert_eq!(
+            msg("[2001:db8::1]:70000"),
+            "port 70000 is out of range 1-65535"
+        );
+        assert_eq!(msg("198.18.1.2:0"), "port 0 is out of range 1-65535");
+        assert!(msg("198.18.1.2:x").contains("port 'x' is not a number"));
+        assert!(msg("ns1.lab.test:53").contains("is not an IP address"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! search domains applied by the ndots rule, and every try kept as evidence.
 
 use super::rdata::record_of;
-use super::wire::{self, Failure, Transport, WireOpts};
+use super::wire::{self, Failure, Outcome, Transport, WireOpts};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
 use serde::Serialize;
@@ -95,6 +95,9 @@ pub enum Status {
     Refused,
     /// Another response code (FORMERR, NOTIMP, ...).
     OtherRcode,
+    /// The UDP answer was truncated and the TCP retry failed: only the
+    /// partial UDP answer is known.
+    TcpFallbackFailed,
     /// No server answered in time.
     Timeout,
     /// Nothing listens at the server (ICMP port unreachable, TCP RST).
@@ -114,6 +117,18 @@ impl Status {
     /// True when a server answered definitively (the search walk may go on).
     fn negative(self) -> bool {
         matches!(self, Status::NoData | Status::NxDomain)
+    }
+
+    /// True when no whole response arrived, so there is nothing to compare.
+    pub fn no_response(self) -> bool {
+        matches!(
+            self,
+            Status::TcpFallbackFailed
+                | Status::Timeout
+                | Status::ConnRefused
+                | Status::Network
+                | Status::Malformed
+        )
     }
 }
 
@@ -145,7 +160,8 @@ pub struct Answer {
     pub server: Option<String>,
     /// How that response travelled.
     pub transport: Option<Transport>,
-    /// UDP came back truncated and the answer was fetched over TCP.
+    /// UDP came back truncated (then fetched over TCP, unless the status
+    /// says the TCP retry failed).
     pub truncated_udp: bool,
     /// The outcome class.
     pub status: Status,
@@ -292,10 +308,19 @@ async fn ask_servers(
         let t0 = Instant::now();
         let result = wire::exchange(*server, qname, rtype, source.wire).await;
         let answer = match result {
-            Ok(ex) => {
+            Ok(Outcome::Complete(ex)) => {
                 let mut a = from_message(source, input, qname, rtype, &ex.message);
                 a.transport = Some(ex.transport);
                 a.truncated_udp = ex.truncated_udp;
+                a.server = Some(server.to_string());
+                a
+            }
+            Ok(Outcome::TcpFallbackFailed { partial, cause }) => {
+                let mut a = from_message(source, input, qname, rtype, &partial);
+                a.status = Status::TcpFallbackFailed;
+                a.transport = Some(Transport::Udp);
+                a.truncated_udp = true;
+                a.failure = Some(cause);
                 a.server = Some(server.to_string());
                 a
             }
@@ -304,7 +329,7 @@ async fn ask_servers(
                 a.status = match failure {
                     Failure::Timeout => Status::Timeout,
                     Failure::Refused => Status::ConnRefused,
-                    Failure::Network(_) => Status::Network,
+                    Failure::Icmp(_) | Failure::Network(_) => Status::Network,
                     Failure::Malformed(_) => Status::Malformed,
                 };
                 a.failure = Some(failure);
@@ -318,15 +343,8 @@ async fn ask_servers(
             outcome: outcome_text(&answer),
             time_ms: t0.elapsed().as_secs_f64() * 1000.0,
         });
-        let move_on = matches!(
-            answer.status,
-            Status::ServFail
-                | Status::Refused
-                | Status::Timeout
-                | Status::ConnRefused
-                | Status::Network
-                | Status::Malformed
-        );
+        let move_on = matches!(answer.status, Status::ServFail | Status::Refused)
+            || answer.status.no_response();
         last = Some(answer);
         if !move_on {
             break;
@@ -337,15 +355,31 @@ async fn ask_servers(
 
 /// Short text for an attempt: the rcode, or the failure kind.
 pub fn outcome_text(a: &Answer) -> String {
+    if a.status == Status::TcpFallbackFailed {
+        let cause = a.failure.as_ref().map(failure_text).unwrap_or_default();
+        return format!("truncated over udp, tcp retry failed: {cause}");
+    }
     if let Some(rcode) = &a.rcode {
         return rcode.clone();
     }
     match &a.failure {
-        Some(Failure::Timeout) => "timeout".into(),
-        Some(Failure::Refused) => "connection refused".into(),
-        Some(Failure::Network(e)) => format!("network error: {e}"),
-        Some(Failure::Malformed(e)) => format!("malformed: {e}"),
+        Some(f) => failure_text(f),
         None => "no answer".into(),
+    }
+}
+
+/// Short text for a failure kind.
+pub fn failure_text(f: &Failure) -> String {
+    match f {
+        Failure::Timeout => "timeout".into(),
+        Failure::Refused => "connection refused".into(),
+        Failure::Icmp(e) => format!(
+            "ICMP {} from {}",
+            crate::diagnose::icmp::ping_text(e.v6, e.icmp_type, e.code),
+            e.from
+        ),
+        Failure::Network(e) => format!("network error: {e}"),
+        Failure::Malformed(e) => format!("malformed: {e}"),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod lookup;
 pub mod question;
 pub mod rdata;
 pub mod render;
+pub mod system;
 pub mod wire;
 
 use crate::cli::{DnsArgs, GlobalOpts};
@@ -370,36 +371,4 @@ fn emit(sink: &Sink, short: bool, per_type: &[Vec<Answer>], report: &Report) {
         sink.line(&render::comparison_line(sink, c));
     }
     sink.diagnoses(&report.diagnoses);
-}
-
-/// Explains why `host` did not resolve, in the words `netdx dns` would use,
-/// for the shared resolver module (ping, tcp, trace): NXDOMAIN vs no
-/// address record vs a resolver that does not answer.
-pub async fn explain_failure(host: &str, family: Family) -> Option<Diagnosis> {
-    let conf = config::load_system(None).ok()?;
-    let target = question::parse_target(host, &[], &[]).ok()?;
-    let types: Vec<RecordType> = match family {
-        Family::V4 => vec![RecordType::A],
-        Family::V6 => vec![RecordType::AAAA],
-        Family::Any => vec![RecordType::A, RecordType::AAAA],
-    };
-    let source = Source {
-        label: format!("system ({})", conf.path.display()),
-        servers: conf.servers.clone(),
-        search: conf.search.clone(),
-        ndots: conf.ndots,
-        wire: WireOpts {
-            tcp_only: false,
-            edns: Some(1232),
-            deadline: (conf.timeout * conf.attempts as u32).min(Duration::from_secs(3)),
-            attempts: conf.attempts,
-        },
-    };
-    let mut answers = Vec::new();
-    for t in types {
-        answers.push(lookup::lookup(&source, host, &target.name, t).await);
-    }
-    diagnose::dns::for_name(&answers)
-        .into_iter()
-        .find(|d| d.severity >= Severity::Warning)
 }

@@ -10,6 +10,9 @@ use crate::output::Sink;
 pub fn answer_lines(sink: &Sink, a: &Answer) -> Vec<String> {
     let mut lines = Vec::new();
     let via = match (&a.server, a.transport) {
+        (Some(s), Some(_)) if a.status == Status::TcpFallbackFailed => {
+            format!("from {s} over udp (truncated; the tcp retry failed)")
+        }
         (Some(s), Some(t)) if a.truncated_udp => {
             format!("from {s} over {} (udp was truncated)", t.label())
         }
@@ -37,6 +40,17 @@ pub fn answer_lines(sink: &Sink, a: &Answer) -> Vec<String> {
         Status::NxDomain => sink.paint("NXDOMAIN (no such name)", Severity::Critical),
         Status::Timeout => sink.paint(
             &format!("no answer: timeout after {:.1} s", a.timeout_s),
+            Severity::Critical,
+        ),
+        Status::TcpFallbackFailed => sink.paint(
+            &format!(
+                "{} but truncated, partial answer only (tcp retry: {})",
+                a.rcode.as_deref().unwrap_or("NOERROR"),
+                a.failure
+                    .as_ref()
+                    .map(super::lookup::failure_text)
+                    .unwrap_or_default()
+            ),
             Severity::Critical,
         ),
         Status::ConnRefused => sink.paint(

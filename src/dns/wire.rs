@@ -2,14 +2,18 @@
 //! comes back truncated (or when TCP is forced). The whole response message
 //! is kept, because the header flags, the response code and the authority
 //! section are exactly what a resolver library hides and a diagnosis needs.
+//! The UDP socket asks for ICMP errors (IP_RECVERR), so a router that
+//! rejects the query is named instead of being mistaken for silence.
 
+use crate::probe::socket::{self as probe_socket, QueuedError};
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{Name, RecordType};
 use serde::Serialize;
 use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::{TcpStream, UdpSocket};
 
 /// How the answer travelled.
@@ -56,6 +60,22 @@ pub struct Exchange {
     pub truncated_udp: bool,
 }
 
+/// What came back from one server: a whole answer, or only the truncated
+/// UDP one because the TCP retry failed. The second is its own outcome
+/// because its cause (TCP/53 blocked on the path) is not "no DNS server".
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A usable response.
+    Complete(Exchange),
+    /// UDP came back truncated (TC) and the TCP retry failed.
+    TcpFallbackFailed {
+        /// The truncated UDP response, shown as dig shows it.
+        partial: Message,
+        /// Why TCP failed (refused by a reset, or timed out).
+        cause: Failure,
+    },
+}
+
 /// Why no response arrived: the distinctions the diagnoses are built on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
@@ -64,10 +84,26 @@ pub enum Failure {
     Timeout,
     /// ICMP port unreachable or a TCP RST: the host is up, no DNS server listens.
     Refused,
+    /// An ICMP error other than the server's own port unreachable: a router
+    /// (or the server's firewall) rejected the query.
+    Icmp(IcmpError),
     /// No route, host or network unreachable, or another socket error.
     Network(String),
     /// Something answered but it was not a usable DNS response.
     Malformed(String),
+}
+
+/// The ICMP error a query drew, read from the socket's error queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IcmpError {
+    /// The router or host that sent the ICMP error.
+    pub from: IpAddr,
+    /// True for ICMPv6 (type/code numbering differs).
+    pub v6: bool,
+    /// ICMP type.
+    pub icmp_type: u8,
+    /// ICMP code.
+    pub code: u8,
 }
 
 /// Asks `server` one question, with TCP fallback on truncation.
@@ -76,27 +112,30 @@ pub async fn exchange(
     name: &Name,
     rtype: RecordType,
     opts: WireOpts,
-) -> Result<Exchange, Failure> {
+) -> Result<Outcome, Failure> {
     let start = Instant::now();
     let until = start + opts.deadline;
-    let mut truncated_udp = false;
+    let mut partial = None;
     if !opts.tcp_only {
         let message = over_udp(server, name, rtype, opts, until).await?;
         if !message.truncated() {
-            return Ok(Exchange {
+            return Ok(Outcome::Complete(Exchange {
                 message,
                 transport: Transport::Udp,
                 truncated_udp: false,
-            });
+            }));
         }
-        truncated_udp = true;
+        partial = Some(message);
     }
-    let message = over_tcp(server, name, rtype, opts, until).await?;
-    Ok(Exchange {
-        message,
-        transport: Transport::Tcp,
-        truncated_udp,
-    })
+    match (over_tcp(server, name, rtype, opts, until).await, partial) {
+        (Ok(message), partial) => Ok(Outcome::Complete(Exchange {
+            message,
+            transport: Transport::Tcp,
+            truncated_udp: partial.is_some(),
+        })),
+        (Err(cause), Some(partial)) => Ok(Outcome::TcpFallbackFailed { partial, cause }),
+        (Err(cause), None) => Err(cause),
+    }
 }
 
 /// Builds the query message with a random id.
@@ -141,6 +180,7 @@ async fn over_udp(
         IpAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
     };
     let socket = UdpSocket::bind(local).await.map_err(io_failure)?;
+    ask_for_icmp_errors(&socket, server.is_ipv6()).map_err(io_failure)?;
     socket.connect(server).await.map_err(io_failure)?;
     let (id, bytes) = build(name, rtype, opts.edns);
     let attempts = opts.attempts.max(1) as u32;
@@ -152,13 +192,23 @@ async fn over_udp(
             break;
         }
         let try_until = (now + per_try).min(until);
-        socket.send(&bytes).await.map_err(io_failure)?;
+        if let Err(e) = socket.send(&bytes).await {
+            // A pending ICMP error from the previous try surfaces here.
+            return Err(queued_failure(&socket, server, &mut buf).unwrap_or_else(|| io_failure(e)));
+        }
         loop {
             let left = try_until.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, socket.recv(&mut buf)).await {
+            let ready = socket.ready(Interest::READABLE | Interest::ERROR);
+            match tokio::time::timeout(left, ready).await {
                 Err(_) => break,
                 Ok(Err(e)) => return Err(io_failure(e)),
-                Ok(Ok(n)) => {
+                Ok(Ok(_)) => {}
+            }
+            if let Some(failure) = queued_failure(&socket, server, &mut buf) {
+                return Err(failure);
+            }
+            match socket.try_recv(&mut buf) {
+                Ok(n) => {
                     let Ok(msg) = Message::from_vec(&buf[..n]) else {
                         continue;
                     };
@@ -166,10 +216,62 @@ async fn over_udp(
                         return Ok(msg);
                     }
                 }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => {
+                    // The socket error that mirrors a queued ICMP error.
+                    return Err(
+                        queued_failure(&socket, server, &mut buf).unwrap_or_else(|| io_failure(e))
+                    );
+                }
             }
         }
     }
     Err(Failure::Timeout)
+}
+
+/// IP_RECVERR / IPV6_RECVERR: every ICMP error about our datagrams is
+/// queued with the sender's address, not only the "hard" ones.
+fn ask_for_icmp_errors(socket: &UdpSocket, v6: bool) -> std::io::Result<()> {
+    let fd = socket.as_raw_fd();
+    if v6 {
+        probe_socket::set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)
+    } else {
+        probe_socket::set_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)
+    }
+}
+
+/// Reads one error from the socket's error queue, if one is queued, and
+/// says what it means for this query.
+fn queued_failure(socket: &UdpSocket, server: SocketAddr, buf: &mut [u8]) -> Option<Failure> {
+    let fd = socket.as_raw_fd();
+    let queued = socket
+        .try_io(Interest::ERROR, || probe_socket::receive(fd, buf, true))
+        .or_else(|_| probe_socket::receive(fd, buf, true))
+        .ok()?;
+    queued.error.map(|e| icmp_failure(&e, server))
+}
+
+/// The server's own port unreachable means nothing listens there; any
+/// other ICMP error (or one from a router) is a rejection on the path.
+fn icmp_failure(e: &QueuedError, server: SocketAddr) -> Failure {
+    let v6 = server.is_ipv6();
+    let Some(from) = e.offender.filter(|_| e.from_icmp) else {
+        return Failure::Network(std::io::Error::from_raw_os_error(e.errno).to_string());
+    };
+    let port_unreachable = if v6 {
+        (e.icmp_type, e.code) == (1, 4)
+    } else {
+        (e.icmp_type, e.code) == (3, 3)
+    };
+    if port_unreachable && from == server.ip() {
+        return Failure::Refused;
+    }
+    Failure::Icmp(IcmpError {
+        from,
+        v6,
+        icmp_type: e.icmp_type,
+        code: e.code,
+    })
 }
 
 async fn over_tcp(
