@@ -189,12 +189,15 @@ impl HopAnswer {
         }
     }
 
-    /// True when this answer ends the path: the target or a refusal.
+    /// True when this answer ends the path: the target, a refusal, or a
+    /// send this host refused for a reason that holds for every TTL (no
+    /// route, a local firewall) — probing further hops would only repeat it.
     pub fn ends_path(&self) -> bool {
-        matches!(
-            self,
-            HopAnswer::Destination { .. } | HopAnswer::Unreachable { .. }
-        )
+        match self {
+            HopAnswer::Destination { .. } | HopAnswer::Unreachable { .. } => true,
+            HopAnswer::LocalError { errno } => local_error_ends_path(*errno),
+            HopAnswer::Router { .. } | HopAnswer::Silent => false,
+        }
     }
 
     /// The mark printed after the RTT, if any.
@@ -203,6 +206,45 @@ impl HopAnswer {
             HopAnswer::Unreachable { mark, .. } if !mark.is_empty() => Some(mark),
             _ => None,
         }
+    }
+}
+
+/// Whether a local send error holds for every TTL: no route
+/// (ENETUNREACH / EHOSTUNREACH) or a local firewall (EPERM / EACCES). Other
+/// errors (a full buffer, a size over the MTU) are per probe.
+pub fn local_error_ends_path(errno: i32) -> bool {
+    matches!(
+        errno,
+        libc::ENETUNREACH | libc::EHOSTUNREACH | libc::EPERM | libc::EACCES
+    )
+}
+
+/// The errno of asking the routing table for `target` from `binding`'s
+/// source and interface, or None when a route exists. A UDP connect() does
+/// the kernel's route lookup without sending anything, so a missing route
+/// (or an `unreachable` / `prohibit` route) is found before the first probe
+/// instead of once per TTL.
+pub fn route_error(target: IpAddr, binding: &Binding) -> Option<i32> {
+    use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+    let domain = if target.is_ipv6() {
+        Domain::IPV6
+    } else {
+        Domain::IPV4
+    };
+    // A socket that cannot be opened or bound says nothing about routes;
+    // the probe sockets report those problems themselves.
+    let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).ok()?;
+    if let Some(dev) = &binding.device {
+        socket.bind_device(Some(dev.as_bytes())).ok()?;
+    }
+    if let Some(src) = binding.source {
+        socket
+            .bind(&SockAddr::from(std::net::SocketAddr::new(src, 0)))
+            .ok()?;
+    }
+    match socket.connect(&SockAddr::from(std::net::SocketAddr::new(target, 9))) {
+        Ok(()) => None,
+        Err(e) => e.raw_os_error().filter(|n| local_error_ends_path(*n)),
     }
 }
 
@@ -346,4 +388,24 @@ pub fn binding_and_family(
         (v4, v6, _) => Family::from_flags(v4, v6),
     };
     Ok((binding, family))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_route_and_firewall_errors_end_the_path_others_do_not() {
+        for errno in [
+            libc::ENETUNREACH,
+            libc::EHOSTUNREACH,
+            libc::EPERM,
+            libc::EACCES,
+        ] {
+            assert!(HopAnswer::LocalError { errno }.ends_path(), "{errno}");
+        }
+        for errno in [libc::EMSGSIZE, libc::ENOBUFS] {
+            assert!(!HopAnswer::LocalError { errno }.ends_path(), "{errno}");
+        }
+    }
 }

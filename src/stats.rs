@@ -15,6 +15,7 @@ pub struct RttStats {
     last: Option<f64>,
     jitter_sum: f64,
     jitter_count: u64,
+    jitter_last: f64,
 }
 
 /// A snapshot of [`RttStats`] in milliseconds, ready to print or serialise.
@@ -48,10 +49,17 @@ impl RttStats {
         self.sum += ms;
         self.sum_sq += ms * ms;
         if let Some(prev) = self.last {
-            self.jitter_sum += (ms - prev).abs();
+            self.jitter_last = (ms - prev).abs();
+            self.jitter_sum += self.jitter_last;
             self.jitter_count += 1;
         }
         self.last = Some(ms);
+    }
+
+    /// The current jitter, |last − previous| (mtr's `Jttr`); 0 before the
+    /// second sample. The mean of these is [`RttSummary::jitter_ms`].
+    pub fn jitter_last_ms(&self) -> f64 {
+        self.jitter_last
     }
 
     /// The figures so far, or None before the first sample.
@@ -107,6 +115,8 @@ mod tests {
         assert!((sum.avg_ms - 2.0).abs() < 1e-9);
         assert!((sum.mdev_ms - (2.0f64 / 3.0).sqrt()).abs() < 1e-9);
         assert!((sum.jitter_ms - 1.5).abs() < 1e-9);
+        // The current jitter is the last difference only: |2 − 3|.
+        assert!((s.jitter_last_ms() - 1.0).abs() < 1e-9);
         assert_eq!((sum.min_ms, sum.max_ms), (1.0, 3.0));
         assert_eq!(loss_pct(3, 2), 100.0 / 3.0);
     }

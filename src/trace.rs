@@ -89,9 +89,38 @@ pub async fn run(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         global.timeout.map(Duration::from_secs_f64),
     )
     .await?;
+    let route = hops::route_error(target, &binding);
     let engine = Engine::new(binding);
     let mode = engine.prepare_kind(target, &plan.kind())?;
     let port = (plan.method != Method::Icmp).then_some(plan.port);
+    if let Some(errno) = route {
+        // No route (or a reject route): every TTL would fail the same way
+        // on this host; say so once instead of probing 30 hops.
+        let diagnosis = vec![path::local_end("trace", errno, target)];
+        sink.diagnoses(&diagnosis);
+        sink.event(
+            "summary",
+            &serde_json::json!({"reached": false, "interrupted": false,
+                "duration_ms": 0, "diagnosis": diagnosis}),
+        );
+        sink.document(&TraceReport {
+            host: args.path.host.clone(),
+            address: target,
+            method: plan.method,
+            port,
+            socket: mode,
+            first_ttl: plan.first,
+            max_ttl: plan.max,
+            queries: args.queries,
+            source: None,
+            hops: Vec::new(),
+            reached: false,
+            interrupted: false,
+            duration_ms: 0,
+            diagnosis,
+        });
+        return Ok(Exit::TargetFailed);
+    }
     sink.line(&format!(
         "trace to {} ({target}), {} hops max, {} probes{}, {} per hop",
         args.path.host,
@@ -337,7 +366,7 @@ pub fn hop_line(hop: &HopRecord, names: &Names) -> String {
 }
 
 /// The short errno name (`EPERM`) for a probe the local stack refused.
-fn errno_name(errno: i32) -> String {
+pub fn errno_name(errno: i32) -> String {
     crate::diagnose::errno::by_number(errno)
         .map(|e| e.name.to_string())
         .unwrap_or_else(|| errno.to_string())

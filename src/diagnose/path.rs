@@ -23,6 +23,9 @@ pub struct HopLoss {
     pub received: u64,
     /// Mean round trip of the answers.
     pub avg_ms: Option<f64>,
+    /// The last answer that ended the path at this hop (ICMP error or local
+    /// send error), so mtr can say why, as trace does.
+    pub end: Option<HopAnswer>,
 }
 
 impl HopLoss {
@@ -117,8 +120,15 @@ pub fn mtr(hops: &[HopLoss], target: IpAddr, reached: bool) -> Vec<Diagnosis> {
             format!("nothing answered on the way to {target}"),
         )];
     }
-    let persistent = downstream_min(hops);
     let last = hops.len() - 1;
+    // This host refused to send (no route, a local firewall): no probe left,
+    // so there is no loss pattern to read — one diagnosis, worded by errno.
+    if !reached {
+        if let Some(HopAnswer::LocalError { errno }) = hops[last].end {
+            return vec![local_end("path", errno, target).with("hop", hops[last].ttl)];
+        }
+    }
+    let persistent = downstream_min(hops);
     let dest_rate = persistent[last];
     // Loss at one hop that does not continue: rate limiting / silence.
     for (i, h) in hops.iter().enumerate().take(last) {
@@ -198,7 +208,26 @@ pub fn mtr(hops: &[HopLoss], target: IpAddr, reached: bool) -> Vec<Diagnosis> {
     }
     latency(hops, &mut out);
     let dest = &hops[last];
-    if !reached {
+    if let (
+        false,
+        Some(HopAnswer::Unreachable {
+            from,
+            mark,
+            icmp_type,
+            code,
+        }),
+    ) = (reached, &dest.end)
+    {
+        out.push(rejected(
+            "path.rejected",
+            "the path",
+            dest.ttl,
+            *from,
+            mark,
+            (*icmp_type, *code),
+            target,
+        ));
+    } else if !reached {
         out.push(
             Diagnosis::new(
                 "path.destination_unreachable",
@@ -291,7 +320,6 @@ fn latency(hops: &[HopLoss], out: &mut Vec<Diagnosis>) {
 /// or lost after the last hop that answered; silent hops noted.
 pub fn trace(hops: &[HopRecord], target: IpAddr, max: u8) -> Vec<Diagnosis> {
     let mut out = Vec::new();
-    let v6 = target.is_ipv6();
     let Some(last) = hops.last() else {
         return vec![Diagnosis::new(
             "trace.incomplete",
@@ -311,13 +339,15 @@ pub fn trace(hops: &[HopRecord], target: IpAddr, max: u8) -> Vec<Diagnosis> {
                     "trace.send_failed",
                     Severity::Warning,
                     format!(
-                        "this host refused to send some probes of hop {}: {} — a local firewall rule (EPERM) or a route problem on this host",
+                        "this host refused to send some probes of hop {} ({}): {}",
                         h.ttl,
-                        std::io::Error::from_raw_os_error(errno)
+                        strerror(errno),
+                        errno_meaning(errno)
                     ),
                 )
                 .with("hop", h.ttl)
-                .with("errno", errno),
+                .with("errno", errno)
+                .with("errno_name", errno_name(errno)),
             );
         } else if silent(h) && hops.iter().any(|l| l.ttl > h.ttl && answered(l)) {
             out.push(
@@ -365,46 +395,20 @@ pub fn trace(hops: &[HopRecord], target: IpAddr, max: u8) -> Vec<Diagnosis> {
             .with("hops", last.ttl),
         );
     } else if let Some((from, mark, t, c)) = refused {
-        let info = icmp::lookup(v6, t, c);
-        let name = info.map(|i| i.name).unwrap_or("an ICMP error");
-        let meaning = info.map(|i| i.meaning).unwrap_or("");
-        let who = if from == target {
-            "the target itself".to_string()
-        } else {
-            format!("hop {} ({from})", last.ttl)
-        };
-        let mark_text = if mark.is_empty() {
-            String::new()
-        } else {
-            format!(" {mark}")
-        };
-        out.push(
-            Diagnosis::new(
-                "trace.unreachable",
-                Severity::Critical,
-                format!("the trace ended at {who}: {name}{mark_text} (icmp {t}/{c}) — {meaning}"),
-            )
-            .with("hop", last.ttl)
-            .with("from", from)
-            .with("icmp_type", t)
-            .with("code", c)
-            .with("mark", mark),
-        );
+        out.push(rejected(
+            "trace.unreachable",
+            "the trace",
+            last.ttl,
+            from,
+            &mark,
+            (t, c),
+            target,
+        ));
     } else if let Some(err) = last.probes.iter().find_map(|p| match p.answer {
         HopAnswer::LocalError { errno } => Some(errno),
         _ => None,
     }) {
-        out.push(
-            Diagnosis::new(
-                "trace.send_failed",
-                Severity::Critical,
-                format!(
-                    "the local stack refused to send to {target}: {} — check `ip route get {target}` and local firewall rules",
-                    std::io::Error::from_raw_os_error(err)
-                ),
-            )
-            .with("errno", err),
-        );
+        out.push(local_end("trace", err, target).with("hop", last.ttl));
     } else {
         let last_answer = hops
             .iter()
@@ -425,6 +429,104 @@ pub fn trace(hops: &[HopRecord], target: IpAddr, max: u8) -> Vec<Diagnosis> {
         );
     }
     out
+}
+
+/// strerror without Rust's " (os error N)" tail: "Network is unreachable".
+fn strerror(errno: i32) -> String {
+    match super::errno::by_number(errno) {
+        Some(e) => e.message.to_string(),
+        None => std::io::Error::from_raw_os_error(errno)
+            .to_string()
+            .split(" (os error")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
+/// The symbolic name (`ENETUNREACH`), or the number when unknown.
+fn errno_name(errno: i32) -> String {
+    super::errno::by_number(errno)
+        .map(|e| e.name.to_string())
+        .unwrap_or_else(|| errno.to_string())
+}
+
+/// What an errno means, from the errno table (the one source of words).
+fn errno_meaning(errno: i32) -> String {
+    super::errno::by_number(errno)
+        .map(|e| e.meaning.to_string())
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| "a local problem on this host".to_string())
+}
+
+/// The one diagnosis of a path this host ended itself, worded by errno: no
+/// route (ENETUNREACH / EHOSTUNREACH) is `PREFIX.no_route`, a local
+/// firewall (EPERM / EACCES) or anything else is `PREFIX.send_failed`.
+/// `prefix` is `trace` or `path`, so trace and mtr say the same thing.
+pub fn local_end(prefix: &str, errno: i32, target: IpAddr) -> Diagnosis {
+    let text = strerror(errno);
+    let (code, summary) = match errno {
+        libc::ENETUNREACH | libc::EHOSTUNREACH => (
+            "no_route",
+            format!(
+                "this host has no route to {target} ({text}): check `ip route get {target}` (a missing default route, an interface down, or an `unreachable` route)"
+            ),
+        ),
+        libc::EPERM | libc::EACCES => (
+            "send_failed",
+            format!(
+                "this host refuses to send the probes to {target} ({text}): a local firewall rule (nft/iptables output chain) or a `prohibit` route rejects them — check `nft list ruleset` and `ip route get {target}`"
+            ),
+        ),
+        _ => (
+            "send_failed",
+            format!(
+                "the local stack refused to send to {target} ({text}): {}",
+                errno_meaning(errno)
+            ),
+        ),
+    };
+    Diagnosis::new(&format!("{prefix}.{code}"), Severity::Critical, summary)
+        .with("errno", errno)
+        .with("errno_name", errno_name(errno))
+}
+
+/// The diagnosis of a path ended by an ICMP error, in the words of the ICMP
+/// table (the one source of words) and naming the sender; shared by trace
+/// (`trace.unreachable`) and mtr (`path.rejected`). `what` names the thing
+/// that ended ("the trace", "the path").
+pub fn rejected(
+    code: &str,
+    what: &str,
+    ttl: u8,
+    from: IpAddr,
+    mark: &str,
+    (t, c): (u8, u8),
+    target: IpAddr,
+) -> Diagnosis {
+    let info = icmp::lookup(target.is_ipv6(), t, c);
+    let name = info.map(|i| i.name).unwrap_or("an ICMP error");
+    let meaning = info.map(|i| i.meaning).unwrap_or("");
+    let who = if from == target {
+        format!("the target itself ({from})")
+    } else {
+        format!("hop {ttl} ({from})")
+    };
+    let mark_text = if mark.is_empty() {
+        String::new()
+    } else {
+        format!(" {mark}")
+    };
+    Diagnosis::new(
+        code,
+        Severity::Critical,
+        format!("{what} ended at {who}: {name}{mark_text} (icmp {t}/{c}) — {meaning}"),
+    )
+    .with("hop", ttl)
+    .with("from", from)
+    .with("icmp_type", t)
+    .with("code", c)
+    .with("mark", mark)
 }
 
 /// The diagnosis of a trace stopped by Ctrl-C before the destination
@@ -466,6 +568,7 @@ mod tests {
             sent,
             received,
             avg_ms: (received > 0).then_some(avg),
+            end: None,
         }
     }
 

@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
-use table::{AddrRow, HopRow, Table};
+use table::{AddrRow, HopRow, HopRtt, Table};
 use tokio::sync::mpsc;
 
 /// mtr's default wait before a probe counts as lost.
@@ -91,6 +91,7 @@ pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         global.timeout.map(Duration::from_secs_f64),
     )
     .await?;
+    let route = hops::route_error(target, &binding);
     let engine = Engine::new(binding);
     let mode = engine.prepare_kind(target, &plan.kind())?;
     let privileged = mode == SocketMode::Raw || hops::is_root();
@@ -100,13 +101,39 @@ pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             args.interval
         )));
     }
+    let port = (plan.method != Method::Icmp).then_some(plan.port);
+    if let Some(errno) = route {
+        // No route (or a reject route): no round could leave this host; say
+        // so once, before any table.
+        let diagnosis = vec![path::local_end("path", errno, target)];
+        sink.diagnoses(&diagnosis);
+        sink.event(
+            "summary",
+            &serde_json::json!({"reached": false, "rounds": 0, "hops": [],
+                "diagnosis": diagnosis}),
+        );
+        sink.document(&MtrReport {
+            host: args.path.host.clone(),
+            address: target,
+            method: plan.method,
+            port,
+            socket: mode,
+            source: None,
+            rounds: 0,
+            interval_s: args.interval,
+            reached: false,
+            hops: Vec::new(),
+            duration_ms: 0,
+            diagnosis,
+        });
+        return Ok(Exit::TargetFailed);
+    }
     let live = sink.human() && sink.tty && !args.report && !args.pathping;
     let rounds = args.count.unwrap_or(if live {
         u64::MAX
     } else {
         DEFAULT_REPORT_ROUNDS
     });
-    let port = (plan.method != Method::Icmp).then_some(plan.port);
     sink.event(
         "start",
         &serde_json::json!({"host": args.path.host, "address": target, "method": plan.method,
@@ -172,8 +199,9 @@ pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             sent: h.sent,
             received: h.received,
             loss_pct: h.loss_pct(),
-            rtt: h.rtt.summary(),
+            rtt: HopRtt::of(&h.rtt),
             mark: h.mark.clone(),
+            ended_by: h.end.clone(),
             node_lost: s.node_lost,
             link_lost: s.link_lost,
         })

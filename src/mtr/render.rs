@@ -1,7 +1,7 @@
 //! How an mtr table reaches the reader: mtr's report table, the Windows
 //! pathping layout, and the live view redrawn in place on a terminal.
 
-use super::table::{HopStats, Table};
+use super::table::{HopRtt, HopStats, Table};
 use crate::diagnose::path::Split;
 use crate::hops::Names;
 use std::io::Write;
@@ -10,10 +10,12 @@ use std::net::IpAddr;
 /// Width of the host column.
 const HOST_WIDTH: usize = 34;
 
-/// The column header of the table (mtr's columns plus Jttr).
+/// The column header of the table: mtr's default columns plus its jitter
+/// columns `Jttr` (current: |last − previous|) and `Javg` (mean), with
+/// mtr's meanings.
 pub fn header(host: &str) -> String {
     format!(
-        "HOST: {:<w$} Loss%   Snt   Last    Avg   Best   Wrst  StDev   Jttr",
+        "HOST: {:<w$} Loss%   Snt   Last    Avg   Best   Wrst  StDev   Jttr   Javg",
         truncate(host, HOST_WIDTH - 2),
         w = HOST_WIDTH - 2
     )
@@ -37,15 +39,12 @@ fn hop_rows(hop: &HopStats, names: &Names) -> Vec<String> {
     if let Some(mark) = &hop.mark {
         host = format!("{host} {mark}");
     }
-    let figures = match hop.rtt.summary() {
+    let figures = match HopRtt::of(&hop.rtt) {
         Some(s) => format!(
-            "{:6.1} {:6.1} {:6.1} {:6.1} {:6.1} {:6.1}",
-            s.last_ms, s.avg_ms, s.min_ms, s.max_ms, s.mdev_ms, s.jitter_ms
+            "{:6.1} {:6.1} {:6.1} {:6.1} {:6.1} {:6.1} {:6.1}",
+            s.last_ms, s.avg_ms, s.min_ms, s.max_ms, s.mdev_ms, s.jitter_last_ms, s.jitter_avg_ms
         ),
-        None => format!(
-            "{:>6} {:>6} {:>6} {:>6} {:>6} {:>6}",
-            "", "", "", "", "", ""
-        ),
+        None => String::new(),
     };
     let mut lines = vec![format!(
         "{:3}.|-- {:<w$} {:5.1}% {:5} {}",
@@ -167,5 +166,28 @@ impl LiveView {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(frame.as_bytes());
         let _ = out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hops::HopAnswer;
+    use std::time::Duration;
+
+    #[test]
+    fn jttr_is_the_current_jitter_and_javg_the_mean() {
+        let mut table = Table::new(1, 1);
+        let from = IpAddr::from([198, 18, 0, 2]);
+        for ms in [1u64, 3, 2] {
+            let answer = HopAnswer::Destination { from };
+            table.record(1, &answer, Some(Duration::from_millis(ms)));
+        }
+        assert!(header("h").ends_with("StDev   Jttr   Javg"));
+        let rows = rows(&table, &Names::new(false));
+        let cols: Vec<&str> = rows[0].split_whitespace().collect();
+        // … Last Avg Best Wrst StDev Jttr Javg: |2 − 3| = 1.0, mean 1.5.
+        assert_eq!(cols[cols.len() - 7..cols.len() - 5], ["2.0", "2.0"]);
+        assert_eq!(cols[cols.len() - 2..], ["1.0", "1.5"], "{}", rows[0]);
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::diagnose::path::HopLoss;
 use crate::hops::HopAnswer;
-use crate::stats::{loss_pct, RttStats, RttSummary};
+use crate::stats::{loss_pct, RttStats};
 use serde::Serialize;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -25,8 +25,13 @@ pub struct HopStats {
     pub rtt: RttStats,
     /// Addresses that answered, with how often, in order of first sight.
     pub addrs: Vec<(IpAddr, u64)>,
-    /// Last unreachable mark seen (`!X`, `!H`, …).
+    /// Last unreachable mark seen (`!X`, `!H`, …, `!<EPERM>` for a send
+    /// this host refused).
     pub mark: Option<String>,
+    /// The last answer that ended the path at this hop (an ICMP error with
+    /// its sender, type and code, or a local send error), so the diagnosis
+    /// can say why the path ends here and not only that it does.
+    pub end: Option<HopAnswer>,
 }
 
 impl HopStats {
@@ -90,6 +95,16 @@ impl Table {
         if let Some(mark) = answer.mark() {
             hop.mark = Some(mark.to_string());
         }
+        if let HopAnswer::LocalError { errno } = answer {
+            hop.mark = Some(format!("!<{}>", crate::trace::errno_name(*errno)));
+        }
+        if matches!(
+            answer,
+            HopAnswer::Unreachable { .. } | HopAnswer::LocalError { .. }
+        ) && answer.ends_path()
+        {
+            hop.end = Some(answer.clone());
+        }
         if answer.ends_path() && self.end_ttl.is_none_or(|e| ttl <= e) {
             let dest = matches!(answer, HopAnswer::Destination { .. });
             if self.end_ttl != Some(ttl) {
@@ -134,6 +149,7 @@ impl Table {
                 sent: h.sent,
                 received: h.received,
                 avg_ms: h.rtt.summary().map(|s| s.avg_ms),
+                end: h.end.clone(),
             })
             .collect()
     }
@@ -153,13 +169,52 @@ pub struct HopRow {
     /// Loss in percent.
     pub loss_pct: f64,
     /// RTT statistics.
-    pub rtt: Option<RttSummary>,
+    pub rtt: Option<HopRtt>,
     /// Unreachable mark, if any.
     pub mark: Option<String>,
+    /// The last answer that ended the path here: the ICMP error (sender,
+    /// type, code, mark) or the local send error (errno); null otherwise.
+    pub ended_by: Option<HopAnswer>,
     /// pathping: lost at the node itself.
     pub node_lost: u64,
     /// pathping: lost on the link into this hop.
     pub link_lost: u64,
+}
+
+/// A hop's round-trip figures as `--json` reports them. The two jitters
+/// are named apart because mtr's `Jttr` is the current one and its `Javg`
+/// the mean; a bare `jitter_ms` would leave readers guessing.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct HopRtt {
+    /// Most recent round trip (mtr's Last).
+    pub last_ms: f64,
+    /// Mean round trip (Avg).
+    pub avg_ms: f64,
+    /// Fastest round trip (Best).
+    pub min_ms: f64,
+    /// Slowest round trip (Wrst).
+    pub max_ms: f64,
+    /// Standard deviation (StDev).
+    pub mdev_ms: f64,
+    /// Current jitter, |last − previous| (Jttr).
+    pub jitter_last_ms: f64,
+    /// Mean jitter over the run (Javg).
+    pub jitter_avg_ms: f64,
+}
+
+impl HopRtt {
+    /// The figures of `stats`, or None before the first answer.
+    pub fn of(stats: &RttStats) -> Option<HopRtt> {
+        stats.summary().map(|s| HopRtt {
+            last_ms: s.last_ms,
+            avg_ms: s.avg_ms,
+            min_ms: s.min_ms,
+            max_ms: s.max_ms,
+            mdev_ms: s.mdev_ms,
+            jitter_last_ms: stats.jitter_last_ms(),
+            jitter_avg_ms: s.jitter_ms,
+        })
+    }
 }
 
 /// One address of a hop.
