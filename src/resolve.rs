@@ -46,16 +46,9 @@ pub fn parse_literal(text: &str) -> Option<IpAddr> {
 }
 
 /// Resolves `host` to every address of the allowed family, in the order the
-/// system resolver (getaddrinfo: /etc/hosts, then DNS) returns them, within
-/// resolv.conf's timeout × attempts. Kept for callers without a
-/// `--timeout` (branches in flight call it).
-#[allow(dead_code)]
-pub async fn resolve_all(host: &str, family: Family) -> AppResult<Vec<IpAddr>> {
-    resolve_all_within(host, family, None).await
-}
-
-/// [`resolve_all`] bounded by `limit` (the user's `--timeout`) when given,
-/// so a resolver that never answers cannot hold a command past it.
+/// system resolver (getaddrinfo: /etc/hosts, then DNS) returns them, bounded
+/// by `limit` (the user's `--timeout`) or else resolv.conf's timeout ×
+/// attempts, so a resolver that never answers cannot hold a command.
 pub async fn resolve_all_within(
     host: &str,
     family: Family,
@@ -124,14 +117,8 @@ pub async fn resolve_all_within(
     Ok(addrs)
 }
 
-/// Resolves `host` to the first address of the allowed family, within
-/// resolv.conf's timeout × attempts. Kept for callers without a `--timeout`.
-#[allow(dead_code)]
-pub async fn resolve_one(host: &str, family: Family) -> AppResult<IpAddr> {
-    resolve_one_within(host, family, None).await
-}
-
-/// [`resolve_one`] bounded by `limit` (the user's `--timeout`) when given.
+/// Resolves `host` to the first address of the allowed family, bounded like
+/// [`resolve_all_within`].
 pub async fn resolve_one_within(
     host: &str,
     family: Family,
