@@ -358,10 +358,13 @@ pub fn human(r: &Report, census: &Census, s_owners: bool) -> Vec<String> {
     }
     if let Some(k) = &r.counters {
         out.push(String::new());
-        let retr_pct = if k.out_segs > 0 {
+        // The kernel's OutSegs leaves retransmissions out, so the share of
+        // everything put on the wire is retrans / (out + retrans).
+        let on_wire = k.out_segs + k.retrans_segs;
+        let retr_pct = if on_wire > 0 {
             format!(
-                " ({:.2}% of sent)",
-                k.retrans_segs as f64 * 100.0 / k.out_segs as f64
+                " ({:.2}% of segments sent)",
+                k.retrans_segs as f64 * 100.0 / on_wire as f64
             )
         } else {
             String::new()
