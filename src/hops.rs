@@ -5,7 +5,7 @@
 use crate::cli::{GlobalOpts, PathOpts};
 use crate::diagnose::icmp;
 use crate::error::{AppError, AppResult};
-use crate::probe::{Binding, Outcome, Probe, ProbeKind, Response};
+use crate::probe::{Binding, Engine, Outcome, Probe, ProbeKind, Response, SocketMode};
 use crate::resolve::Family;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -360,6 +360,41 @@ impl Names {
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
+}
+
+/// What trace and mtr need before their first probe.
+pub struct PathSetup {
+    /// The resolved destination.
+    pub target: IpAddr,
+    /// errno when this host has no usable route to it (checked without sending).
+    pub route: Option<i32>,
+    /// The probe engine, bound as asked.
+    pub engine: std::sync::Arc<Engine>,
+    /// Raw or unprivileged sockets, as opened for the method.
+    pub mode: SocketMode,
+}
+
+/// Binds, resolves (bounded by `--timeout`), checks the route and opens the
+/// method's sockets — the same steps, in the same order, for trace and mtr.
+pub async fn prepare_path(
+    host: &str,
+    source: Option<(&str, &str)>,
+    device: Option<(&str, &str)>,
+    global: &GlobalOpts,
+    kind: &ProbeKind,
+) -> AppResult<PathSetup> {
+    let (binding, family) = binding_and_family(host, source, device, global)?;
+    let limit = global.timeout.map(std::time::Duration::from_secs_f64);
+    let target = crate::resolve::resolve_one_within(host, family, limit).await?;
+    let route = route_error(target, &binding);
+    let engine = Engine::new(binding);
+    let mode = engine.prepare_kind(target, kind)?;
+    Ok(PathSetup {
+        target,
+        route,
+        engine,
+        mode,
+    })
 }
 
 /// The binding of `--source`/`--interface` and the address family to

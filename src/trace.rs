@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult, Exit};
 use crate::hops::{self, HopAnswer, Method, Names, PathPlan};
 use crate::output::Sink;
 use crate::probe::{Engine, Outcome, SocketMode};
-use crate::resolve;
+
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -77,21 +77,19 @@ pub async fn run(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
             args.sim_queries
         )));
     }
-    let (binding, family) = hops::binding_and_family(
+    let hops::PathSetup {
+        target,
+        route,
+        engine,
+        mode,
+    } = hops::prepare_path(
         &args.path.host,
         args.source.as_deref().map(|s| ("-s", s)),
         args.interface.as_deref().map(|i| ("-i", i)),
         global,
-    )?;
-    let target = resolve::resolve_one_within(
-        &args.path.host,
-        family,
-        global.timeout.map(Duration::from_secs_f64),
+        &plan.kind(),
     )
     .await?;
-    let route = hops::route_error(target, &binding);
-    let engine = Engine::new(binding);
-    let mode = engine.prepare_kind(target, &plan.kind())?;
     let port = (plan.method != Method::Icmp).then_some(plan.port);
     if let Some(errno) = route {
         // No route (or a reject route): every TTL would fail the same way

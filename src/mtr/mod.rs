@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult, Exit};
 use crate::hops::{self, Method, Names, PathPlan};
 use crate::output::{Mode, Sink};
 use crate::probe::{Engine, Outcome, SocketMode};
-use crate::resolve;
+
 use render::LiveView;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -79,21 +79,19 @@ pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             )));
         }
     }
-    let (binding, family) = hops::binding_and_family(
+    let hops::PathSetup {
+        target,
+        route,
+        engine,
+        mode,
+    } = hops::prepare_path(
         &args.path.host,
         args.source.as_deref().map(|s| ("-a", s)),
         args.interface.as_deref().map(|i| ("--interface", i)),
         global,
-    )?;
-    let target = resolve::resolve_one_within(
-        &args.path.host,
-        family,
-        global.timeout.map(Duration::from_secs_f64),
+        &plan.kind(),
     )
     .await?;
-    let route = hops::route_error(target, &binding);
-    let engine = Engine::new(binding);
-    let mode = engine.prepare_kind(target, &plan.kind())?;
     let privileged = mode == SocketMode::Raw || hops::is_root();
     if !privileged && args.interval < USER_MIN_INTERVAL {
         return Err(AppError::usage(format!(

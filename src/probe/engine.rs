@@ -461,6 +461,20 @@ fn interpret_queued(
     ))
 }
 
+/// The answer a probe's own socket found on its IP_RECVERR queue: a router's
+/// (or the target's) ICMP error, or a local failure.
+pub(super) fn answer_from_queue(rx: &Received, v6: bool) -> Option<Answer> {
+    let err = rx.error.as_ref()?;
+    let response = match (err.from_icmp, err.offender) {
+        (true, Some(from)) => queued_response(v6, from, err),
+        _ => Response::LocalError { errno: err.errno },
+    };
+    Some(Answer {
+        response,
+        stamp: rx.stamp,
+    })
+}
+
 /// Maps an error from a socket's IP_RECVERR queue to an outcome; the kernel
 /// passes a Packet Too Big's MTU in `ee_info`.
 pub(super) fn queued_response(v6: bool, from: IpAddr, err: &QueuedError) -> Response {

@@ -7,7 +7,7 @@
 //! (ECONNREFUSED): both mean "reached".
 
 use super::engine::{self, Answer, Engine};
-use super::socket::{self, Received};
+use super::socket;
 use super::{Outcome, Probe, Response};
 use crate::error::{AppError, AppResult};
 use socket2::{SockAddr, Socket};
@@ -76,7 +76,7 @@ async fn settle(fd: &AsyncFd<Socket>, probe: &Probe) -> Answer {
             return std::future::pending().await;
         };
         if let Ok(rx) = socket::receive(raw, &mut buf, true) {
-            if let Some(answer) = from_queue(&rx, v6) {
+            if let Some(answer) = engine::answer_from_queue(&rx, v6) {
                 return answer;
             }
         }
@@ -104,17 +104,4 @@ async fn settle(fd: &AsyncFd<Socket>, probe: &Probe) -> Answer {
         }
         guard.clear_ready();
     }
-}
-
-/// A router's (or the target's) ICMP error for the SYN, from the error queue.
-fn from_queue(rx: &Received, v6: bool) -> Option<Answer> {
-    let err = rx.error.as_ref()?;
-    let response = match (err.from_icmp, err.offender) {
-        (true, Some(from)) => engine::queued_response(v6, from, err),
-        _ => Response::LocalError { errno: err.errno },
-    };
-    Some(Answer {
-        response,
-        stamp: rx.stamp,
-    })
 }

@@ -5,7 +5,7 @@
 
 use super::engine::{self, Answer, Engine};
 use super::packet::{Identity, PROTO_UDP};
-use super::socket::{self, Received};
+use super::socket;
 use super::{Outcome, Probe, Response};
 use crate::error::{AppError, AppResult};
 use socket2::{SockAddr, Socket};
@@ -90,7 +90,7 @@ async fn own_answer(fd: &AsyncFd<Socket>, v6: bool) -> Answer {
             return std::future::pending().await;
         };
         if let Ok(rx) = socket::receive(raw, &mut buf, true) {
-            if let Some(a) = from_queue(&rx, v6) {
+            if let Some(a) = engine::answer_from_queue(&rx, v6) {
                 return a;
             }
         }
@@ -113,16 +113,4 @@ async fn own_answer(fd: &AsyncFd<Socket>, v6: bool) -> Answer {
         }
         guard.clear_ready();
     }
-}
-
-fn from_queue(rx: &Received, v6: bool) -> Option<Answer> {
-    let err = rx.error.as_ref()?;
-    let response = match (err.from_icmp, err.offender) {
-        (true, Some(from)) => engine::queued_response(v6, from, err),
-        _ => Response::LocalError { errno: err.errno },
-    };
-    Some(Answer {
-        response,
-        stamp: rx.stamp,
-    })
 }
