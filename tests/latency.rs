@@ -8,6 +8,9 @@
 //!   round trips step up at hop 3 and stay up → `path.latency_step`.
 //! - Router 3's own Time Exceeded messages delayed (and nothing it
 //!   forwards): only hop 3 answers late → `path.latency_spike`, not a step.
+//! - Both on router 2 (its own answers 50 ms late, its link to router 3
+//!   30 ms): the step is named at hop 3, the first hop that shows it
+//!   plainly, as lying somewhere after hop 1, and hop 2 is a spike.
 
 mod common;
 use common::{can_build_namespaces, must, skip, Lab};
@@ -30,24 +33,22 @@ const SLOW_MAX_MS: f64 = 200.0;
 /// them out of the delay line).
 const RESENT_MARK: &str = "2";
 
-/// Creates the TUN device `dly0` in `ns`, starts the forwarder on it with
-/// `DELAY_MS` and waits until it has attached (the device has carrier).
-fn delay_line(lab: &mut Lab, ns: &str) {
-    must(&[
-        "ip", "-n", ns, "tuntap", "add", "dev", "dly0", "mode", "tun",
-    ]);
-    must(&["ip", "-n", ns, "link", "set", "dly0", "up"]);
-    let delay = format!("{DELAY_MS}");
-    lab.spawn(ns, &["python3", FORWARDER, "dly0", &delay, RESENT_MARK]);
+/// Creates the TUN device `dev` in `ns`, starts the forwarder on it with
+/// a delay of `ms` and waits until it has attached (the device has carrier).
+fn delay_line(lab: &mut Lab, ns: &str, dev: &str, ms: f64) {
+    must(&["ip", "-n", ns, "tuntap", "add", "dev", dev, "mode", "tun"]);
+    must(&["ip", "-n", ns, "link", "set", dev, "up"]);
+    let delay = format!("{ms}");
+    lab.spawn(ns, &["python3", FORWARDER, dev, &delay, RESENT_MARK]);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let link = must(&["ip", "-n", ns, "-o", "link", "show", "dly0"]);
+        let link = must(&["ip", "-n", ns, "-o", "link", "show", dev]);
         if link.stdout.contains("LOWER_UP") && !link.stdout.contains("NO-CARRIER") {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "the delay forwarder did not attach to dly0: {}",
+            "the delay forwarder did not attach to {dev}: {}",
             link.stdout
         );
         std::thread::sleep(Duration::from_millis(20));
@@ -59,38 +60,47 @@ fn delay_line(lab: &mut Lab, ns: &str) {
 fn delayed_link_lab() -> Lab {
     let mut lab = Lab::chain(4);
     let r2 = lab.router(2).to_string();
-    delay_line(&mut lab, &r2);
-    // Packets router 2 forwards from its west side towards links 2..4 go
-    // into the tun; the forwarder's re-sent packets are local output, so
-    // they take the main table out of `east`.
-    for link in 2..=lab.routers {
-        let net = format!("198.18.{link}.0/24");
-        must(&[
-            "ip", "-n", &r2, "route", "add", &net, "dev", "dly0", "table", "100",
-        ]);
-    }
-    must(&[
-        "ip", "-n", &r2, "rule", "add", "iif", "west", "lookup", "100", "priority", "100",
-    ]);
+    delay_link_into(&mut lab, &r2, "dly0");
     lab
 }
 
-/// A 4-router chain where router 3 sends its own Time Exceeded messages
-/// through the delay line; what it forwards is not delayed.
-fn slow_icmp_lab() -> Lab {
-    let mut lab = Lab::chain(4);
-    let r3 = lab.router(3).to_string();
-    delay_line(&mut lab, &r3);
+/// Sends what router `ns` forwards from its west side towards links 2..n
+/// through a delay line on `dev` of `DELAY_MS`. The forwarder's re-sent
+/// packets are local output, so they take the main table out of `east`.
+fn delay_link_into(lab: &mut Lab, ns: &str, dev: &str) {
+    delay_line(lab, ns, dev, DELAY_MS);
+    for link in 2..=lab.routers {
+        let net = format!("198.18.{link}.0/24");
+        must(&[
+            "ip", "-n", ns, "route", "add", &net, "dev", dev, "table", "100",
+        ]);
+    }
+    must(&[
+        "ip", "-n", ns, "rule", "add", "iif", "west", "lookup", "100", "priority", "100",
+    ]);
+}
+
+/// Sends the Time Exceeded messages router `ns` generates itself through a
+/// delay line on `dev` of `ms`; what it forwards is not delayed.
+fn delay_own_icmp(lab: &mut Lab, ns: &str, dev: &str, ms: f64) {
+    delay_line(lab, ns, dev, ms);
     lab.nft(
-        &r3,
+        ns,
         "table ip delay {\n  chain out {\n    type route hook output priority 0;\n    meta mark 0 icmp type time-exceeded meta mark set 1\n  }\n}\n",
     );
     must(&[
-        "ip", "-n", &r3, "route", "add", "default", "dev", "dly0", "table", "101",
+        "ip", "-n", ns, "route", "add", "default", "dev", dev, "table", "101",
     ]);
     must(&[
-        "ip", "-n", &r3, "rule", "add", "fwmark", "1", "lookup", "101", "priority", "100",
+        "ip", "-n", ns, "rule", "add", "fwmark", "1", "lookup", "101", "priority", "90",
     ]);
+}
+
+/// A 4-router chain where router 3 answers 30 ms late (slow ICMP).
+fn slow_icmp_lab() -> Lab {
+    let mut lab = Lab::chain(4);
+    let r3 = lab.router(3).to_string();
+    delay_own_icmp(&mut lab, &r3, "dly0", DELAY_MS);
     lab
 }
 
@@ -305,4 +315,49 @@ fn slow_icmp_generation_at_one_router_is_a_spike_not_a_step() {
             }
         }
     }
+}
+
+#[test]
+fn a_step_behind_a_slow_answering_router_names_the_stretch() {
+    if !can_build_namespaces("latency_step_behind_spike") {
+        return;
+    }
+    // Router 2 answers 50 ms late itself and its link to router 3 adds
+    // 30 ms: hop 2 reads 50, hops 3.. read 30. Hop 2's own figure cannot
+    // say whether the 30 ms are on the link into hop 2 or into hop 3.
+    let mut lab = Lab::chain(4);
+    let r2 = lab.router(2).to_string();
+    delay_link_into(&mut lab, &r2, "dly0");
+    delay_own_icmp(&mut lab, &r2, "dly1", 50.0);
+    let doc = netdx_mtr(&lab);
+    let hops = hop_rtts(&doc);
+    let avgs: Vec<f64> = hops.iter().map(|h| h.3).collect();
+    assert_eq!(avgs.len(), 5, "{hops:?}");
+    assert!(avgs[0] < FAST_MS, "{hops:?}");
+    assert!(avgs[1] >= 45.0 && avgs[1] < SLOW_MAX_MS, "{hops:?}");
+    assert!(
+        avgs[2..]
+            .iter()
+            .all(|a| *a >= DELAY_MS - 5.0 && *a < avgs[1]),
+        "{hops:?}"
+    );
+    let found = codes(&doc);
+    let latency: Vec<&(String, Option<u64>)> = found
+        .iter()
+        .filter(|(c, _)| c.starts_with("path.latency_"))
+        .collect();
+    assert_eq!(
+        latency,
+        [
+            &("path.latency_step".to_string(), Some(3)),
+            &("path.latency_spike".to_string(), Some(2))
+        ],
+        "{found:?}"
+    );
+    let step = doc["diagnosis"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["code"] == "path.latency_step"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(step["evidence"]["after_hop"].as_u64(), Some(1), "{step}");
 }

@@ -278,11 +278,20 @@ fn latency(hops: &[HopLoss], out: &mut Vec<Diagnosis>) {
         lowest = lowest.min(*a);
         floor[i] = lowest;
     }
+    // A hop that answers slower than every hop after it: its own round
+    // trips say nothing about the path to it.
+    let spiky = |k: usize| {
+        k + 1 < answered.len() && answered[k].1 - floor[k] >= 10.0f64.max(0.5 * floor[k])
+    };
     let mut previous = 0.0f64;
     for (i, (h, a)) in answered.iter().enumerate() {
         let step = floor[i] - previous;
         if i > 0 && step >= 10.0f64.max(0.25 * previous) {
-            out.push(
+            // When the hop where the floor rises is itself slow to answer,
+            // the step lies somewhere up to the first hop that shows it
+            // plainly: name that hop and the stretch, not the spiking hop.
+            let shown = (i..answered.len()).find(|&k| !spiky(k)).unwrap_or(i);
+            let diagnosis = if shown == i {
                 Diagnosis::new(
                     "path.latency_step",
                     Severity::Warning,
@@ -293,8 +302,24 @@ fn latency(hops: &[HopLoss], out: &mut Vec<Diagnosis>) {
                     ),
                 )
                 .with("hop", h.ttl)
-                .with("step_ms", step),
-            );
+            } else {
+                let (before, shown) = (answered[i - 1].0, answered[shown].0);
+                Diagnosis::new(
+                    "path.latency_step",
+                    Severity::Warning,
+                    format!(
+                        "round trips grow by {step:.1} ms between hop {} ({}) and hop {} ({}) and stay higher to the destination: congestion or a long link on that stretch (hop {} answers too slowly itself to tell which of its links)",
+                        before.ttl,
+                        addr_text(before.addr),
+                        shown.ttl,
+                        addr_text(shown.addr),
+                        h.ttl
+                    ),
+                )
+                .with("hop", shown.ttl)
+                .with("after_hop", before.ttl)
+            };
+            out.push(diagnosis.with("step_ms", step));
         }
         let spike = a - floor[i];
         if i + 1 < answered.len() && spike >= 10.0f64.max(0.5 * floor[i]) {
@@ -645,6 +670,32 @@ mod tests {
                 ("path.latency_step", Some(4))
             ]
         );
+    }
+
+    #[test]
+    fn a_step_behind_a_slow_answering_hop_names_the_first_hop_that_shows_it() {
+        // Measured on the test bed: router 2 answers 50 ms late, the link
+        // into hop 3 adds 30 ms. Hop 2's own figure cannot place the step.
+        let hops = [
+            hop(1, 15, 15, 0.1),
+            hop(2, 15, 15, 50.5),
+            hop(3, 15, 15, 30.5),
+            hop(4, 15, 15, 30.5),
+            hop(5, 15, 15, 30.5),
+        ];
+        let d = mtr(&hops, IpAddr::from([198, 18, 4, 2]), true);
+        assert_eq!(
+            codes(&d),
+            [
+                ("path.latency_step", Some(3)),
+                ("path.latency_spike", Some(2))
+            ]
+        );
+        assert_eq!(
+            d[0].evidence.get("after_hop").and_then(|v| v.as_u64()),
+            Some(1)
+        );
+        assert!(d[0].summary.contains("between hop 1"), "{}", d[0].summary);
     }
 
     fn trace_hop(ttl: u8, from: Option<IpAddr>) -> HopRecord {
