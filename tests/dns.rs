@@ -1045,9 +1045,10 @@ fn a_silent_system_resolver_is_bounded_by_the_timeout_and_asked_once() {
             "{args:?}: {text}"
         );
         assert!(took >= Duration::from_millis(900), "{args:?}: {took:?}");
-        // One round of questions: a second one would wait another second.
+        // Bounded by --timeout (with slack for a loaded machine); that there
+        // is one round of questions is asserted by the query count below.
         assert!(
-            took < Duration::from_millis(1900),
+            took < Duration::from_millis(2600),
             "{args:?}: took {took:?}"
         );
         // getaddrinfo sends A and AAAA once; nobody asks again.
