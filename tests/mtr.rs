@@ -447,21 +447,14 @@ fn ctrl_c_prints_the_final_table_once() {
         return;
     }
     let lab = Lab::chain(2);
-    let child = std::process::Command::new("ip")
-        .args(["netns", "exec", lab.client(), env!("CARGO_BIN_EXE_netdx")])
-        .args(["mtr", "-r", "-n", "-c", "1000", "-i", "0.1"])
-        .arg(lab.server_v4())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start netdx: {e}"));
-    std::thread::sleep(std::time::Duration::from_millis(1000));
-    // SAFETY: plain kill(2) on the child's pid (ip netns exec execs netdx).
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let out = child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("netdx did not finish: {e}"));
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let server = lab.server_v4();
+    let (run, _) = lab.netdx_interrupted(
+        lab.client(),
+        &["mtr", "-r", "-n", "-c", "1000", "-i", "0.1", &server],
+        std::time::Duration::from_millis(1000),
+    );
+    let text = run.stdout;
+    assert_eq!(run.code, 0, "{text}");
     assert_eq!(text.matches("HOST: ").count(), 1, "{text}");
     for hop in ["  1.|-- ", "  2.|-- ", "  3.|-- "] {
         assert_eq!(text.matches(hop).count(), 1, "{text}");

@@ -391,28 +391,14 @@ fn ctrl_c_prints_the_summary() {
         return;
     }
     let lab = Lab::chain(1);
-    let child = std::process::Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            lab.client(),
-            env!("CARGO_BIN_EXE_netdx"),
-            "ping",
-            "-i",
-            "0.05",
-        ])
-        .arg(lab.server_v4())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start netdx: {e}"));
-    std::thread::sleep(std::time::Duration::from_millis(600));
-    // SAFETY: plain kill(2) on the child's pid (ip netns exec execs netdx).
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let out = child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("netdx did not finish: {e}"));
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let server = lab.server_v4();
+    let (run, _) = lab.netdx_interrupted(
+        lab.client(),
+        &["ping", "-i", "0.05", &server],
+        std::time::Duration::from_millis(600),
+    );
+    let text = run.stdout;
+    assert_eq!(run.code, 0, "{text}");
     assert!(text.contains("ping statistics ---"), "{text}");
     assert!(
         text.contains("ping.healthy") || text.contains("ping.lossy"),

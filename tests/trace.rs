@@ -568,31 +568,19 @@ fn ctrl_c_ends_with_trace_interrupted() {
         "table inet d { chain input { type filter hook input priority 0; icmp type echo-request drop; }; }",
     );
     for json in [false, true] {
-        let mut cmd = std::process::Command::new("ip");
-        cmd.args(["netns", "exec", lab.client(), env!("CARGO_BIN_EXE_netdx")]);
+        let server = lab.server_v4();
+        let mut args = vec!["trace", "-n", "-w", "30", &server];
         if json {
-            cmd.arg("--json");
+            args.insert(0, "--json");
         }
-        let child = cmd
-            .args(["trace", "-n", "-w", "30"])
-            .arg(lab.server_v4())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start netdx: {e}"));
         // Hops 1 and 2 answer within a millisecond of the start; 1.5 s
         // leaves room for a slow start on a loaded CI.
-        std::thread::sleep(std::time::Duration::from_millis(1500));
-        let started = std::time::Instant::now();
-        // SAFETY: plain kill(2) on the child's pid (ip netns exec execs netdx).
-        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-        let out = child
-            .wait_with_output()
-            .unwrap_or_else(|e| panic!("netdx did not finish: {e}"));
+        let (run, to_stop) =
+            lab.netdx_interrupted(lab.client(), &args, std::time::Duration::from_millis(1500));
         // Stopped by the signal, not by the 30 s wait: well under that.
-        assert!(started.elapsed().as_secs_f64() < 10.0, "slow to stop");
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(to_stop.as_secs_f64() < 10.0, "slow to stop");
+        let text = run.stdout;
+        assert_eq!(run.code, 1, "{text}");
         if json {
             let doc: Value =
                 serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
@@ -627,21 +615,14 @@ fn ctrl_c_ends_with_trace_interrupted() {
         "table inet quiet { chain out { type filter hook output priority 0; \
          icmp type time-exceeded drop; }; }",
     );
-    let child = std::process::Command::new("ip")
-        .args(["netns", "exec", lab.client(), env!("CARGO_BIN_EXE_netdx")])
-        .args(["trace", "-n", "-w", "30"])
-        .arg(lab.server_v4())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start netdx: {e}"));
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    // SAFETY: plain kill(2) on the child's pid (ip netns exec execs netdx).
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let out = child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("netdx did not finish: {e}"));
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let server = lab.server_v4();
+    let (run, _) = lab.netdx_interrupted(
+        lab.client(),
+        &["trace", "-n", "-w", "30", &server],
+        std::time::Duration::from_millis(1500),
+    );
+    let text = run.stdout;
+    assert_eq!(run.code, 0, "{text}");
     assert_eq!(
         text_hops(&text),
         ["*".to_string(), lab.router_v4(2), lab.server_v4()],

@@ -385,3 +385,30 @@ pub fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     let start = line.find(key)? + key.len();
     line[start..].split_whitespace().next()
 }
+
+impl Lab {
+    /// Runs netdx in a namespace, sends it SIGINT (Ctrl-C) after `after`,
+    /// and returns what it printed plus how long it took to stop.
+    pub fn netdx_interrupted(
+        &self,
+        ns: &str,
+        args: &[&str],
+        after: std::time::Duration,
+    ) -> (Run, std::time::Duration) {
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns, env!("CARGO_BIN_EXE_netdx")])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start netdx: {e}"));
+        std::thread::sleep(after);
+        let signalled = std::time::Instant::now();
+        // SAFETY: plain kill(2) on the child's pid (ip netns exec execs netdx).
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let out = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("netdx did not finish: {e}"));
+        (Run::from(out), signalled.elapsed())
+    }
+}
