@@ -289,6 +289,7 @@ pub struct DnsArgs {
 )]
 pub struct TcpArgs {
     /// Targets: host:port, host:80,443, host:8000-8100, [2001:db8::1]:443.
+    #[allow(rustdoc::broken_intra_doc_links)]
     pub targets: Vec<String>,
     /// Read more targets from FILE (whitespace-separated, # comments; - is stdin).
     #[arg(short = 'f', long = "file", value_name = "FILE")]

@@ -1,27 +1,10 @@
 //! netdx: argument parsing → run → exit code; nothing else lives here.
 
-mod check;
-mod cli;
-mod diagnose;
-mod dns;
-mod error;
-mod explain;
-mod generate;
-mod hops;
-mod mtr;
-mod output;
-mod ping;
-mod probe;
-mod resolve;
-mod sockets;
-mod stats;
-mod tcp;
-mod trace;
-
 use clap::Parser;
-use cli::{Cli, Command};
-use error::{AppResult, Exit};
-use output::Sink;
+use netdx::cli::{Cli, Command};
+use netdx::error::{AppResult, Exit};
+use netdx::output::Sink;
+use netdx::{check, dns, error, explain, generate, mtr, ping, sockets, tcp, trace};
 
 fn main() {
     let cli = match Cli::try_parse() {
