@@ -17,6 +17,32 @@ pub enum Exit {
 }
 
 impl Exit {
+    /// The worse of two outcomes, for runs that combine several results
+    /// (usage beats could-not-run beats target-failed beats healthy).
+    pub fn worst(self, other: Exit) -> Exit {
+        let rank = |e: Exit| match e {
+            Exit::Healthy => 0,
+            Exit::TargetFailed => 1,
+            Exit::CannotRun => 2,
+            Exit::Usage => 3,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// Maps a process status back to the outcome it stands for.
+    pub fn from_code(code: i32) -> Exit {
+        match code {
+            0 => Exit::Healthy,
+            2 => Exit::Usage,
+            3 => Exit::CannotRun,
+            _ => Exit::TargetFailed,
+        }
+    }
+
     /// The process exit status for this outcome.
     pub fn code(self) -> i32 {
         self as i32
@@ -30,6 +56,9 @@ pub struct AppError {
     pub exit: Exit,
     /// One line, naming what is wrong and what to do about it.
     pub message: String,
+    /// The diagnosis code behind the failure (`dns.nxdomain`…), when one
+    /// applies: a field, so JSON and `check` never parse it out of text.
+    pub code: Option<String>,
 }
 
 impl AppError {
@@ -38,6 +67,7 @@ impl AppError {
         AppError {
             exit: Exit::Usage,
             message: message.into(),
+            code: None,
         }
     }
 
@@ -46,6 +76,7 @@ impl AppError {
         AppError {
             exit: Exit::CannotRun,
             message: message.into(),
+            code: None,
         }
     }
 
@@ -54,6 +85,23 @@ impl AppError {
         AppError {
             exit: Exit::TargetFailed,
             message: message.into(),
+            code: None,
+        }
+    }
+
+    /// Names the diagnosis code that explains this failure.
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// The word JSON documents use for the exit class.
+    pub fn kind(&self) -> &'static str {
+        match self.exit {
+            Exit::Healthy => "none",
+            Exit::TargetFailed => "target_failed",
+            Exit::Usage => "usage",
+            Exit::CannotRun => "cannot_run",
         }
     }
 }

@@ -7,6 +7,7 @@ use netdx::output::Sink;
 use netdx::{check, dns, error, explain, generate, mtr, ping, sockets, tcp, trace};
 
 fn main() {
+    restore_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => usage_exit(err),
@@ -85,4 +86,15 @@ fn run(cli: Cli) -> AppResult<Exit> {
             Command::Generate(args) => generate::run(&args).map(|_| Exit::Healthy),
         }
     })
+}
+
+/// Rust ignores SIGPIPE, so a closed pipe (`netdx ping … | head -2`) would
+/// only fail writes; the default action ends netdx at once and quietly, as
+/// it ends iputils ping.
+fn restore_sigpipe() {
+    // SAFETY: called first thing in main, before any thread exists;
+    // SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

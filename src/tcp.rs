@@ -253,7 +253,6 @@ async fn probe_all(endpoints: &[Endpoint], plan: Plan, sink: &Sink) -> (Vec<Targ
     let mut slots: Vec<Option<TargetResult>> = vec![None; endpoints.len()];
     let mut tasks = JoinSet::new();
     let mut next = 0;
-    let sink = *sink;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -263,6 +262,7 @@ async fn probe_all(endpoints: &[Endpoint], plan: Plan, sink: &Sink) -> (Vec<Targ
             let ep = endpoints[next].clone();
             let index = next;
             let stop = stop_rx.clone();
+            let sink = sink.clone();
             tasks.spawn(async move { (index, probe_endpoint(ep, plan, sink, stop).await) });
             next += 1;
         }

@@ -135,7 +135,7 @@ pub async fn run(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
     let started = Instant::now();
     let names = Names::new(plan.names);
     let (hop_tx, hop_rx) = mpsc::unbounded_channel::<HopRecord>();
-    let printer = tokio::spawn(print_hops(hop_rx, names.clone(), *sink));
+    let printer = tokio::spawn(print_hops(hop_rx, names.clone(), sink.clone()));
     let result = schedule(
         &engine,
         &plan,

@@ -343,7 +343,7 @@ impl Run<'_> {
             render::header(&hostname()),
         ];
         lines.extend(render::rows(table, self.names));
-        view.draw(&lines);
+        view.draw(&lines, self.sink);
     }
 
     /// Streams a round as one `--jsonl` event once all its probes are in.

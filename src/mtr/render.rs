@@ -4,7 +4,6 @@
 use super::table::{HopRtt, HopStats, Table};
 use crate::diagnose::path::Split;
 use crate::hops::Names;
-use std::io::Write;
 use std::net::IpAddr;
 
 /// Width of the host column.
@@ -145,7 +144,7 @@ pub struct LiveView {
 
 impl LiveView {
     /// Draws `lines` over the previous frame.
-    pub fn draw(&mut self, lines: &[String]) {
+    pub fn draw(&mut self, lines: &[String], sink: &crate::output::Sink) {
         if self.drawn > 0 && self.last == lines {
             return;
         }
@@ -163,9 +162,7 @@ impl LiveView {
             frame.push_str("\x1b[J");
         }
         self.drawn = lines.len();
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(frame.as_bytes());
-        let _ = out.flush();
+        sink.write_raw(&frame);
     }
 }
 

@@ -6,6 +6,8 @@ pub mod progress;
 
 use crate::diagnose::{Diagnosis, Severity};
 use crate::error::{AppError, Exit};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 
@@ -20,67 +22,137 @@ pub enum Mode {
     Jsonl,
 }
 
-/// Where a command writes its results; knows the mode and colour choice.
-#[derive(Debug, Clone, Copy)]
-pub struct Sink {
-    /// Output shape chosen on the command line.
-    pub mode: Mode,
-    /// Whether ANSI colour may be used.
-    pub color: bool,
-    /// Whether stdout is a terminal (live redraw, progress bars).
-    pub tty: bool,
-}
-
-impl Sink {
-    /// Builds the sink from the global flags and the terminal state.
-    pub fn new(json: bool, jsonl: bool, no_color: bool) -> Self {
-        let tty = std::io::stdout().is_terminal();
-        let mode = if json {
+impl Mode {
+    /// The mode the global `--json` / `--jsonl` flags ask for.
+    pub fn from_flags(json: bool, jsonl: bool) -> Self {
+        if json {
             Mode::Json
         } else if jsonl {
             Mode::Jsonl
         } else {
             Mode::Human
-        };
+        }
+    }
+}
+
+/// Where a command's text goes: stdout for the binary, a buffer or nothing
+/// for a caller of the library (`check` runs commands with [`Sink::silent`]).
+type Writer = Arc<Mutex<Box<dyn Write + Send>>>;
+
+/// Where a command writes its results; knows the mode and colour choice.
+/// Cloning shares the writer. The first failed write (a closed pipe)
+/// marks the sink closed, later writes are skipped, and long-running
+/// commands end their loops on [`Sink::is_closed`].
+#[derive(Clone)]
+pub struct Sink {
+    /// Output shape chosen on the command line.
+    pub mode: Mode,
+    /// Whether ANSI colour may be used.
+    pub color: bool,
+    /// Whether the output is a terminal (live redraw, progress bars).
+    pub tty: bool,
+    /// False for a sink that discards everything (library callers).
+    pub enabled: bool,
+    out: Writer,
+    closed: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sink")
+            .field("mode", &self.mode)
+            .field("color", &self.color)
+            .field("tty", &self.tty)
+            .field("enabled", &self.enabled)
+            .finish()
+    }
+}
+
+impl Sink {
+    /// Builds the stdout sink from the global flags and the terminal state.
+    pub fn new(json: bool, jsonl: bool, no_color: bool) -> Self {
+        let tty = std::io::stdout().is_terminal();
         let color = tty && !no_color && std::env::var_os("NO_COLOR").is_none();
-        Sink { mode, color, tty }
+        Sink::to_writer(
+            Mode::from_flags(json, jsonl),
+            color,
+            tty,
+            Box::new(std::io::stdout()),
+        )
+    }
+
+    /// A sink over any writer, e.g. a buffer in a test or an embedding.
+    pub fn to_writer(mode: Mode, color: bool, tty: bool, out: Box<dyn Write + Send>) -> Self {
+        Sink {
+            mode,
+            color,
+            tty,
+            enabled: true,
+            out: Arc::new(Mutex::new(out)),
+            closed: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// A sink that prints nothing: the caller reads the typed report.
+    pub fn silent() -> Self {
+        let mut sink = Sink::to_writer(Mode::Json, false, false, Box::new(std::io::sink()));
+        sink.enabled = false;
+        sink
     }
 
     /// True when human text should be printed.
     pub fn human(&self) -> bool {
-        self.mode == Mode::Human
+        self.enabled && self.mode == Mode::Human
+    }
+
+    /// True when the reader went away (a closed pipe): stop producing.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    /// Writes raw text as it is (live redraws); a failed write closes the sink.
+    pub fn write_raw(&self, text: &str) {
+        if !self.enabled || self.is_closed() {
+            return;
+        }
+        let Ok(mut out) = self.out.lock() else {
+            return;
+        };
+        if out
+            .write_all(text.as_bytes())
+            .and_then(|_| out.flush())
+            .is_err()
+        {
+            self.closed.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Prints a line of human text (ignored in JSON modes).
     pub fn line(&self, text: &str) {
         if self.human() {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{text}");
+            self.write_raw(&format!("{text}\n"));
         }
     }
 
     /// Streams one event in `--jsonl` mode; `kind` names the event type.
     pub fn event<T: Serialize>(&self, kind: &str, data: &T) {
-        if self.mode != Mode::Jsonl {
+        if !self.enabled || self.mode != Mode::Jsonl {
             return;
         }
         let mut value = serde_json::to_value(data).unwrap_or(serde_json::Value::Null);
         if let serde_json::Value::Object(map) = &mut value {
             map.insert("event".into(), serde_json::Value::String(kind.into()));
         }
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{value}");
-        let _ = out.flush();
+        self.write_raw(&format!("{value}\n"));
     }
 
     /// Prints the final document in `--json` mode.
     pub fn document<T: Serialize>(&self, data: &T) {
-        if self.mode != Mode::Json {
+        if !self.enabled || self.mode != Mode::Json {
             return;
         }
         let text = serde_json::to_string_pretty(data).unwrap_or_else(|_| "{}".into());
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{text}");
+        self.write_raw(&format!("{text}\n"));
     }
 
     /// In JSON modes, a failure before any result still yields a document
@@ -89,23 +161,11 @@ impl Sink {
         if self.human() {
             return;
         }
-        let kind = match err.exit {
-            Exit::Healthy => "none",
-            Exit::TargetFailed => "target_failed",
-            Exit::Usage => "usage",
-            Exit::CannotRun => "cannot_run",
-        };
-        // Diagnosis codes travel at the end of a message as `[code]`.
-        let code = err
-            .message
-            .rsplit_once('[')
-            .and_then(|(_, tail)| tail.strip_suffix(']'))
-            .filter(|c| c.contains('.') && !c.contains(' '));
         let body = serde_json::json!({
             "exit": err.exit.code(),
-            "kind": kind,
+            "kind": err.kind(),
             "message": err.message,
-            "code": code,
+            "code": err.code,
         });
         match self.mode {
             Mode::Json => self.document(&serde_json::json!({ "error": body })),
@@ -137,4 +197,41 @@ impl Sink {
             self.line(&format!("diagnosis [{tag}] {}: {}", d.code, d.summary));
         }
     }
+}
+
+/// What every command returns: a typed result that can be printed in each
+/// output shape and judged for the exit status. Commands stream their live
+/// lines through the [`Sink`] while they run; the final part is described
+/// here once and printed by [`finish`].
+pub trait Report: Serialize {
+    /// The findings, worst first or in the order they were made.
+    fn diagnoses(&self) -> Vec<Diagnosis>;
+    /// The exit status this result stands for.
+    fn exit(&self) -> Exit;
+    /// The closing human text (summary table, totals); diagnosis lines are
+    /// printed after it by [`finish`]. Defaults to nothing.
+    fn render_human(&self, _sink: &Sink) {}
+    /// The `--jsonl` closing event, when the command has one.
+    fn summary_event(&self) -> Option<serde_json::Value> {
+        None
+    }
+}
+
+/// Prints the end of a report in the sink's shape and returns its exit
+/// status: the human summary and diagnoses, the `summary` JSON line, or
+/// the whole `--json` document.
+pub fn finish<R: Report>(sink: &Sink, report: &R) -> Exit {
+    match sink.mode {
+        Mode::Human => {
+            report.render_human(sink);
+            sink.diagnoses(&report.diagnoses());
+        }
+        Mode::Jsonl => {
+            if let Some(event) = report.summary_event() {
+                sink.event("summary", &event);
+            }
+        }
+        Mode::Json => sink.document(report),
+    }
+    report.exit()
 }

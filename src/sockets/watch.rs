@@ -9,7 +9,6 @@ use crate::cli::SocketsArgs;
 use crate::diagnose::Severity;
 use crate::error::{AppResult, Exit};
 use crate::output::{Mode, Sink};
-use std::io::Write;
 use std::time::Duration;
 
 /// Samples once, or every `--watch` seconds until `-c` samples or Ctrl-C.
@@ -74,17 +73,14 @@ fn draw(report: &render::Report, s: &super::Sample, sink: &Sink, n: u64, watchin
     if watching {
         lines.insert(0, format!("netdx sockets — sample {n} · Ctrl-C stops"));
     }
-    let mut out = std::io::stdout().lock();
     if watching && sink.tty {
         // Home the cursor and clear, so the table stays in place.
-        let _ = write!(out, "\x1b[H\x1b[2J");
+        sink.write_raw("\x1b[H\x1b[2J");
     } else if watching && n > 1 {
-        let _ = writeln!(out);
+        sink.write_raw("\n");
     }
-    for l in &lines {
-        let _ = writeln!(out, "{l}");
-    }
-    drop(out);
+    let mut text = lines.join("\n");
+    text.push('\n');
+    sink.write_raw(&text);
     sink.diagnoses(&s.diagnosis);
-    let _ = std::io::stdout().flush();
 }
