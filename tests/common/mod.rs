@@ -16,9 +16,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// Set by `.ci/run`: there, a test that cannot build its namespaces fails
+/// instead of skipping, so a green CI always means the assertions ran.
+pub const REQUIRE_VAR: &str = "NETDX_REQUIRE_NETNS";
+
 /// Prints a skip reason past the test harness's output capture (which only
 /// takes the print macros), so a skipped test says why even when it passes.
+/// Under [`REQUIRE_VAR`] the skip is a failure.
 pub fn skip(reason: &str) {
+    if std::env::var_os(REQUIRE_VAR).is_some_and(|v| !v.is_empty() && v != "0") {
+        panic!("{reason} — {REQUIRE_VAR} is set, so this skip is a failure");
+    }
     let _ = writeln!(std::io::stderr(), "{reason}");
 }
 
