@@ -6,6 +6,7 @@ pub mod connect;
 pub mod engine;
 pub mod packet;
 pub mod pending;
+pub mod privilege;
 pub mod socket;
 mod tcp;
 mod tcpconn;
