@@ -16,6 +16,7 @@
 //! and the engine calls [`sockets_prepared`] after opening a command's
 //! sockets up front.
 
+use nix::unistd::{geteuid, getuid, setuid};
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -67,15 +68,12 @@ pub fn sockets_prepared() {
 /// permitted and inheritable sets and, when running setuid-root (effective
 /// uid 0, real uid not 0), sets every uid back to the real one.
 pub fn drop_raw_capability() -> io::Result<()> {
-    // SAFETY: getuid and geteuid have no preconditions and cannot fail.
-    let (ruid, euid) = unsafe { (libc::getuid(), libc::geteuid()) };
-    if euid == 0 && ruid != 0 {
-        // SAFETY: setuid has no memory preconditions; glibc applies it to
-        // every thread of the process. From euid 0 it sets the real,
-        // effective and saved uids, which clears the capability sets.
-        if unsafe { libc::setuid(ruid) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+    let (ruid, euid) = (getuid(), geteuid());
+    if euid.is_root() && !ruid.is_root() {
+        // glibc applies setuid to every thread of the process. From euid 0
+        // it sets the real, effective and saved uids, which clears the
+        // capability sets.
+        setuid(ruid).map_err(|e| io::Error::from_raw_os_error(e as i32))?;
     }
     let mut header = CapHeader {
         version: CAPABILITY_VERSION_3,

@@ -1,12 +1,17 @@
 //! Opens the probe sockets — raw when the process has CAP_NET_RAW, else the
 //! kernel's unprivileged ICMP datagram sockets — and receives from them with
 //! the ancillary data that matters: receive TTL, kernel timestamps, and the
-//! ICMP errors the kernel queues with IP_RECVERR.
+//! ICMP errors the kernel queues with IP_RECVERR. The socket options and
+//! the control-message parsing of every probe socket live here, through nix
+//! where it knows them (libc for the ICMP filters it does not).
 
 use crate::error::{AppError, AppResult};
+use nix::sys::socket::{
+    recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, SetSockOpt, SockaddrStorage,
+};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use std::io;
-use std::mem::{size_of, zeroed};
+use std::mem::size_of;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -142,19 +147,19 @@ fn configure(socket: &Socket, v6: bool, mode: SocketMode) -> io::Result<()> {
     socket.set_nonblocking(true)?;
     let _ = socket.set_recv_buffer_size(1 << 20);
     let fd = socket.as_raw_fd();
-    set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+    enable(socket, sockopt::ReceiveTimestampns)?;
     if mode == SocketMode::Raw {
         install_icmp_filter(fd, v6)?;
     }
     if v6 {
-        set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
+        enable(socket, sockopt::Ipv6RecvHopLimit)?;
         if mode == SocketMode::Datagram {
-            set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
+            enable(socket, sockopt::Ipv6RecvErr)?;
         }
     } else {
         if mode == SocketMode::Datagram {
-            set_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?;
-            set_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
+            enable(socket, sockopt::Ipv4RecvTtl)?;
+            enable(socket, sockopt::Ipv4RecvErr)?;
         }
     }
     Ok(())
@@ -234,7 +239,8 @@ fn install_icmp_filter(fd: i32, v6: bool) -> io::Result<()> {
     }
 }
 
-/// Sets an integer socket option.
+/// Sets an integer socket option by level and name: for the options nix
+/// does not know (and for callers outside the probe core that name theirs).
 pub fn set_int(fd: i32, level: i32, name: i32, value: i32) -> io::Result<()> {
     // SAFETY: passes a pointer to a live c_int with its exact size.
     let rc = unsafe {
@@ -256,15 +262,20 @@ pub fn set_int(fd: i32, level: i32, name: i32, value: i32) -> io::Result<()> {
 /// Sets the TTL / hop limit for the next probes sent on `socket`.
 pub fn set_ttl(socket: &Socket, v6: bool, ttl: u8) -> io::Result<()> {
     if v6 {
-        set_int(
-            socket.as_raw_fd(),
-            libc::IPPROTO_IPV6,
-            libc::IPV6_UNICAST_HOPS,
-            i32::from(ttl),
-        )
+        setsockopt(socket, sockopt::Ipv6Ttl, &i32::from(ttl)).map_err(errno_error)
     } else {
         socket.set_ttl(u32::from(ttl))
     }
+}
+
+/// Turns on a boolean socket option that nix knows.
+fn enable<O: SetSockOpt<Val = bool>>(socket: &Socket, option: O) -> io::Result<()> {
+    setsockopt(socket, option, &true).map_err(errno_error)
+}
+
+/// A nix error as the io::Error the rest of the probe core reads.
+fn errno_error(e: nix::errno::Errno) -> io::Error {
+    io::Error::from_raw_os_error(e as i32)
 }
 
 /// An ICMP error the kernel queued on the socket (IP_RECVERR).
@@ -299,126 +310,82 @@ pub struct Received {
     pub error: Option<QueuedError>,
 }
 
+/// Room for the control messages of one datagram (timestamp, TTL, queued
+/// error with its offender), aligned as `cmsghdr` needs.
+#[repr(C, align(8))]
+struct ControlBuffer([u8; 512]);
+
 /// recvmsg() with control messages; `errqueue` reads the IP_RECVERR queue.
+/// nix walks the control messages and reads a queued error's offender only
+/// when its control message has room for it.
 pub fn receive(fd: i32, buf: &mut [u8], errqueue: bool) -> io::Result<Received> {
-    // SAFETY: all-zero is a valid bit pattern for these C structs.
-    let mut name: libc::sockaddr_storage = unsafe { zeroed() };
-    let mut control = [0u64; 64];
-    let mut iov = libc::iovec {
-        iov_base: buf.as_mut_ptr() as *mut libc::c_void,
-        iov_len: buf.len(),
-    };
-    // SAFETY: as above.
-    let mut msg: libc::msghdr = unsafe { zeroed() };
-    msg.msg_name = &mut name as *mut _ as *mut libc::c_void;
-    msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
-    msg.msg_controllen = size_of::<[u64; 64]>();
-    let flags = libc::MSG_DONTWAIT | if errqueue { libc::MSG_ERRQUEUE } else { 0 };
-    // SAFETY: msg points at buffers that outlive the call, with their sizes.
-    let n = unsafe { libc::recvmsg(fd, &mut msg, flags) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
+    let mut control = ControlBuffer([0; 512]);
+    let mut iov = [io::IoSliceMut::new(buf)];
+    let mut flags = MsgFlags::MSG_DONTWAIT;
+    if errqueue {
+        flags |= MsgFlags::MSG_ERRQUEUE;
     }
+    let msg = recvmsg::<SockaddrStorage>(fd, &mut iov, Some(&mut control.0[..]), flags)
+        .map_err(errno_error)?;
     let mut out = Received {
-        len: n as usize,
-        from: sockaddr_ip(&name),
+        len: msg.bytes,
+        from: msg.address.as_ref().and_then(storage_ip),
         ttl: None,
         stamp: None,
         error: None,
     };
-    // SAFETY: the CMSG_* macros walk the control buffer the kernel filled,
-    // bounded by msg_controllen.
-    unsafe {
-        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-        while !cmsg.is_null() {
-            let level = (*cmsg).cmsg_level;
-            let kind = (*cmsg).cmsg_type;
-            let data = libc::CMSG_DATA(cmsg);
-            match (level, kind) {
-                (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
-                    let ts = std::ptr::read_unaligned(data as *const libc::timespec);
-                    out.stamp =
-                        Some(UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
-                }
-                (libc::IPPROTO_IP, libc::IP_TTL) | (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
-                    let v = std::ptr::read_unaligned(data as *const i32);
-                    out.ttl = u8::try_from(v).ok();
-                }
-                (libc::IPPROTO_IP, libc::IP_RECVERR) | (libc::IPPROTO_IPV6, libc::IPV6_RECVERR) => {
-                    let ee = std::ptr::read_unaligned(data as *const libc::sock_extended_err);
-                    // The offender (SO_EE_OFFENDER) follows the error and is
-                    // only as long as its family's sockaddr: read no further
-                    // than this control message holds.
-                    let offender_ptr = data.add(size_of::<libc::sock_extended_err>());
-                    let header = data.offset_from(cmsg as *const u8) as usize;
-                    let room = ((*cmsg).cmsg_len as usize)
-                        .saturating_sub(header + size_of::<libc::sock_extended_err>());
-                    let offender = offender_within(offender_ptr, room);
-                    out.error = Some(QueuedError {
-                        icmp_type: ee.ee_type,
-                        code: ee.ee_code,
-                        errno: ee.ee_errno as i32,
-                        from_icmp: ee.ee_origin == libc::SO_EE_ORIGIN_ICMP
-                            || ee.ee_origin == libc::SO_EE_ORIGIN_ICMP6,
-                        offender,
-                        info: ee.ee_info,
-                    });
-                }
-                _ => {}
+    // A truncated control buffer (never at this size) leaves only the data.
+    let Ok(cmsgs) = msg.cmsgs() else {
+        return Ok(out);
+    };
+    for cmsg in cmsgs {
+        match cmsg {
+            ControlMessageOwned::ScmTimestampns(ts) => {
+                out.stamp = u64::try_from(ts.tv_sec())
+                    .ok()
+                    .zip(u32::try_from(ts.tv_nsec()).ok())
+                    .map(|(secs, nanos)| UNIX_EPOCH + Duration::new(secs, nanos));
             }
-            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+            ControlMessageOwned::Ipv4Ttl(v) | ControlMessageOwned::Ipv6HopLimit(v) => {
+                out.ttl = u8::try_from(v).ok();
+            }
+            ControlMessageOwned::Ipv4RecvErr(ee, sin) => {
+                let offender = sin
+                    .filter(|a| i32::from(a.sin_family) == libc::AF_INET)
+                    .map(|a| IpAddr::V4(Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr))));
+                out.error = Some(queued_error(&ee, offender));
+            }
+            ControlMessageOwned::Ipv6RecvErr(ee, sin6) => {
+                let offender = sin6
+                    .filter(|a| i32::from(a.sin6_family) == libc::AF_INET6)
+                    .map(|a| IpAddr::V6(Ipv6Addr::from(a.sin6_addr.s6_addr)));
+                out.error = Some(queued_error(&ee, offender));
+            }
+            _ => {}
         }
     }
     Ok(out)
 }
 
-/// Reads the offender address of a queued error from at most `room` bytes:
-/// the family first, then only the sockaddr that family needs.
-///
-/// # Safety
-/// `ptr` must be valid for reads of `room` bytes.
-unsafe fn offender_within(ptr: *const u8, room: usize) -> Option<IpAddr> {
-    if room < size_of::<libc::sa_family_t>() {
-        return None;
-    }
-    let family = i32::from(std::ptr::read_unaligned(ptr as *const libc::sa_family_t));
-    match family {
-        libc::AF_INET if room >= size_of::<libc::sockaddr_in>() => {
-            let sin = std::ptr::read_unaligned(ptr as *const libc::sockaddr_in);
-            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
-                sin.sin_addr.s_addr,
-            ))))
-        }
-        libc::AF_INET6 if room >= size_of::<libc::sockaddr_in6>() => {
-            let sin6 = std::ptr::read_unaligned(ptr as *const libc::sockaddr_in6);
-            Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
-        }
-        _ => None,
+/// A queued error as the engine and the connect prober read it.
+fn queued_error(ee: &libc::sock_extended_err, offender: Option<IpAddr>) -> QueuedError {
+    QueuedError {
+        icmp_type: ee.ee_type,
+        code: ee.ee_code,
+        errno: i32::try_from(ee.ee_errno).unwrap_or(libc::EIO),
+        from_icmp: ee.ee_origin == libc::SO_EE_ORIGIN_ICMP
+            || ee.ee_origin == libc::SO_EE_ORIGIN_ICMP6,
+        offender,
+        info: ee.ee_info,
     }
 }
 
-/// Extracts the IP from a sockaddr_storage filled by the kernel.
-pub fn sockaddr_ip(ss: &libc::sockaddr_storage) -> Option<IpAddr> {
-    match i32::from(ss.ss_family) {
-        libc::AF_INET => {
-            // SAFETY: the family says this storage holds a sockaddr_in.
-            let sin: libc::sockaddr_in =
-                unsafe { std::ptr::read_unaligned(ss as *const _ as *const libc::sockaddr_in) };
-            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
-                sin.sin_addr.s_addr,
-            ))))
-        }
-        libc::AF_INET6 => {
-            // SAFETY: the family says this storage holds a sockaddr_in6.
-            let sin6: libc::sockaddr_in6 =
-                unsafe { std::ptr::read_unaligned(ss as *const _ as *const libc::sockaddr_in6) };
-            Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
-        }
-        _ => None,
+/// The IP of a socket address the kernel filled in.
+fn storage_ip(addr: &SockaddrStorage) -> Option<IpAddr> {
+    if let Some(sin) = addr.as_sockaddr_in() {
+        return Some(IpAddr::V4(sin.ip()));
     }
+    addr.as_sockaddr_in6().map(|sin6| IpAddr::V6(sin6.ip()))
 }
 
 /// Opens one UDP probe socket: bound like the ICMP socket (so its port is
@@ -428,16 +395,15 @@ pub fn open_udp_probe(v6: bool, binding: &Binding) -> AppResult<Socket> {
     let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
     let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
         .map_err(|e| AppError::cannot_run(format!("cannot open a UDP probe socket: {e}")))?;
-    let fd = socket.as_raw_fd();
     let setup = || -> io::Result<()> {
         socket.set_nonblocking(true)?;
-        set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+        enable(&socket, sockopt::ReceiveTimestampns)?;
         if v6 {
-            set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
-            set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
+            enable(&socket, sockopt::Ipv6RecvErr)?;
+            enable(&socket, sockopt::Ipv6RecvHopLimit)?;
         } else {
-            set_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
-            set_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?;
+            enable(&socket, sockopt::Ipv4RecvErr)?;
+            enable(&socket, sockopt::Ipv4RecvTtl)?;
         }
         Ok(())
     };
@@ -522,12 +488,11 @@ pub fn tcp_connect_socket(v6: bool, close: Close) -> io::Result<Socket> {
     if close == Close::Reset {
         socket.set_linger(Some(Duration::ZERO))?;
     }
-    let fd = socket.as_raw_fd();
-    set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+    enable(&socket, sockopt::ReceiveTimestampns)?;
     if v6 {
-        set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
+        enable(&socket, sockopt::Ipv6RecvErr)?;
     } else {
-        set_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
+        enable(&socket, sockopt::Ipv4RecvErr)?;
     }
     Ok(socket)
 }
@@ -554,13 +519,12 @@ pub fn open_raw_tcp(v6: bool, binding: &Binding) -> AppResult<Socket> {
             )))
         }
     };
-    let fd = socket.as_raw_fd();
     let setup = || -> io::Result<()> {
         socket.set_nonblocking(true)?;
         let _ = socket.set_recv_buffer_size(1 << 20);
-        set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+        enable(&socket, sockopt::ReceiveTimestampns)?;
         if v6 {
-            set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
+            enable(&socket, sockopt::Ipv6RecvHopLimit)?;
         }
         Ok(())
     };
@@ -602,4 +566,42 @@ pub fn register(
     // which keeps it open and unreplaced for as long as it is registered.
     unsafe { tokio::io::unix::AsyncFd::register_with_interest(sock, interest) }
         .map_err(|e| e.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A UDP probe to a closed local port provokes a Port Unreachable that
+    /// the kernel queues with IP_RECVERR: parsed with its offender.
+    #[test]
+    fn a_queued_port_unreachable_names_its_sender() {
+        let closed = std::net::UdpSocket::bind("127.0.0.1:0")
+            .and_then(|s| s.local_addr())
+            .unwrap_or_else(|e| panic!("bind: {e}"));
+        let probe = open_udp_probe(false, &Binding::default())
+            .unwrap_or_else(|e| panic!("probe socket: {e}"));
+        probe
+            .send_to(b"x", &SockAddr::from(closed))
+            .unwrap_or_else(|e| panic!("send: {e}"));
+        let mut buf = [0u8; 64];
+        let mut queued = None;
+        for _ in 0..100 {
+            match receive(probe.as_raw_fd(), &mut buf, true) {
+                Ok(rx) => {
+                    queued = Some(rx);
+                    break;
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        let rx = queued.unwrap_or_else(|| panic!("no queued error"));
+        let err = rx.error.unwrap_or_else(|| panic!("no IP_RECVERR message"));
+        assert!(err.from_icmp);
+        assert_eq!((err.icmp_type, err.code), (3, 3));
+        assert_eq!(err.errno, libc::ECONNREFUSED);
+        assert_eq!(err.offender, Some(IpAddr::from([127, 0, 0, 1])));
+        assert_eq!(rx.from, Some(closed.ip()));
+        assert!(rx.stamp.is_some());
+    }
 }
