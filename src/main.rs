@@ -4,7 +4,7 @@ use clap::Parser;
 use netdx::cli::{Cli, Command};
 use netdx::error::{AppResult, Exit};
 use netdx::output::Sink;
-use netdx::{check, dns, error, explain, generate, mtr, ping, sockets, tcp, trace};
+use netdx::{check, dns, error, explain, mtr, ping, sockets, tcp, trace};
 
 fn main() {
     restore_sigpipe();
@@ -54,8 +54,19 @@ fn usage_exit(err: clap::Error) -> ! {
     } else {
         format!(" ({})", rest.join(" "))
     };
-    eprintln!("netdx: {first}{tail} — see `netdx --help`");
+    let err = error::AppError::usage(format!("{first}{tail}"));
+    eprintln!("netdx: {err} — see `netdx --help`");
+    json_modes_from_argv().error(&err);
     std::process::exit(error::Exit::Usage.code());
+}
+
+/// The output shape asked for on a command line clap refused, so a JSON
+/// reader still gets its error document: `--json`/`--jsonl` anywhere
+/// before a `--`.
+fn json_modes_from_argv() -> Sink {
+    let words: Vec<String> = std::env::args().skip(1).take_while(|w| w != "--").collect();
+    let has = |flag: &str| words.iter().any(|w| w == flag);
+    Sink::new(has("--json"), has("--jsonl"), true)
 }
 
 /// Builds the runtime and dispatches to the subcommand.
@@ -83,7 +94,6 @@ fn run(cli: Cli) -> AppResult<Exit> {
             Command::Sockets(args) => sockets::run(&args, &global, &sink).await,
             Command::Explain(args) => explain::run(&args, &global, &sink),
             Command::Check(args) => check::run(&args, &global, &sink).await,
-            Command::Generate(args) => generate::run(&args).map(|_| Exit::Healthy),
         }
     })
 }

@@ -6,10 +6,10 @@ pub mod progress;
 
 use crate::diagnose::{Diagnosis, Severity};
 use crate::error::{AppError, Exit};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The three output shapes every subcommand supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
