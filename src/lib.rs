@@ -21,3 +21,81 @@ pub mod sockets;
 pub mod stats;
 pub mod tcp;
 pub mod trace;
+
+use cli::{Command, GlobalOpts};
+use diagnose::Diagnosis;
+use error::{AppError, AppResult, Exit};
+use output::Sink;
+
+/// What a command concluded, without its printed form: what `check` (and
+/// an exporter) needs from every command.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// The exit status the command stands for.
+    pub exit: Exit,
+    /// Its findings.
+    pub diagnoses: Vec<Diagnosis>,
+}
+
+/// Runs one parsed command silently and returns its verdict; `check` runs
+/// its lines through this, in-process.
+pub async fn evaluate(command: &Command, global: &GlobalOpts) -> AppResult<Verdict> {
+    // Interim: commands still print their documents; capture the JSON one.
+    let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let sink = Sink::to_writer(
+        output::Mode::Json,
+        false,
+        false,
+        Box::new(SharedBuffer(buffer.clone())),
+    );
+    let exit = execute(command, global, &sink).await?;
+    let bytes = buffer.lock().map(|b| b.clone()).unwrap_or_default();
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let diagnoses = doc
+        .get("diagnosis")
+        .or_else(|| doc.get("diagnoses"))
+        .and_then(|d| serde_json::from_value(d.clone()).ok())
+        .unwrap_or_default();
+    Ok(Verdict { exit, diagnoses })
+}
+
+struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs one parsed command, printing through `sink`, and returns its exit
+/// status: the binary's whole job after parsing.
+pub async fn execute(command: &Command, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+    match command {
+        Command::Ping(args) => ping::run(args, global, sink).await,
+        Command::Trace(args) => trace::run(args, global, sink).await,
+        Command::Mtr(args) => mtr::run(args, global, sink).await,
+        Command::Dns(args) => dns::run(args, global, sink).await,
+        Command::Tcp(args) => tcp::run(args, global, sink).await,
+        Command::Sockets(args) => sockets::run(args, global, sink).await,
+        Command::Explain(args) => explain::run(args, global, sink),
+        Command::Check(args) => Box::pin(check::run(args, global, sink)).await,
+    }
+}
+
+/// Checks the global flags every command shares.
+pub fn validate_global(global: &GlobalOpts) -> AppResult<()> {
+    if let Some(t) = global.timeout {
+        if !(t.is_finite() && t > 0.0 && t <= 3600.0) {
+            return Err(AppError::usage(format!(
+                "--timeout {t}: give a number of seconds greater than 0 and at most 3600"
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,10 +1,10 @@
 //! netdx: argument parsing → run → exit code; nothing else lives here.
 
 use clap::Parser;
-use netdx::cli::{Cli, Command};
+use netdx::cli::Cli;
+use netdx::error;
 use netdx::error::{AppResult, Exit};
 use netdx::output::Sink;
-use netdx::{check, dns, error, explain, mtr, ping, sockets, tcp, trace};
 
 fn main() {
     restore_sigpipe();
@@ -69,33 +69,16 @@ fn json_modes_from_argv() -> Sink {
     Sink::new(has("--json"), has("--jsonl"), true)
 }
 
-/// Builds the runtime and dispatches to the subcommand.
+/// Builds the runtime and hands the command to the library.
 fn run(cli: Cli) -> AppResult<Exit> {
     let global = cli.global;
-    if let Some(t) = global.timeout {
-        if !(t.is_finite() && t > 0.0 && t <= 3600.0) {
-            return Err(error::AppError::usage(format!(
-                "--timeout {t}: give a number of seconds greater than 0 and at most 3600"
-            )));
-        }
-    }
+    netdx::validate_global(&global)?;
     let sink = Sink::new(global.json, global.jsonl, global.no_color);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| error::AppError::cannot_run(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(async move {
-        match cli.command {
-            Command::Ping(args) => ping::run(&args, &global, &sink).await,
-            Command::Trace(args) => trace::run(&args, &global, &sink).await,
-            Command::Mtr(args) => mtr::run(&args, &global, &sink).await,
-            Command::Dns(args) => dns::run(&args, &global, &sink).await,
-            Command::Tcp(args) => tcp::run(&args, &global, &sink).await,
-            Command::Sockets(args) => sockets::run(&args, &global, &sink).await,
-            Command::Explain(args) => explain::run(&args, &global, &sink),
-            Command::Check(args) => check::run(&args, &global, &sink).await,
-        }
-    })
+    runtime.block_on(netdx::execute(&cli.command, &global, &sink))
 }
 
 /// Rust ignores SIGPIPE, so a closed pipe (`netdx ping … | head -2`) would
