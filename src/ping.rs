@@ -405,8 +405,9 @@ fn is_root() -> bool {
 }
 
 /// Files one outcome: prints its line, streams its event, keeps what the
-/// diagnosis needs, and keeps every record only for `--json` (so a ping
-/// without `-c` runs in constant memory).
+/// diagnosis needs, and keeps every record only for `--json` and for a
+/// silent sink, whose caller reads the report (so a ping without `-c`
+/// printed to a terminal runs in constant memory).
 #[allow(clippy::too_many_arguments)]
 fn record(
     outcome: &Outcome,
@@ -550,5 +551,93 @@ fn fmt_rtt(ms: f64) -> String {
         format!("{ms:.1} ms")
     } else {
         format!("{ms:.3} ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::Severity;
+    use crate::output::finish;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    /// A writer the test can read back.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::ErrorKind::Other)?
+                .extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn printed(mode: Mode, report: &PingReport) -> (String, Exit) {
+        let buffer = Buffer::default();
+        let sink = Sink::to_writer(mode, false, false, Box::new(buffer.clone()));
+        let exit = finish(&sink, report);
+        let text = buffer.0.lock().map(|b| b.clone()).unwrap_or_default();
+        (String::from_utf8_lossy(&text).into_owned(), exit)
+    }
+
+    fn report() -> PingReport {
+        PingReport {
+            host: "example".into(),
+            address: IpAddr::from([198, 18, 0, 1]),
+            socket: SocketMode::Raw,
+            payload_bytes: 56,
+            replies: Vec::new(),
+            errors: Vec::new(),
+            stats: PingStats {
+                transmitted: 4,
+                received: 3,
+                duplicates: 1,
+                errors: 0,
+                loss_pct: 25.0,
+                time_ms: 3004,
+                rtt: None,
+            },
+            inference: Some(ttl::infer(62)),
+            diagnosis: vec![Diagnosis::new("ping.lossy", Severity::Warning, "lossy")],
+            exit: Exit::Healthy,
+        }
+    }
+
+    #[test]
+    fn the_statistics_block_and_diagnoses_close_a_human_run() {
+        let (text, exit) = printed(Mode::Human, &report());
+        assert_eq!(exit, Exit::Healthy);
+        assert_eq!(
+            text,
+            "\n--- example ping statistics ---\n\
+             4 packets transmitted, 3 received, +1 duplicates, 25% packet loss, time 3004ms\n\
+             hops: reply TTL 62 → initial TTL 64 → 2 hop(s) away; OS guess: Linux, BSD, macOS or another Unix-like system\n\
+             diagnosis [warning] ping.lossy: lossy\n"
+        );
+    }
+
+    #[test]
+    fn json_prints_the_report_without_its_exit_and_jsonl_the_summary() {
+        let (text, _) = printed(Mode::Json, &report());
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(doc["stats"]["received"], 3);
+        assert!(doc.get("exit").is_none(), "{text}");
+        let (line, _) = printed(Mode::Jsonl, &report());
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        assert_eq!(event["event"], "summary");
+        assert_eq!(event["diagnosis"][0]["code"], "ping.lossy");
+    }
+
+    #[test]
+    fn a_silent_sink_prints_nothing() {
+        let sink = Sink::silent();
+        assert_eq!(finish(&sink, &report()), Exit::Healthy);
     }
 }
