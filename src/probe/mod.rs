@@ -5,6 +5,7 @@
 pub mod engine;
 pub mod packet;
 pub mod pending;
+pub mod seam;
 pub mod socket;
 mod tcp;
 mod tcpconn;
