@@ -71,3 +71,6 @@ pub mod tcp;
 pub mod tcp_flags;
 pub mod tcp_state;
 pub mod ttl;
+
+#[cfg(test)]
+mod rules_tests;

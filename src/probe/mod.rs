@@ -6,6 +6,7 @@ pub mod engine;
 pub mod packet;
 pub mod pending;
 pub mod route;
+pub mod seam;
 pub mod socket;
 mod tcp;
 mod tcpconn;
