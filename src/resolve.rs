@@ -186,7 +186,8 @@ fn is_try_again(err: &std::io::Error) -> bool {
 /// The error for a resolver that stayed silent for `waited`.
 fn silent(host: &str, waited: Duration) -> AppError {
     let d = system::silent(host, waited);
-    AppError::target(format!("cannot resolve {host}: {} [{}]", d.summary, d.code)).with_code(d.code.clone())
+    AppError::target(format!("cannot resolve {host}: {} [{}]", d.summary, d.code))
+        .with_code(d.code.clone())
 }
 
 /// Builds the error for a name that did not resolve: the `netdx dns`
@@ -194,7 +195,8 @@ fn silent(host: &str, waited: Duration) -> AppError {
 /// its stable code) when DNS can tell within `deadline`, else getaddrinfo's words.
 async fn dns_failure(host: &str, family: Family, fallback: String, deadline: Duration) -> AppError {
     match system::explain_failure(host, family, deadline).await {
-        Some(d) => AppError::target(format!("cannot resolve {host}: {} [{}]", d.summary, d.code)).with_code(d.code.clone()),
+        Some(d) => AppError::target(format!("cannot resolve {host}: {} [{}]", d.summary, d.code))
+            .with_code(d.code.clone()),
         None => AppError::target(format!("cannot resolve {host}: {fallback}")),
     }
 }

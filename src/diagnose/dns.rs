@@ -188,10 +188,7 @@ fn tcp_fallback_failed(a: &Answer, server: &str) -> Diagnosis {
             "timeout",
             format!("timed out after {:.1} s (silently dropped)", a.timeout_s),
         ),
-        Some(other) => (
-            "network",
-            format!("failed: {}", failure_text(other)),
-        ),
+        Some(other) => ("network", format!("failed: {}", failure_text(other))),
         None => ("none", "failed".to_string()),
     };
     Diagnosis::new(

@@ -46,10 +46,7 @@ pub fn answer_lines(sink: &Sink, a: &Answer) -> Vec<String> {
             &format!(
                 "{} but truncated, partial answer only (tcp retry: {})",
                 a.rcode.as_deref().unwrap_or("NOERROR"),
-                a.failure
-                    .as_ref()
-                    .map(failure_text)
-                    .unwrap_or_default()
+                a.failure.as_ref().map(failure_text).unwrap_or_default()
             ),
             Severity::Critical,
         ),

@@ -76,7 +76,11 @@ impl UdpPeer {
 
     /// Waits until `until` for the next datagram and copies it into `buf`;
     /// `Ok(None)` when the time ran out first.
-    pub async fn recv_until(&self, until: Instant, buf: &mut [u8]) -> Result<Option<usize>, UdpError> {
+    pub async fn recv_until(
+        &self,
+        until: Instant,
+        buf: &mut [u8],
+    ) -> Result<Option<usize>, UdpError> {
         loop {
             let left = until.saturating_duration_since(Instant::now());
             let ready = self.socket.ready(Interest::READABLE | Interest::ERROR);

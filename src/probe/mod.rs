@@ -4,6 +4,7 @@
 
 pub mod dnsio;
 pub mod engine;
+pub mod netlink;
 pub mod packet;
 pub mod pending;
 pub mod socket;

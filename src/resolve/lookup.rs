@@ -3,7 +3,9 @@
 
 use super::rdata::record_of;
 use super::wire::{self, Outcome, WireOpts};
-use crate::diagnose::dns::answer::{outcome_text, Answer, Attempt, Failure, Flags, Rec, Status, Transport};
+use crate::diagnose::dns::answer::{
+    outcome_text, Answer, Attempt, Failure, Flags, Rec, Status, Transport,
+};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
 use std::net::SocketAddr;

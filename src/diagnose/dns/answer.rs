@@ -264,4 +264,3 @@ pub fn failure_text(f: &Failure) -> String {
         Failure::Malformed(e) => format!("malformed: {e}"),
     }
 }
-

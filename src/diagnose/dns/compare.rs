@@ -176,7 +176,7 @@ mod tests {
             time_ms: 1.0,
             failure: rcode
                 .is_none()
-                .then_some(crate::dns::wire::Failure::Timeout),
+                .then_some(crate::diagnose::dns::answer::Failure::Timeout),
             timeout_s: 1.0,
             attempts: Vec::new(),
         }
