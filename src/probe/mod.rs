@@ -2,7 +2,9 @@
 //! the engine sends them and reports what came back. No command module opens
 //! a socket itself.
 
+pub mod dnsio;
 pub mod engine;
+pub mod netlink;
 pub mod packet;
 pub mod pending;
 pub mod route;
