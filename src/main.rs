@@ -78,7 +78,27 @@ fn run(cli: Cli) -> AppResult<Exit> {
         .enable_all()
         .build()
         .map_err(|e| error::AppError::cannot_run(format!("cannot start the runtime: {e}")))?;
+    drop_privileges(&cli.command);
     runtime.block_on(netdx::execute(&cli.command, &global, &sink))
+}
+
+/// Gives up CAP_NET_RAW / CAP_NET_ADMIN (and a setuid-root uid) as early as
+/// each command allows: at once when it opens no raw socket, after the
+/// engine has opened its sockets for ping, trace and mtr; `check` keeps them
+/// for the commands it runs.
+fn drop_privileges(command: &Command) {
+    use netdx::probe::privilege;
+    match command {
+        Command::Ping(_) | Command::Trace(_) | Command::Mtr(_) => privilege::drop_once_prepared(),
+        Command::Check(_) => {}
+        Command::Dns(_)
+        | Command::Tcp(_)
+        | Command::Sockets(_)
+        | Command::Explain(_) => {
+            // Still as privileged as we started if this fails; nothing to report.
+            let _ = privilege::drop_raw_capability();
+        }
+    }
 }
 
 /// Rust ignores SIGPIPE, so a closed pipe (`netdx ping … | head -2`) would

@@ -1,18 +1,21 @@
 //! `netdx tcp`: real kernel connect() probes to many targets at once, each
 //! failure kept as its errno and explained from the errno/ICMP tables.
-//! Parsing, probing and reporting live in the submodules; this file plans,
-//! schedules within the descriptor budget, and prints.
+//! Parsing, reporting and rendering live in the submodules; this file plans,
+//! resolves and schedules the probes within the descriptor budget.
 
-pub mod connect;
 mod limits;
+mod render;
 pub mod report;
 mod target;
 
 use crate::cli::{Expect, GlobalOpts, TcpArgs};
 use crate::error::{AppError, AppResult, Exit};
 use crate::output::{progress, Sink};
+use crate::probe::connect;
 use crate::resolve::{self, Family};
-use report::{Endpoint, State, TargetResult};
+use render::SCREENFUL;
+pub use report::TcpReport;
+use report::{Endpoint, State, TargetResult, Totals};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -23,9 +26,6 @@ use tokio::task::JoinSet;
 const DEFAULT_WAIT: f64 = 2.0;
 /// Longest wait for a banner after connecting.
 const BANNER_WAIT: Duration = Duration::from_secs(1);
-/// Above this many targets, human output lists only the open ones and
-/// counts the rest (unless --all), and a progress bar is shown.
-const SCREENFUL: usize = 32;
 
 /// Validated settings shared by every probe task.
 #[derive(Debug, Clone, Copy)]
@@ -85,32 +85,11 @@ struct AttemptEvent<'a> {
     banner: Option<&'a str>,
 }
 
-/// Totals for the summary line and the JSON document.
-#[derive(Serialize, Default)]
-struct Totals {
-    targets: usize,
-    open: usize,
-    closed: usize,
-    filtered: usize,
-    unreachable: usize,
-    blocked: usize,
-    error: usize,
-    unresolved: usize,
-    elapsed_ms: f64,
-    interrupted: bool,
-}
-
-/// The `--json` document.
-#[derive(Serialize)]
-struct Document<'a> {
-    expect: &'static str,
-    targets: &'a [TargetResult],
-    summary: &'a Totals,
-    diagnosis: &'a [crate::diagnose::Diagnosis],
-}
-
-/// Runs `netdx tcp`.
-pub async fn run(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+/// Probes every target and returns what was found, streaming each attempt
+/// (`-c` lines, `--jsonl` probe events) and, at the end, the per-target
+/// `--jsonl` events through `sink`; the closing summary is left to
+/// [`crate::output::finish`]. Called with `Sink::silent()` by `check`.
+pub async fn tcp(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<TcpReport> {
     let plan = plan(args, global)?;
     let specs = parse_targets(args)?;
     let family = Family::from_flags(global.ipv4, global.ipv6);
@@ -131,42 +110,43 @@ pub async fn run(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     let (mut results, interrupted) = probe_all(&endpoints, plan, sink).await;
     let probed = results.len();
     results.append(&mut unresolved);
-    let totals = Totals {
-        interrupted,
-        ..totals(&results, started.elapsed())
-    };
-    let diagnoses = crate::diagnose::tcp::diagnoses(&results, args.expect);
-
-    render(sink, &results, &totals, plan, args.all);
-    if interrupted {
-        sink.line(&format!(
-            "interrupted: {probed} of {} targets probed",
-            endpoints.len()
-        ));
-    }
+    let summary = Totals::of(&results, started.elapsed(), interrupted);
+    let facts: Vec<_> = results.iter().map(TargetResult::fact).collect();
+    let diagnosis = crate::diagnose::tcp::diagnoses(&facts, report::expectation(args.expect));
     for r in &results {
         sink.event("target", r);
     }
-    sink.event("summary", &totals);
-    for d in &diagnoses {
-        sink.event("diagnosis", d);
-    }
-    sink.diagnoses(&diagnoses);
-    sink.document(&Document {
+    let healthy = results.iter().all(|r| r.meets(args.expect));
+    Ok(TcpReport {
         expect: match args.expect {
             Expect::Open => "open",
             Expect::Closed => "closed",
         },
-        targets: &results,
-        summary: &totals,
-        diagnosis: &diagnoses,
-    });
-    let healthy = results.iter().all(|r| r.meets(args.expect));
-    Ok(if healthy {
-        Exit::Healthy
-    } else {
-        Exit::TargetFailed
+        targets: results,
+        summary,
+        diagnosis,
+        count: plan.count,
+        all: args.all,
+        endpoints: endpoints.len(),
+        probed,
+        exit: if healthy {
+            Exit::Healthy
+        } else {
+            Exit::TargetFailed
+        },
     })
+}
+
+/// Runs `netdx tcp`: the report, its closing text in the sink's mode, and
+/// (as before the report existed) the `--jsonl` diagnosis events after the
+/// summary event.
+pub async fn run(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+    let report = tcp(args, global, sink).await?;
+    let exit = crate::output::finish(sink, &report);
+    for d in &report.diagnosis {
+        sink.event("diagnosis", d);
+    }
+    Ok(exit)
 }
 
 /// Reads targets from the arguments and `-f`, parsing each.
@@ -338,112 +318,4 @@ async fn probe_endpoint(
         }
     }
     result
-}
-
-/// Counts the verdicts.
-fn totals(results: &[TargetResult], elapsed: Duration) -> Totals {
-    let mut t = Totals {
-        targets: results.len(),
-        elapsed_ms: report::ms(elapsed),
-        ..Totals::default()
-    };
-    for r in results {
-        match r.state {
-            State::Open => t.open += 1,
-            State::Closed => t.closed += 1,
-            State::Filtered => t.filtered += 1,
-            State::Unreachable => t.unreachable += 1,
-            State::Blocked => t.blocked += 1,
-            State::Error => t.error += 1,
-            State::Unresolved => t.unresolved += 1,
-        }
-    }
-    t
-}
-
-/// Human output: one line per target (only the open ones when there are
-/// many), per-target statistics with -c, and a summary line.
-fn render(sink: &Sink, results: &[TargetResult], totals: &Totals, plan: Plan, all: bool) {
-    if !sink.human() {
-        return;
-    }
-    let many = results.len() > SCREENFUL && !all;
-    let width = results
-        .iter()
-        .map(|r| r.target.len())
-        .max()
-        .unwrap_or(0)
-        .min(60);
-    let mut hidden: Vec<(State, &str)> = Vec::new();
-    for r in results {
-        if plan.count > 1 {
-            sink.line(&format!("--- {} tcp connect statistics ---", r.target));
-            let failed = r.sent - r.connected;
-            let pct = crate::stats::loss_pct(r.sent, r.connected);
-            sink.line(&format!(
-                "{} attempts, {} connected, {failed} failed, {pct:.0}% failed",
-                r.sent, r.connected
-            ));
-            if let Some(s) = r.stats {
-                sink.line(&format!(
-                    "connect min/avg/max/mdev = {:.3}/{:.3}/{:.3}/{:.3} ms",
-                    s.min_ms, s.avg_ms, s.max_ms, s.mdev_ms
-                ));
-            }
-            continue;
-        }
-        if many && r.state != State::Open {
-            hidden.push((
-                r.state,
-                r.failure
-                    .as_ref()
-                    .map(|f| f.errno.unwrap_or(f.code))
-                    .unwrap_or("-"),
-            ));
-            continue;
-        }
-        let state = format!("{:<11}", r.state.word());
-        sink.line(&format!(
-            "{:<width$}  {}  {}",
-            r.target,
-            sink.paint(&state, r.state.severity()),
-            r.detail()
-        ));
-    }
-    if !hidden.is_empty() {
-        let mut groups: Vec<((State, &str), usize)> = Vec::new();
-        for key in hidden {
-            match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, n)) => *n += 1,
-                None => groups.push((key, 1)),
-            }
-        }
-        let parts: Vec<String> = groups
-            .iter()
-            .map(|((s, e), n)| format!("{n} {} ({e})", s.word()))
-            .collect();
-        sink.line(&format!(
-            "Not shown: {} — --all lists them",
-            parts.join(", ")
-        ));
-    }
-    let mut parts = vec![format!("{} open", totals.open)];
-    for (n, word) in [
-        (totals.closed, "closed"),
-        (totals.filtered, "filtered"),
-        (totals.unreachable, "unreachable"),
-        (totals.blocked, "blocked"),
-        (totals.error, "error"),
-        (totals.unresolved, "unresolved"),
-    ] {
-        if n > 0 {
-            parts.push(format!("{n} {word}"));
-        }
-    }
-    sink.line(&format!(
-        "{} target(s): {} in {:.2} s",
-        totals.targets,
-        parts.join(", "),
-        totals.elapsed_ms / 1000.0
-    ));
 }

@@ -2,14 +2,118 @@
 //! failures are grouped, what each group is told, and when a name, an
 //! address or a whole run earns its own finding. The words come from the
 //! errno and ICMP tables so they match `netdx explain`; `src/tcp/` only
-//! measures and renders.
+//! measures and renders, and hands its results in as [`ConnectFact`]s.
 
 use super::errno::{self, ErrnoInfo};
 use super::{icmp, Diagnosis, Severity};
-use crate::cli::Expect;
+use crate::probe::connect::IcmpOrigin;
 use crate::stats::RttStats;
-use crate::tcp::report::{Failure, State, TargetResult};
+use serde::Serialize;
+use std::net::IpAddr;
 use std::time::Duration;
+
+/// The verdict for one target, in the words port scanners use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// The handshake completed.
+    Open,
+    /// RST: the host is up, nothing listens.
+    Closed,
+    /// No answer: dropped silently.
+    Filtered,
+    /// ICMP unreachable or no route.
+    Unreachable,
+    /// A local rule or policy refused before sending.
+    Blocked,
+    /// Another errno.
+    Error,
+    /// The name did not resolve.
+    Unresolved,
+}
+
+impl State {
+    /// The word printed in the state column.
+    pub fn word(self) -> &'static str {
+        match self {
+            State::Open => "open",
+            State::Closed => "closed",
+            State::Filtered => "filtered",
+            State::Unreachable => "unreachable",
+            State::Blocked => "blocked",
+            State::Error => "error",
+            State::Unresolved => "unresolved",
+        }
+    }
+
+    /// Colour of the state column.
+    pub fn severity(self) -> Severity {
+        match self {
+            State::Open => Severity::Ok,
+            State::Closed | State::Filtered => Severity::Warning,
+            _ => Severity::Critical,
+        }
+    }
+}
+
+/// What the run was meant to show: the targets accept connections, or
+/// (a firewall audit) they refuse them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expectation {
+    /// Every target should accept connections.
+    Open,
+    /// No target may accept connections.
+    Closed,
+}
+
+/// How a target's last failed attempt failed, as the rules need it.
+#[derive(Debug, Clone, Copy)]
+pub struct FailureFact<'a> {
+    /// The verdict the failure leads to.
+    pub state: State,
+    /// Symbolic errno, when there was one.
+    pub errno: Option<&'static str>,
+    /// Numeric errno, when there was one.
+    pub errno_number: Option<i32>,
+    /// Stable diagnosis code of the failure.
+    pub code: &'static str,
+    /// The words of the result line.
+    pub detail: &'a str,
+    /// The ICMP error behind it.
+    pub icmp: Option<IcmpOrigin>,
+    /// Time until the failure was known, in ms.
+    pub time_ms: f64,
+    /// True when no packet left this host.
+    pub local: bool,
+}
+
+/// What was found for one target (address:port, or a name that did not
+/// resolve) over its attempts.
+#[derive(Debug, Clone)]
+pub struct ConnectFact<'a> {
+    /// How the target is printed.
+    pub target: &'a str,
+    /// The host as typed.
+    pub host: &'a str,
+    /// The address probed (none when the name did not resolve).
+    pub address: Option<IpAddr>,
+    /// The port probed.
+    pub port: u16,
+    /// The verdict.
+    pub state: State,
+    /// Attempts made.
+    pub sent: u64,
+    /// Attempts that connected.
+    pub connected: u64,
+    /// Average connect time of the successful attempts, in ms.
+    pub avg_ms: Option<f64>,
+    /// The last failure, if any attempt failed.
+    pub failure: Option<FailureFact<'a>>,
+    /// What the server sent first, escaped.
+    pub banner: Option<&'a str>,
+    /// Why the name did not resolve.
+    pub error: Option<&'a str>,
+}
 
 /// Diagnosis code for errnos the table gives no code of its own.
 pub const GENERIC_CODE: &str = "tcp.connect_error";
@@ -24,8 +128,8 @@ pub const SELF_CONNECT_CODE: &str = "tcp.self_connect";
 pub const RESOLVE_CODE: &str = "tcp.resolve_failed";
 
 /// Names up to three targets, then a count.
-fn who(targets: &[&TargetResult]) -> String {
-    let names: Vec<&str> = targets.iter().take(3).map(|t| t.target.as_str()).collect();
+fn who(targets: &[&ConnectFact<'_>]) -> String {
+    let names: Vec<&str> = targets.iter().take(3).map(|t| t.target).collect();
     match targets.len() {
         0 => "no target".into(),
         1..=3 => names.join(", "),
@@ -34,14 +138,14 @@ fn who(targets: &[&TargetResult]) -> String {
 }
 
 /// Turns the results into diagnoses, worst first.
-pub fn diagnoses(results: &[TargetResult], expect: Expect) -> Vec<Diagnosis> {
+pub fn diagnoses(results: &[ConnectFact<'_>], expect: Expectation) -> Vec<Diagnosis> {
     let mut out = Vec::new();
-    let unresolved: Vec<&TargetResult> = results
+    let unresolved: Vec<&ConnectFact<'_>> = results
         .iter()
         .filter(|r| r.state == State::Unresolved)
         .collect();
     if !unresolved.is_empty() {
-        let why = unresolved[0].error.clone().unwrap_or_default();
+        let why = unresolved[0].error.unwrap_or_default();
         out.push(
             Diagnosis::new(
                 RESOLVE_CODE,
@@ -52,19 +156,19 @@ pub fn diagnoses(results: &[TargetResult], expect: Expect) -> Vec<Diagnosis> {
         );
     }
     match expect {
-        Expect::Open => out.extend(open_diagnoses(results)),
-        Expect::Closed => out.extend(closed_diagnoses(results)),
+        Expectation::Open => out.extend(open_diagnoses(results)),
+        Expectation::Closed => out.extend(closed_diagnoses(results)),
     }
     out.extend(address_diagnoses(results));
     for r in results.iter().filter(|r| r.banner.is_some()) {
-        let banner = r.banner.as_deref().unwrap_or("");
+        let banner = r.banner.unwrap_or("");
         out.push(
             Diagnosis::new(
                 "tcp.banner",
                 Severity::Info,
                 format!("{} greets with \"{banner}\"", r.target),
             )
-            .with("target", &r.target)
+            .with("target", r.target)
             .with("banner", banner),
         );
     }
@@ -73,7 +177,7 @@ pub fn diagnoses(results: &[TargetResult], expect: Expect) -> Vec<Diagnosis> {
 }
 
 /// Diagnoses when every target should accept connections.
-fn open_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
+fn open_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
     let mut out = Vec::new();
     let mut codes: Vec<&'static str> = Vec::new();
     for r in results {
@@ -86,7 +190,7 @@ fn open_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
         }
     }
     for code in codes {
-        let group: Vec<&TargetResult> = results
+        let group: Vec<&ConnectFact<'_>> = results
             .iter()
             .filter(|r| r.connected == 0 && r.failure.as_ref().map(|f| f.code) == Some(code))
             .collect();
@@ -113,7 +217,7 @@ fn open_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
         }
         out.push(d);
     }
-    let flaky: Vec<&TargetResult> = results
+    let flaky: Vec<&ConnectFact<'_>> = results
         .iter()
         .filter(|r| r.connected > 0 && r.connected < r.sent)
         .collect();
@@ -121,7 +225,7 @@ fn open_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
         let last = flaky[0]
             .failure
             .as_ref()
-            .map(|f| f.detail.clone())
+            .map(|f| f.detail.to_string())
             .unwrap_or_default();
         out.push(
             Diagnosis::new(
@@ -137,12 +241,12 @@ fn open_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
             .with("targets", evidence_targets(&flaky)),
         );
     }
-    let open: Vec<&TargetResult> = results.iter().filter(|r| r.connected > 0).collect();
+    let open: Vec<&ConnectFact<'_>> = results.iter().filter(|r| r.connected > 0).collect();
     if !open.is_empty() && out.is_empty() {
         let mut all = RttStats::default();
         for r in &open {
-            if let Some(s) = r.stats {
-                all.add(Duration::from_secs_f64(s.avg_ms / 1000.0));
+            if let Some(avg_ms) = r.avg_ms {
+                all.add(Duration::from_secs_f64(avg_ms / 1000.0));
             }
         }
         let avg = all.summary().map(|s| s.avg_ms).unwrap_or(0.0);
@@ -153,7 +257,7 @@ fn open_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
                 format!(
                     "{} accept{} connections (connect time {avg:.3} ms on average)",
                     if open.len() == 1 {
-                        open[0].target.clone()
+                        open[0].target.to_string()
                     } else {
                         format!("all {} targets", open.len())
                     },
@@ -170,8 +274,8 @@ fn open_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
 /// One sentence for a group of targets that failed the same way;
 /// `routers` are the senders of the group's ICMP errors, in order.
 fn failure_summary(
-    group: &[&TargetResult],
-    first: &Failure,
+    group: &[&ConnectFact<'_>],
+    first: &FailureFact<'_>,
     info: Option<&ErrnoInfo>,
     routers: &[String],
 ) -> String {
@@ -228,8 +332,8 @@ fn failure_summary(
 }
 
 /// Diagnoses for `--expect closed` (firewall audits).
-fn closed_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
-    let open: Vec<&TargetResult> = results.iter().filter(|r| r.connected > 0).collect();
+fn closed_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
+    let open: Vec<&ConnectFact<'_>> = results.iter().filter(|r| r.connected > 0).collect();
     if !open.is_empty() {
         return vec![Diagnosis::new(
             "tcp.unexpectedly_open",
@@ -265,16 +369,16 @@ fn closed_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
 }
 
 /// Names with several addresses where some answered and some did not.
-fn address_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
+fn address_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
     let mut out = Vec::new();
-    let keys: Vec<(String, u16)> = unique(
+    let keys: Vec<(&str, u16)> = unique(
         results
             .iter()
-            .filter(|r| crate::resolve::parse_literal(&r.host).is_none() && r.address.is_some())
-            .map(|r| (r.host.clone(), r.port)),
+            .filter(|r| crate::resolve::parse_literal(r.host).is_none() && r.address.is_some())
+            .map(|r| (r.host, r.port)),
     );
     for (host, port) in keys {
-        let group: Vec<&TargetResult> = results
+        let group: Vec<&ConnectFact<'_>> = results
             .iter()
             .filter(|r| r.host == host && r.port == port && r.address.is_some())
             .collect();
@@ -309,8 +413,12 @@ fn address_diagnoses(results: &[TargetResult]) -> Vec<Diagnosis> {
 }
 
 /// At most 20 target labels for the evidence.
-fn evidence_targets(group: &[&TargetResult]) -> Vec<String> {
-    group.iter().take(20).map(|r| r.target.clone()).collect()
+fn evidence_targets(group: &[&ConnectFact<'_>]) -> Vec<String> {
+    group
+        .iter()
+        .take(20)
+        .map(|r| r.target.to_string())
+        .collect()
 }
 
 /// Keeps the first of each value, in order.
@@ -327,38 +435,55 @@ fn unique<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tcp::connect::Attempt;
-    use crate::tcp::report::Endpoint;
 
-    /// A result for 198.18.1.2:`port` after one attempt.
-    fn result(port: u16, attempt: Attempt) -> TargetResult {
-        let ep = Endpoint {
-            host: "198.18.1.2".into(),
-            addr: std::net::SocketAddr::from(([198, 18, 1, 2], port)),
-        };
-        let mut r = TargetResult::new(&ep);
-        r.add(&attempt);
-        r
+    /// The fact for 198.18.1.2:`port` after one failed attempt.
+    fn failed<'a>(target: &'a str, port: u16, failure: FailureFact<'a>) -> ConnectFact<'a> {
+        ConnectFact {
+            target,
+            host: "198.18.1.2",
+            address: Some(IpAddr::from([198, 18, 1, 2])),
+            port,
+            state: failure.state,
+            sent: 1,
+            connected: 0,
+            avg_ms: None,
+            failure: Some(failure),
+            banner: None,
+            error: None,
+        }
     }
 
     #[test]
     fn refused_and_timeout_are_diagnosed_here_from_the_errno_table() {
-        let refused = result(
+        let refused = failed(
+            "198.18.1.2:3306",
             3306,
-            Attempt::Failed {
-                errno: libc::ECONNREFUSED,
-                elapsed: Duration::from_micros(100),
+            FailureFact {
+                state: State::Closed,
+                errno: Some("ECONNREFUSED"),
+                errno_number: Some(libc::ECONNREFUSED),
+                code: "tcp.refused",
+                detail: "ECONNREFUSED: RST from the host in 0.100 ms",
                 icmp: None,
-                immediate: false,
+                time_ms: 0.1,
+                local: false,
             },
         );
-        let silent = result(
+        let silent = failed(
+            "198.18.1.2:9000",
             9000,
-            Attempt::Timeout {
-                waited: Duration::from_secs(2),
+            FailureFact {
+                state: State::Filtered,
+                errno: Some("ETIMEDOUT"),
+                errno_number: Some(libc::ETIMEDOUT),
+                code: "tcp.timeout",
+                detail: "no answer in 2.0 s",
+                icmp: None,
+                time_ms: 2000.0,
+                local: false,
             },
         );
-        let found = diagnoses(&[refused, silent], Expect::Open);
+        let found = diagnoses(&[refused, silent], Expectation::Open);
         let codes: Vec<&str> = found.iter().map(|d| d.code.as_str()).collect();
         assert_eq!(codes, ["tcp.refused", "tcp.timeout"]);
         assert!(
@@ -381,7 +506,21 @@ mod tests {
     fn the_tcp_report_holds_no_diagnosis_rules() {
         let report = include_str!("../tcp/report.rs");
         assert!(!report.contains("Diagnosis::new"));
-        assert!(!report.contains("fn diagnoses"));
+        assert!(!report.contains("fn diagnoses(results"));
+        assert!(!report.contains("fn open_diagnoses"));
         assert!(!report.contains("fn failure_summary"));
+    }
+
+    #[test]
+    fn diagnose_depends_on_no_command_module() {
+        for (name, text) in [
+            ("tcp.rs", include_str!("tcp.rs")),
+            ("errno.rs", include_str!("errno.rs")),
+        ] {
+            for module in ["tcp", "cli"] {
+                let path = format!("crate::{module}");
+                assert!(!text.contains(&path), "{name} reaches {path}");
+            }
+        }
     }
 }

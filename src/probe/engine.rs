@@ -73,7 +73,7 @@ impl Engine {
     /// Also fails early when the source or interface cannot be bound.
     pub fn prepare_kind(&self, target: IpAddr, kind: &ProbeKind) -> AppResult<SocketMode> {
         let v6 = target.is_ipv6();
-        match kind {
+        let mode = match kind {
             ProbeKind::Echo { .. } => self.prepare(target),
             ProbeKind::Udp { .. } => {
                 drop(socket::open_udp_probe(v6, &self.binding)?);
@@ -89,7 +89,9 @@ impl Engine {
                     Ok(SocketMode::Connect)
                 }
             },
-        }
+        }?;
+        super::privilege::sockets_prepared();
+        Ok(mode)
     }
 
     /// The raw TCP channel when the process may send hand-built SYNs (raw
@@ -151,8 +153,11 @@ impl Engine {
 
     /// Opens (or reuses) the socket for `target`'s family and says whether it
     /// is raw or unprivileged; call it first to fail early on privileges.
+    /// The privileged sockets are then open: see [`super::privilege`].
     pub fn prepare(&self, target: IpAddr) -> AppResult<SocketMode> {
-        Ok(self.channel(target.is_ipv6())?.mode)
+        let mode = self.channel(target.is_ipv6())?.mode;
+        super::privilege::sockets_prepared();
+        Ok(mode)
     }
 
     fn channel(&self, v6: bool) -> AppResult<Arc<Channel>> {

@@ -2,11 +2,13 @@
 //! the engine sends them and reports what came back. No command module opens
 //! a socket itself.
 
+pub mod connect;
 pub mod dnsio;
 pub mod engine;
 pub mod netlink;
 pub mod packet;
 pub mod pending;
+pub mod privilege;
 pub mod route;
 pub mod seam;
 pub mod socket;

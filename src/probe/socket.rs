@@ -501,29 +501,42 @@ pub fn raw_allowed(v6: bool) -> bool {
     }
 }
 
-/// Opens the socket of one unprivileged TCP probe: non-blocking, so the
-/// connect() runs in the background; IP_RECVERR / IPV6_RECVERR, so a
-/// router's Time Exceeded or Unreachable for the SYN is queued on it with
-/// the router's address; SO_LINGER 0, so closing it after a successful
-/// connect resets the connection instead of leaving TIME_WAIT behind.
-pub fn open_tcp_connect(v6: bool, binding: &Binding) -> AppResult<Socket> {
+/// What closing a connect probe's socket does after a completed handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Close {
+    /// A normal close (FIN), as any client would: `netdx tcp`.
+    Graceful,
+    /// SO_LINGER 0: the close resets the connection instead of leaving
+    /// TIME_WAIT behind (trace's probes, many per second).
+    Reset,
+}
+
+/// Opens a TCP connect probe socket: non-blocking, so the connect() runs
+/// in the background; IP_RECVERR / IPV6_RECVERR, so a router's Time
+/// Exceeded or Unreachable for the SYN is queued on it with the router's
+/// address; SO_TIMESTAMPNS, so that error carries the kernel's receive time.
+/// The one place connect probes get their socket options.
+pub fn tcp_connect_socket(v6: bool, close: Close) -> io::Result<Socket> {
     let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
-    let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))
-        .map_err(|e| AppError::cannot_run(format!("cannot open a TCP probe socket: {e}")))?;
-    let fd = socket.as_raw_fd();
-    let setup = || -> io::Result<()> {
-        socket.set_nonblocking(true)?;
+    let socket = Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP))?;
+    if close == Close::Reset {
         socket.set_linger(Some(Duration::ZERO))?;
-        set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
-        if v6 {
-            set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
-        } else {
-            set_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
-        }
-        Ok(())
-    };
-    setup()
-        .map_err(|e| AppError::cannot_run(format!("cannot configure a TCP probe socket: {e}")))?;
+    }
+    let fd = socket.as_raw_fd();
+    set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+    if v6 {
+        set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
+    } else {
+        set_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
+    }
+    Ok(socket)
+}
+
+/// Opens the socket of one unprivileged trace TCP probe
+/// ([`tcp_connect_socket`] closing with a reset), bound as asked.
+pub fn open_tcp_connect(v6: bool, binding: &Binding) -> AppResult<Socket> {
+    let socket = tcp_connect_socket(v6, Close::Reset)
+        .map_err(|e| AppError::cannot_run(format!("cannot open a TCP probe socket: {e}")))?;
     apply_binding(&socket, v6, binding)?;
     Ok(socket)
 }

@@ -3,11 +3,14 @@
 //! errno and ICMP tables so the words match `netdx explain`. The rules that
 //! turn these results into diagnoses live in `crate::diagnose::tcp`.
 
-use super::connect::{self, Attempt, IcmpOrigin};
 use crate::cli::Expect;
 use crate::diagnose::errno;
-use crate::diagnose::tcp::{GENERIC_CODE, PROHIBITED_CODE, SELF_CONNECT_CODE};
-use crate::diagnose::{icmp, Severity};
+use crate::diagnose::icmp;
+use crate::diagnose::tcp::{
+    ConnectFact, Expectation, FailureFact, GENERIC_CODE, PROHIBITED_CODE, SELF_CONNECT_CODE,
+};
+use crate::error::Exit;
+use crate::probe::connect::{self, Attempt, IcmpOrigin};
 use crate::stats::{RttStats, RttSummary};
 use serde::Serialize;
 use std::net::{IpAddr, SocketAddr};
@@ -33,49 +36,8 @@ impl Endpoint {
     }
 }
 
-/// The verdict for one target, in the words port scanners use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    /// The handshake completed.
-    Open,
-    /// RST: the host is up, nothing listens.
-    Closed,
-    /// No answer: dropped silently.
-    Filtered,
-    /// ICMP unreachable or no route.
-    Unreachable,
-    /// A local rule or policy refused before sending.
-    Blocked,
-    /// Another errno.
-    Error,
-    /// The name did not resolve.
-    Unresolved,
-}
-
-impl State {
-    /// The word printed in the state column.
-    pub fn word(self) -> &'static str {
-        match self {
-            State::Open => "open",
-            State::Closed => "closed",
-            State::Filtered => "filtered",
-            State::Unreachable => "unreachable",
-            State::Blocked => "blocked",
-            State::Error => "error",
-            State::Unresolved => "unresolved",
-        }
-    }
-
-    /// Colour of the state column.
-    pub fn severity(self) -> Severity {
-        match self {
-            State::Open => Severity::Ok,
-            State::Closed | State::Filtered => Severity::Warning,
-            _ => Severity::Critical,
-        }
-    }
-}
+/// The verdict words; the diagnose rules own them.
+pub use crate::diagnose::tcp::State;
 
 /// A failure, classified once and described from the tables.
 #[derive(Debug, Clone, Serialize)]
@@ -313,7 +275,148 @@ impl TargetResult {
     }
 }
 
+impl Failure {
+    /// The failure as the diagnose rules read it.
+    pub fn fact(&self) -> FailureFact<'_> {
+        FailureFact {
+            state: self.state,
+            errno: self.errno,
+            errno_number: self.errno_number,
+            code: self.code,
+            detail: &self.detail,
+            icmp: self.icmp,
+            time_ms: self.time_ms,
+            local: self.local,
+        }
+    }
+}
+
+impl TargetResult {
+    /// The result as the diagnose rules read it.
+    pub fn fact(&self) -> ConnectFact<'_> {
+        ConnectFact {
+            target: &self.target,
+            host: &self.host,
+            address: self.address,
+            port: self.port,
+            state: self.state,
+            sent: self.sent,
+            connected: self.connected,
+            avg_ms: self.stats.map(|s| s.avg_ms),
+            failure: self.failure.as_ref().map(Failure::fact),
+            banner: self.banner.as_deref(),
+            error: self.error.as_deref(),
+        }
+    }
+}
+
+/// The expectation of `--expect` in the diagnose rules' terms.
+pub fn expectation(expect: Expect) -> Expectation {
+    match expect {
+        Expect::Open => Expectation::Open,
+        Expect::Closed => Expectation::Closed,
+    }
+}
+
 /// Milliseconds as f64.
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// Totals for the summary line, the `--jsonl` summary event and the JSON
+/// document.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Totals {
+    /// Targets reported (probed and unresolved).
+    pub targets: usize,
+    /// Targets that accepted a connection.
+    pub open: usize,
+    /// Targets that answered RST.
+    pub closed: usize,
+    /// Targets that never answered.
+    pub filtered: usize,
+    /// Targets an ICMP error or a missing route made unreachable.
+    pub unreachable: usize,
+    /// Targets a local rule refused.
+    pub blocked: usize,
+    /// Targets that failed with another errno.
+    pub error: usize,
+    /// Names that did not resolve.
+    pub unresolved: usize,
+    /// Wall time of the run, in ms.
+    pub elapsed_ms: f64,
+    /// True when Ctrl-C ended the run early.
+    pub interrupted: bool,
+}
+
+impl Totals {
+    /// Counts the verdicts of `results`.
+    pub fn of(results: &[TargetResult], elapsed: Duration, interrupted: bool) -> Totals {
+        let mut t = Totals {
+            targets: results.len(),
+            elapsed_ms: ms(elapsed),
+            interrupted,
+            ..Totals::default()
+        };
+        for r in results {
+            match r.state {
+                State::Open => t.open += 1,
+                State::Closed => t.closed += 1,
+                State::Filtered => t.filtered += 1,
+                State::Unreachable => t.unreachable += 1,
+                State::Blocked => t.blocked += 1,
+                State::Error => t.error += 1,
+                State::Unresolved => t.unresolved += 1,
+            }
+        }
+        t
+    }
+}
+
+/// Everything `netdx tcp` found: the per-target results, the totals, the
+/// diagnoses and the exit status. Serializes as the `--json` document; the
+/// skipped fields steer the human rendering.
+#[derive(Debug, Clone, Serialize)]
+pub struct TcpReport {
+    /// `open` or `closed`: what the targets were expected to be.
+    pub expect: &'static str,
+    /// One result per target, in input order (unresolved names last).
+    pub targets: Vec<TargetResult>,
+    /// The totals.
+    pub summary: Totals,
+    /// The findings, worst first.
+    pub diagnosis: Vec<crate::diagnose::Diagnosis>,
+    /// Attempts per target (`-c`): above one, per-target statistics print.
+    #[serde(skip)]
+    pub count: u64,
+    /// `--all`: list every target even when there are many.
+    #[serde(skip)]
+    pub all: bool,
+    /// Endpoints that were to be probed (for the interrupted line).
+    #[serde(skip)]
+    pub endpoints: usize,
+    /// Endpoints actually probed before an interrupt.
+    #[serde(skip)]
+    pub probed: usize,
+    /// Healthy when every target met the expectation.
+    #[serde(skip)]
+    pub exit: Exit,
+}
+
+impl crate::output::Report for TcpReport {
+    fn diagnoses(&self) -> Vec<crate::diagnose::Diagnosis> {
+        self.diagnosis.clone()
+    }
+
+    fn exit(&self) -> Exit {
+        self.exit
+    }
+
+    fn render_human(&self, sink: &crate::output::Sink) {
+        super::render::render(sink, self);
+    }
+
+    fn summary_event(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&self.summary).ok()
+    }
 }
