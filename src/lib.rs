@@ -38,38 +38,26 @@ pub struct Verdict {
 }
 
 /// Runs one parsed command silently and returns its verdict; `check` runs
-/// its lines through this, in-process.
+/// its lines through this, in-process, and reads the typed reports.
 pub async fn evaluate(command: &Command, global: &GlobalOpts) -> AppResult<Verdict> {
-    // Interim: commands still print their documents; capture the JSON one.
-    let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
-    let sink = Sink::to_writer(
-        output::Mode::Json,
-        false,
-        false,
-        Box::new(SharedBuffer(buffer.clone())),
-    );
-    let exit = execute(command, global, &sink).await?;
-    let bytes = buffer.lock().map(|b| b.clone()).unwrap_or_default();
-    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    let diagnoses = doc
-        .get("diagnosis")
-        .or_else(|| doc.get("diagnoses"))
-        .and_then(|d| serde_json::from_value(d.clone()).ok())
-        .unwrap_or_default();
-    Ok(Verdict { exit, diagnoses })
+    let sink = Sink::silent();
+    match command {
+        Command::Ping(args) => Ok(verdict(&ping::ping(args, global, &sink).await?)),
+        Command::Trace(args) => Ok(verdict(&trace::trace(args, global, &sink).await?)),
+        Command::Mtr(args) => Ok(verdict(&mtr::mtr(args, global, &sink).await?)),
+        Command::Dns(args) => Ok(verdict(&dns::dns(args, global, &sink).await?)),
+        Command::Tcp(args) => Ok(verdict(&tcp::tcp(args, global, &sink).await?)),
+        Command::Sockets(args) => Ok(verdict(&sockets::sockets(args, global, &sink).await?)),
+        Command::Explain(args) => Ok(verdict(&explain::explain(args, global, &sink)?)),
+        Command::Check(_) => Err(AppError::usage("a check cannot run another check file")),
+    }
 }
 
-struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for SharedBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut b) = self.0.lock() {
-            b.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+/// The verdict of any report.
+fn verdict<R: output::Report>(report: &R) -> Verdict {
+    Verdict {
+        exit: report.exit(),
+        diagnoses: report.diagnoses(),
     }
 }
 

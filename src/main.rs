@@ -1,7 +1,7 @@
 //! netdx: argument parsing → run → exit code; nothing else lives here.
 
 use clap::Parser;
-use netdx::cli::Cli;
+use netdx::cli::{Cli, Command};
 use netdx::error;
 use netdx::error::{AppResult, Exit};
 use netdx::output::Sink;
@@ -91,10 +91,7 @@ fn drop_privileges(command: &Command) {
     match command {
         Command::Ping(_) | Command::Trace(_) | Command::Mtr(_) => privilege::drop_once_prepared(),
         Command::Check(_) => {}
-        Command::Dns(_)
-        | Command::Tcp(_)
-        | Command::Sockets(_)
-        | Command::Explain(_) => {
+        Command::Dns(_) | Command::Tcp(_) | Command::Sockets(_) | Command::Explain(_) => {
             // Still as privileged as we started if this fails; nothing to report.
             let _ = privilege::drop_raw_capability();
         }
