@@ -25,9 +25,6 @@ _netdx() {
             netdx,explain)
                 cmd="netdx__subcmd__explain"
                 ;;
-            netdx,generate)
-                cmd="netdx__subcmd__generate"
-                ;;
             netdx,help)
                 cmd="netdx__subcmd__help"
                 ;;
@@ -61,9 +58,6 @@ _netdx() {
             netdx__subcmd__help,explain)
                 cmd="netdx__subcmd__help__subcmd__explain"
                 ;;
-            netdx__subcmd__help,generate)
-                cmd="netdx__subcmd__help__subcmd__generate"
-                ;;
             netdx__subcmd__help,help)
                 cmd="netdx__subcmd__help__subcmd__help"
                 ;;
@@ -89,7 +83,7 @@ _netdx() {
 
     case "${cmd}" in
         netdx)
-            opts="-4 -6 -h -V --json --jsonl --timeout --no-color --help --version ping trace mtr dns lookup tcp sockets ss explain check generate help"
+            opts="-4 -6 -h -V --json --jsonl --timeout --no-color --help --version ping trace mtr dns lookup tcp sockets ss explain check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -140,11 +134,11 @@ _netdx() {
             fi
             case "${prev}" in
                 --type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "A AAAA MX TXT NS SOA CNAME PTR SRV CAA" -- "${cur}"))
                     return 0
                     ;;
                 -t)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "A AAAA MX TXT NS SOA CNAME PTR SRV CAA" -- "${cur}"))
                     return 0
                     ;;
                 --server)
@@ -200,30 +194,8 @@ _netdx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        netdx__subcmd__generate)
-            opts="-4 -6 -h --out-dir --json --jsonl --timeout --no-color --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --out-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         netdx__subcmd__help)
-            opts="ping trace mtr dns tcp sockets explain check generate help"
+            opts="ping trace mtr dns tcp sockets explain check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,20 +237,6 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__help__subcmd__explain)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        netdx__subcmd__help__subcmd__generate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

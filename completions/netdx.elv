@@ -38,7 +38,6 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand ss 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
             cand explain 'Explains an errno, TCP state, ICMP type/code or TCP flag'
             cand check 'Runs many checks from a file concurrently (replaces shell loops of the above)'
-            cand generate 'Writes shell completions and man pages (used to keep them in the repo)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'netdx;ping'= {
@@ -277,17 +276,6 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
-        &'netdx;generate'= {
-            cand --out-dir 'Directory that receives `completions/` and `man/`'
-            cand --timeout 'Overall time limit per probe or query, in seconds'
-            cand --json 'Print one JSON document when the command ends'
-            cand --jsonl 'Print one JSON object per event as it happens'
-            cand -4 'Use IPv4 only'
-            cand -6 'Use IPv6 only'
-            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
-        }
         &'netdx;help'= {
             cand ping 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)'
             cand trace 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)'
@@ -297,7 +285,6 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand sockets 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
             cand explain 'Explains an errno, TCP state, ICMP type/code or TCP flag'
             cand check 'Runs many checks from a file concurrently (replaces shell loops of the above)'
-            cand generate 'Writes shell completions and man pages (used to keep them in the repo)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'netdx;help;ping'= {
@@ -315,8 +302,6 @@ set edit:completion:arg-completer[netdx] = {|@words|
         &'netdx;help;explain'= {
         }
         &'netdx;help;check'= {
-        }
-        &'netdx;help;generate'= {
         }
         &'netdx;help;help'= {
         }

@@ -42,7 +42,6 @@ complete -c netdx -n "__fish_netdx_needs_command" -f -a "sockets" -d 'TCP socket
 complete -c netdx -n "__fish_netdx_needs_command" -f -a "ss" -d 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
 complete -c netdx -n "__fish_netdx_needs_command" -f -a "explain" -d 'Explains an errno, TCP state, ICMP type/code or TCP flag'
 complete -c netdx -n "__fish_netdx_needs_command" -f -a "check" -d 'Runs many checks from a file concurrently (replaces shell loops of the above)'
-complete -c netdx -n "__fish_netdx_needs_command" -f -a "generate" -d 'Writes shell completions and man pages (used to keep them in the repo)'
 complete -c netdx -n "__fish_netdx_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c netdx -n "__fish_netdx_using_subcommand ping" -s c -l count -d 'Stop after sending this many probes' -r
 complete -c netdx -n "__fish_netdx_using_subcommand ping" -s i -l interval -d 'Seconds between probes (below 0.2 needs root, like iputils)' -r
@@ -101,7 +100,16 @@ complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s 4 -d 'Use IPv4 only'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s h -l help -d 'Print help'
-complete -c netdx -n "__fish_netdx_using_subcommand dns" -s t -l type -d 'Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA' -r
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -s t -l type -d 'Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA' -r -f -a "A\t''
+AAAA\t''
+MX\t''
+TXT\t''
+NS\t''
+SOA\t''
+CNAME\t''
+PTR\t''
+SRV\t''
+CAA\t''"
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l server -d 'Server to ask, `ADDR` or `ADDR:PORT` / `[V6]:PORT` (repeatable; tried in order)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l resolv-conf -d 'Read the system resolver settings from this file instead of /etc/resolv.conf' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -s f -l file -d 'Read names from this file, one per line (`#` starts a comment)' -r -F
@@ -120,7 +128,16 @@ complete -c netdx -n "__fish_netdx_using_subcommand dns" -s 4 -d 'Use IPv4 only'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -s h -l help -d 'Print help'
-complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s t -l type -d 'Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA' -r
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s t -l type -d 'Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA' -r -f -a "A\t''
+AAAA\t''
+MX\t''
+TXT\t''
+NS\t''
+SOA\t''
+CNAME\t''
+PTR\t''
+SRV\t''
+CAA\t''"
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l server -d 'Server to ask, `ADDR` or `ADDR:PORT` / `[V6]:PORT` (repeatable; tried in order)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l resolv-conf -d 'Read the system resolver settings from this file instead of /etc/resolv.conf' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s f -l file -d 'Read names from this file, one per line (`#` starts a comment)' -r -F
@@ -208,21 +225,12 @@ complete -c netdx -n "__fish_netdx_using_subcommand check" -s 4 -d 'Use IPv4 onl
 complete -c netdx -n "__fish_netdx_using_subcommand check" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand check" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
 complete -c netdx -n "__fish_netdx_using_subcommand check" -s h -l help -d 'Print help'
-complete -c netdx -n "__fish_netdx_using_subcommand generate" -l out-dir -d 'Directory that receives `completions/` and `man/`' -r -F
-complete -c netdx -n "__fish_netdx_using_subcommand generate" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
-complete -c netdx -n "__fish_netdx_using_subcommand generate" -l json -d 'Print one JSON document when the command ends'
-complete -c netdx -n "__fish_netdx_using_subcommand generate" -l jsonl -d 'Print one JSON object per event as it happens'
-complete -c netdx -n "__fish_netdx_using_subcommand generate" -s 4 -d 'Use IPv4 only'
-complete -c netdx -n "__fish_netdx_using_subcommand generate" -s 6 -d 'Use IPv6 only'
-complete -c netdx -n "__fish_netdx_using_subcommand generate" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
-complete -c netdx -n "__fish_netdx_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "ping" -d 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "trace" -d 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "mtr" -d 'Repeated traces with per-hop loss and latency (replaces mtr, pathping)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "dns" -d 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "tcp" -d 'TCP connect probes with errno diagnoses (replaces nc -z, tcping)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "sockets" -d 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "explain" -d 'Explains an errno, TCP state, ICMP type/code or TCP flag'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "check" -d 'Runs many checks from a file concurrently (replaces shell loops of the above)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "generate" -d 'Writes shell completions and man pages (used to keep them in the repo)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "ping" -d 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "trace" -d 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "mtr" -d 'Repeated traces with per-hop loss and latency (replaces mtr, pathping)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "dns" -d 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "tcp" -d 'TCP connect probes with errno diagnoses (replaces nc -z, tcping)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "sockets" -d 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "explain" -d 'Explains an errno, TCP state, ICMP type/code or TCP flag'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "check" -d 'Runs many checks from a file concurrently (replaces shell loops of the above)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,19 +1,21 @@
-//! `netdx check FILE`: many checks from a file, run concurrently, each by
-//! the same netdx subcommand a person would type — so a check behaves
-//! exactly like its command — with a progress bar, JSON lines out and one
-//! exit status for the lot.
+//! `netdx check FILE`: many checks from a file, each line parsed by the same
+//! clap definitions a person types (shell quoting honoured) and run as a
+//! library call on this process's runtime — concurrently, with a progress
+//! bar, results in file order, JSON lines out and one exit status.
 
-use crate::cli::{CheckArgs, GlobalOpts};
-use crate::diagnose::Severity;
+use crate::cli::{CheckArgs, Cli, Command, GlobalOpts};
+use crate::diagnose::{Diagnosis, Severity};
 use crate::error::{AppError, AppResult, Exit};
 use crate::output::{progress, Sink};
+use clap::{CommandFactory, FromArgMatches};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-/// Subcommands a check line may use.
+/// Subcommands a check line may use (the words clap also accepts).
 const CHECKABLE: &[&str] = &[
     "ping", "trace", "mtr", "dns", "lookup", "tcp", "sockets", "ss", "explain",
 ];
@@ -21,58 +23,164 @@ const CHECKABLE: &[&str] = &[
 /// Longest `--check-timeout` accepted: a day.
 const MAX_CHECK_TIMEOUT: f64 = 86_400.0;
 
-/// One line of the check file.
-#[derive(Debug, Clone)]
+/// Probes a ping line sends when it names no count or deadline.
+const DEFAULT_PING_COUNT: u64 = 3;
+/// Rounds an mtr line runs when it names no count.
+const DEFAULT_MTR_ROUNDS: u64 = 10;
+
+/// One line of the check file, parsed.
+#[derive(Debug)]
 struct CheckLine {
     number: usize,
     text: String,
-    words: Vec<String>,
+    command: Command,
+    global: GlobalOpts,
 }
 
-/// The result of one check.
+/// The result of one check, as the `check` event and document carry it.
 #[derive(Debug, Serialize)]
-struct CheckResult {
-    line: usize,
-    check: String,
-    exit: i32,
-    passed: bool,
-    elapsed_ms: u128,
-    diagnosis: serde_json::Value,
+pub struct CheckResult {
+    /// Line number in the file (1-based).
+    pub line: usize,
+    /// The line as written.
+    pub check: String,
+    /// The exit status the command alone would have had.
+    pub exit: i32,
+    /// True when `exit` is 0.
+    pub passed: bool,
+    /// How long the check ran.
+    pub elapsed_ms: u128,
+    /// The command's findings.
+    pub diagnosis: Vec<Diagnosis>,
+    /// Why the command could not produce a result, when it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
+    pub error: Option<String>,
 }
 
-/// Reads and validates the file: every line must name a known subcommand.
-fn parse(text: &str) -> AppResult<Vec<CheckLine>> {
+/// Everything `check` found, as `--json` prints it.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    /// One result per line, in file order.
+    pub checks: Vec<CheckResult>,
+    /// How many checks failed.
+    pub failed: usize,
+}
+
+impl crate::output::Report for CheckReport {
+    fn diagnoses(&self) -> Vec<Diagnosis> {
+        Vec::new()
+    }
+
+    fn exit(&self) -> Exit {
+        self.checks
+            .iter()
+            .map(|r| Exit::from_code(r.exit))
+            .fold(Exit::Healthy, Exit::worst)
+    }
+
+    fn render_human(&self, sink: &Sink) {
+        sink.line(&format!(
+            "{} checks, {} passed, {} failed",
+            self.checks.len(),
+            self.checks.len() - self.failed,
+            self.failed
+        ));
+    }
+
+    fn summary_event(&self) -> Option<serde_json::Value> {
+        Some(serde_json::json!({"checks": self.checks.len(), "failed": self.failed}))
+    }
+}
+
+/// Splits one line into words as a POSIX shell would (quotes, escapes).
+fn words_of(number: usize, text: &str) -> AppResult<Vec<String>> {
+    shell_words::split(text)
+        .map_err(|e| AppError::usage(format!("line {number}: {e} (check the quotes)")))
+}
+
+/// Parses one line with the CLI's own definitions; `inherited` are the
+/// global flags of this run that every check takes on.
+fn parse_line(
+    cli_command: &mut clap::Command,
+    number: usize,
+    text: &str,
+    inherited: &[String],
+) -> AppResult<CheckLine> {
+    let words = words_of(number, text)?;
+    let name = words.first().cloned().unwrap_or_default();
+    if !CHECKABLE.contains(&name.as_str()) {
+        return Err(AppError::usage(format!(
+            "line {number}: '{name}' is not a check (use one of: {})",
+            CHECKABLE.join(", ")
+        )));
+    }
+    let argv = std::iter::once("netdx".to_string())
+        .chain(inherited.iter().cloned())
+        .chain(words);
+    // One clap Command serves every line: building it is the costly part.
+    let parsed = cli_command
+        .try_get_matches_from_mut(argv)
+        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
+    let cli = parsed.map_err(|e| {
+        let text = e.to_string();
+        let first = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("bad check line")
+            .trim_start_matches("error: ")
+            .to_string();
+        AppError::usage(format!("line {number}: {first}"))
+    })?;
+    if cli.global.json || cli.global.jsonl {
+        return Err(AppError::usage(format!(
+            "line {number}: --json/--jsonl belong on the check command, not on a line"
+        )));
+    }
+    let mut command = cli.command;
+    bound_the_endless(number, &mut command)?;
+    Ok(CheckLine {
+        number,
+        text: text.to_string(),
+        command,
+        global: cli.global,
+    })
+}
+
+/// A ping or mtr without a count would never end: give it one. A sockets
+/// line that watches would never end either: refuse it, naming the line.
+fn bound_the_endless(number: usize, command: &mut Command) -> AppResult<()> {
+    match command {
+        Command::Ping(args) if args.count.is_none() && args.deadline.is_none() => {
+            args.count = Some(DEFAULT_PING_COUNT);
+        }
+        Command::Mtr(args) if args.count.is_none() => args.count = Some(DEFAULT_MTR_ROUNDS),
+        Command::Sockets(args) if args.watch.is_some() => {
+            return Err(AppError::usage(format!(
+                "line {number}: '--watch' samples until stopped, so the check would never end: drop it (a sockets check takes one sample)"
+            )));
+        }
+        Command::Check(_) => {
+            return Err(AppError::usage(format!(
+                "line {number}: a check file cannot run another check file"
+            )));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Reads and parses the whole file before anything runs, so a typo on
+/// line 40 is reported at once instead of after 39 probes.
+fn parse(text: &str, inherited: &[String]) -> AppResult<Vec<CheckLine>> {
     let mut lines = Vec::new();
+    let mut cli_command = Cli::command();
     for (i, raw) in text.lines().enumerate() {
         let trimmed = raw.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        let mut words: Vec<String> = trimmed.split_whitespace().map(str::to_string).collect();
-        let command = words.first().cloned().unwrap_or_default();
-        if !CHECKABLE.contains(&command.as_str()) {
-            return Err(AppError::usage(format!(
-                "line {}: '{command}' is not a check (use one of: {})",
-                i + 1,
-                CHECKABLE.join(", ")
-            )));
-        }
-        if command == "sockets" || command == "ss" {
-            if let Some(w) = words.iter().find(|w| is_flag(w, "--watch", None, &[])) {
-                return Err(AppError::usage(format!(
-                    "line {}: '{w}' samples until stopped, so the check would never end: drop it (a sockets check takes one sample)",
-                    i + 1
-                )));
-            }
-        }
-        bound_the_endless(&mut words);
-        lines.push(CheckLine {
-            number: i + 1,
-            text: trimmed.to_string(),
-            words,
-        });
+        lines.push(parse_line(&mut cli_command, i + 1, trimmed, inherited)?);
     }
     if lines.is_empty() {
         return Err(AppError::usage("the check file holds no checks"));
@@ -80,66 +188,9 @@ fn parse(text: &str) -> AppResult<Vec<CheckLine>> {
     Ok(lines)
 }
 
-/// Short flags of ping that take no value, so more short flags may follow
-/// them in one word (`-qc3`).
-const PING_SWITCHES: &[char] = &['q', '4', '6'];
-/// Short flags of mtr that take no value.
-const MTR_SWITCHES: &[char] = &['I', 'U', 'T', 'n', 'r', '4', '6'];
-
-/// True when `word` gives the flag `long` (`--count`, `--count=3`) or its
-/// `short` letter in any form clap accepts: `-c 3`, `-c3`, `-c=3`, or
-/// after value-less switches in one word (`-qc3`).
-fn is_flag(word: &str, long: &str, short: Option<char>, switches: &[char]) -> bool {
-    if let Some(rest) = word.strip_prefix(long) {
-        return rest.is_empty() || rest.starts_with('=');
-    }
-    let (Some(short), Some(cluster)) = (short, word.strip_prefix('-')) else {
-        return false;
-    };
-    if cluster.starts_with('-') {
-        return false;
-    }
-    for c in cluster.chars() {
-        if c == short {
-            return true;
-        }
-        if !switches.contains(&c) {
-            // A flag that takes a value: the rest of the word is its value.
-            return false;
-        }
-    }
-    false
-}
-
-/// A ping or mtr without a count would never end: give it one. Counts and
-/// deadlines are recognised in every form clap accepts, so a line that has
-/// one is left alone (adding a second `-c` would be a usage error).
-fn bound_the_endless(words: &mut Vec<String>) {
-    let has = |flags: &[(&str, char)], switches: &[char]| {
-        words
-            .iter()
-            .skip(1)
-            .take_while(|w| w.as_str() != "--")
-            .any(|w| {
-                flags
-                    .iter()
-                    .any(|(long, short)| is_flag(w, long, Some(*short), switches))
-            })
-    };
-    match words.first().map(String::as_str) {
-        Some("ping") if !has(&[("--count", 'c'), ("--deadline", 'w')], PING_SWITCHES) => {
-            words.splice(1..1, ["-c".to_string(), "3".to_string()]);
-        }
-        Some("mtr") if !has(&[("--count", 'c')], MTR_SWITCHES) => {
-            words.splice(1..1, ["-c".to_string(), "10".to_string()]);
-        }
-        _ => {}
-    }
-}
-
 /// Flags of this run that every check inherits.
 fn inherited(global: &GlobalOpts) -> Vec<String> {
-    let mut out = vec!["--json".to_string()];
+    let mut out = Vec::new();
     if global.ipv4 {
         out.push("-4".into());
     }
@@ -153,91 +204,64 @@ fn inherited(global: &GlobalOpts) -> Vec<String> {
     out
 }
 
-/// Runs one check as a child netdx and reads its JSON document. A check
-/// still running after `limit` is killed (the child dies with the dropped
-/// future) and reported as failed, so one hung line cannot hold up the run.
-async fn run_one(
-    exe: std::path::PathBuf,
-    base: Vec<String>,
-    line: CheckLine,
-    limit: Duration,
-) -> CheckResult {
+/// Runs one check in-process. A check still running after `limit` is
+/// dropped (its probes stop with it) and reported as failed, so one hung
+/// line cannot hold up the run.
+async fn run_one(line: CheckLine, limit: Duration) -> CheckResult {
     let started = Instant::now();
-    let output = tokio::process::Command::new(&exe)
-        .args(&base)
-        .args(&line.words)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let (exit, stdout, stderr) = match tokio::time::timeout(limit, output).await {
-        Ok(Ok(o)) => (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        ),
-        Ok(Err(e)) => (
-            Exit::CannotRun.code(),
-            String::new(),
-            format!("cannot start netdx: {e}"),
-        ),
+    let outcome = tokio::time::timeout(limit, crate::evaluate(&line.command, &line.global)).await;
+    let (exit, diagnosis, error) = match outcome {
+        Ok(Ok(verdict)) => (verdict.exit, verdict.diagnoses, None),
+        Ok(Err(err)) => (err.exit, Vec::new(), Some(err.message)),
         Err(_) => (
-            Exit::TargetFailed.code(),
-            String::new(),
-            format!(
-                "timed out: still running after {} s (--check-timeout), killed",
+            Exit::TargetFailed,
+            Vec::new(),
+            Some(format!(
+                "timed out: still running after {} s (--check-timeout), stopped",
                 limit.as_secs_f64()
-            ),
+            )),
         ),
     };
-    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
-    let diagnosis = doc
-        .get("diagnosis")
-        .or_else(|| doc.get("diagnoses"))
-        .cloned()
-        .unwrap_or(serde_json::Value::Array(Vec::new()));
-    let error = stderr
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| l.trim_start_matches("netdx: ").to_string());
     CheckResult {
         line: line.number,
         check: line.text,
-        exit,
-        passed: exit == 0,
+        exit: exit.code(),
+        passed: exit == Exit::Healthy,
         elapsed_ms: started.elapsed().as_millis(),
         diagnosis,
-        error: if exit == 0 { None } else { error },
+        error,
     }
 }
 
-/// The first diagnosis summary of a result, for the human line.
+/// The worst diagnosis summary of a result, for the human line.
 fn headline(result: &CheckResult) -> String {
-    let first = result.diagnosis.as_array().and_then(|a| {
-        a.iter()
-            .max_by_key(|d| severity_rank(d.get("severity").and_then(|s| s.as_str())))
-    });
-    match (first, &result.error) {
-        (Some(d), _) => format!(
-            "{}: {}",
-            d.get("code").and_then(|c| c.as_str()).unwrap_or("?"),
-            d.get("summary").and_then(|c| c.as_str()).unwrap_or("")
-        ),
+    let worst = result.diagnosis.iter().max_by_key(|d| d.severity);
+    match (worst, &result.error) {
+        (Some(d), _) => format!("{}: {}", d.code, d.summary),
         (None, Some(e)) => e.clone(),
         (None, None) => String::new(),
     }
 }
 
-fn severity_rank(s: Option<&str>) -> u8 {
-    match s {
-        Some("critical") => 3,
-        Some("warning") => 2,
-        Some("info") => 1,
-        _ => 0,
-    }
+/// Prints one result: its human line and its `check` event.
+fn show(sink: &Sink, result: &CheckResult) {
+    let (tag, sev) = if result.passed {
+        ("PASS", Severity::Ok)
+    } else {
+        ("FAIL", Severity::Critical)
+    };
+    sink.line(&format!(
+        "{} line {:>3}  {}  — {}",
+        sink.paint(tag, sev),
+        result.line,
+        result.check,
+        headline(result)
+    ));
+    sink.event("check", result);
 }
 
-/// Runs `netdx check`.
-pub async fn run(args: &CheckArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+/// Checks the flags of `check` itself.
+fn validate(args: &CheckArgs) -> AppResult<Duration> {
     if args.parallel == 0 || args.parallel > 4096 {
         return Err(AppError::usage("--parallel: give a number from 1 to 4096"));
     }
@@ -247,7 +271,13 @@ pub async fn run(args: &CheckArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
             "--check-timeout {t}: give a number of seconds greater than 0 and at most {MAX_CHECK_TIMEOUT}"
         )));
     }
-    let check_limit = Duration::from_secs_f64(t);
+    Ok(Duration::from_secs_f64(t))
+}
+
+/// Runs every line of the check file and returns the results in file
+/// order; each result is shown as soon as every line before it is done.
+pub async fn check(args: &CheckArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<CheckReport> {
+    let check_limit = validate(args)?;
     // An unreadable check file is bad input, like `tcp -f` and `dns -f`.
     let text = if args.file.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())
@@ -255,124 +285,157 @@ pub async fn run(args: &CheckArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         std::fs::read_to_string(&args.file)
     }
     .map_err(|e| AppError::usage(format!("cannot read {}: {e}", args.file.display())))?;
-    let lines = parse(&text)?;
-    let exe = std::env::current_exe()
-        .map_err(|e| AppError::cannot_run(format!("cannot find the netdx binary: {e}")))?;
-    let base = inherited(global);
-    let limit = Arc::new(Semaphore::new(args.parallel));
+    let lines = parse(&text, &inherited(global))?;
     let bar = progress::bar(sink, lines.len() as u64, "checks");
+    // Commands hold per-run state that need not be Send: run them as local
+    // tasks on this thread's runtime.
+    let results = tokio::task::LocalSet::new()
+        .run_until(run_all(lines, args.parallel, check_limit, sink, &bar))
+        .await;
+    bar.finish_and_clear();
+    let failed = results.iter().filter(|r| !r.passed).count();
+    Ok(CheckReport {
+        checks: results,
+        failed,
+    })
+}
+
+/// Runs the lines at most `parallel` at a time and shows each result as
+/// soon as every line before it is done, so output keeps file order.
+async fn run_all(
+    lines: Vec<CheckLine>,
+    parallel: usize,
+    check_limit: Duration,
+    sink: &Sink,
+    bar: &indicatif::ProgressBar,
+) -> Vec<CheckResult> {
+    let order: Vec<usize> = lines.iter().map(|l| l.number).collect();
+    let limit = Arc::new(Semaphore::new(parallel));
     let mut set = JoinSet::new();
     for line in lines {
-        let (exe, base, limit) = (exe.clone(), base.clone(), limit.clone());
-        set.spawn(async move {
+        let limit = limit.clone();
+        // Boxed: a command's future is large, and the set moves it.
+        set.spawn_local(Box::pin(async move {
             let _permit = limit.acquire_owned().await;
-            run_one(exe, base, line, check_limit).await
-        });
+            run_one(line, check_limit).await
+        }));
     }
-    let mut results = Vec::new();
+    let mut done: BTreeMap<usize, CheckResult> = BTreeMap::new();
+    let mut results = Vec::with_capacity(order.len());
     while let Some(joined) = set.join_next().await {
         let Ok(result) = joined else { continue };
         bar.inc(1);
-        let (tag, sev) = if result.passed {
-            ("PASS", Severity::Ok)
-        } else {
-            ("FAIL", Severity::Critical)
-        };
-        bar.suspend(|| {
-            sink.line(&format!(
-                "{} line {:>3}  {}  — {}",
-                sink.paint(tag, sev),
-                result.line,
-                result.check,
-                headline(&result)
-            ))
-        });
-        sink.event("check", &result);
-        results.push(result);
+        done.insert(result.line, result);
+        while let Some(result) = order.get(results.len()).and_then(|n| done.remove(n)) {
+            bar.suspend(|| show(sink, &result));
+            results.push(result);
+        }
+        if sink.is_closed() {
+            break;
+        }
     }
-    bar.finish_and_clear();
-    results.sort_by_key(|r| r.line);
-    let failed = results.iter().filter(|r| !r.passed).count();
-    sink.line(&format!(
-        "{} checks, {} passed, {failed} failed",
-        results.len(),
-        results.len() - failed
-    ));
-    sink.event(
-        "summary",
-        &serde_json::json!({"checks": results.len(), "failed": failed}),
-    );
-    sink.document(&serde_json::json!({"checks": results, "failed": failed}));
-    let worst = results.iter().map(|r| r.exit).max().unwrap_or(0);
-    Ok(match worst {
-        0 => Exit::Healthy,
-        2 => Exit::Usage,
-        3 => Exit::CannotRun,
-        _ => Exit::TargetFailed,
-    })
+    results
+}
+
+/// Runs `netdx check`.
+pub async fn run(args: &CheckArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+    let report = check(args, global, sink).await?;
+    Ok(crate::output::finish(sink, &report))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn endless_commands_get_a_count_and_unknown_ones_are_refused() {
-        let lines = parse("# comment\n\nping 198.18.0.1\nmtr -c 5 x\n").unwrap_or_default();
-        assert_eq!(lines[0].words, ["ping", "-c", "3", "198.18.0.1"]);
-        assert_eq!(lines[1].words, ["mtr", "-c", "5", "x"]);
-        let err = parse("curl http://x\n")
+    fn parsed(text: &str) -> Vec<CheckLine> {
+        parse(text, &[]).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    fn refused(text: &str) -> String {
+        parse(text, &[])
             .err()
             .map(|e| e.message)
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn endless_commands_get_a_count_and_unknown_ones_are_refused() {
+        let lines = parsed("# comment\n\nping 198.18.0.1\nmtr -c 5 x\n");
+        assert!(matches!(&lines[0].command, Command::Ping(a) if a.count == Some(3)));
+        assert!(matches!(&lines[1].command, Command::Mtr(a) if a.count == Some(5)));
+        let err = refused("curl http://x\n");
         assert!(err.contains("line 1: 'curl' is not a check"), "{err}");
-        assert!(parse("# only\n").is_err());
+        assert!(parse("# only\n", &[]).is_err());
     }
 
     #[test]
-    fn counts_and_deadlines_in_every_form_are_recognised() {
-        for line in [
-            "ping -c1 198.18.0.1",
-            "ping -c 1 198.18.0.1",
-            "ping -c=1 198.18.0.1",
-            "ping --count=3 198.18.0.1",
-            "ping --count 3 198.18.0.1",
-            "ping -w5 198.18.0.1",
-            "ping --deadline=5 198.18.0.1",
-            "ping -qc2 198.18.0.1",
-            "ping -4w1 198.18.0.1",
-            "mtr -c2 198.18.0.1",
-            "mtr --count=2 198.18.0.1",
-            "mtr -rc2 198.18.0.1",
+    fn counts_and_deadlines_in_every_form_are_kept() {
+        for (line, count) in [
+            ("ping -c1 198.18.0.1", Some(1)),
+            ("ping -c 1 198.18.0.1", Some(1)),
+            ("ping -c=1 198.18.0.1", Some(1)),
+            ("ping --count=4 198.18.0.1", Some(4)),
+            ("ping -qc2 198.18.0.1", Some(2)),
+            ("ping -w5 198.18.0.1", None),
+            ("ping -4w1 198.18.0.1", None),
+            ("ping -I wlan0 198.18.0.1", Some(3)),
+            ("ping -i0.2 198.18.0.1", Some(3)),
         ] {
-            let lines = parse(line).unwrap_or_default();
-            let want: Vec<&str> = line.split_whitespace().collect();
-            assert_eq!(lines[0].words, want, "{line}");
-        }
-        // Values that merely contain the letter are not counts.
-        for (line, added) in [
-            ("ping -I wlan0 198.18.0.1", "3"),
-            ("ping -i0.2 198.18.0.1", "3"),
-            ("ping --counter 198.18.0.1", "3"),
-            ("mtr -w2 198.18.0.1", "10"),
-        ] {
-            let lines = parse(line).unwrap_or_default();
-            assert_eq!(lines[0].words[1..3], ["-c", added], "{line}");
-        }
-    }
-
-    #[test]
-    fn a_watching_sockets_line_is_refused_naming_the_line() {
-        for (text, word) in [
-            ("ping -c1 198.18.0.1\nsockets --watch\n", "--watch"),
-            ("ping -c1 198.18.0.1\nss --watch=2 -c 3\n", "--watch=2"),
-        ] {
-            let err = parse(text).err().map(|e| e.message).unwrap_or_default();
+            let lines = parsed(line);
             assert!(
-                err.starts_with(&format!("line 2: '{word}' samples until stopped")),
-                "{err}"
+                matches!(&lines[0].command, Command::Ping(a) if a.count == count),
+                "{line}"
             );
         }
-        assert!(parse("sockets --port 22\n").is_ok());
+        for (line, rounds) in [
+            ("mtr -c2 198.18.0.1", 2),
+            ("mtr -rc2 198.18.0.1", 2),
+            ("mtr -w2 198.18.0.1", 10),
+        ] {
+            let lines = parsed(line);
+            assert!(
+                matches!(&lines[0].command, Command::Mtr(a) if a.count == Some(rounds)),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn quotes_are_honoured_and_bad_quotes_are_named() {
+        let lines = parsed("explain \"icmp 3/13\"\n");
+        assert!(
+            matches!(&lines[0].command, Command::Explain(a) if a.what == ["icmp 3/13"]),
+            "{:?}",
+            lines[0].command
+        );
+        let err = refused("explain \"icmp 3/13\n");
+        assert!(err.starts_with("line 1: "), "{err}");
+    }
+
+    #[test]
+    fn bad_flags_and_watching_sockets_are_refused_naming_the_line() {
+        for (text, words) in [
+            (
+                "ping -c1 198.18.0.1\nsockets --watch\n",
+                "line 2: '--watch'",
+            ),
+            (
+                "ping -c1 198.18.0.1\nss --watch=2 -c 3\n",
+                "line 2: '--watch'",
+            ),
+            ("ping --bogus 198.18.0.1\n", "line 1: unexpected argument"),
+            ("tcp -c -1 198.18.0.1:80\n", "line 1: invalid value '-1'"),
+            ("ping --json 198.18.0.1\n", "line 1: --json/--jsonl"),
+        ] {
+            let err = refused(text);
+            assert!(err.starts_with(words), "{text}: {err}");
+        }
+        assert!(parse("sockets --port 22\n", &[]).is_ok());
+    }
+
+    #[test]
+    fn inherited_flags_reach_every_line() {
+        let lines = parse("dns example.test\n", &["-4".into()]).unwrap_or_default();
+        assert!(lines[0].global.ipv4);
     }
 }

@@ -24,7 +24,10 @@ pub struct Cli {
 }
 
 /// Options shared by every subcommand (output shape, address family, timeout).
+/// Listed under their own heading so `<sub> --help` shows the
+/// subcommand's own options apart from these.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalOpts {
     /// Print one JSON document when the command ends.
     #[arg(long, global = true, conflicts_with = "jsonl")]
@@ -73,9 +76,6 @@ pub enum Command {
     /// Runs many checks from a file concurrently (replaces shell loops of the above).
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
-    /// Writes shell completions and man pages (used to keep them in the repo).
-    #[command(hide = true)]
-    Generate(GenerateArgs),
 }
 
 /// `netdx ping` flags, in iputils' habits.
@@ -84,7 +84,7 @@ pub struct PingArgs {
     /// Host name or address to ping.
     pub host: String,
     /// Stop after sending this many probes.
-    #[arg(short = 'c', long = "count", value_name = "COUNT")]
+    #[arg(short = 'c', long = "count", value_name = "COUNT", allow_negative_numbers = true, value_parser = parse_count)]
     pub count: Option<u64>,
     /// Seconds between probes (below 0.2 needs root, like iputils).
     #[arg(
@@ -96,10 +96,10 @@ pub struct PingArgs {
     )]
     pub interval: f64,
     /// ICMP payload bytes (default 56, i.e. 64 bytes of ICMP).
-    #[arg(short = 's', long = "size", value_name = "BYTES", default_value_t = 56)]
+    #[arg(short = 's', long = "size", value_name = "BYTES", default_value_t = 56, allow_negative_numbers = true, value_parser = parse_unsigned::<usize>)]
     pub size: usize,
     /// TTL / hop limit of the probes.
-    #[arg(short = 't', long = "ttl", value_name = "TTL")]
+    #[arg(short = 't', long = "ttl", value_name = "TTL", allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
     pub ttl: Option<u32>,
     /// Seconds to wait for each reply.
     #[arg(
@@ -144,17 +144,19 @@ pub struct PathOpts {
     #[arg(short = 'T', long = "tcp")]
     pub tcp: bool,
     /// Port: destination port for --tcp (default 80), first port for --udp (default 33434).
-    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    #[arg(short = 'p', long = "port", value_name = "PORT", allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
     pub port: Option<u32>,
     /// TTL of the first hop probed.
-    #[arg(short = 'f', long = "first", value_name = "TTL", default_value_t = 1)]
+    #[arg(short = 'f', long = "first", value_name = "TTL", default_value_t = 1, allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
     pub first: u32,
     /// Largest TTL probed (the hop limit of the trace).
     #[arg(
         short = 'm',
         long = "max-hops",
         value_name = "TTL",
-        default_value_t = 30
+        default_value_t = 30,
+        allow_negative_numbers = true,
+        value_parser = parse_unsigned::<u32>
     )]
     pub max_hops: u32,
     /// Seconds to wait for each probe's answer.
@@ -177,14 +179,16 @@ pub struct TraceArgs {
     #[command(flatten)]
     pub path: PathOpts,
     /// Probes per hop.
-    #[arg(short = 'q', long = "queries", value_name = "N", default_value_t = 3)]
+    #[arg(short = 'q', long = "queries", value_name = "N", default_value_t = 3, allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
     pub queries: u32,
     /// Probes in flight at once (all TTLs go out together up to this bound).
     #[arg(
         short = 'N',
         long = "sim-queries",
         value_name = "N",
-        default_value_t = 16
+        default_value_t = 16,
+        allow_negative_numbers = true,
+        value_parser = parse_unsigned::<u32>
     )]
     pub sim_queries: u32,
     /// Source address the probes leave from (traceroute's -s); must be configured on this host.
@@ -202,7 +206,7 @@ pub struct MtrArgs {
     #[command(flatten)]
     pub path: PathOpts,
     /// Rounds to send (default: 10 with --report/--pathping or off a terminal, else until Ctrl-C).
-    #[arg(short = 'c', long = "count", value_name = "ROUNDS")]
+    #[arg(short = 'c', long = "count", value_name = "ROUNDS", allow_negative_numbers = true, value_parser = parse_count)]
     pub count: Option<u64>,
     /// Seconds between rounds (below 1 needs root, like mtr; at least 0.01).
     #[arg(
@@ -245,7 +249,13 @@ pub struct DnsArgs {
     #[arg(value_name = "NAME|@SERVER")]
     pub names: Vec<String>,
     /// Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA.
-    #[arg(short = 't', long = "type", value_name = "TYPE")]
+    #[arg(
+        short = 't',
+        long = "type",
+        value_name = "TYPE",
+        value_parser = RecordTypeArg,
+        hide_possible_values = true
+    )]
     pub types: Vec<String>,
     /// Ask for the common set: A, AAAA, CNAME, MX, NS, SOA, TXT, SRV, CAA.
     #[arg(long, conflicts_with = "types")]
@@ -269,10 +279,10 @@ pub struct DnsArgs {
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<std::path::PathBuf>,
     /// How many questions may be in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(long, value_name = "N", default_value_t = 100, allow_negative_numbers = true, value_parser = parse_unsigned::<usize>)]
     pub concurrency: usize,
     /// EDNS UDP buffer size to advertise (dig's +bufsize).
-    #[arg(long, value_name = "BYTES", default_value_t = 1232)]
+    #[arg(long, value_name = "BYTES", default_value_t = 1232, allow_negative_numbers = true, value_parser = parse_unsigned::<u16>)]
     pub bufsize: u16,
     /// Send no EDNS record (answers over 512 bytes then come back truncated).
     #[arg(long)]
@@ -298,7 +308,7 @@ pub struct TcpArgs {
     #[arg(short = 'p', long = "ports", value_name = "PORTS")]
     pub ports: Option<String>,
     /// Connect attempts per target (tcping style), with connect-time statistics.
-    #[arg(short = 'c', long = "count", value_name = "COUNT", default_value_t = 1)]
+    #[arg(short = 'c', long = "count", value_name = "COUNT", default_value_t = 1, allow_negative_numbers = true, value_parser = parse_count)]
     pub count: u64,
     /// Seconds between the attempts to one target.
     #[arg(
@@ -318,7 +328,7 @@ pub struct TcpArgs {
     )]
     pub wait: Option<f64>,
     /// Connects in flight at once (capped by the open-files limit).
-    #[arg(long = "parallel", value_name = "N", default_value_t = 256)]
+    #[arg(long = "parallel", value_name = "N", default_value_t = 256, allow_negative_numbers = true, value_parser = parse_unsigned::<usize>)]
     pub parallel: usize,
     /// After connecting, read and show what the server sends first (SSH, SMTP, FTP…).
     #[arg(long)]
@@ -344,10 +354,10 @@ pub enum Expect {
 #[derive(Debug, Args, Clone)]
 pub struct SocketsArgs {
     /// Who owns this port (local or remote, like `lsof -i :PORT`): processes, listen queue, connections.
-    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "PORT", allow_negative_numbers = true, value_parser = parse_port)]
     pub port: Option<u16>,
     /// Only the sockets held by this process id.
-    #[arg(long, value_name = "PID", conflicts_with = "port")]
+    #[arg(long, value_name = "PID", conflicts_with = "port", allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
     pub pid: Option<u32>,
     /// Only the sockets held by processes with this program name (/proc/PID/comm).
     #[arg(long, value_name = "NAME", conflicts_with = "port")]
@@ -359,13 +369,13 @@ pub struct SocketsArgs {
     #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "1")]
     pub watch: Option<f64>,
     /// With --watch: stop after this many samples.
-    #[arg(short = 'c', long = "count", value_name = "N", requires = "watch")]
+    #[arg(short = 'c', long = "count", value_name = "N", requires = "watch", allow_negative_numbers = true, value_parser = parse_count)]
     pub count: Option<u64>,
     /// Name the program behind every listener (walks /proc/*/fd like `ss -p`; slow with many open files).
     #[arg(short = 'p', long)]
     pub processes: bool,
     /// Rows in the per-port and per-peer tables.
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 10, allow_negative_numbers = true, value_parser = parse_unsigned::<usize>)]
     pub top: usize,
     /// List every connection in the --port/--pid/--process view (default: the first 50).
     #[arg(long)]
@@ -397,7 +407,7 @@ pub struct CheckArgs {
     /// File with one check per line (`ping HOST`, `tcp HOST:PORT`, `dns NAME`…); `-` reads stdin.
     pub file: std::path::PathBuf,
     /// How many checks run at once.
-    #[arg(long, value_name = "N", default_value_t = 16)]
+    #[arg(long, value_name = "N", default_value_t = 16, allow_negative_numbers = true, value_parser = parse_unsigned::<usize>)]
     pub parallel: usize,
     /// Longest a single check may run; one still running then is killed and reported as failed.
     #[arg(
@@ -409,10 +419,88 @@ pub struct CheckArgs {
     pub check_timeout: f64,
 }
 
-/// `netdx generate` (hidden) writes completions and man pages.
-#[derive(Debug, Args, Clone)]
-pub struct GenerateArgs {
-    /// Directory that receives `completions/` and `man/`.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub out_dir: std::path::PathBuf,
+/// Counts (`-c`): a negative number gets the same words as zero does in
+/// the commands ("at least 1") instead of clap's "unexpected argument".
+fn parse_count(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<i128>() {
+        Ok(n) if n < 0 => Err("the count must be at least 1".into()),
+        Ok(n) => u64::try_from(n).map_err(|_| format!("the count must be at most {}", u64::MAX)),
+        Err(_) => Err("give a whole number".into()),
+    }
+}
+
+/// Whole numbers that cannot be negative, with a plain message for
+/// negative, fractional or oversized input.
+fn parse_unsigned<T: TryFrom<i128> + Copy + std::fmt::Display + Bounded>(
+    text: &str,
+) -> Result<T, String> {
+    match text.trim().parse::<i128>() {
+        Ok(n) if n < 0 => Err("must be 0 or more (negative numbers make no sense here)".into()),
+        Ok(n) => T::try_from(n).map_err(|_| format!("must be at most {}", T::MAX_VALUE)),
+        Err(_) => Err("give a whole number".into()),
+    }
+}
+
+/// A TCP/UDP port, 1–65535.
+fn parse_port(text: &str) -> Result<u16, String> {
+    match text.trim().parse::<i128>() {
+        Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
+        Ok(_) => Err("a port is a number from 1 to 65535".into()),
+        Err(_) => Err("give a port number from 1 to 65535".into()),
+    }
+}
+
+/// The largest value of an integer type, for [`parse_unsigned`]'s message.
+trait Bounded {
+    /// The type's maximum, as printed in messages.
+    const MAX_VALUE: u64;
+}
+
+impl Bounded for u16 {
+    const MAX_VALUE: u64 = u16::MAX as u64;
+}
+
+impl Bounded for u32 {
+    const MAX_VALUE: u64 = u32::MAX as u64;
+}
+
+impl Bounded for usize {
+    const MAX_VALUE: u64 = usize::MAX as u64;
+}
+
+impl Bounded for u64 {
+    const MAX_VALUE: u64 = u64::MAX;
+}
+
+/// `dns -t`: offers the common record types to shell completion while
+/// still taking any type (checked, with a list, when the lookup starts).
+#[derive(Debug, Clone, Copy)]
+struct RecordTypeArg;
+
+/// The record types completion offers for `dns -t`.
+const COMMON_RECORD_TYPES: &[&str] = &[
+    "A", "AAAA", "MX", "TXT", "NS", "SOA", "CNAME", "PTR", "SRV", "CAA",
+];
+
+impl clap::builder::TypedValueParser for RecordTypeArg {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            COMMON_RECORD_TYPES
+                .iter()
+                .map(|t| clap::builder::PossibleValue::new(*t)),
+        ))
+    }
 }

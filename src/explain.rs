@@ -7,11 +7,14 @@ use crate::diagnose::errno::{self, ErrnoInfo};
 use crate::diagnose::icmp::{self, IcmpInfo};
 use crate::diagnose::tcp_flags::{self, TcpFlagInfo};
 use crate::diagnose::tcp_state::{self, TcpStateInfo};
+use crate::diagnose::Diagnosis;
 use crate::error::{AppError, AppResult, Exit};
-use crate::output::Sink;
+use crate::output::{Report, Sink};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 /// One thing the user asked about, found in a table.
+#[derive(Debug, Clone)]
 enum Topic {
     /// An errno, by name or number.
     Errno(&'static ErrnoInfo),
@@ -30,25 +33,60 @@ enum Topic {
     Flags(Vec<&'static TcpFlagInfo>),
 }
 
-/// Runs `netdx explain`.
-pub fn run(args: &ExplainArgs, _global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+/// What `netdx explain` found for each query, in the order asked.
+/// Serialises as the `--json` document.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainReport {
+    /// One object per query (kind, name, number, meaning…).
+    pub results: Vec<Value>,
+    /// The table entries behind `results`, for the human text.
+    #[serde(skip)]
+    topics: Vec<Topic>,
+}
+
+impl Report for ExplainReport {
+    fn diagnoses(&self) -> Vec<Diagnosis> {
+        Vec::new()
+    }
+
+    fn exit(&self) -> Exit {
+        Exit::Healthy
+    }
+
+    fn render_human(&self, sink: &Sink) {
+        for (i, topic) in self.topics.iter().enumerate() {
+            if i > 0 {
+                sink.line("");
+            }
+            render(sink, topic);
+        }
+    }
+}
+
+/// Runs `netdx explain`: the report, then its text or document.
+pub fn run(args: &ExplainArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+    let report = explain(args, global, sink)?;
+    Ok(crate::output::finish(sink, &report))
+}
+
+/// Looks every query up (an unknown word fails the whole run before any
+/// output) and streams one `explain` event per query through `sink`.
+pub fn explain(args: &ExplainArgs, _global: &GlobalOpts, sink: &Sink) -> AppResult<ExplainReport> {
     let queries = split_queries(&args.what)?;
     let mut topics = Vec::new();
     for q in &queries {
         topics.push((q.clone(), lookup(q)?));
     }
-    let mut docs = Vec::new();
-    for (i, (query, topic)) in topics.iter().enumerate() {
-        if i > 0 {
-            sink.line("");
-        }
-        render(sink, topic);
+    let mut results = Vec::new();
+    for (query, topic) in &topics {
         let doc = to_json(query, topic);
         sink.event("explain", &doc);
-        docs.push(doc);
+        results.push(doc);
     }
-    sink.document(&json!({ "results": docs }));
-    Ok(Exit::Healthy)
+    Ok(ExplainReport {
+        results,
+        topics: topics.into_iter().map(|(_, t)| t).collect(),
+    })
 }
 
 /// Splits the words into queries: `icmp 3/13` stays one query, other words

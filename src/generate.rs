@@ -1,16 +1,19 @@
 //! Writes shell completions and man pages from the clap definition, so the
-//! committed copies can be checked against the code by a test.
+//! committed copies can be checked against the code by a test
+//! (`tests/generated.rs`, which also rewrites them under
+//! `NETDX_REGENERATE=1`). Not a subcommand: users never need it, and a
+//! hidden subcommand would still be offered by some shells' completion.
 
-use crate::cli::{Cli, GenerateArgs};
+use crate::cli::Cli;
 use crate::error::{AppError, AppResult};
 use clap::CommandFactory;
 use clap_complete::Shell;
 use std::path::Path;
 
-/// Regenerates `completions/` and `man/` under `args.out_dir`.
-pub fn run(args: &GenerateArgs) -> AppResult<()> {
-    write_completions(&args.out_dir.join("completions"))?;
-    write_man_pages(&args.out_dir.join("man"))
+/// Regenerates `completions/` and `man/` under `out_dir`.
+pub fn write_all(out_dir: &Path) -> AppResult<()> {
+    write_completions(&out_dir.join("completions"))?;
+    write_man_pages(&out_dir.join("man"))
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> AppError {

@@ -4,14 +4,17 @@
 
 use crate::cli::{GlobalOpts, PathOpts};
 use crate::diagnose::icmp;
+use crate::diagnose::path::local_error_ends_path;
 use crate::error::{AppError, AppResult};
-use crate::probe::{Binding, Engine, Outcome, Probe, ProbeKind, Response, SocketMode};
+use crate::probe::{route, Binding, Engine, Outcome, Probe, ProbeKind, Response, SocketMode};
 use crate::resolve::Family;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+pub use crate::diagnose::path::HopAnswer;
 
 /// traceroute's first UDP port.
 pub const UDP_BASE_PORT: u16 = 33434;
@@ -144,108 +147,12 @@ impl PathPlan {
     }
 }
 
-/// What one probe says about its hop.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum HopAnswer {
-    /// A router on the way sent Time Exceeded.
-    Router {
-        /// The router's address.
-        from: IpAddr,
-    },
-    /// The target answered (echo reply, port unreachable to UDP, SYN-ACK/RST).
-    Destination {
-        /// The target's address.
-        from: IpAddr,
-    },
-    /// A router or the target refused: the trace ends here with a mark.
-    Unreachable {
-        /// Who said so.
-        from: IpAddr,
-        /// traceroute's mark (`!H`, `!N`, `!X`, …).
-        mark: String,
-        /// ICMP type.
-        icmp_type: u8,
-        /// ICMP code.
-        code: u8,
-    },
-    /// Nothing came back in time.
-    Silent,
-    /// The local stack refused to send.
-    LocalError {
-        /// errno of the failed send.
-        errno: i32,
-    },
-}
-
-impl HopAnswer {
-    /// The address that answered, if any.
-    pub fn from(&self) -> Option<IpAddr> {
-        match self {
-            HopAnswer::Router { from }
-            | HopAnswer::Destination { from }
-            | HopAnswer::Unreachable { from, .. } => Some(*from),
-            HopAnswer::Silent | HopAnswer::LocalError { .. } => None,
-        }
-    }
-
-    /// True when this answer ends the path: the target, a refusal, or a
-    /// send this host refused for a reason that holds for every TTL (no
-    /// route, a local firewall) — probing further hops would only repeat it.
-    pub fn ends_path(&self) -> bool {
-        match self {
-            HopAnswer::Destination { .. } | HopAnswer::Unreachable { .. } => true,
-            HopAnswer::LocalError { errno } => local_error_ends_path(*errno),
-            HopAnswer::Router { .. } | HopAnswer::Silent => false,
-        }
-    }
-
-    /// The mark printed after the RTT, if any.
-    pub fn mark(&self) -> Option<&str> {
-        match self {
-            HopAnswer::Unreachable { mark, .. } if !mark.is_empty() => Some(mark),
-            _ => None,
-        }
-    }
-}
-
-/// Whether a local send error holds for every TTL: no route
-/// (ENETUNREACH / EHOSTUNREACH) or a local firewall (EPERM / EACCES). Other
-/// errors (a full buffer, a size over the MTU) are per probe.
-pub fn local_error_ends_path(errno: i32) -> bool {
-    matches!(
-        errno,
-        libc::ENETUNREACH | libc::EHOSTUNREACH | libc::EPERM | libc::EACCES
-    )
-}
-
 /// The errno of asking the routing table for `target` from `binding`'s
-/// source and interface, or None when a route exists. A UDP connect() does
-/// the kernel's route lookup without sending anything, so a missing route
-/// (or an `unreachable` / `prohibit` route) is found before the first probe
-/// instead of once per TTL.
+/// source and interface, when it is one that holds for every TTL (no route,
+/// a reject route, a local firewall); None when a route exists. Found
+/// before the first probe instead of once per TTL.
 pub fn route_error(target: IpAddr, binding: &Binding) -> Option<i32> {
-    use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-    let domain = if target.is_ipv6() {
-        Domain::IPV6
-    } else {
-        Domain::IPV4
-    };
-    // A socket that cannot be opened or bound says nothing about routes;
-    // the probe sockets report those problems themselves.
-    let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).ok()?;
-    if let Some(dev) = &binding.device {
-        socket.bind_device(Some(dev.as_bytes())).ok()?;
-    }
-    if let Some(src) = binding.source {
-        socket
-            .bind(&SockAddr::from(std::net::SocketAddr::new(src, 0)))
-            .ok()?;
-    }
-    match socket.connect(&SockAddr::from(std::net::SocketAddr::new(target, 9))) {
-        Ok(()) => None,
-        Err(e) => e.raw_os_error().filter(|n| local_error_ends_path(*n)),
-    }
+    route::lookup_error(target, binding).filter(|n| local_error_ends_path(*n))
 }
 
 /// Reads an outcome the way traceroute does.
@@ -423,24 +330,4 @@ pub fn binding_and_family(
         (v4, v6, _) => Family::from_flags(v4, v6),
     };
     Ok((binding, family))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn no_route_and_firewall_errors_end_the_path_others_do_not() {
-        for errno in [
-            libc::ENETUNREACH,
-            libc::EHOSTUNREACH,
-            libc::EPERM,
-            libc::EACCES,
-        ] {
-            assert!(HopAnswer::LocalError { errno }.ends_path(), "{errno}");
-        }
-        for errno in [libc::EMSGSIZE, libc::ENOBUFS] {
-            assert!(!HopAnswer::LocalError { errno }.ends_path(), "{errno}");
-        }
-    }
 }

@@ -2,9 +2,9 @@
 
 use clap::Parser;
 use netdx::cli::{Cli, Command};
+use netdx::error;
 use netdx::error::{AppResult, Exit};
 use netdx::output::Sink;
-use netdx::{check, dns, error, explain, generate, mtr, ping, sockets, tcp, trace};
 
 fn main() {
     restore_sigpipe();
@@ -54,39 +54,32 @@ fn usage_exit(err: clap::Error) -> ! {
     } else {
         format!(" ({})", rest.join(" "))
     };
-    eprintln!("netdx: {first}{tail} — see `netdx --help`");
+    let err = error::AppError::usage(format!("{first}{tail}"));
+    eprintln!("netdx: {err} — see `netdx --help`");
+    json_modes_from_argv().error(&err);
     std::process::exit(error::Exit::Usage.code());
 }
 
-/// Builds the runtime and dispatches to the subcommand.
+/// The output shape asked for on a command line clap refused, so a JSON
+/// reader still gets its error document: `--json`/`--jsonl` anywhere
+/// before a `--`.
+fn json_modes_from_argv() -> Sink {
+    let words: Vec<String> = std::env::args().skip(1).take_while(|w| w != "--").collect();
+    let has = |flag: &str| words.iter().any(|w| w == flag);
+    Sink::new(has("--json"), has("--jsonl"), true)
+}
+
+/// Builds the runtime and hands the command to the library.
 fn run(cli: Cli) -> AppResult<Exit> {
     let global = cli.global;
-    if let Some(t) = global.timeout {
-        if !(t.is_finite() && t > 0.0 && t <= 3600.0) {
-            return Err(error::AppError::usage(format!(
-                "--timeout {t}: give a number of seconds greater than 0 and at most 3600"
-            )));
-        }
-    }
+    netdx::validate_global(&global)?;
     let sink = Sink::new(global.json, global.jsonl, global.no_color);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| error::AppError::cannot_run(format!("cannot start the runtime: {e}")))?;
     drop_privileges(&cli.command);
-    runtime.block_on(async move {
-        match cli.command {
-            Command::Ping(args) => ping::run(&args, &global, &sink).await,
-            Command::Trace(args) => trace::run(&args, &global, &sink).await,
-            Command::Mtr(args) => mtr::run(&args, &global, &sink).await,
-            Command::Dns(args) => dns::run(&args, &global, &sink).await,
-            Command::Tcp(args) => tcp::run(&args, &global, &sink).await,
-            Command::Sockets(args) => sockets::run(&args, &global, &sink).await,
-            Command::Explain(args) => explain::run(&args, &global, &sink),
-            Command::Check(args) => check::run(&args, &global, &sink).await,
-            Command::Generate(args) => generate::run(&args).map(|_| Exit::Healthy),
-        }
-    })
+    runtime.block_on(netdx::execute(&cli.command, &global, &sink))
 }
 
 /// Gives up CAP_NET_RAW / CAP_NET_ADMIN (and a setuid-root uid) as early as
@@ -98,11 +91,7 @@ fn drop_privileges(command: &Command) {
     match command {
         Command::Ping(_) | Command::Trace(_) | Command::Mtr(_) => privilege::drop_once_prepared(),
         Command::Check(_) => {}
-        Command::Dns(_)
-        | Command::Tcp(_)
-        | Command::Sockets(_)
-        | Command::Explain(_)
-        | Command::Generate(_) => {
+        Command::Dns(_) | Command::Tcp(_) | Command::Sockets(_) | Command::Explain(_) => {
             // Still as privileged as we started if this fails; nothing to report.
             let _ = privilege::drop_raw_capability();
         }

@@ -7,7 +7,7 @@ use crate::diagnose::ping::{fmt_pct, Evidence, IcmpFact, Tally};
 use crate::diagnose::ttl::{self, HopInference};
 use crate::diagnose::{self, icmp, Diagnosis};
 use crate::error::{AppError, AppResult, Exit};
-use crate::output::{Mode, Sink};
+use crate::output::{Mode, Report, Sink};
 use crate::probe::pending::Duplicate;
 use crate::probe::{Binding, Engine, Outcome, Probe, ProbeKind, Response, SocketMode};
 use crate::resolve::{self, Family};
@@ -96,55 +96,151 @@ fn plan(args: &PingArgs, global: &GlobalOpts) -> AppResult<Plan> {
     })
 }
 
-/// One reply as reported.
-#[derive(Debug, Serialize)]
-struct ReplyRecord {
-    seq: u16,
-    from: IpAddr,
-    bytes: usize,
-    ttl: Option<u8>,
-    rtt_ms: f64,
+/// One echo reply, as printed and as `--json` / `--jsonl` carry it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplyRecord {
+    /// ICMP sequence number of the request it answers.
+    pub seq: u16,
+    /// Who replied.
+    pub from: IpAddr,
+    /// ICMP bytes received.
+    pub bytes: usize,
+    /// TTL / hop limit of the reply, when the socket reports it.
+    pub ttl: Option<u8>,
+    /// Round trip in milliseconds.
+    pub rtt_ms: f64,
 }
 
-/// One ICMP error or local failure as reported.
-#[derive(Debug, Serialize)]
-struct ErrorRecord {
-    seq: u16,
-    from: Option<IpAddr>,
-    icmp_type: Option<u8>,
-    code: Option<u8>,
-    errno: Option<i32>,
-    text: String,
+/// One ICMP error from a router or the target, or a send this host
+/// refused, as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorRecord {
+    /// ICMP sequence number of the request it concerns.
+    pub seq: u16,
+    /// Who sent the ICMP error (None for a local failure).
+    pub from: Option<IpAddr>,
+    /// ICMP / ICMPv6 type.
+    pub icmp_type: Option<u8>,
+    /// ICMP / ICMPv6 code.
+    pub code: Option<u8>,
+    /// errno of a failed send.
+    pub errno: Option<i32>,
+    /// The words ping prints for it.
+    pub text: String,
 }
 
-/// The summary figures.
-#[derive(Debug, Serialize)]
-struct PingStats {
-    transmitted: u64,
-    received: u64,
-    duplicates: u64,
-    errors: u64,
-    loss_pct: f64,
-    time_ms: u128,
-    rtt: Option<RttSummary>,
+/// The statistics block iputils prints at the end.
+#[derive(Debug, Clone, Serialize)]
+pub struct PingStats {
+    /// Requests sent.
+    pub transmitted: u64,
+    /// Replies received (duplicates not counted).
+    pub received: u64,
+    /// Extra copies of replies (DUP!).
+    pub duplicates: u64,
+    /// ICMP errors and local send failures.
+    pub errors: u64,
+    /// Loss in percent.
+    pub loss_pct: f64,
+    /// Wall time of the run.
+    pub time_ms: u128,
+    /// Round-trip statistics, when any reply came.
+    pub rtt: Option<RttSummary>,
 }
 
-/// The whole result, as `--json` prints it.
-#[derive(Debug, Serialize)]
-struct PingReport {
-    host: String,
-    address: IpAddr,
-    socket: SocketMode,
-    payload_bytes: usize,
-    replies: Vec<ReplyRecord>,
-    errors: Vec<ErrorRecord>,
-    stats: PingStats,
-    inference: Option<HopInference>,
-    diagnosis: Vec<Diagnosis>,
+/// The result of one `netdx ping`: the figures, the hop inference and the
+/// diagnosis (`--json` prints it whole). The per-reply lists are kept only
+/// when the sink is in `--json` mode or silent (a library caller), so a
+/// ping without `-c` runs in constant memory.
+#[derive(Debug, Clone, Serialize)]
+pub struct PingReport {
+    /// The host as given on the command line.
+    pub host: String,
+    /// The address pinged.
+    pub address: IpAddr,
+    /// Raw or unprivileged ICMP socket.
+    pub socket: SocketMode,
+    /// ICMP data bytes per request.
+    pub payload_bytes: usize,
+    /// Every reply (see the type's note on when they are kept).
+    pub replies: Vec<ReplyRecord>,
+    /// Every ICMP error and local failure (kept like `replies`).
+    pub errors: Vec<ErrorRecord>,
+    /// The summary figures.
+    pub stats: PingStats,
+    /// Distance and OS family inferred from the first reply's TTL.
+    pub inference: Option<HopInference>,
+    /// What the run means.
+    pub diagnosis: Vec<Diagnosis>,
+    /// The exit status the run stands for (iputils' rules plus `--max-loss`).
+    #[serde(skip)]
+    exit: Exit,
 }
 
-/// Runs `netdx ping`.
+impl Report for PingReport {
+    fn diagnoses(&self) -> Vec<Diagnosis> {
+        self.diagnosis.clone()
+    }
+
+    fn exit(&self) -> Exit {
+        self.exit
+    }
+
+    /// The iputils-style statistics block and the hop inference.
+    fn render_human(&self, sink: &Sink) {
+        let s = &self.stats;
+        sink.line("");
+        sink.line(&format!("--- {} ping statistics ---", self.host));
+        let duplicates = if s.duplicates > 0 {
+            format!(", +{} duplicates", s.duplicates)
+        } else {
+            String::new()
+        };
+        let errors = if s.errors > 0 {
+            format!(", +{} errors", s.errors)
+        } else {
+            String::new()
+        };
+        sink.line(&format!(
+            "{} packets transmitted, {} received{duplicates}{errors}, {}% packet loss, time {}ms",
+            s.transmitted,
+            s.received,
+            fmt_pct(s.loss_pct),
+            s.time_ms
+        ));
+        if let Some(r) = &s.rtt {
+            sink.line(&format!(
+                "rtt min/avg/max/mdev = {:.3}/{:.3}/{:.3}/{:.3} ms, jitter {:.3} ms",
+                r.min_ms, r.avg_ms, r.max_ms, r.mdev_ms, r.jitter_ms
+            ));
+        }
+        if let Some(h) = &self.inference {
+            sink.line(&format!(
+                "hops: reply TTL {} → initial TTL {} → {} hop(s) away; OS guess: {}",
+                h.reply_ttl, h.initial_ttl, h.hops, h.os_guess
+            ));
+        }
+    }
+
+    fn summary_event(&self) -> Option<serde_json::Value> {
+        Some(
+            serde_json::json!({"stats": self.stats, "inference": self.inference,
+            "diagnosis": self.diagnosis}),
+        )
+    }
+}
+
+/// Runs `netdx ping`: the pings, then the statistics in the sink's shape.
 pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+    let report = ping(args, global, sink).await?;
+    Ok(crate::output::finish(sink, &report))
+}
+
+/// Pings `args.host` the way iputils does: prints each reply or error line
+/// (and streams its event) as it comes, and returns the figures and the
+/// diagnosis. Ends after `-c` replies or probes, at the `-w` deadline, on
+/// Ctrl-C, or when the reader of the output went away.
+pub async fn ping(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<PingReport> {
     let plan = plan(args, global)?;
     let family = Family::from_flags(global.ipv4, global.ipv6);
     let binding = Binding::from_flag(args.interface.as_deref())?;
@@ -206,6 +302,7 @@ pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult
         },
         inference: None,
         diagnosis: Vec::new(),
+        exit: Exit::TargetFailed,
     };
     let started = Instant::now();
     let mut rtt = RttStats::default();
@@ -222,7 +319,7 @@ pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult
     tokio::pin!(ctrl_c);
 
     loop {
-        if !sending && in_flight == 0 {
+        if (!sending && in_flight == 0) || sink.is_closed() {
             break;
         }
         let deadline_sleep = async {
@@ -288,18 +385,18 @@ pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult
     report
         .diagnosis
         .extend(diagnose::ping::duplicates(&tally, target));
-    print_summary(&report, sink);
     // iputils: no reply at all, or fewer replies than asked before a deadline.
     let short_of_count =
         plan.deadline.is_some() && plan.count.is_some_and(|c| report.stats.received < c);
     let failed = report.stats.received == 0
         || short_of_count
         || plan.max_loss.is_some_and(|m| report.stats.loss_pct > m);
-    Ok(if failed {
+    report.exit = if failed {
         Exit::TargetFailed
     } else {
         Exit::Healthy
-    })
+    };
+    Ok(report)
 }
 
 fn is_root() -> bool {
@@ -308,8 +405,9 @@ fn is_root() -> bool {
 }
 
 /// Files one outcome: prints its line, streams its event, keeps what the
-/// diagnosis needs, and keeps every record only for `--json` (so a ping
-/// without `-c` runs in constant memory).
+/// diagnosis needs, and keeps every record only for `--json` and for a
+/// silent sink, whose caller reads the report (so a ping without `-c`
+/// printed to a terminal runs in constant memory).
 #[allow(clippy::too_many_arguments)]
 fn record(
     outcome: &Outcome,
@@ -456,44 +554,90 @@ fn fmt_rtt(ms: f64) -> String {
     }
 }
 
-/// Prints the iputils-style summary, the inference and the diagnosis.
-fn print_summary(report: &PingReport, sink: &Sink) {
-    let s = &report.stats;
-    sink.line("");
-    sink.line(&format!("--- {} ping statistics ---", report.host));
-    let duplicates = if s.duplicates > 0 {
-        format!(", +{} duplicates", s.duplicates)
-    } else {
-        String::new()
-    };
-    let errors = if s.errors > 0 {
-        format!(", +{} errors", s.errors)
-    } else {
-        String::new()
-    };
-    sink.line(&format!(
-        "{} packets transmitted, {} received{duplicates}{errors}, {}% packet loss, time {}ms",
-        s.transmitted,
-        s.received,
-        fmt_pct(s.loss_pct),
-        s.time_ms
-    ));
-    if let Some(r) = &s.rtt {
-        sink.line(&format!(
-            "rtt min/avg/max/mdev = {:.3}/{:.3}/{:.3}/{:.3} ms, jitter {:.3} ms",
-            r.min_ms, r.avg_ms, r.max_ms, r.mdev_ms, r.jitter_ms
-        ));
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::Severity;
+    use crate::output::finish;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    /// A writer the test can read back.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::ErrorKind::Other)?
+                .extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
-    if let Some(h) = &report.inference {
-        sink.line(&format!(
-            "hops: reply TTL {} → initial TTL {} → {} hop(s) away; OS guess: {}",
-            h.reply_ttl, h.initial_ttl, h.hops, h.os_guess
-        ));
+
+    fn printed(mode: Mode, report: &PingReport) -> (String, Exit) {
+        let buffer = Buffer::default();
+        let sink = Sink::to_writer(mode, false, false, Box::new(buffer.clone()));
+        let exit = finish(&sink, report);
+        let text = buffer.0.lock().map(|b| b.clone()).unwrap_or_default();
+        (String::from_utf8_lossy(&text).into_owned(), exit)
     }
-    sink.diagnoses(&report.diagnosis);
-    sink.event(
-        "summary",
-        &serde_json::json!({"stats": s, "inference": report.inference, "diagnosis": report.diagnosis}),
-    );
-    sink.document(report);
+
+    fn report() -> PingReport {
+        PingReport {
+            host: "example".into(),
+            address: IpAddr::from([198, 18, 0, 1]),
+            socket: SocketMode::Raw,
+            payload_bytes: 56,
+            replies: Vec::new(),
+            errors: Vec::new(),
+            stats: PingStats {
+                transmitted: 4,
+                received: 3,
+                duplicates: 1,
+                errors: 0,
+                loss_pct: 25.0,
+                time_ms: 3004,
+                rtt: None,
+            },
+            inference: Some(ttl::infer(62)),
+            diagnosis: vec![Diagnosis::new("ping.lossy", Severity::Warning, "lossy")],
+            exit: Exit::Healthy,
+        }
+    }
+
+    #[test]
+    fn the_statistics_block_and_diagnoses_close_a_human_run() {
+        let (text, exit) = printed(Mode::Human, &report());
+        assert_eq!(exit, Exit::Healthy);
+        assert_eq!(
+            text,
+            "\n--- example ping statistics ---\n\
+             4 packets transmitted, 3 received, +1 duplicates, 25% packet loss, time 3004ms\n\
+             hops: reply TTL 62 → initial TTL 64 → 2 hop(s) away; OS guess: Linux, BSD, macOS or another Unix-like system\n\
+             diagnosis [warning] ping.lossy: lossy\n"
+        );
+    }
+
+    #[test]
+    fn json_prints_the_report_without_its_exit_and_jsonl_the_summary() {
+        let (text, _) = printed(Mode::Json, &report());
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(doc["stats"]["received"], 3);
+        assert!(doc.get("exit").is_none(), "{text}");
+        let (line, _) = printed(Mode::Jsonl, &report());
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        assert_eq!(event["event"], "summary");
+        assert_eq!(event["diagnosis"][0]["code"], "ping.lossy");
+    }
+
+    #[test]
+    fn a_silent_sink_prints_nothing() {
+        let sink = Sink::silent();
+        assert_eq!(finish(&sink, &report()), Exit::Healthy);
+    }
 }

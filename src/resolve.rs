@@ -1,6 +1,12 @@
 //! Host name resolution shared by every subcommand, so a name that fails in
 //! `ping`, `tcp` or `trace` fails the same way, with the same words.
 
+pub mod config;
+pub mod lookup;
+pub mod rdata;
+mod system;
+pub mod wire;
+
 use crate::error::{AppError, AppResult};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -151,7 +157,7 @@ pub fn valid_hostname(name: &str) -> bool {
 /// How long getaddrinfo may take by default: what libc itself would wait
 /// for one server (resolv.conf's timeout × attempts).
 fn system_budget() -> Duration {
-    crate::dns::config::load_system(None)
+    config::load_system(None)
         .map(|conf| conf.timeout * conf.attempts.max(1) as u32)
         .unwrap_or(GLIBC_BUDGET)
 }
@@ -179,7 +185,7 @@ fn is_try_again(err: &std::io::Error) -> bool {
 
 /// The error for a resolver that stayed silent for `waited`.
 fn silent(host: &str, waited: Duration) -> AppError {
-    let d = crate::dns::system::silent(host, waited);
+    let d = system::silent(host, waited);
     AppError::target(format!("cannot resolve {host}: {} [{}]", d.summary, d.code))
         .with_code(d.code.clone())
 }
@@ -188,7 +194,7 @@ fn silent(host: &str, waited: Duration) -> AppError {
 /// diagnosis (NXDOMAIN, no A/AAAA record, resolver timeout or refusal, with
 /// its stable code) when DNS can tell within `deadline`, else getaddrinfo's words.
 async fn dns_failure(host: &str, family: Family, fallback: String, deadline: Duration) -> AppError {
-    match crate::dns::system::explain_failure(host, family, deadline).await {
+    match system::explain_failure(host, family, deadline).await {
         Some(d) => AppError::target(format!("cannot resolve {host}: {} [{}]", d.summary, d.code))
             .with_code(d.code.clone()),
         None => AppError::target(format!("cannot resolve {host}: {fallback}")),

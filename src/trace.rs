@@ -3,10 +3,11 @@
 //! diagnosis of where the path ends.
 
 use crate::cli::{GlobalOpts, TraceArgs};
-use crate::diagnose::{path, Diagnosis};
+use crate::diagnose::path::{self, HopFact, ProbeFact};
+use crate::diagnose::Diagnosis;
 use crate::error::{AppError, AppResult, Exit};
 use crate::hops::{self, HopAnswer, Method, Names, PathPlan};
-use crate::output::Sink;
+use crate::output::{Report, Sink};
 use crate::probe::{Engine, Outcome, SocketMode};
 
 use serde::Serialize;
@@ -43,27 +44,95 @@ pub struct HopRecord {
     pub probes: Vec<ProbeRecord>,
 }
 
-/// The whole result, as `--json` prints it.
-#[derive(Debug, Serialize)]
-struct TraceReport {
-    host: String,
-    address: IpAddr,
-    method: Method,
-    port: Option<u16>,
-    socket: SocketMode,
-    first_ttl: u8,
-    max_ttl: u8,
-    queries: u32,
-    source: Option<IpAddr>,
-    hops: Vec<HopRecord>,
-    reached: bool,
-    interrupted: bool,
-    duration_ms: u128,
-    diagnosis: Vec<Diagnosis>,
+impl HopRecord {
+    /// The hop as the path rules read it (names and presentation dropped).
+    pub fn fact(&self) -> HopFact {
+        HopFact {
+            ttl: self.ttl,
+            probes: self
+                .probes
+                .iter()
+                .map(|p| ProbeFact {
+                    from: p.from,
+                    rtt_ms: p.rtt_ms,
+                    answer: p.answer.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
-/// Runs `netdx trace`.
-pub async fn run(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+/// The result of one `netdx trace`: the hops in TTL order, whether the
+/// target answered, and the diagnosis of where the path ends. `--json`
+/// prints it whole; the hop lines were streamed while it ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceReport {
+    /// The host as given on the command line.
+    pub host: String,
+    /// The address traced to.
+    pub address: IpAddr,
+    /// Probe method.
+    pub method: Method,
+    /// Destination port (UDP: the first one), None for ICMP.
+    pub port: Option<u16>,
+    /// Raw or unprivileged sockets.
+    pub socket: SocketMode,
+    /// First TTL probed.
+    pub first_ttl: u8,
+    /// Last TTL that could be probed.
+    pub max_ttl: u8,
+    /// Probes per hop.
+    pub queries: u32,
+    /// The local address the probes left from, when known.
+    pub source: Option<IpAddr>,
+    /// The hops, in TTL order.
+    pub hops: Vec<HopRecord>,
+    /// Whether the target itself answered.
+    pub reached: bool,
+    /// Whether Ctrl-C stopped the trace before its end.
+    pub interrupted: bool,
+    /// Wall time of the trace.
+    pub duration_ms: u128,
+    /// What the trace means.
+    pub diagnosis: Vec<Diagnosis>,
+    /// False when this host had no route and nothing was probed: then no
+    /// header or hop line was printed, and the closing blank line is not.
+    #[serde(skip)]
+    probed: bool,
+}
+
+impl Report for TraceReport {
+    fn diagnoses(&self) -> Vec<Diagnosis> {
+        self.diagnosis.clone()
+    }
+
+    fn exit(&self) -> Exit {
+        if self.reached {
+            Exit::Healthy
+        } else {
+            Exit::TargetFailed
+        }
+    }
+
+    fn render_human(&self, sink: &Sink) {
+        if self.probed {
+            sink.line("");
+        }
+    }
+
+    fn summary_event(&self) -> Option<serde_json::Value> {
+        Some(
+            serde_json::json!({"reached": self.reached, "interrupted": self.interrupted,
+            "duration_ms": self.duration_ms, "diagnosis": self.diagnosis}),
+        )
+    }
+}
+
+/// Traces the path to `args.path.host`: prints each hop line (and streams
+/// each `hop` event) as soon as it and the hops before it are complete, and
+/// returns the whole result. Nothing is probed when this host has no route;
+/// the report then carries that one diagnosis.
+pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<TraceReport> {
     let plan = PathPlan::new(&args.path, global, DEFAULT_WAIT)?;
     if !(1..=10).contains(&args.queries) {
         return Err(AppError::usage(format!(
@@ -91,33 +160,28 @@ pub async fn run(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
     )
     .await?;
     let port = (plan.method != Method::Icmp).then_some(plan.port);
+    let mut report = TraceReport {
+        host: args.path.host.clone(),
+        address: target,
+        method: plan.method,
+        port,
+        socket: mode,
+        first_ttl: plan.first,
+        max_ttl: plan.max,
+        queries: args.queries,
+        source: None,
+        hops: Vec::new(),
+        reached: false,
+        interrupted: false,
+        duration_ms: 0,
+        diagnosis: Vec::new(),
+        probed: false,
+    };
     if let Some(errno) = route {
         // No route (or a reject route): every TTL would fail the same way
         // on this host; say so once instead of probing 30 hops.
-        let diagnosis = vec![path::local_end("trace", errno, target)];
-        sink.diagnoses(&diagnosis);
-        sink.event(
-            "summary",
-            &serde_json::json!({"reached": false, "interrupted": false,
-                "duration_ms": 0, "diagnosis": diagnosis}),
-        );
-        sink.document(&TraceReport {
-            host: args.path.host.clone(),
-            address: target,
-            method: plan.method,
-            port,
-            socket: mode,
-            first_ttl: plan.first,
-            max_ttl: plan.max,
-            queries: args.queries,
-            source: None,
-            hops: Vec::new(),
-            reached: false,
-            interrupted: false,
-            duration_ms: 0,
-            diagnosis,
-        });
-        return Ok(Exit::TargetFailed);
+        report.diagnosis = vec![path::local_end("trace", errno, target)];
+        return Ok(report);
     }
     sink.line(&format!(
         "trace to {} ({target}), {} hops max, {} probes{}, {} per hop",
@@ -153,40 +217,25 @@ pub async fn run(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
             .iter()
             .any(|p| matches!(p.answer, HopAnswer::Destination { .. }))
     });
-    let diagnosis = if interrupted && !reached {
-        path::trace_interrupted(&hops, target)
+    let facts: Vec<HopFact> = hops.iter().map(HopRecord::fact).collect();
+    report.diagnosis = if interrupted && !reached {
+        path::trace_interrupted(&facts, target)
     } else {
-        path::trace(&hops, target, plan.max)
+        path::trace(&facts, target, plan.max)
     };
-    sink.line("");
-    sink.diagnoses(&diagnosis);
-    let report = TraceReport {
-        host: args.path.host.clone(),
-        address: target,
-        method: plan.method,
-        port,
-        socket: mode,
-        first_ttl: plan.first,
-        max_ttl: plan.max,
-        queries: args.queries,
-        source: engine.source_for(target),
-        hops,
-        reached,
-        interrupted,
-        duration_ms: started.elapsed().as_millis(),
-        diagnosis,
-    };
-    sink.event(
-        "summary",
-        &serde_json::json!({"reached": report.reached, "interrupted": report.interrupted,
-            "duration_ms": report.duration_ms, "diagnosis": report.diagnosis}),
-    );
-    sink.document(&report);
-    Ok(if reached {
-        Exit::Healthy
-    } else {
-        Exit::TargetFailed
-    })
+    report.source = engine.source_for(target);
+    report.hops = hops;
+    report.reached = reached;
+    report.interrupted = interrupted;
+    report.duration_ms = started.elapsed().as_millis();
+    report.probed = true;
+    Ok(report)
+}
+
+/// Runs `netdx trace`: the trace, then its end in the sink's shape.
+pub async fn run(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+    let report = trace(args, global, sink).await?;
+    Ok(crate::output::finish(sink, &report))
 }
 
 /// Sends all TTLs at once (at most `in_flight` probes out), stops sending
@@ -354,18 +403,11 @@ pub fn hop_line(hop: &HopRecord, names: &Names) -> String {
             }
             _ => match &p.answer {
                 HopAnswer::LocalError { errno } => {
-                    line.push_str(&format!(" !<{}>", errno_name(*errno)));
+                    line.push_str(&format!(" !<{}>", path::errno_name(*errno)));
                 }
                 _ => line.push_str(" *"),
             },
         }
     }
     line
-}
-
-/// The short errno name (`EPERM`) for a probe the local stack refused.
-pub fn errno_name(errno: i32) -> String {
-    crate::diagnose::errno::by_number(errno)
-        .map(|e| e.name.to_string())
-        .unwrap_or_else(|| errno.to_string())
 }

@@ -2,10 +2,12 @@
 //! a dead resolver from a refusing one, and a search domain or a
 //! split-horizon view from a real failure.
 
+pub mod answer;
+pub mod compare;
+
 use super::{Diagnosis, Severity};
-use crate::dns::compare::{Comparison, DiffKind};
-use crate::dns::lookup::{self, Answer, Status};
-use crate::dns::wire::{Failure, IcmpError};
+use answer::{failure_text, Answer, Failure, IcmpError, Status};
+use compare::{Comparison, DiffKind};
 
 /// Diagnoses for one name from all its answers (one per type asked).
 pub fn for_name(answers: &[Answer]) -> Vec<Diagnosis> {
@@ -186,10 +188,7 @@ fn tcp_fallback_failed(a: &Answer, server: &str) -> Diagnosis {
             "timeout",
             format!("timed out after {:.1} s (silently dropped)", a.timeout_s),
         ),
-        Some(other) => (
-            "network",
-            format!("failed: {}", lookup::failure_text(other)),
-        ),
+        Some(other) => ("network", format!("failed: {}", failure_text(other))),
         None => ("none", "failed".to_string()),
     };
     Diagnosis::new(

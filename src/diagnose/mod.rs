@@ -1,10 +1,10 @@
 //! The knowledge of netdx: what measured facts mean. Diagnoses are data with
 //! a stable code so scripts can match on them while humans read the summary.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How much a finding should worry the reader.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Healthy: nothing to do.
@@ -30,7 +30,7 @@ impl Severity {
 }
 
 /// One finding: stable code, severity, one-line summary, and the evidence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Diagnosis {
     /// Stable identifier such as `ping.healthy` or `tcp.refused`.
     pub code: String,
@@ -71,3 +71,6 @@ pub mod tcp;
 pub mod tcp_flags;
 pub mod tcp_state;
 pub mod ttl;
+
+#[cfg(test)]
+mod rules_tests;

@@ -5,10 +5,108 @@
 //! reading for latency (a step that persists vs. a spike at one hop).
 
 use super::{icmp, Diagnosis, Severity};
-use crate::hops::HopAnswer;
-use crate::trace::HopRecord;
 use serde::Serialize;
 use std::net::IpAddr;
+
+/// What one probe says about its hop: the fact every path rule reads.
+/// `trace` and `mtr` classify their probe outcomes into it (see
+/// `hops::classify`); it is owned here so the rules never depend on a
+/// command's types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HopAnswer {
+    /// A router on the way sent Time Exceeded.
+    Router {
+        /// The router's address.
+        from: IpAddr,
+    },
+    /// The target answered (echo reply, port unreachable to UDP, SYN-ACK/RST).
+    Destination {
+        /// The target's address.
+        from: IpAddr,
+    },
+    /// A router or the target refused: the trace ends here with a mark.
+    Unreachable {
+        /// Who said so.
+        from: IpAddr,
+        /// traceroute's mark (`!H`, `!N`, `!X`, …).
+        mark: String,
+        /// ICMP type.
+        icmp_type: u8,
+        /// ICMP code.
+        code: u8,
+    },
+    /// Nothing came back in time.
+    Silent,
+    /// The local stack refused to send.
+    LocalError {
+        /// errno of the failed send.
+        errno: i32,
+    },
+}
+
+impl HopAnswer {
+    /// The address that answered, if any.
+    pub fn from(&self) -> Option<IpAddr> {
+        match self {
+            HopAnswer::Router { from }
+            | HopAnswer::Destination { from }
+            | HopAnswer::Unreachable { from, .. } => Some(*from),
+            HopAnswer::Silent | HopAnswer::LocalError { .. } => None,
+        }
+    }
+
+    /// True when this answer ends the path: the target, a refusal, or a
+    /// send this host refused for a reason that holds for every TTL (no
+    /// route, a local firewall) — probing further hops would only repeat it.
+    pub fn ends_path(&self) -> bool {
+        match self {
+            HopAnswer::Destination { .. } | HopAnswer::Unreachable { .. } => true,
+            HopAnswer::LocalError { errno } => local_error_ends_path(*errno),
+            HopAnswer::Router { .. } | HopAnswer::Silent => false,
+        }
+    }
+
+    /// The mark printed after the RTT, if any.
+    pub fn mark(&self) -> Option<&str> {
+        match self {
+            HopAnswer::Unreachable { mark, .. } if !mark.is_empty() => Some(mark),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a local send error holds for every TTL: no route
+/// (ENETUNREACH / EHOSTUNREACH) or a local firewall (EPERM / EACCES). Other
+/// errors (a full buffer, a size over the MTU) are per probe.
+pub fn local_error_ends_path(errno: i32) -> bool {
+    matches!(
+        errno,
+        libc::ENETUNREACH | libc::EHOSTUNREACH | libc::EPERM | libc::EACCES
+    )
+}
+
+/// What the trace rules need to know about one probe: who answered, how
+/// fast, and what the answer means (no names, no presentation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeFact {
+    /// Who answered, if anyone.
+    pub from: Option<IpAddr>,
+    /// Round trip in milliseconds.
+    pub rtt_ms: Option<f64>,
+    /// What the answer means for the hop.
+    pub answer: HopAnswer,
+}
+
+/// What the trace rules need to know about one hop: its TTL and its
+/// probes in sending order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HopFact {
+    /// TTL of the probes.
+    pub ttl: u8,
+    /// The probes' results.
+    pub probes: Vec<ProbeFact>,
+}
 
 /// What the loss rules need to know about one hop of an mtr run.
 #[derive(Debug, Clone, Serialize)]
@@ -343,7 +441,7 @@ fn latency(hops: &[HopLoss], out: &mut Vec<Diagnosis>) {
 
 /// The diagnosis of one trace: reached, refused (with the ICMP meaning),
 /// or lost after the last hop that answered; silent hops noted.
-pub fn trace(hops: &[HopRecord], target: IpAddr, max: u8) -> Vec<Diagnosis> {
+pub fn trace(hops: &[HopFact], target: IpAddr, max: u8) -> Vec<Diagnosis> {
     let mut out = Vec::new();
     let Some(last) = hops.last() else {
         return vec![Diagnosis::new(
@@ -352,8 +450,8 @@ pub fn trace(hops: &[HopRecord], target: IpAddr, max: u8) -> Vec<Diagnosis> {
             format!("no hop was probed on the way to {target}"),
         )];
     };
-    let answered = |h: &HopRecord| h.probes.iter().any(|p| p.from.is_some());
-    let silent = |h: &HopRecord| h.probes.iter().all(|p| p.answer == HopAnswer::Silent);
+    let answered = |h: &HopFact| h.probes.iter().any(|p| p.from.is_some());
+    let silent = |h: &HopFact| h.probes.iter().all(|p| p.answer == HopAnswer::Silent);
     for h in &hops[..hops.len() - 1] {
         if let Some(errno) = h.probes.iter().find_map(|p| match p.answer {
             HopAnswer::LocalError { errno } => Some(errno),
@@ -469,8 +567,9 @@ fn strerror(errno: i32) -> String {
     }
 }
 
-/// The symbolic name (`ENETUNREACH`), or the number when unknown.
-fn errno_name(errno: i32) -> String {
+/// The symbolic name (`ENETUNREACH`), or the number when unknown; also
+/// the `!<EPERM>` mark trace and mtr print for a send this host refused.
+pub fn errno_name(errno: i32) -> String {
     super::errno::by_number(errno)
         .map(|e| e.name.to_string())
         .unwrap_or_else(|| errno.to_string())
@@ -557,7 +656,7 @@ pub fn rejected(
 /// The diagnosis of a trace stopped by Ctrl-C before the destination
 /// answered: not a verdict on the path (the silent hops were not waited
 /// out), only how far it got.
-pub fn trace_interrupted(hops: &[HopRecord], target: IpAddr) -> Vec<Diagnosis> {
+pub fn trace_interrupted(hops: &[HopFact], target: IpAddr) -> Vec<Diagnosis> {
     let last_answer = hops
         .iter()
         .rev()
@@ -606,6 +705,21 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn no_route_and_firewall_errors_end_the_path_others_do_not() {
+        for errno in [
+            libc::ENETUNREACH,
+            libc::EHOSTUNREACH,
+            libc::EPERM,
+            libc::EACCES,
+        ] {
+            assert!(HopAnswer::LocalError { errno }.ends_path(), "{errno}");
+        }
+        for errno in [libc::EMSGSIZE, libc::ENOBUFS] {
+            assert!(!HopAnswer::LocalError { errno }.ends_path(), "{errno}");
+        }
     }
 
     #[test]
@@ -698,16 +812,15 @@ mod tests {
         assert!(d[0].summary.contains("between hop 1"), "{}", d[0].summary);
     }
 
-    fn trace_hop(ttl: u8, from: Option<IpAddr>) -> HopRecord {
+    fn trace_hop(ttl: u8, from: Option<IpAddr>) -> HopFact {
         let answer = match from {
             Some(from) => HopAnswer::Router { from },
             None => HopAnswer::Silent,
         };
-        HopRecord {
+        HopFact {
             ttl,
-            probes: vec![crate::trace::ProbeRecord {
+            probes: vec![ProbeFact {
                 from,
-                name: None,
                 rtt_ms: from.map(|_| 0.1),
                 answer,
             }],

@@ -3,10 +3,12 @@
 
 use super::ttl::HopInference;
 use super::{icmp, Diagnosis, Severity};
+use serde::Deserialize;
 use std::net::IpAddr;
 
 /// The figures of a run that the rules read.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(default)]
 pub struct Tally {
     /// Probes sent.
     pub transmitted: u64,
@@ -23,7 +25,7 @@ pub struct Tally {
 }
 
 /// An ICMP error a router or the target sent back.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct IcmpFact {
     /// Who sent it.
     pub from: IpAddr,
@@ -36,7 +38,8 @@ pub struct IcmpFact {
 }
 
 /// The first of each kind of event, kept while the run streams the rest.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct Evidence {
     /// TTL of the first reply (for hop inference).
     pub first_ttl: Option<u8>,

@@ -3,11 +3,17 @@
 //! socket count, a process's descriptor limit) so the same rule works on a
 //! laptop and on a load balancer.
 
+pub mod census;
+pub mod counters;
+pub mod owners;
+pub mod record;
+pub mod state;
+
 use super::{Diagnosis, Severity};
-use crate::sockets::census::{Census, Tally};
-use crate::sockets::counters::{Counters, HostLimits, Rates};
-use crate::sockets::owners::{self, Owners};
-use crate::sockets::state::TcpState;
+use census::{Census, Tally};
+use counters::{Counters, HostLimits, Rates};
+use owners::Owners;
+use state::TcpState;
 use std::net::IpAddr;
 
 /// Everything the rules look at.
@@ -24,6 +30,9 @@ pub struct Inputs<'a> {
     pub owners: &'a Owners,
     /// Whether listener backlogs are known (netlink yes, /proc no).
     pub backlog_known: bool,
+    /// A process's soft limit on open files (to weigh a descriptor leak);
+    /// the caller reads it, so the rules stay free of I/O.
+    pub nofile_limit: &'a dyn Fn(u32) -> Option<u64>,
 }
 
 /// Runs every rule; returns at least one diagnosis (`sockets.healthy`).
@@ -173,7 +182,7 @@ fn close_wait(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
         }
         let owner = inp.owners.of(t.close_wait_inode);
         let first = owner.first();
-        let limit = first.and_then(|p| owners::nofile_limit(p.pid));
+        let limit = first.and_then(|p| (inp.nofile_limit)(p.pid));
         let severe = limit.is_some_and(|l| u64::from(cw) * 2 >= l);
         let name = first.map_or_else(
             || "the program holding them (run as root to see it)".to_string(),
@@ -413,9 +422,9 @@ fn keepalive(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
 
 #[cfg(test)]
 mod tests {
+    use super::record::SockRecord;
+    use super::state::Timer;
     use super::*;
-    use crate::sockets::record::SockRecord;
-    use crate::sockets::state::Timer;
     use std::net::Ipv4Addr;
 
     fn limits() -> HostLimits {
@@ -461,6 +470,7 @@ mod tests {
             rates: None,
             owners: &owners,
             backlog_known: true,
+            nofile_limit: &|_| None,
         })
     }
 

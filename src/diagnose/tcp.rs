@@ -368,13 +368,22 @@ fn closed_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
     .with("count", probed)]
 }
 
+/// True when a target was typed as a name, not an address literal
+/// (`[2001:db8::1]` included), so it may stand for several addresses.
+fn is_name(host: &str) -> bool {
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .is_err()
+}
+
 /// Names with several addresses where some answered and some did not.
 fn address_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
     let mut out = Vec::new();
     let keys: Vec<(&str, u16)> = unique(
         results
             .iter()
-            .filter(|r| crate::resolve::parse_literal(r.host).is_none() && r.address.is_some())
+            .filter(|r| is_name(r.host) && r.address.is_some())
             .map(|r| (r.host, r.port)),
     );
     for (host, port) in keys {

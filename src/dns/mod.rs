@@ -2,52 +2,116 @@
 //! out concurrently; answers come back with rcode, flags, the server, the
 //! CNAME chain and timing, and end in a diagnosis.
 
-pub mod compare;
-pub mod config;
-pub mod lookup;
 pub mod question;
-pub mod rdata;
 pub mod render;
-pub mod system;
-pub mod wire;
 
 use crate::cli::{DnsArgs, GlobalOpts};
+use crate::diagnose::dns::answer::Answer;
+use crate::diagnose::dns::compare::{self, Comparison, DiffKind};
 use crate::diagnose::{self, Diagnosis, Severity};
 use crate::error::{AppError, AppResult, Exit};
-use crate::output::{progress, Sink};
+use crate::output::{progress, Report, Sink};
+use crate::resolve::config;
+use crate::resolve::lookup::{self, Source};
+use crate::resolve::wire::WireOpts;
 use crate::resolve::Family;
-use compare::{Comparison, DiffKind};
 use hickory_proto::rr::{Name, RecordType};
-use lookup::{Answer, Source};
 use question::Target;
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wire::WireOpts;
 
 /// Time limit per question and server when neither `--timeout` nor
 /// resolv.conf says otherwise.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The `--json` document.
-#[derive(Debug, Serialize)]
-struct Document<'a> {
-    command: &'static str,
-    answers: &'a [Answer],
-    comparisons: &'a [Comparison],
-    diagnoses: &'a [Diagnosis],
-    summary: &'a Summary,
+/// Everything `netdx dns` found: every answer, comparison and diagnosis
+/// in input order, and the counts. Serialises as the `--json` document.
+#[derive(Debug, Clone, Serialize)]
+pub struct DnsReport {
+    /// Always `dns`.
+    pub command: &'static str,
+    /// Every answer (per name and type, the primary one first, then one
+    /// per compared server).
+    pub answers: Vec<Answer>,
+    /// `--compare` results.
+    pub comparisons: Vec<Comparison>,
+    /// The findings, per name in input order.
+    pub diagnoses: Vec<Diagnosis>,
+    /// Counts for the closing line and for scripts.
+    pub summary: DnsSummary,
+    /// Whether the human output ends with the counts line (batch mode
+    /// without `--short`).
+    #[serde(skip)]
+    pub show_totals: bool,
 }
 
 /// Counts for the closing line and for scripts.
-#[derive(Debug, Serialize)]
-struct Summary {
-    names: usize,
-    resolved: usize,
-    failed: usize,
-    differences: usize,
-    time_ms: f64,
+#[derive(Debug, Clone, Serialize)]
+pub struct DnsSummary {
+    /// Names asked about.
+    pub names: usize,
+    /// Names that resolved.
+    pub resolved: usize,
+    /// Names that did not.
+    pub failed: usize,
+    /// Comparisons that found a difference beyond TTLs.
+    pub differences: usize,
+    /// Wall time of the whole run, in milliseconds.
+    pub time_ms: f64,
+}
+
+impl Report for DnsReport {
+    fn diagnoses(&self) -> Vec<Diagnosis> {
+        self.diagnoses.clone()
+    }
+
+    fn exit(&self) -> Exit {
+        if self.summary.failed > 0 || self.summary.differences > 0 {
+            Exit::TargetFailed
+        } else {
+            Exit::Healthy
+        }
+    }
+
+    fn render_human(&self, sink: &Sink) {
+        let s = &self.summary;
+        if self.show_totals {
+            sink.line(&format!(
+                "{} names: {} resolved, {} failed, in {:.0} ms",
+                s.names, s.resolved, s.failed, s.time_ms
+            ));
+        }
+    }
+
+    fn summary_event(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&self.summary).ok()
+    }
+}
+
+/// The report as [`crate::output::finish`] prints it after the live
+/// stream, which already showed each name's diagnosis lines.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct AfterStream<'a>(&'a DnsReport);
+
+impl Report for AfterStream<'_> {
+    fn diagnoses(&self) -> Vec<Diagnosis> {
+        Vec::new()
+    }
+
+    fn exit(&self) -> Exit {
+        self.0.exit()
+    }
+
+    fn render_human(&self, sink: &Sink) {
+        self.0.render_human(sink)
+    }
+
+    fn summary_event(&self) -> Option<serde_json::Value> {
+        self.0.summary_event()
+    }
 }
 
 /// Everything asked about one target, once all its questions are back.
@@ -58,8 +122,16 @@ struct Done {
     left: usize,
 }
 
-/// Runs `netdx dns`.
+/// Runs `netdx dns`: the report, then its closing lines.
 pub async fn run(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+    let report = dns(args, global, sink).await?;
+    Ok(crate::output::finish(sink, &AfterStream(&report)))
+}
+
+/// Asks every question, streams each name's answers, comparisons and
+/// diagnoses through `sink` as soon as that name (in input order) is
+/// complete, and returns the whole report.
+pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<DnsReport> {
     let started = Instant::now();
     let family = Family::from_flags(global.ipv4, global.ipv6);
     let mut servers: Vec<SocketAddr> = Vec::new();
@@ -256,41 +328,27 @@ pub async fn run(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
                 failed += 1;
             }
             differing += report.comparisons.iter().filter(|c| differs(c)).count();
-            if sink.mode == crate::output::Mode::Json {
-                all_answers.extend(per_type.into_iter().flatten());
-                all_cmp.extend(report.comparisons);
-                all_diag.extend(report.diagnoses);
-            }
+            all_answers.extend(per_type.into_iter().flatten());
+            all_cmp.extend(report.comparisons);
+            all_diag.extend(report.diagnoses);
             next += 1;
         }
     }
     bar.finish_and_clear();
 
-    let summary = Summary {
-        names: targets.len(),
-        resolved,
-        failed,
-        differences: differing,
-        time_ms: started.elapsed().as_secs_f64() * 1000.0,
-    };
-    if targets.len() > 1 && !args.short {
-        sink.line(&format!(
-            "{} names: {} resolved, {} failed, in {:.0} ms",
-            summary.names, summary.resolved, summary.failed, summary.time_ms
-        ));
-    }
-    sink.event("summary", &summary);
-    sink.document(&Document {
+    Ok(DnsReport {
         command: "dns",
-        answers: &all_answers,
-        comparisons: &all_cmp,
-        diagnoses: &all_diag,
-        summary: &summary,
-    });
-    Ok(if failed > 0 || differing > 0 {
-        Exit::TargetFailed
-    } else {
-        Exit::Healthy
+        answers: all_answers,
+        comparisons: all_cmp,
+        diagnoses: all_diag,
+        summary: DnsSummary {
+            names: targets.len(),
+            resolved,
+            failed,
+            differences: differing,
+            time_ms: started.elapsed().as_secs_f64() * 1000.0,
+        },
+        show_totals: targets.len() > 1 && !args.short,
     })
 }
 
@@ -300,13 +358,14 @@ fn differs(c: &Comparison) -> bool {
 }
 
 /// The verdict for one target.
-struct Report {
+struct Verdict {
     ok: bool,
     comparisons: Vec<Comparison>,
     diagnoses: Vec<Diagnosis>,
 }
 
-fn finish_target(per_type: &[Vec<Answer>]) -> Report {
+/// Judges one target from its answers (per type, primary first).
+fn finish_target(per_type: &[Vec<Answer>]) -> Verdict {
     let primary: Vec<Answer> = per_type.iter().filter_map(|v| v.first().cloned()).collect();
     let mut diagnoses = diagnose::dns::for_name(&primary);
     let mut comparisons = Vec::new();
@@ -318,7 +377,7 @@ fn finish_target(per_type: &[Vec<Answer>]) -> Report {
     let flat: Vec<Answer> = per_type.iter().flatten().cloned().collect();
     diagnoses.extend(diagnose::dns::for_comparisons(&comparisons, &flat));
     let ok = primary.iter().any(|a| a.status.resolved());
-    Report {
+    Verdict {
         ok,
         comparisons,
         diagnoses,
@@ -326,7 +385,7 @@ fn finish_target(per_type: &[Vec<Answer>]) -> Report {
 }
 
 /// Writes one target's results in the chosen output shape.
-fn emit(sink: &Sink, short: bool, per_type: &[Vec<Answer>], report: &Report) {
+fn emit(sink: &Sink, short: bool, per_type: &[Vec<Answer>], report: &Verdict) {
     for answers in per_type {
         for a in answers {
             sink.event("answer", a);
@@ -338,6 +397,8 @@ fn emit(sink: &Sink, short: bool, per_type: &[Vec<Answer>], report: &Report) {
     for d in &report.diagnoses {
         sink.event("diagnosis", d);
     }
+    // Only a human sink gets here, so a silent (library) caller never
+    // sees the `--short` failure lines on stderr either.
     if !sink.human() {
         return;
     }

@@ -1,8 +1,8 @@
 //! Human text for DNS answers: dig's record lines, nslookup's plainness,
 //! and the facts people misread (NXDOMAIN vs no data) spelled out.
 
-use super::compare::{Comparison, DiffKind};
-use super::lookup::{Answer, Status};
+use crate::diagnose::dns::answer::{failure_text, outcome_text, Answer, Status};
+use crate::diagnose::dns::compare::{Comparison, DiffKind};
 use crate::diagnose::Severity;
 use crate::output::Sink;
 
@@ -46,10 +46,7 @@ pub fn answer_lines(sink: &Sink, a: &Answer) -> Vec<String> {
             &format!(
                 "{} but truncated, partial answer only (tcp retry: {})",
                 a.rcode.as_deref().unwrap_or("NOERROR"),
-                a.failure
-                    .as_ref()
-                    .map(super::lookup::failure_text)
-                    .unwrap_or_default()
+                a.failure.as_ref().map(failure_text).unwrap_or_default()
             ),
             Severity::Critical,
         ),
@@ -57,7 +54,7 @@ pub fn answer_lines(sink: &Sink, a: &Answer) -> Vec<String> {
             "no answer: connection refused (nothing listens on the DNS port)",
             Severity::Critical,
         ),
-        _ => sink.paint(&super::lookup::outcome_text(a), Severity::Critical),
+        _ => sink.paint(&outcome_text(a), Severity::Critical),
     };
     let shown_name = if a.qname.trim_end_matches('.') == a.input.trim_end_matches('.') {
         a.input.clone()

@@ -10,7 +10,7 @@ use crate::cli::{GlobalOpts, MtrArgs};
 use crate::diagnose::{path, Diagnosis};
 use crate::error::{AppError, AppResult, Exit};
 use crate::hops::{self, Method, Names, PathPlan};
-use crate::output::{Mode, Sink};
+use crate::output::{Mode, Report, Sink};
 use crate::probe::{Engine, Outcome, SocketMode};
 
 use render::LiveView;
@@ -18,7 +18,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
-use table::{AddrRow, HopRow, HopRtt, Table};
+use table::Table;
+pub use table::{AddrRow, HopRow, HopRtt};
 use tokio::sync::mpsc;
 
 /// mtr's default wait before a probe counts as lost.
@@ -32,21 +33,100 @@ const ROOT_MIN_INTERVAL: f64 = 0.01;
 /// How often the live view is redrawn.
 const REDRAW: Duration = Duration::from_millis(200);
 
-/// The whole result, as `--json` prints it.
-#[derive(Debug, Serialize)]
-struct MtrReport {
-    host: String,
-    address: IpAddr,
-    method: Method,
-    port: Option<u16>,
-    socket: SocketMode,
-    source: Option<IpAddr>,
-    rounds: u64,
-    interval_s: f64,
-    reached: bool,
-    hops: Vec<HopRow>,
-    duration_ms: u128,
-    diagnosis: Vec<Diagnosis>,
+/// The result of one `netdx mtr`: per-hop figures aggregated over the
+/// rounds, and the reading of their loss and latency pattern. `--json`
+/// prints it whole.
+#[derive(Debug, Clone, Serialize)]
+pub struct MtrReport {
+    /// The host as given on the command line.
+    pub host: String,
+    /// The address probed.
+    pub address: IpAddr,
+    /// Probe method.
+    pub method: Method,
+    /// Destination port (UDP: the first one), None for ICMP.
+    pub port: Option<u16>,
+    /// Raw or unprivileged sockets.
+    pub socket: SocketMode,
+    /// The local address the probes left from, when known.
+    pub source: Option<IpAddr>,
+    /// Rounds sent.
+    pub rounds: u64,
+    /// Seconds between rounds.
+    pub interval_s: f64,
+    /// Whether the target itself answered.
+    pub reached: bool,
+    /// The hops up to where the path ends (or the last that answered).
+    pub hops: Vec<HopRow>,
+    /// Wall time of the run.
+    pub duration_ms: u128,
+    /// What the loss and latency pattern means.
+    pub diagnosis: Vec<Diagnosis>,
+    /// Which closing text a person sees.
+    #[serde(skip)]
+    layout: Layout,
+    /// The exit status: target not reached, or its loss over `--max-loss`.
+    #[serde(skip)]
+    exit: Exit,
+}
+
+/// The human text printed at the end of a run, before the diagnoses.
+#[derive(Debug, Clone)]
+enum Layout {
+    /// This host had no route: nothing was probed, only the diagnosis.
+    NoRoute,
+    /// The live view already shows the table: only a blank line.
+    Live,
+    /// mtr's report (`-r`): start time, this host's name, the table.
+    Table {
+        /// When the run started, as mtr prints it.
+        start: String,
+    },
+    /// The Windows pathping layout.
+    Pathping {
+        /// The max hops, for its first line.
+        max: u8,
+        /// Seconds spent probing, for its "Computing statistics" line.
+        seconds: f64,
+    },
+}
+
+impl Report for MtrReport {
+    fn diagnoses(&self) -> Vec<Diagnosis> {
+        self.diagnosis.clone()
+    }
+
+    fn exit(&self) -> Exit {
+        self.exit
+    }
+
+    fn render_human(&self, sink: &Sink) {
+        match &self.layout {
+            Layout::NoRoute => return,
+            Layout::Live => {}
+            Layout::Table { start } => {
+                sink.line(&format!("Start: {start}"));
+                sink.line(&render::header(&hostname()));
+                for line in render::rows(&self.hops) {
+                    sink.line(&line);
+                }
+            }
+            Layout::Pathping { max, seconds } => {
+                let text = render::pathping(&self.hops, self.address, self.source, *max, *seconds);
+                for line in text {
+                    sink.line(&line);
+                }
+            }
+        }
+        sink.line("");
+    }
+
+    fn summary_event(&self) -> Option<serde_json::Value> {
+        Some(
+            serde_json::json!({"reached": self.reached, "rounds": self.rounds,
+            "hops": self.hops, "diagnosis": self.diagnosis}),
+        )
+    }
 }
 
 /// One probe of a round, as `--jsonl` streams it.
@@ -60,8 +140,18 @@ struct RoundProbe {
     answer: hops::HopAnswer,
 }
 
-/// Runs `netdx mtr`.
+/// Runs `netdx mtr`: the rounds, then the table in the sink's shape.
 pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+    let report = mtr(args, global, sink).await?;
+    Ok(crate::output::finish(sink, &report))
+}
+
+/// Sends rounds of probes along the path to `args.path.host` and returns
+/// the per-hop figures and their diagnosis. While it runs, a terminal sees
+/// the live table and `--jsonl` a `round` event per round; it ends after
+/// the rounds asked for (`-c`, else 10 unless live), on Ctrl-C, or when
+/// the reader of the output went away.
+pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<MtrReport> {
     let plan = PathPlan::new(&args.path, global, DEFAULT_WAIT)?;
     if args.count == Some(0) {
         return Err(AppError::usage("-c 0: the count must be at least 1"));
@@ -100,31 +190,27 @@ pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         )));
     }
     let port = (plan.method != Method::Icmp).then_some(plan.port);
+    let mut report = MtrReport {
+        host: args.path.host.clone(),
+        address: target,
+        method: plan.method,
+        port,
+        socket: mode,
+        source: None,
+        rounds: 0,
+        interval_s: args.interval,
+        reached: false,
+        hops: Vec::new(),
+        duration_ms: 0,
+        diagnosis: Vec::new(),
+        layout: Layout::NoRoute,
+        exit: Exit::TargetFailed,
+    };
     if let Some(errno) = route {
         // No route (or a reject route): no round could leave this host; say
         // so once, before any table.
-        let diagnosis = vec![path::local_end("path", errno, target)];
-        sink.diagnoses(&diagnosis);
-        sink.event(
-            "summary",
-            &serde_json::json!({"reached": false, "rounds": 0, "hops": [],
-                "diagnosis": diagnosis}),
-        );
-        sink.document(&MtrReport {
-            host: args.path.host.clone(),
-            address: target,
-            method: plan.method,
-            port,
-            socket: mode,
-            source: None,
-            rounds: 0,
-            interval_s: args.interval,
-            reached: false,
-            hops: Vec::new(),
-            duration_ms: 0,
-            diagnosis,
-        });
-        return Ok(Exit::TargetFailed);
+        report.diagnosis = vec![path::local_end("path", errno, target)];
+        return Ok(report);
     }
     let live = sink.human() && sink.tty && !args.report && !args.pathping;
     let rounds = args.count.unwrap_or(if live {
@@ -139,6 +225,7 @@ pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             "rounds": (rounds != u64::MAX).then_some(rounds)}),
     );
     let names = Names::new(plan.names);
+    let start_text = now_text();
     let started = Instant::now();
     let run = Run {
         engine: &engine,
@@ -159,78 +246,31 @@ pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         .flat_map(|h| h.addrs.iter().map(|(a, _)| *a))
         .collect();
     names.settle(&shown, Duration::from_millis(1500)).await;
-    let losses = table.losses();
-    let splits = path::pathping_split(&losses);
-    let diagnosis = path::mtr(&losses, target, table.reached);
-    if sink.human() {
-        if args.pathping {
-            let source = engine.source_for(target);
-            let text = render::pathping(&table, &splits, &names, target, source, plan.max, seconds);
-            for line in text {
-                sink.line(&line);
-            }
-        } else if !live {
-            sink.line(&format!("Start: {}", now_text()));
-            sink.line(&render::header(&hostname()));
-            for line in render::rows(&table, &names) {
-                sink.line(&line);
-            }
-        }
-        sink.line("");
-        sink.diagnoses(&diagnosis);
-    }
-    let rows: Vec<HopRow> = table
-        .shown()
-        .iter()
-        .zip(&splits)
-        .map(|(h, s)| HopRow {
-            ttl: h.ttl,
-            addresses: h
-                .addrs
-                .iter()
-                .map(|(a, n)| AddrRow {
-                    address: *a,
-                    name: names.get(*a),
-                    count: *n,
-                })
-                .collect(),
-            sent: h.sent,
-            received: h.received,
-            loss_pct: h.loss_pct(),
-            rtt: HopRtt::of(&h.rtt),
-            mark: h.mark.clone(),
-            ended_by: h.end.clone(),
-            node_lost: s.node_lost,
-            link_lost: s.link_lost,
-        })
-        .collect();
-    let dest_loss = table.shown().last().map(|h| h.loss_pct()).unwrap_or(100.0);
-    let report = MtrReport {
-        host: args.path.host.clone(),
-        address: target,
-        method: plan.method,
-        port,
-        socket: mode,
-        source: engine.source_for(target),
-        rounds: sent_rounds,
-        interval_s: args.interval,
-        reached: table.reached,
-        hops: rows,
-        duration_ms: started.elapsed().as_millis(),
-        diagnosis,
-    };
-    sink.event(
-        "summary",
-        &serde_json::json!({"reached": report.reached, "rounds": report.rounds,
-            "hops": report.hops, "diagnosis": report.diagnosis}),
-    );
-    sink.document(&report);
+    let rows = table.rows(&names);
+    let dest_loss = rows.last().map(|h| h.loss_pct).unwrap_or(100.0);
     let failed = !table.reached || args.max_loss.is_some_and(|m| dest_loss > m);
-    Ok(if failed {
+    report.layout = if args.pathping {
+        Layout::Pathping {
+            max: plan.max,
+            seconds,
+        }
+    } else if live {
+        Layout::Live
+    } else {
+        Layout::Table { start: start_text }
+    };
+    report.diagnosis = path::mtr(&table.losses(), target, table.reached);
+    report.source = engine.source_for(target);
+    report.rounds = sent_rounds;
+    report.reached = table.reached;
+    report.hops = rows;
+    report.duration_ms = started.elapsed().as_millis();
+    report.exit = if failed {
         Exit::TargetFailed
     } else {
         Exit::Healthy
-    })
+    };
+    Ok(report)
 }
 
 /// One run's settings and collaborators.
@@ -277,7 +317,7 @@ impl Run<'_> {
         tokio::pin!(ctrl_c);
         loop {
             let sending = sent_rounds < self.rounds;
-            if !sending && in_flight == 0 {
+            if (!sending && in_flight == 0) || self.sink.is_closed() {
                 break;
             }
             tokio::select! {
@@ -342,7 +382,7 @@ impl Run<'_> {
             ),
             render::header(&hostname()),
         ];
-        lines.extend(render::rows(table, self.names));
+        lines.extend(render::rows(&table.rows(self.names)));
         view.draw(&lines, self.sink);
     }
 

@@ -1,9 +1,7 @@
 //! How an mtr table reaches the reader: mtr's report table, the Windows
 //! pathping layout, and the live view redrawn in place on a terminal.
 
-use super::table::{HopRtt, HopStats, Table};
-use crate::diagnose::path::Split;
-use crate::hops::Names;
+use super::table::{AddrRow, HopRow};
 use std::net::IpAddr;
 
 /// Width of the host column.
@@ -21,24 +19,24 @@ pub fn header(host: &str) -> String {
 }
 
 /// The table lines, one per hop plus one per extra (ECMP) address.
-pub fn rows(table: &Table, names: &Names) -> Vec<String> {
+pub fn rows(hops: &[HopRow]) -> Vec<String> {
     let mut out = Vec::new();
-    for hop in table.shown() {
-        out.extend(hop_rows(hop, names));
+    for hop in hops {
+        out.extend(hop_rows(hop));
     }
     out
 }
 
-fn hop_rows(hop: &HopStats, names: &Names) -> Vec<String> {
-    let label = |a: IpAddr| names.get(a).unwrap_or_else(|| a.to_string());
-    let mut host = match hop.addrs.first() {
-        Some((a, _)) => label(*a),
+fn hop_rows(hop: &HopRow) -> Vec<String> {
+    let label = |a: &AddrRow| a.name.clone().unwrap_or_else(|| a.address.to_string());
+    let mut host = match hop.addresses.first() {
+        Some(a) => label(a),
         None => "???".to_string(),
     };
     if let Some(mark) = &hop.mark {
         host = format!("{host} {mark}");
     }
-    let figures = match HopRtt::of(&hop.rtt) {
+    let figures = match hop.rtt {
         Some(s) => format!(
             "{:6.1} {:6.1} {:6.1} {:6.1} {:6.1} {:6.1} {:6.1}",
             s.last_ms, s.avg_ms, s.min_ms, s.max_ms, s.mdev_ms, s.jitter_last_ms, s.jitter_avg_ms
@@ -49,15 +47,15 @@ fn hop_rows(hop: &HopStats, names: &Names) -> Vec<String> {
         "{:3}.|-- {:<w$} {:5.1}% {:5} {}",
         hop.ttl,
         truncate(&host, HOST_WIDTH - 8),
-        hop.loss_pct(),
+        hop.loss_pct,
         hop.sent,
         figures,
         w = HOST_WIDTH - 8
     )
     .trim_end()
     .to_string()];
-    for (a, _) in hop.addrs.iter().skip(1) {
-        lines.push(format!("    |  `-- {}", label(*a)));
+    for a in hop.addresses.iter().skip(1) {
+        lines.push(format!("    |  `-- {}", label(a)));
     }
     lines
 }
@@ -73,24 +71,32 @@ fn truncate(text: &str, width: usize) -> String {
 /// The pathping layout: the route, then per hop RTT, "Source to Here" loss
 /// and "This Node/Link" loss, with a `|` line for each link.
 pub fn pathping(
-    table: &Table,
-    splits: &[Split],
-    names: &Names,
+    hops: &[HopRow],
     target: IpAddr,
     source: Option<IpAddr>,
     max: u8,
     seconds: f64,
 ) -> Vec<String> {
-    let label = |a: IpAddr| names.label(a).replace(&format!("({a})"), &format!("[{a}]"));
+    // `name [addr]`, pathping's brackets where trace prints parentheses.
+    let who = |hop: &HopRow| match hop.main() {
+        Some(AddrRow {
+            address,
+            name: Some(name),
+            ..
+        }) => {
+            format!("{name} ({address})").replace(&format!("({address})"), &format!("[{address}]"))
+        }
+        Some(AddrRow { address, .. }) => address.to_string(),
+        None => "*".into(),
+    };
     let source_text = source.map(|s| s.to_string()).unwrap_or_default();
     let mut out = vec![
         format!("Tracing route to {target} over a maximum of {max} hops"),
         String::new(),
         format!("  0  {source_text}"),
     ];
-    for hop in table.shown() {
-        let who = hop.main_addr().map(label).unwrap_or_else(|| "*".into());
-        out.push(format!("{:3}  {who}", hop.ttl));
+    for hop in hops {
+        out.push(format!("{:3}  {}", hop.ttl, who(hop)));
     }
     out.push(String::new());
     out.push(format!("Computing statistics for {seconds:.0} seconds..."));
@@ -100,22 +106,18 @@ pub fn pathping(
         "Hop", "RTT", "Lost/Sent = Pct", "Lost/Sent = Pct"
     ));
     out.push(format!("  0{:46}{source_text}", ""));
-    for (hop, split) in table.shown().iter().zip(splits) {
-        out.push(format!(
-            "{:31}{}   |",
-            "",
-            ratio(split.link_lost, split.sent)
-        ));
-        let rtt = match hop.rtt.summary() {
+    for hop in hops {
+        out.push(format!("{:31}{}   |", "", ratio(hop.link_lost, hop.sent)));
+        let rtt = match hop.rtt {
             Some(s) => format!("{:4.0}ms", s.avg_ms),
             None => "   ---".to_string(),
         };
-        let who = hop.main_addr().map(label).unwrap_or_else(|| "*".into());
         out.push(format!(
-            "{:3}  {rtt}  {}  {}  {who}",
+            "{:3}  {rtt}  {}  {}  {}",
             hop.ttl,
-            ratio(split.source_lost, split.sent),
-            ratio(split.node_lost, split.sent)
+            ratio(hop.lost(), hop.sent),
+            ratio(hop.node_lost, hop.sent),
+            who(hop)
         ));
     }
     out.push(String::new());
@@ -168,8 +170,9 @@ impl LiveView {
 
 #[cfg(test)]
 mod tests {
+    use super::super::table::Table;
     use super::*;
-    use crate::hops::HopAnswer;
+    use crate::hops::{HopAnswer, Names};
     use std::time::Duration;
 
     #[test]
@@ -181,7 +184,7 @@ mod tests {
             table.record(1, &answer, Some(Duration::from_millis(ms)));
         }
         assert!(header("h").ends_with("StDev   Jttr   Javg"));
-        let rows = rows(&table, &Names::new(false));
+        let rows = rows(&table.rows(&Names::new(false)));
         let cols: Vec<&str> = rows[0].split_whitespace().collect();
         // … Last Avg Best Wrst StDev Jttr Javg: |2 − 3| = 1.0, mean 1.5.
         assert_eq!(cols[cols.len() - 7..cols.len() - 5], ["2.0", "2.0"]);

@@ -2,8 +2,8 @@
 //! TTL, a bounded list of the addresses seen (ECMP), constant memory however
 //! many rounds run.
 
-use crate::diagnose::path::HopLoss;
-use crate::hops::HopAnswer;
+use crate::diagnose::path::{self, HopLoss};
+use crate::hops::{HopAnswer, Names};
 use crate::stats::{loss_pct, RttStats};
 use serde::Serialize;
 use std::net::IpAddr;
@@ -96,7 +96,7 @@ impl Table {
             hop.mark = Some(mark.to_string());
         }
         if let HopAnswer::LocalError { errno } = answer {
-            hop.mark = Some(format!("!<{}>", crate::trace::errno_name(*errno)));
+            hop.mark = Some(format!("!<{}>", crate::diagnose::path::errno_name(*errno)));
         }
         if matches!(
             answer,
@@ -153,10 +153,40 @@ impl Table {
             })
             .collect()
     }
+
+    /// The shown hops as reported and printed: figures, the addresses with
+    /// their names as far as `names` knows them, and pathping's split.
+    pub fn rows(&self, names: &Names) -> Vec<HopRow> {
+        let splits = path::pathping_split(&self.losses());
+        self.shown()
+            .iter()
+            .zip(&splits)
+            .map(|(h, s)| HopRow {
+                ttl: h.ttl,
+                addresses: h
+                    .addrs
+                    .iter()
+                    .map(|(a, n)| AddrRow {
+                        address: *a,
+                        name: names.get(*a),
+                        count: *n,
+                    })
+                    .collect(),
+                sent: h.sent,
+                received: h.received,
+                loss_pct: h.loss_pct(),
+                rtt: HopRtt::of(&h.rtt),
+                mark: h.mark.clone(),
+                ended_by: h.end.clone(),
+                node_lost: s.node_lost,
+                link_lost: s.link_lost,
+            })
+            .collect()
+    }
 }
 
-/// One hop as `--json` reports it.
-#[derive(Debug, Serialize)]
+/// One hop as `--json` reports it and the tables print it.
+#[derive(Debug, Clone, Serialize)]
 pub struct HopRow {
     /// TTL.
     pub ttl: u8,
@@ -179,6 +209,19 @@ pub struct HopRow {
     pub node_lost: u64,
     /// pathping: lost on the link into this hop.
     pub link_lost: u64,
+}
+
+impl HopRow {
+    /// The address that answered most often (the last of equals, as
+    /// [`HopStats::main_addr`] picks it), with its name.
+    pub fn main(&self) -> Option<&AddrRow> {
+        self.addresses.iter().max_by_key(|a| a.count)
+    }
+
+    /// Probes to this hop that were lost (pathping's "Source to Here").
+    pub fn lost(&self) -> u64 {
+        self.sent.saturating_sub(self.received)
+    }
 }
 
 /// A hop's round-trip figures as `--json` reports them. The two jitters
@@ -218,7 +261,7 @@ impl HopRtt {
 }
 
 /// One address of a hop.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AddrRow {
     /// The address.
     pub address: IpAddr,

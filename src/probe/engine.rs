@@ -3,9 +3,10 @@
 //! and times out the rest. Any number of probe streams share one socket per
 //! address family without stealing each other's replies.
 
-use super::packet::{self, Identity, Incoming, Message};
+use super::packet::{self, Identity};
 use super::pending::{self, Duplicate, Registration, Registry};
 pub(super) use super::pending::{complete, lock, Answer, PendingMap};
+use super::seam::{Matcher, ProbeSocket, RawFd};
 use super::socket::{self, Binding, QueuedError, Received, SocketMode};
 use super::{Outcome, Probe, ProbeKind, Response};
 use crate::error::AppResult;
@@ -331,35 +332,42 @@ async fn receive_loop(
     pending: PendingMap,
 ) {
     let mut buf = vec![0u8; 65536];
-    let raw = fd.get_ref().as_raw_fd();
+    let sock = RawFd(fd.get_ref().as_raw_fd());
+    let matcher = Matcher { v6, mode, ident };
     loop {
         let mut guard = match fd.ready(Interest::READABLE | Interest::ERROR).await {
             Ok(g) => g,
             Err(_) => return,
         };
-        drain(raw, &mut buf, false, v6, mode, ident, &pending);
+        drain(&sock, &mut buf, false, &matcher, &pending);
         if mode == SocketMode::Datagram {
-            drain(raw, &mut buf, true, v6, mode, ident, &pending);
+            drain(&sock, &mut buf, true, &matcher, &pending);
         }
         guard.clear_ready();
     }
 }
 
-fn drain(
-    raw: i32,
+/// Reads `sock` (or its error queue) until it would block, completing the
+/// probe each datagram answers.
+pub(super) fn drain(
+    sock: &impl ProbeSocket,
     buf: &mut [u8],
     errqueue: bool,
-    v6: bool,
-    mode: SocketMode,
-    ident: u16,
+    matcher: &Matcher,
     pending: &PendingMap,
 ) {
     loop {
-        match socket::receive(raw, buf, errqueue) {
+        match sock.receive(buf, errqueue) {
             Ok(rx) => {
-                let data = &buf[..rx.len];
-                if let Some((key, about, answer)) = interpret(data, &rx, v6, mode, ident) {
-                    complete(pending, &key, about, answer);
+                let Some(data) = buf.get(..rx.len) else {
+                    continue;
+                };
+                if let Some(m) = matcher.classify(data, &rx) {
+                    let answer = Answer {
+                        response: m.response,
+                        stamp: rx.stamp,
+                    };
+                    complete(pending, &m.key, m.about, answer);
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -370,100 +378,6 @@ fn drain(
             Err(_) => return,
         }
     }
-}
-
-/// Turns one received datagram into (probe key, the address it concerns,
-/// answer), if it can be ours.
-fn interpret(
-    data: &[u8],
-    rx: &Received,
-    v6: bool,
-    mode: SocketMode,
-    ident: u16,
-) -> Option<(Identity, Option<IpAddr>, Answer)> {
-    if let Some(err) = &rx.error {
-        return interpret_queued(data, err, rx, v6, ident);
-    }
-    let incoming: Incoming = if !v6 && mode == SocketMode::Raw {
-        packet::parse_v4_with_ip(data)?
-    } else {
-        let mut inc = packet::parse_icmp(v6, data)?;
-        inc.ttl = rx.ttl;
-        inc
-    };
-    let from = rx.from?;
-    let stamp = rx.stamp;
-    match incoming.message {
-        Message::EchoReply(Identity::Echo { id, seq }) => {
-            // Datagram sockets only see their own replies, with the kernel's id.
-            if mode == SocketMode::Raw && id != ident {
-                return None;
-            }
-            Some((
-                Identity::Echo { id: ident, seq },
-                Some(from),
-                Answer {
-                    response: Response::Reply {
-                        from,
-                        ttl: incoming.ttl,
-                        bytes: incoming.icmp_len,
-                    },
-                    stamp,
-                },
-            ))
-        }
-        Message::Error {
-            icmp_type,
-            code,
-            quoted,
-            dst,
-            mtu,
-        } => {
-            let key = match quoted {
-                Identity::Echo { id, seq } if mode == SocketMode::Raw && id == ident => {
-                    Identity::Echo { id, seq }
-                }
-                Identity::Echo { .. } => return None,
-                other => other,
-            };
-            Some((
-                key,
-                dst,
-                Answer {
-                    response: error_response(v6, from, icmp_type, code, mtu),
-                    stamp,
-                },
-            ))
-        }
-        Message::EchoReply(_) => None,
-    }
-}
-
-/// Errors from the IP_RECVERR queue: the payload is our own echo request,
-/// and the kernel puts the original destination in the message's address.
-fn interpret_queued(
-    data: &[u8],
-    err: &QueuedError,
-    rx: &Received,
-    v6: bool,
-    ident: u16,
-) -> Option<(Identity, Option<IpAddr>, Answer)> {
-    let Identity::Echo { seq, .. } = packet::echo_identity(data)? else {
-        return None;
-    };
-    let key = Identity::Echo { id: ident, seq };
-    let response = match (err.from_icmp, err.offender) {
-        (true, Some(from)) => queued_response(v6, from, err),
-        _ => Response::LocalError { errno: err.errno },
-    };
-    Some((
-        key,
-        rx.from,
-        Answer {
-            response,
-            stamp: rx.stamp,
-        },
-    ))
 }
 
 /// The answer a probe's own socket found on its IP_RECVERR queue: a router's

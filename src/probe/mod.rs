@@ -3,10 +3,14 @@
 //! a socket itself.
 
 pub mod connect;
+pub mod dnsio;
 pub mod engine;
+pub mod netlink;
 pub mod packet;
 pub mod pending;
 pub mod privilege;
+pub mod route;
+pub mod seam;
 pub mod socket;
 mod tcp;
 mod tcpconn;

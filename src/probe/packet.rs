@@ -131,7 +131,7 @@ pub mod v6types {
 /// Parses an ICMPv4 message received on a raw socket (IP header first).
 pub fn parse_v4_with_ip(buf: &[u8]) -> Option<Incoming> {
     let ip = Ipv4Packet::new(buf)?;
-    let hlen = usize::from(ip.get_header_length()) * 4;
+    let hlen = v4_header_len(&ip)?;
     if ip.get_next_level_protocol().0 != PROTO_ICMP || buf.len() < hlen {
         return None;
     }
@@ -227,6 +227,9 @@ pub fn echo_identity(icmp: &[u8]) -> Option<Identity> {
 pub fn parse_quoted(v6: bool, quoted: &[u8]) -> Option<(IpAddr, Identity)> {
     let (dst, proto, rest) = if v6 {
         let ip = Ipv6Packet::new(quoted)?;
+        if ip.get_version() != 6 {
+            return None;
+        }
         let rest = quoted.get(40..)?;
         (
             IpAddr::V6(ip.get_destination()),
@@ -235,8 +238,7 @@ pub fn parse_quoted(v6: bool, quoted: &[u8]) -> Option<(IpAddr, Identity)> {
         )
     } else {
         let ip = Ipv4Packet::new(quoted)?;
-        let hlen = usize::from(ip.get_header_length()) * 4;
-        let rest = quoted.get(hlen..)?;
+        let rest = quoted.get(v4_header_len(&ip)?..)?;
         (
             IpAddr::V4(ip.get_destination()),
             ip.get_next_level_protocol().0,
@@ -244,6 +246,13 @@ pub fn parse_quoted(v6: bool, quoted: &[u8]) -> Option<(IpAddr, Identity)> {
         )
     };
     Some((dst, transport_identity(proto, rest)?))
+}
+
+/// Length of an IPv4 header in bytes; None for a header that is not IPv4
+/// or claims fewer than the 20 bytes every IPv4 header has (IHL < 5).
+fn v4_header_len(ip: &Ipv4Packet) -> Option<usize> {
+    let hlen = usize::from(ip.get_header_length()) * 4;
+    (ip.get_version() == 4 && hlen >= 20).then_some(hlen)
 }
 
 /// Identity from the first 8 bytes of a transport header.

@@ -103,6 +103,18 @@ pub(super) fn subscribe(pending: &PendingMap) -> mpsc::UnboundedReceiver<Duplica
     rx
 }
 
+/// What the registry made of an answer, so the receive path's decisions
+/// can be checked without waiting on channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// It completed a waiting probe.
+    Answered,
+    /// A second echo reply, from its target, to a probe already answered.
+    Duplicate,
+    /// Nobody waits for it: another target's, another process's, or late.
+    Stray,
+}
+
 /// Completes the probe waiting under `key` with `answer`, if `about` (the
 /// address the answer concerns: the replier, or the destination quoted in
 /// an error) is that probe's target. Broadcast and multicast targets accept
@@ -112,7 +124,7 @@ pub(super) fn complete(
     key: &Identity,
     about: Option<IpAddr>,
     answer: Answer,
-) {
+) -> Completion {
     let mut reg = lock(pending);
     let ours = match (reg.waiting.get(key), about) {
         (Some(p), Some(addr)) => p.target == addr || answers_from_anyone(p.target),
@@ -127,18 +139,24 @@ pub(super) fn complete(
             reg.answered.push_back((*key, p.target, p.sent));
             let _ = p.tx.send(answer);
         }
-        return;
+        return Completion::Answered;
     }
-    report_duplicate(&reg, key, about, &answer);
+    report_duplicate(&reg, key, about, &answer)
 }
 
-/// An echo reply for a probe already answered, from its target: a copy.
-fn report_duplicate(reg: &Registry, key: &Identity, about: Option<IpAddr>, answer: &Answer) {
-    let (Some(tx), Identity::Echo { seq, .. }, Some(addr)) = (&reg.duplicates, key, about) else {
-        return;
+/// An echo reply for a probe already answered, from its target: a copy,
+/// sent to the subscriber if there is one.
+fn report_duplicate(
+    reg: &Registry,
+    key: &Identity,
+    about: Option<IpAddr>,
+    answer: &Answer,
+) -> Completion {
+    let (Identity::Echo { seq, .. }, Some(addr)) = (key, about) else {
+        return Completion::Stray;
     };
     let Response::Reply { from, ttl, bytes } = answer.response else {
-        return;
+        return Completion::Stray;
     };
     let Some(&(_, _, sent)) = reg
         .answered
@@ -146,16 +164,19 @@ fn report_duplicate(reg: &Registry, key: &Identity, about: Option<IpAddr>, answe
         .rev()
         .find(|(k, target, _)| k == key && (*target == addr || answers_from_anyone(*target)))
     else {
-        return;
+        return Completion::Stray;
     };
-    let rtt = answer.stamp.and_then(|s| s.duration_since(sent).ok());
-    let _ = tx.send(Duplicate {
-        seq: *seq,
-        from,
-        ttl,
-        bytes,
-        rtt,
-    });
+    if let Some(tx) = &reg.duplicates {
+        let rtt = answer.stamp.and_then(|s| s.duration_since(sent).ok());
+        let _ = tx.send(Duplicate {
+            seq: *seq,
+            from,
+            ttl,
+            bytes,
+            rtt,
+        });
+    }
+    Completion::Duplicate
 }
 
 /// Targets whose replies legitimately come from other addresses.

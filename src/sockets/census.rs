@@ -1,45 +1,13 @@
-//! Counting: every socket passes through `Census::add` once and only
-//! bumps counters in tables bounded by ports, peers and listeners, so memory
-//! stays flat whether the host has 100 or 100,000 sockets.
+//! One pass over the host's TCP sockets: which reader, which sockets count,
+//! and the fall back from netlink to /proc. The counting itself is
+//! [`Census::add`], next to the rules that read it.
 
 use super::counters::HostLimits;
 use super::netlink;
 use super::procfs;
 use super::record::{SockRecord, Source};
-use super::state::{TcpState, Timer, SLOTS};
-use std::collections::{HashMap, HashSet};
-use std::net::IpAddr;
-
-/// Per-state counts for one key (a port, a peer, a destination).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally {
-    /// Sockets per state slot.
-    pub states: [u32; SLOTS],
-    /// One CLOSE_WAIT socket's inode, to name the process that leaks.
-    pub close_wait_inode: u64,
-    /// Sockets whose local port lies in ip_local_port_range (what a
-    /// connect() without bind() draws from).
-    pub ephemeral: u32,
-}
-
-impl Tally {
-    fn add(&mut self, rec: &SockRecord) {
-        self.states[rec.state.slot()] += 1;
-        if rec.state == TcpState::CloseWait && self.close_wait_inode == 0 {
-            self.close_wait_inode = rec.inode;
-        }
-    }
-
-    /// Count in one state.
-    pub fn get(&self, s: TcpState) -> u32 {
-        self.states[s.slot()]
-    }
-
-    /// All sockets except listeners.
-    pub fn connections(&self) -> u32 {
-        self.states.iter().sum::<u32>() - self.get(TcpState::Listen)
-    }
-}
+pub use crate::diagnose::sockets::census::{Census, Tally};
+use std::collections::HashSet;
 
 /// Which sockets a census counts.
 #[derive(Debug, Clone, Default)]
@@ -59,92 +27,6 @@ impl Filter {
             Filter::All => true,
             Filter::Port(p) => rec.lport == *p || rec.rport == *p,
             Filter::Inodes(set) => rec.inode != 0 && set.contains(&rec.inode),
-        }
-    }
-}
-
-/// The counted result of one pass over the host's TCP sockets.
-#[derive(Debug, Default)]
-pub struct Census {
-    /// IPv4 sockets counted.
-    pub v4: u64,
-    /// IPv6 sockets counted.
-    pub v6: u64,
-    /// Count per state slot.
-    pub states: [u64; SLOTS],
-    /// By local port, for service ports only: ports with a listener.
-    /// Client-side ports (one socket each) are counted in `dests` instead,
-    /// which keeps this table small at 100k sockets. Both kernel sources
-    /// list listeners first, so a port is known to listen before its
-    /// connections arrive.
-    pub ports: HashMap<u16, Tally>,
-    /// Bitmap of ports seen listening.
-    listening: Vec<u64>,
-    /// By remote address (listeners excluded; v4-mapped shown as v4).
-    pub peers: HashMap<IpAddr, Tally>,
-    /// By remote address and port, for sockets on a local port that does not
-    /// listen (the client side): the view in which local ports run out.
-    pub dests: HashMap<(IpAddr, u16), Tally>,
-    /// Listening sockets (with their queues).
-    pub listeners: Vec<SockRecord>,
-    /// ESTABLISHED sockets with a keepalive timer armed.
-    pub keepalive_armed: u64,
-    /// Sockets kept whole for a detail view (only when asked).
-    pub kept: Vec<SockRecord>,
-    /// Whether records are kept in `kept`.
-    keep: bool,
-    /// Sockets seen before filtering.
-    pub seen: u64,
-}
-
-impl Census {
-    /// Total sockets counted.
-    pub fn total(&self) -> u64 {
-        self.v4 + self.v6
-    }
-
-    /// Count in one state.
-    pub fn get(&self, s: TcpState) -> u64 {
-        self.states[s.slot()]
-    }
-
-    /// Counts one socket.
-    pub fn add(&mut self, rec: &SockRecord, limits: &HostLimits) {
-        if rec.v6 {
-            self.v6 += 1;
-        } else {
-            self.v4 += 1;
-        }
-        self.states[rec.state.slot()] += 1;
-        let (word, bit) = (usize::from(rec.lport / 64), rec.lport % 64);
-        if self.listening.is_empty() {
-            self.listening = vec![0; 1024];
-        }
-        if rec.state == TcpState::Listen {
-            self.listening[word] |= 1 << bit;
-        }
-        let service = self.listening[word] & (1 << bit) != 0;
-        if service {
-            self.ports.entry(rec.lport).or_default().add(rec);
-        }
-        if rec.state == TcpState::Listen {
-            self.listeners.push(*rec);
-        } else {
-            let remote = rec.remote.to_canonical();
-            self.peers.entry(remote).or_default().add(rec);
-            if !service {
-                let t = self.dests.entry((remote, rec.rport)).or_default();
-                t.add(rec);
-                if limits.is_ephemeral(rec.lport) {
-                    t.ephemeral += 1;
-                }
-            }
-            if rec.state == TcpState::Established && rec.timer == Timer::Keepalive {
-                self.keepalive_armed += 1;
-            }
-        }
-        if self.keep {
-            self.kept.push(*rec);
         }
     }
 }
@@ -185,10 +67,7 @@ pub fn take(plan: &Plan, limits: &HostLimits) -> std::io::Result<(Census, Source
 
 /// One full pass over one source.
 fn read(source: Source, plan: &Plan, limits: &HostLimits) -> std::io::Result<Census> {
-    let mut census = Census {
-        keep: plan.keep,
-        ..Census::default()
-    };
+    let mut census = Census::keeping(plan.keep);
     let mut each = |rec: &SockRecord| {
         census.seen += 1;
         if plan.filter.matches(rec) {

@@ -9,24 +9,82 @@ pub mod counters;
 pub mod netlink;
 pub mod owners;
 pub mod procfs;
-pub mod record;
-mod render;
-pub mod state;
+pub mod render;
 mod watch;
+
+pub use crate::diagnose::sockets::{record, state};
 
 use crate::cli::{GlobalOpts, SocketSource, SocketsArgs};
 use crate::diagnose::{self, Diagnosis, Severity};
 use crate::error::{AppError, AppResult, Exit};
-use crate::output::Sink;
+use crate::output::{Report, Sink};
 use census::{Census, Filter, Plan};
 use counters::{Counters, HostLimits, Rates};
 use owners::{Owners, ScanFilter};
 use record::Source;
+use serde::Serialize;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-/// Runs `netdx sockets`: one sample, or `--watch` samples.
+/// What `netdx sockets` ends with: the last sample (the `--json`
+/// document) and the worst finding over every sample taken.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct SocketsReport {
+    /// The last sample, as JSON shows it.
+    pub last: render::Report,
+    /// Samples taken.
+    #[serde(skip)]
+    pub samples: u64,
+    /// The worst severity over all samples (sets the exit status).
+    #[serde(skip)]
+    pub worst: Severity,
+}
+
+impl Report for SocketsReport {
+    fn diagnoses(&self) -> Vec<Diagnosis> {
+        self.last.diagnosis.clone()
+    }
+
+    fn exit(&self) -> Exit {
+        if self.worst >= Severity::Critical {
+            Exit::TargetFailed
+        } else {
+            Exit::Healthy
+        }
+    }
+}
+
+/// The report as [`crate::output::finish`] prints it after the live
+/// stream: every sample's table and diagnoses are already out.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct AfterStream<'a>(&'a SocketsReport);
+
+impl Report for AfterStream<'_> {
+    fn diagnoses(&self) -> Vec<Diagnosis> {
+        Vec::new()
+    }
+
+    fn exit(&self) -> Exit {
+        self.0.exit()
+    }
+}
+
+/// Runs `netdx sockets`: the samples, then the closing document.
 pub async fn run(args: &SocketsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+    let report = sockets(args, global, sink).await?;
+    Ok(crate::output::finish(sink, &AfterStream(&report)))
+}
+
+/// Takes one sample, or `--watch` samples until `-c`, Ctrl-C or a closed
+/// sink, streaming each through `sink`; returns the last with the worst
+/// finding.
+pub async fn sockets(
+    args: &SocketsArgs,
+    global: &GlobalOpts,
+    sink: &Sink,
+) -> AppResult<SocketsReport> {
     if let Some(w) = args.watch {
         if !(w.is_finite() && (0.05..=3600.0).contains(&w)) {
             return Err(AppError::usage(format!(
@@ -145,6 +203,7 @@ pub fn sample(
             rates: rates.as_ref(),
             owners,
             backlog_known: source == Source::Netlink,
+            nofile_limit: &owners::nofile_limit,
         })
     };
     // Walking /proc/*/fd costs a readlink per open file on the host, so the

@@ -1,9 +1,11 @@
 //! Reads TCP sockets through NETLINK_SOCK_DIAG (inet_diag), the interface
 //! `ss` uses: one dump request per family, records streamed to a callback
 //! straight out of the receive buffer, so 100k sockets cost no allocations.
+//! The socket itself is `probe::netlink`; this is the request and parsing.
 
 use super::record::{SockRecord, TcpExtra};
 use super::state::{TcpState, Timer};
+use crate::probe;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -15,58 +17,16 @@ const INET_DIAG_MSG_LEN: usize = 72;
 const INET_DIAG_INFO: u16 = 2;
 const RTA_HDRLEN: usize = 4;
 
-/// An owned netlink socket, closed on drop.
-struct Fd(libc::c_int);
-
-impl Drop for Fd {
-    fn drop(&mut self) {
-        // SAFETY: the descriptor is ours and closed exactly once.
-        unsafe {
-            libc::close(self.0);
-        }
-    }
-}
-
 /// Dumps every TCP socket of one family (`libc::AF_INET` or `AF_INET6`),
 /// calling `each` per socket. `info` asks for INET_DIAG_INFO (tcp_info),
 /// which costs ~230 bytes per socket, so only detail views want it.
 pub fn dump(family: u8, info: bool, each: &mut dyn FnMut(&SockRecord)) -> io::Result<()> {
-    // SAFETY: plain socket(2) call; the result is checked.
-    let raw = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
-            libc::NETLINK_SOCK_DIAG,
-        )
-    };
-    if raw < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let fd = Fd(raw);
-    send_request(&fd, family, info)?;
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        // SAFETY: buf is valid for buf.len() bytes.
-        let n = unsafe { libc::recv(fd.0, buf.as_mut_ptr().cast(), buf.len(), 0) };
-        if n < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(err);
-        }
-        if n == 0 {
-            return Ok(());
-        }
-        let n = n as usize;
-        if parse_batch(&buf[..n], family, each)? {
-            return Ok(());
-        }
-    }
+    let request = dump_request(family, info);
+    probe::netlink::sock_diag(&request, &mut |batch| parse_batch(batch, family, each))
 }
 
-/// Builds and sends the inet_diag_req_v2 dump request for all states.
-fn send_request(fd: &Fd, family: u8, info: bool) -> io::Result<()> {
+/// The inet_diag_req_v2 dump request for all states of one family.
+fn dump_request(family: u8, info: bool) -> [u8; NLMSG_HDRLEN + 56] {
     let req_len = NLMSG_HDRLEN + 56;
     let mut req = [0u8; NLMSG_HDRLEN + 56];
     req[0..4].copy_from_slice(&(req_len as u32).to_ne_bytes());
@@ -80,24 +40,7 @@ fn send_request(fd: &Fd, family: u8, info: bool) -> io::Result<()> {
     body[1] = libc::IPPROTO_TCP as u8;
     body[2] = if info { 1 << (INET_DIAG_INFO - 1) } else { 0 };
     body[4..8].copy_from_slice(&u32::MAX.to_ne_bytes());
-    // SAFETY: a zeroed sockaddr_nl addresses the kernel (pid 0).
-    let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-    // SAFETY: req and addr are valid for the lengths given.
-    let sent = unsafe {
-        libc::sendto(
-            fd.0,
-            req.as_ptr().cast(),
-            req.len(),
-            0,
-            (&addr as *const libc::sockaddr_nl).cast(),
-            std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-        )
-    };
-    if sent < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    req
 }
 
 fn u32_at(b: &[u8], off: usize) -> u32 {

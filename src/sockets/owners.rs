@@ -2,29 +2,8 @@
 //! lsof and `ss -p` do). Needs root to see other users' processes; without
 //! it, the sockets of those processes simply have no owner.
 
-use serde::Serialize;
+pub use crate::diagnose::sockets::owners::{Owners, Proc};
 use std::collections::{HashMap, HashSet};
-
-/// A process that holds at least one socket of interest.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Proc {
-    /// Process id.
-    pub pid: u32,
-    /// Program name (/proc/PID/comm).
-    pub program: String,
-    /// Real uid of the process.
-    pub uid: u32,
-    /// User name from /etc/passwd, or the uid as text.
-    pub user: String,
-}
-
-/// Socket inode → processes holding it (a socket can be shared after fork).
-#[derive(Debug, Default)]
-pub struct Owners {
-    /// Processes found, indexed by the lists in `by_inode`.
-    pub procs: Vec<Proc>,
-    by_inode: HashMap<u64, Vec<usize>>,
-}
 
 /// Which sockets and processes a scan should keep.
 pub struct ScanFilter<'a> {
@@ -34,21 +13,6 @@ pub struct ScanFilter<'a> {
     pub pid: Option<u32>,
     /// Keep only processes with this program name.
     pub program: Option<&'a str>,
-}
-
-impl Owners {
-    /// Processes holding `inode` (empty when unknown or not visible).
-    pub fn of(&self, inode: u64) -> Vec<&Proc> {
-        self.by_inode
-            .get(&inode)
-            .map(|v| v.iter().filter_map(|&i| self.procs.get(i)).collect())
-            .unwrap_or_default()
-    }
-
-    /// Every socket inode the scan kept.
-    pub fn inodes(&self) -> HashSet<u64> {
-        self.by_inode.keys().copied().collect()
-    }
 }
 
 /// Scans /proc once. Processes that vanish or deny access are skipped.
@@ -88,18 +52,14 @@ pub fn scan(filter: &ScanFilter<'_>) -> Owners {
             }
             let i = *index.get_or_insert_with(|| {
                 let uid = real_uid(pid).unwrap_or(u32::MAX);
-                owners.procs.push(Proc {
+                owners.add_proc(Proc {
                     pid,
                     program: program.clone(),
                     uid,
                     user: users.get(&uid).cloned().unwrap_or_else(|| uid.to_string()),
-                });
-                owners.procs.len() - 1
+                })
             });
-            let list = owners.by_inode.entry(inode).or_default();
-            if !list.contains(&i) {
-                list.push(i);
-            }
+            owners.holds(inode, i);
         }
     }
     owners

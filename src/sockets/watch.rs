@@ -3,16 +3,17 @@
 
 use super::census::Plan;
 use super::render;
-use super::sample;
 use super::state::SLOTS;
+use super::{sample, SocketsReport};
 use crate::cli::SocketsArgs;
 use crate::diagnose::Severity;
-use crate::error::{AppResult, Exit};
+use crate::error::AppResult;
 use crate::output::{Mode, Sink};
 use std::time::Duration;
 
-/// Samples once, or every `--watch` seconds until `-c` samples or Ctrl-C.
-pub async fn run(args: &SocketsArgs, plan: &Plan, sink: &Sink) -> AppResult<Exit> {
+/// Samples once, or every `--watch` seconds until `-c` samples, Ctrl-C or
+/// a closed sink (the reader went away).
+pub async fn run(args: &SocketsArgs, plan: &Plan, sink: &Sink) -> AppResult<SocketsReport> {
     let scope = match (args.port, args.pid, &args.process) {
         (Some(p), _, _) => Some(format!("port {p}")),
         (_, Some(pid), _) => Some(format!("pid {pid}")),
@@ -28,9 +29,8 @@ pub async fn run(args: &SocketsArgs, plan: &Plan, sink: &Sink) -> AppResult<Exit
     let mut previous = None;
     let mut prev_states: Option<[u64; SLOTS]> = None;
     let mut worst = Severity::Ok;
-    let mut last = None;
     let mut n = 0;
-    while n < limit {
+    let last = loop {
         n += 1;
         let (s, at) = sample(args, plan, previous.as_ref().map(|(c, t)| (c, *t)))?;
         worst = worst.max(s.worst());
@@ -49,21 +49,18 @@ pub async fn run(args: &SocketsArgs, plan: &Plan, sink: &Sink) -> AppResult<Exit
         }
         prev_states = Some(s.census.states);
         previous = s.counters.map(|c| (c, at));
-        last = Some(report);
-        if n < limit {
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = tokio::signal::ctrl_c() => break,
-            }
+        if n >= limit || sink.is_closed() {
+            break report;
         }
-    }
-    if let Some(r) = &last {
-        sink.document(r);
-    }
-    Ok(if worst >= Severity::Critical {
-        Exit::TargetFailed
-    } else {
-        Exit::Healthy
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = tokio::signal::ctrl_c() => break report,
+        }
+    };
+    Ok(SocketsReport {
+        last,
+        samples: n,
+        worst,
     })
 }
 

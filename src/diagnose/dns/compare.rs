@@ -1,7 +1,7 @@
 //! `--compare`: the same question to the system resolver and to a given
 //! server, and what differs between the two answers.
 
-use super::lookup::{Answer, Status};
+use super::answer::{Answer, Status};
 use serde::Serialize;
 
 /// What kind of difference was found.
@@ -74,7 +74,7 @@ pub fn brief(a: &Answer) -> String {
             a.data().join(", ")
         ),
         Status::NoData => "NOERROR, no data".into(),
-        _ => super::lookup::outcome_text(a),
+        _ => super::answer::outcome_text(a),
     }
 }
 
@@ -147,7 +147,7 @@ fn join(v: &[&String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::lookup::Rec;
+    use crate::diagnose::dns::answer::Rec;
 
     fn answer(source: &str, status: Status, rcode: Option<&str>, data: &[(&str, u32)]) -> Answer {
         Answer {
@@ -176,7 +176,7 @@ mod tests {
             time_ms: 1.0,
             failure: rcode
                 .is_none()
-                .then_some(crate::dns::wire::Failure::Timeout),
+                .then_some(crate::diagnose::dns::answer::Failure::Timeout),
             timeout_s: 1.0,
             attempts: Vec::new(),
         }

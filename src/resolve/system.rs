@@ -1,14 +1,14 @@
-//! What the shared resolver module (ping, tcp, trace, mtr) asks of DNS when
-//! getaddrinfo fails: the same diagnosis `netdx dns` would give, so a name
-//! that fails anywhere fails with the same words and code.
+//! Why the system resolver failed, for every command that resolves a name
+//! (ping, tcp, trace, mtr): resolv.conf's servers are asked directly and the
+//! answers judged by the same rules `netdx dns` uses, so a name that fails
+//! anywhere fails with the same words and code.
 
 use super::config;
 use super::lookup::{self, Source};
-use super::question;
 use super::wire::WireOpts;
+use super::Family;
 use crate::diagnose::{self, Diagnosis, Severity};
-use crate::resolve::Family;
-use hickory_proto::rr::RecordType;
+use hickory_proto::rr::{Name, RecordType};
 use std::time::Duration;
 
 /// Explains why `host` did not resolve: NXDOMAIN vs no address record vs a
@@ -16,7 +16,8 @@ use std::time::Duration;
 /// within `deadline`, A and AAAA at once.
 pub async fn explain_failure(host: &str, family: Family, deadline: Duration) -> Option<Diagnosis> {
     let conf = config::load_system(None).ok()?;
-    let target = question::parse_target(host, &[], &[]).ok()?;
+    // The caller has checked host name syntax already.
+    let name = Name::from_ascii(host).ok()?;
     let source = Source {
         label: format!("system ({})", conf.path.display()),
         servers: conf.servers.clone(),
@@ -29,7 +30,7 @@ pub async fn explain_failure(host: &str, family: Family, deadline: Duration) -> 
             attempts: conf.attempts,
         },
     };
-    let ask = |t: RecordType| lookup::lookup(&source, host, &target.name, t);
+    let ask = |t: RecordType| lookup::lookup(&source, host, &name, t);
     let answers = match family {
         Family::V4 => vec![ask(RecordType::A).await],
         Family::V6 => vec![ask(RecordType::AAAA).await],

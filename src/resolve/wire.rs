@@ -5,36 +5,13 @@
 //! The UDP socket asks for ICMP errors (IP_RECVERR), so a router that
 //! rejects the query is named instead of being mistaken for silence.
 
-use crate::probe::socket::{self as probe_socket, QueuedError};
+use crate::diagnose::dns::answer::{Failure, IcmpError, Transport};
+use crate::probe::dnsio::{TcpPeer, UdpError, UdpPeer};
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{Name, RecordType};
-use serde::Serialize;
 use std::io::ErrorKind;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::AsRawFd;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
-use tokio::net::{TcpStream, UdpSocket};
-
-/// How the answer travelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Transport {
-    /// A UDP datagram each way.
-    Udp,
-    /// A TCP connection with length-prefixed messages.
-    Tcp,
-}
-
-impl Transport {
-    /// Lower-case name for human output.
-    pub fn label(self) -> &'static str {
-        match self {
-            Transport::Udp => "udp",
-            Transport::Tcp => "tcp",
-        }
-    }
-}
 
 /// How a question is put on the wire.
 #[derive(Debug, Clone, Copy)]
@@ -74,36 +51,6 @@ pub enum Outcome {
         /// Why TCP failed (refused by a reset, or timed out).
         cause: Failure,
     },
-}
-
-/// Why no response arrived: the distinctions the diagnoses are built on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
-pub enum Failure {
-    /// Nothing came back in time: dropped on the way or a dead server.
-    Timeout,
-    /// ICMP port unreachable or a TCP RST: the host is up, no DNS server listens.
-    Refused,
-    /// An ICMP error other than the server's own port unreachable: a router
-    /// (or the server's firewall) rejected the query.
-    Icmp(IcmpError),
-    /// No route, host or network unreachable, or another socket error.
-    Network(String),
-    /// Something answered but it was not a usable DNS response.
-    Malformed(String),
-}
-
-/// The ICMP error a query drew, read from the socket's error queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct IcmpError {
-    /// The router or host that sent the ICMP error.
-    pub from: IpAddr,
-    /// True for ICMPv6 (type/code numbering differs).
-    pub v6: bool,
-    /// ICMP type.
-    pub icmp_type: u8,
-    /// ICMP code.
-    pub code: u8,
 }
 
 /// Asks `server` one question, with TCP fallback on truncation.
@@ -175,13 +122,7 @@ async fn over_udp(
     opts: WireOpts,
     until: Instant,
 ) -> Result<Message, Failure> {
-    let local: SocketAddr = match server.ip() {
-        IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-        IpAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
-    };
-    let socket = UdpSocket::bind(local).await.map_err(io_failure)?;
-    ask_for_icmp_errors(&socket, server.is_ipv6()).map_err(io_failure)?;
-    socket.connect(server).await.map_err(io_failure)?;
+    let socket = UdpPeer::connect(server).await.map_err(io_failure)?;
     let (id, bytes) = build(name, rtype, opts.edns);
     let attempts = opts.attempts.max(1) as u32;
     let per_try = opts.deadline / attempts;
@@ -192,86 +133,50 @@ async fn over_udp(
             break;
         }
         let try_until = (now + per_try).min(until);
-        if let Err(e) = socket.send(&bytes).await {
-            // A pending ICMP error from the previous try surfaces here.
-            return Err(queued_failure(&socket, server, &mut buf).unwrap_or_else(|| io_failure(e)));
-        }
-        loop {
-            let left = try_until.saturating_duration_since(Instant::now());
-            let ready = socket.ready(Interest::READABLE | Interest::ERROR);
-            match tokio::time::timeout(left, ready).await {
-                Err(_) => break,
-                Ok(Err(e)) => return Err(io_failure(e)),
-                Ok(Ok(_)) => {}
-            }
-            if let Some(failure) = queued_failure(&socket, server, &mut buf) {
-                return Err(failure);
-            }
-            match socket.try_recv(&mut buf) {
-                Ok(n) => {
-                    let Ok(msg) = Message::from_vec(&buf[..n]) else {
-                        continue;
-                    };
-                    if matches(&msg, id, name, rtype) {
-                        return Ok(msg);
-                    }
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                Err(e) => {
-                    // The socket error that mirrors a queued ICMP error.
-                    return Err(
-                        queued_failure(&socket, server, &mut buf).unwrap_or_else(|| io_failure(e))
-                    );
-                }
+        socket
+            .send(&bytes)
+            .await
+            .map_err(|e| udp_failure(e, server))?;
+        while let Some(n) = socket
+            .recv_until(try_until, &mut buf)
+            .await
+            .map_err(|e| udp_failure(e, server))?
+        {
+            let Ok(msg) = Message::from_vec(&buf[..n]) else {
+                continue;
+            };
+            if matches(&msg, id, name, rtype) {
+                return Ok(msg);
             }
         }
     }
     Err(Failure::Timeout)
 }
 
-/// IP_RECVERR / IPV6_RECVERR: every ICMP error about our datagrams is
-/// queued with the sender's address, not only the "hard" ones.
-fn ask_for_icmp_errors(socket: &UdpSocket, v6: bool) -> std::io::Result<()> {
-    let fd = socket.as_raw_fd();
-    if v6 {
-        probe_socket::set_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)
-    } else {
-        probe_socket::set_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)
+/// What a UDP error means for this query: the server's own port
+/// unreachable means nothing listens there; any other ICMP error (or one
+/// from a router) is a rejection on the path.
+fn udp_failure(e: UdpError, server: SocketAddr) -> Failure {
+    match e {
+        UdpError::Icmp(n) => {
+            let port_unreachable = if n.v6 {
+                (n.icmp_type, n.code) == (1, 4)
+            } else {
+                (n.icmp_type, n.code) == (3, 3)
+            };
+            if port_unreachable && n.from == server.ip() {
+                return Failure::Refused;
+            }
+            Failure::Icmp(IcmpError {
+                from: n.from,
+                v6: n.v6,
+                icmp_type: n.icmp_type,
+                code: n.code,
+            })
+        }
+        UdpError::Queued(e) => Failure::Network(e.to_string()),
+        UdpError::Io(e) => io_failure(e),
     }
-}
-
-/// Reads one error from the socket's error queue, if one is queued, and
-/// says what it means for this query.
-fn queued_failure(socket: &UdpSocket, server: SocketAddr, buf: &mut [u8]) -> Option<Failure> {
-    let fd = socket.as_raw_fd();
-    let queued = socket
-        .try_io(Interest::ERROR, || probe_socket::receive(fd, buf, true))
-        .or_else(|_| probe_socket::receive(fd, buf, true))
-        .ok()?;
-    queued.error.map(|e| icmp_failure(&e, server))
-}
-
-/// The server's own port unreachable means nothing listens there; any
-/// other ICMP error (or one from a router) is a rejection on the path.
-fn icmp_failure(e: &QueuedError, server: SocketAddr) -> Failure {
-    let v6 = server.is_ipv6();
-    let Some(from) = e.offender.filter(|_| e.from_icmp) else {
-        return Failure::Network(std::io::Error::from_raw_os_error(e.errno).to_string());
-    };
-    let port_unreachable = if v6 {
-        (e.icmp_type, e.code) == (1, 4)
-    } else {
-        (e.icmp_type, e.code) == (3, 3)
-    };
-    if port_unreachable && from == server.ip() {
-        return Failure::Refused;
-    }
-    Failure::Icmp(IcmpError {
-        from,
-        v6,
-        icmp_type: e.icmp_type,
-        code: e.code,
-    })
 }
 
 async fn over_tcp(
@@ -283,19 +188,19 @@ async fn over_tcp(
 ) -> Result<Message, Failure> {
     let left = until.saturating_duration_since(Instant::now());
     let work = async {
-        let mut stream = TcpStream::connect(server).await.map_err(io_failure)?;
+        let mut stream = TcpPeer::connect(server).await.map_err(io_failure)?;
         let (id, bytes) = build(name, rtype, opts.edns);
         let len = u16::try_from(bytes.len())
             .map_err(|_| Failure::Malformed("query too long for TCP".into()))?;
         let mut framed = Vec::with_capacity(bytes.len() + 2);
         framed.extend_from_slice(&len.to_be_bytes());
         framed.extend_from_slice(&bytes);
-        stream.write_all(&framed).await.map_err(io_failure)?;
+        stream.send(&framed).await.map_err(io_failure)?;
         loop {
             let mut head = [0u8; 2];
-            stream.read_exact(&mut head).await.map_err(io_failure)?;
+            stream.recv_exact(&mut head).await.map_err(io_failure)?;
             let mut body = vec![0u8; usize::from(u16::from_be_bytes(head))];
-            stream.read_exact(&mut body).await.map_err(io_failure)?;
+            stream.recv_exact(&mut body).await.map_err(io_failure)?;
             let msg = Message::from_vec(&body)
                 .map_err(|e| Failure::Malformed(format!("undecodable TCP answer: {e}")))?;
             if matches(&msg, id, name, rtype) {

@@ -1,7 +1,7 @@
 //! Record data in dig's presentation format, so `--short` output can be
 //! compared line for line with `dig +short` and pasted into zone files.
 
-use super::lookup::Rec;
+use crate::diagnose::dns::answer::Rec;
 use hickory_proto::rr::{RData, Record};
 
 /// Converts a wire record into its presentation form.
