@@ -52,8 +52,14 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("mtr", document_schema::<crate::mtr::MtrReport>()),
         ("dns", document_schema::<crate::dns::DnsReport>()),
         // tcp: added after merge (its report is being converted).
-        ("sockets", document_schema::<crate::sockets::SocketsReport>()),
-        ("explain", document_schema::<crate::explain::ExplainReport>()),
+        (
+            "sockets",
+            document_schema::<crate::sockets::SocketsReport>(),
+        ),
+        (
+            "explain",
+            document_schema::<crate::explain::ExplainReport>(),
+        ),
         ("check", document_schema::<crate::check::CheckReport>()),
         ("error", document_schema::<crate::output::ErrorDocument>()),
         ("events", events_schema()),

@@ -312,7 +312,12 @@ mod tests {
 
     #[test]
     fn a_document_starts_with_the_version_and_keeps_its_field_order() {
-        let text = printed(Mode::Json, |s| s.document(&Doc { zeta: 1, alpha: "a" }));
+        let text = printed(Mode::Json, |s| {
+            s.document(&Doc {
+                zeta: 1,
+                alpha: "a",
+            })
+        });
         assert_eq!(
             text,
             "{\n  \"schema_version\": 1,\n  \"zeta\": 1,\n  \"alpha\": \"a\"\n}\n"
@@ -321,7 +326,15 @@ mod tests {
 
     #[test]
     fn every_event_carries_the_version() {
-        let text = printed(Mode::Jsonl, |s| s.event("reply", &Doc { zeta: 1, alpha: "a" }));
+        let text = printed(Mode::Jsonl, |s| {
+            s.event(
+                "reply",
+                &Doc {
+                    zeta: 1,
+                    alpha: "a",
+                },
+            )
+        });
         assert_eq!(
             text,
             "{\"alpha\":\"a\",\"event\":\"reply\",\"schema_version\":1,\"zeta\":1}\n"
