@@ -84,12 +84,21 @@ const SUBCOMMANDS: &[&str] = &[
 
 impl Run {
     /// Marks this as the output of `netdx ARGS`, so [`Run::json`] and
-    /// [`Run::jsonl`] check it against the subcommand's schema.
+    /// [`Run::jsonl`] check it against the subcommand's schema — and
+    /// checks it at once when ARGS ask for JSON and something was printed,
+    /// so even a test that only greps the output holds it to the contract.
     pub fn of_netdx(mut self, args: &[&str]) -> Run {
         self.command = args
             .iter()
             .find(|a| SUBCOMMANDS.contains(a))
             .map(|a| a.to_string());
+        if !self.stdout.trim().is_empty() {
+            if args.contains(&"--json") {
+                self.json();
+            } else if args.contains(&"--jsonl") {
+                self.jsonl();
+            }
+        }
         self
     }
 
