@@ -38,7 +38,7 @@ struct CheckLine {
 }
 
 /// The result of one check, as the `check` event and document carry it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CheckResult {
     /// Line number in the file (1-based).
     pub line: usize,
@@ -58,7 +58,7 @@ pub struct CheckResult {
 }
 
 /// Everything `check` found, as `--json` prints it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CheckReport {
     /// One result per line, in file order.
     pub checks: Vec<CheckResult>,

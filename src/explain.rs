@@ -35,7 +35,7 @@ enum Topic {
 
 /// What `netdx explain` found for each query, in the order asked.
 /// Serialises as the `--json` document.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ExplainReport {
     /// One object per query (kind, name, number, meaning…).
     pub results: Vec<Value>,

@@ -22,7 +22,7 @@ pub const UDP_BASE_PORT: u16 = 33434;
 pub const TCP_DEFAULT_PORT: u16 = 80;
 
 /// How probes are built.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// ICMP / ICMPv6 echo.

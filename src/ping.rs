@@ -97,7 +97,7 @@ fn plan(args: &PingArgs, global: &GlobalOpts) -> AppResult<Plan> {
 }
 
 /// One echo reply, as printed and as `--json` / `--jsonl` carry it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ReplyRecord {
     /// ICMP sequence number of the request it answers.
     pub seq: u16,
@@ -113,7 +113,7 @@ pub struct ReplyRecord {
 
 /// One ICMP error from a router or the target, or a send this host
 /// refused, as reported.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ErrorRecord {
     /// ICMP sequence number of the request it concerns.
     pub seq: u16,
@@ -130,7 +130,7 @@ pub struct ErrorRecord {
 }
 
 /// The statistics block iputils prints at the end.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PingStats {
     /// Requests sent.
     pub transmitted: u64,
@@ -152,7 +152,7 @@ pub struct PingStats {
 /// diagnosis (`--json` prints it whole). The per-reply lists are kept only
 /// when the sink is in `--json` mode or silent (a library caller), so a
 /// ping without `-c` runs in constant memory.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PingReport {
     /// The host as given on the command line.
     pub host: String,

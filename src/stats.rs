@@ -19,7 +19,7 @@ pub struct RttStats {
 }
 
 /// A snapshot of [`RttStats`] in milliseconds, ready to print or serialise.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct RttSummary {
     /// Fastest round trip.
     pub min_ms: f64,

@@ -23,7 +23,7 @@ const DEFAULT_WAIT: f64 = 5.0;
 const NAME_WAIT: Duration = Duration::from_millis(1500);
 
 /// One probe's result as reported.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ProbeRecord {
     /// Who answered, if anyone.
     pub from: Option<IpAddr>,
@@ -36,7 +36,7 @@ pub struct ProbeRecord {
 }
 
 /// One hop: all its probes in sending order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct HopRecord {
     /// TTL of the probes.
     pub ttl: u8,
@@ -65,7 +65,7 @@ impl HopRecord {
 /// The result of one `netdx trace`: the hops in TTL order, whether the
 /// target answered, and the diagnosis of where the path ends. `--json`
 /// prints it whole; the hop lines were streamed while it ran.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TraceReport {
     /// The host as given on the command line.
     pub host: String,

@@ -1,7 +1,7 @@
 //! `netdx check FILE` runs every line as its own netdx command, concurrently.
 
 mod common;
-use common::{can_build_namespaces, Lab};
+use common::{can_build_namespaces, netdx_here, Lab};
 
 #[test]
 fn a_file_of_checks_reports_each_and_fails_if_one_fails() {
@@ -32,11 +32,7 @@ fn a_file_of_checks_reports_each_and_fails_if_one_fails() {
 
     let run = lab.netdx(lab.client(), &["--jsonl", "check", &path]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
-    let events: Vec<serde_json::Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l}: {e}")))
-        .collect();
+    let events: Vec<serde_json::Value> = run.jsonl();
     let checks: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "check").collect();
     assert_eq!(checks.len(), 3);
     let by_line = |n: u64| checks.iter().find(|c| c["line"] == n).copied();
@@ -226,14 +222,4 @@ fn bad_check_options_and_unreadable_files_exit_2() {
         assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
         assert!(run.stderr.contains(words), "{args:?}: {}", run.stderr);
     }
-}
-
-/// Runs netdx here, without a namespace (for inputs rejected before any
-/// packet is sent).
-fn netdx_here(args: &[&str]) -> common::Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netdx"))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run netdx: {e}"));
-    common::Run::from(out)
 }

@@ -1114,7 +1114,7 @@ fn bad_inputs_get_one_clear_line_and_exit_2() {
             .args(args)
             .output()
             .unwrap_or_else(|e| panic!("{e}"));
-        let run = Run::from(out);
+        let run = Run::from(out).of_netdx(args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
         assert!(

@@ -149,11 +149,7 @@ const ERRNOS: &[(&str, i32)] = errnos!(
 );
 
 fn netdx(args: &[&str]) -> Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netdx"))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run netdx: {e}"));
-    Run::from(out)
+    common::netdx_here(args)
 }
 
 fn explain_json(words: &[&str]) -> Vec<Value> {

@@ -281,11 +281,7 @@ fn report_table_and_jsonl_rounds() {
         &["--jsonl", "mtr", "-n", "-c", "3", "-i", "0.05", &server],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let events: Vec<Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
-        .collect();
+    let events: Vec<Value> = run.jsonl();
     let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
     assert_eq!(kinds.first(), Some(&"start"));
     assert_eq!(kinds.last(), Some(&"summary"));
@@ -646,11 +642,7 @@ fn jttr_is_the_current_jitter_javg_the_mean() {
         &["--jsonl", "mtr", "-n", "-c", "6", "-i", "0.05", &server],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let events: Vec<Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
-        .collect();
+    let events: Vec<Value> = run.jsonl();
     // The destination's RTTs in round order, from the streamed rounds.
     let mut rounds: Vec<(u64, f64)> = events
         .iter()

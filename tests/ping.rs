@@ -247,11 +247,7 @@ fn json_carries_the_same_numbers_as_the_text() {
         lab.client(),
         &["--jsonl", "ping", "-c", "2", "-i", "0.02", &server],
     );
-    let events: Vec<serde_json::Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
-        .collect();
+    let events: Vec<serde_json::Value> = run.jsonl();
     let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
     assert_eq!(kinds, ["start", "reply", "reply", "summary"]);
 }
@@ -512,14 +508,9 @@ fn deadline_waits_for_count_replies_like_iputils() {
 
 #[test]
 fn json_modes_report_errors_as_documents() {
-    let bin = env!("CARGO_BIN_EXE_netdx");
-    let out = std::process::Command::new(bin)
-        .args(["--json", "ping", "-c", "1", "bad..host"])
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run netdx: {e}"));
-    assert_eq!(out.status.code(), Some(2));
-    let doc: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is not JSON: {e}"));
+    let run = common::netdx_here(&["--json", "ping", "-c", "1", "bad..host"]);
+    assert_eq!(run.code, 2);
+    let doc = run.json();
     assert_eq!(doc["error"]["exit"], 2);
     assert_eq!(doc["error"]["kind"], "usage");
     assert!(doc["error"]["message"]
@@ -527,12 +518,10 @@ fn json_modes_report_errors_as_documents() {
         .unwrap_or("")
         .contains("bad..host"));
 
-    let out = std::process::Command::new(bin)
-        .args(["--jsonl", "ping", "-c", "1", "-t", "0", "127.0.0.1"])
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run netdx: {e}"));
-    let event: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not a JSON line: {e}"));
+    let events =
+        common::netdx_here(&["--jsonl", "ping", "-c", "1", "-t", "0", "127.0.0.1"]).jsonl();
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
     assert_eq!(event["event"], "error");
     assert_eq!(event["exit"], 2);
 }

@@ -446,11 +446,7 @@ fn watch_streams_samples_with_rates() {
         &["--jsonl", "sockets", "--watch", "0.2", "-c", "3"],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let lines: Vec<Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let lines: Vec<Value> = run.jsonl();
     assert_eq!(lines.len(), 3, "{}", run.stdout);
     for (i, s) in lines.iter().enumerate() {
         assert_eq!(s["event"], "sample");

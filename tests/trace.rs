@@ -579,11 +579,10 @@ fn ctrl_c_ends_with_trace_interrupted() {
             lab.netdx_interrupted(lab.client(), &args, std::time::Duration::from_millis(1500));
         // Stopped by the signal, not by the 30 s wait: well under that.
         assert!(to_stop.as_secs_f64() < 10.0, "slow to stop");
-        let text = run.stdout;
+        let text = run.stdout.clone();
         assert_eq!(run.code, 1, "{text}");
         if json {
-            let doc: Value =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+            let doc = run.json();
             assert_eq!(doc["interrupted"], true);
             assert_eq!(doc["reached"], false);
             let d = &doc["diagnosis"][0];
@@ -643,11 +642,7 @@ fn jsonl_streams_each_hop_in_order() {
         &["--jsonl", "trace", "-n", "-q", "2", &lab.server_v4()],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let events: Vec<Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
-        .collect();
+    let events: Vec<Value> = run.jsonl();
     let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
     assert_eq!(kinds, ["start", "hop", "hop", "hop", "summary"]);
     let ttls: Vec<u64> = events.iter().filter_map(|e| e["ttl"].as_u64()).collect();

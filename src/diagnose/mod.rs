@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 /// How much a finding should worry the reader.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Healthy: nothing to do.
@@ -30,7 +32,7 @@ impl Severity {
 }
 
 /// One finding: stable code, severity, one-line summary, and the evidence.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Diagnosis {
     /// Stable identifier such as `ping.healthy` or `tcp.refused`.
     pub code: String,

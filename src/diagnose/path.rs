@@ -12,7 +12,7 @@ use std::net::IpAddr;
 /// `trace` and `mtr` classify their probe outcomes into it (see
 /// `hops::classify`); it is owned here so the rules never depend on a
 /// command's types.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum HopAnswer {
     /// A router on the way sent Time Exceeded.

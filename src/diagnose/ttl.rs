@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// What a reply TTL suggests about the replier.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct HopInference {
     /// TTL / hop limit as received.
     pub reply_ttl: u8,

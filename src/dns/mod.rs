@@ -28,7 +28,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Everything `netdx dns` found: every answer, comparison and diagnosis
 /// in input order, and the counts. Serialises as the `--json` document.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DnsReport {
     /// Always `dns`.
     pub command: &'static str,
@@ -48,7 +48,7 @@ pub struct DnsReport {
 }
 
 /// Counts for the closing line and for scripts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DnsSummary {
     /// Names asked about.
     pub names: usize,

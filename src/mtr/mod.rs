@@ -36,7 +36,7 @@ const REDRAW: Duration = Duration::from_millis(200);
 /// The result of one `netdx mtr`: per-hop figures aggregated over the
 /// rounds, and the reading of their loss and latency pattern. `--json`
 /// prints it whole.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MtrReport {
     /// The host as given on the command line.
     pub host: String,

@@ -186,7 +186,7 @@ impl Table {
 }
 
 /// One hop as `--json` reports it and the tables print it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct HopRow {
     /// TTL.
     pub ttl: u8,
@@ -227,7 +227,7 @@ impl HopRow {
 /// A hop's round-trip figures as `--json` reports them. The two jitters
 /// are named apart because mtr's `Jttr` is the current one and its `Javg`
 /// the mean; a bare `jitter_ms` would leave readers guessing.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct HopRtt {
     /// Most recent round trip (mtr's Last).
     pub last_ms: f64,
@@ -261,7 +261,7 @@ impl HopRtt {
 }
 
 /// One address of a hop.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AddrRow {
     /// The address.
     pub address: IpAddr,

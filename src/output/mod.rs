@@ -3,6 +3,7 @@
 //! behaves the same way for scripts.
 
 pub mod progress;
+pub mod schema;
 
 use crate::diagnose::{Diagnosis, Severity};
 use crate::error::{AppError, Exit};
@@ -142,16 +143,23 @@ impl Sink {
         let mut value = serde_json::to_value(data).unwrap_or(serde_json::Value::Null);
         if let serde_json::Value::Object(map) = &mut value {
             map.insert("event".into(), serde_json::Value::String(kind.into()));
+            map.insert(schema::VERSION_KEY.into(), schema::SCHEMA_VERSION.into());
         }
         self.write_raw(&format!("{value}\n"));
     }
 
-    /// Prints the final document in `--json` mode.
+    /// Prints the final document in `--json` mode, `schema_version` first.
     pub fn document<T: Serialize>(&self, data: &T) {
         if !self.enabled || self.mode != Mode::Json {
             return;
         }
-        let text = serde_json::to_string_pretty(data).unwrap_or_else(|_| "{}".into());
+        let versioned = Versioned {
+            schema_version: schema::SCHEMA_VERSION,
+            body: data,
+        };
+        let text = serde_json::to_string_pretty(&versioned)
+            .or_else(|_| serde_json::to_string_pretty(data))
+            .unwrap_or_else(|_| "{}".into());
         self.write_raw(&format!("{text}\n"));
     }
 
@@ -161,14 +169,14 @@ impl Sink {
         if self.human() {
             return;
         }
-        let body = serde_json::json!({
-            "exit": err.exit.code(),
-            "kind": err.kind(),
-            "message": err.message,
-            "code": err.code,
-        });
+        let body = ErrorBody {
+            code: err.code.clone(),
+            exit: err.exit.code(),
+            kind: err.kind(),
+            message: err.message.clone(),
+        };
         match self.mode {
-            Mode::Json => self.document(&serde_json::json!({ "error": body })),
+            Mode::Json => self.document(&ErrorDocument { error: body }),
             _ => self.event("error", &body),
         }
     }
@@ -197,6 +205,38 @@ impl Sink {
             self.line(&format!("diagnosis [{tag}] {}: {}", d.code, d.summary));
         }
     }
+}
+
+/// A document with the contract's version as its first key (a document
+/// that is not an object fails to serialise this way and is printed as is).
+#[derive(Serialize)]
+struct Versioned<'a, T: Serialize> {
+    schema_version: u32,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// The `--json` document of a command that failed before any result.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ErrorDocument {
+    /// Why the command could not produce its result.
+    pub error: ErrorBody,
+}
+
+/// A failure as JSON shows it; the `--jsonl` `error` event carries the
+/// same fields.
+// Fields in alphabetical order: the order they have always printed in.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    /// The diagnosis code behind the failure (`dns.nxdomain`…), if any.
+    pub code: Option<String>,
+    /// The process exit status (1, 2 or 3).
+    pub exit: i32,
+    /// The exit class in words.
+    #[schemars(extend("enum" = ["none", "target_failed", "usage", "cannot_run"]))]
+    pub kind: &'static str,
+    /// The one-line message also printed on stderr.
+    pub message: String,
 }
 
 /// What every command returns: a typed result that can be printed in each
@@ -234,4 +274,87 @@ pub fn finish<R: Report>(sink: &Sink, report: &R) -> Exit {
         Mode::Json => sink.document(report),
     }
     report.exit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer the test can read back.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut b) = self.0.lock() {
+                b.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn printed(mode: Mode, print: impl Fn(&Sink)) -> String {
+        let buffer = Buffer::default();
+        let sink = Sink::to_writer(mode, false, false, Box::new(buffer.clone()));
+        print(&sink);
+        let bytes = buffer.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[derive(Serialize)]
+    struct Doc {
+        zeta: u8,
+        alpha: &'static str,
+    }
+
+    #[test]
+    fn a_document_starts_with_the_version_and_keeps_its_field_order() {
+        let text = printed(Mode::Json, |s| {
+            s.document(&Doc {
+                zeta: 1,
+                alpha: "a",
+            })
+        });
+        assert_eq!(
+            text,
+            "{\n  \"schema_version\": 1,\n  \"zeta\": 1,\n  \"alpha\": \"a\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn every_event_carries_the_version() {
+        let text = printed(Mode::Jsonl, |s| {
+            s.event(
+                "reply",
+                &Doc {
+                    zeta: 1,
+                    alpha: "a",
+                },
+            )
+        });
+        assert_eq!(
+            text,
+            "{\"alpha\":\"a\",\"event\":\"reply\",\"schema_version\":1,\"zeta\":1}\n"
+        );
+    }
+
+    #[test]
+    fn the_error_document_keeps_its_shape() {
+        let err = AppError::usage("bad").with_code("x.y");
+        let text = printed(Mode::Json, |s| s.error(&err));
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(
+            doc,
+            serde_json::json!({"schema_version": 1, "error":
+                {"code": "x.y", "exit": 2, "kind": "usage", "message": "bad"}})
+        );
+        let line = printed(Mode::Jsonl, |s| s.error(&err));
+        assert_eq!(
+            line,
+            "{\"code\":\"x.y\",\"event\":\"error\",\"exit\":2,\"kind\":\"usage\",\"message\":\"bad\",\"schema_version\":1}\n"
+        );
+    }
 }

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Whether the socket sees whole ICMP traffic (raw) or only its own echo
 /// traffic plus queued errors (datagram, unprivileged).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SocketMode {
     /// SOCK_RAW: needs CAP_NET_RAW; sees every ICMP message.

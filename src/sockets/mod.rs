@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 /// What `netdx sockets` ends with: the last sample (the `--json`
 /// document) and the worst finding over every sample taken.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct SocketsReport {
     /// The last sample, as JSON shows it.

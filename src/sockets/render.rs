@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use std::net::IpAddr;
 
 /// The machine-readable form of one sample (`--json`, `--jsonl`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// Sample number (1-based) in `--watch`.
     pub sample: u64,
@@ -65,7 +65,7 @@ pub struct Report {
 }
 
 /// One listening socket.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ListenerOut {
     /// Bound address.
     pub address: String,
@@ -80,7 +80,7 @@ pub struct ListenerOut {
 }
 
 /// One row of the per-port or per-peer table.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Row {
     /// Port number or peer address.
     pub key: String,
@@ -91,7 +91,7 @@ pub struct Row {
 }
 
 /// One connection in a detail view (the `ss -tanpio` line).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ConnOut {
     /// State name.
     pub state: TcpState,

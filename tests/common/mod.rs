@@ -10,6 +10,8 @@
 
 #![allow(dead_code)]
 
+pub mod schema;
+
 use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,6 +61,9 @@ pub struct Run {
     pub stdout: String,
     /// Captured stderr.
     pub stderr: String,
+    /// The netdx subcommand that ran (None for other programs): picks the
+    /// schema its JSON output is checked against.
+    pub command: Option<String>,
 }
 
 impl From<Output> for Run {
@@ -67,20 +72,98 @@ impl From<Output> for Run {
             code: o.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            command: None,
         }
     }
 }
 
+/// netdx's subcommands, to find the one in an argument list.
+const SUBCOMMANDS: &[&str] = &[
+    "ping", "trace", "mtr", "dns", "tcp", "sockets", "explain", "check",
+];
+
 impl Run {
-    /// Parses stdout as one JSON document.
+    /// Marks this as the output of `netdx ARGS`, so [`Run::json`] and
+    /// [`Run::jsonl`] check it against the subcommand's schema — and
+    /// checks it at once when ARGS ask for JSON and something was printed,
+    /// so even a test that only greps the output holds it to the contract.
+    pub fn of_netdx(mut self, args: &[&str]) -> Run {
+        self.command = args
+            .iter()
+            .find(|a| SUBCOMMANDS.contains(a))
+            .map(|a| a.to_string());
+        if !self.stdout.trim().is_empty() {
+            if args.contains(&"--json") {
+                self.json();
+            } else if args.contains(&"--jsonl") {
+                self.jsonl();
+            }
+        }
+        self
+    }
+
+    /// Parses stdout as one JSON document and checks it against
+    /// `schema/<subcommand>.json` (`schema/error.json` for an `error`
+    /// document). A subcommand without a schema file yet is only checked
+    /// for `schema_version`.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+        let doc: serde_json::Value = serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
                 "stdout is not JSON ({e}):\n{}\n{}",
                 self.stdout, self.stderr
             )
-        })
+        });
+        let command = self.command.as_deref().unwrap_or_else(|| {
+            panic!("Run::json on output not tagged as netdx's: build the run with Lab::netdx, netdx_here or Run::of_netdx")
+        });
+        let name = if doc.get("error").is_some() {
+            "error"
+        } else {
+            command
+        };
+        match schema::load(name) {
+            Some(s) => schema::assert_valid(&s, &doc, &format!("netdx {command} --json")),
+            None => assert_eq!(doc["schema_version"], 1, "netdx {command} --json: {doc}"),
+        }
+        doc
     }
+
+    /// Parses stdout as JSON lines, checking each against
+    /// `schema/events.json` (and an `error` event against the error body
+    /// of `schema/error.json`).
+    pub fn jsonl(&self) -> Vec<serde_json::Value> {
+        let events =
+            schema::load("events").unwrap_or_else(|| panic!("schema/events.json is missing"));
+        let error = schema::load("error").unwrap_or_else(|| panic!("schema/error.json is missing"));
+        let body = error["$defs"]["ErrorBody"].clone();
+        let mut with_defs = body;
+        if let Some(map) = with_defs.as_object_mut() {
+            map.insert("$defs".into(), error["$defs"].clone());
+        }
+        self.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|line| {
+                let value: serde_json::Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("bad JSON line ({e}): {line}\n{}", self.stderr));
+                schema::assert_valid(&events, &value, "a --jsonl event");
+                if value["event"] == "error" {
+                    schema::assert_valid(&with_defs, &value, "a --jsonl error event");
+                }
+                value
+            })
+            .collect()
+    }
+}
+
+/// Runs the netdx binary under test here, outside any namespace (for
+/// inputs rejected before any packet is sent, or commands that send none).
+pub fn netdx_here(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_netdx"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run netdx: {e}"));
+    Run::from(out).of_netdx(args)
 }
 
 /// Runs a command on the host and panics with its output if it fails.
@@ -323,7 +406,7 @@ impl Lab {
         let bin = env!("CARGO_BIN_EXE_netdx");
         let mut cmd = vec![bin];
         cmd.extend_from_slice(args);
-        self.exec(ns, &cmd)
+        self.exec(ns, &cmd).of_netdx(args)
     }
 
     /// Runs netdx as an unprivileged user (nobody) in a namespace.
@@ -339,7 +422,7 @@ impl Lab {
             bin,
         ];
         cmd.extend_from_slice(args);
-        self.exec(ns, &cmd)
+        self.exec(ns, &cmd).of_netdx(args)
     }
 
     /// Starts a background process in a namespace; it dies with the lab.
@@ -417,6 +500,6 @@ impl Lab {
         let out = child
             .wait_with_output()
             .unwrap_or_else(|e| panic!("netdx did not finish: {e}"));
-        (Run::from(out), signalled.elapsed())
+        (Run::from(out).of_netdx(args), signalled.elapsed())
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::net::IpAddr;
 
 /// One resource record in presentation form (dig's text for the data).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Rec {
     /// Owner name, fully qualified.
     pub name: String,
@@ -22,7 +22,7 @@ pub struct Rec {
 }
 
 /// Header flags of the response, as dig shows them.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Flags {
     /// Authoritative answer.
     pub aa: bool,
@@ -59,7 +59,7 @@ impl Flags {
 }
 
 /// What the question came to; the distinctions people misread are separate.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// NOERROR with records of the asked type.
@@ -114,7 +114,7 @@ impl Status {
 }
 
 /// One try against one server, for the evidence trail.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Attempt {
     /// Server asked.
     pub server: String,
@@ -127,7 +127,7 @@ pub struct Attempt {
 }
 
 /// The answer to one question from one source.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Answer {
     /// The name as typed.
     pub input: String,
@@ -186,7 +186,7 @@ impl Answer {
 }
 
 /// How the answer travelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     /// A UDP datagram each way.
@@ -206,7 +206,7 @@ impl Transport {
 }
 
 /// Why no response arrived: the distinctions the diagnoses are built on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum Failure {
     /// Nothing came back in time: dropped on the way or a dead server.
@@ -223,7 +223,7 @@ pub enum Failure {
 }
 
 /// The ICMP error a query drew, read from the socket's error queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct IcmpError {
     /// The router or host that sent the ICMP error.
     pub from: IpAddr,

@@ -5,7 +5,7 @@ use super::answer::{Answer, Status};
 use serde::Serialize;
 
 /// What kind of difference was found.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DiffKind {
     /// Same status and same data.
@@ -21,7 +21,7 @@ pub enum DiffKind {
 }
 
 /// One system-vs-server comparison for one question.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Comparison {
     /// The name as typed.
     pub input: String,

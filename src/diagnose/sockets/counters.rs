@@ -6,7 +6,7 @@ use serde::Serialize;
 
 /// The TCP counters worth reading when sockets misbehave (since boot or
 /// namespace creation). Missing counters read as 0.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Counters {
     /// Connections dropped because a listener's accept queue was full.
     pub listen_overflows: u64,
@@ -56,7 +56,7 @@ impl Counters {
 }
 
 /// Counter changes per second over a `--watch` interval.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Rates {
     /// Accept-queue overflows per second.
     pub listen_overflows: f64,
@@ -75,7 +75,7 @@ pub struct Rates {
 }
 
 /// Host settings that set the scale of the diagnoses.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct HostLimits {
     /// net.ipv4.ip_local_port_range, low end.
     pub port_low: u16,

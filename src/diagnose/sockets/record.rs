@@ -49,7 +49,7 @@ pub struct SockRecord {
 }
 
 /// Where the records came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// NETLINK_SOCK_DIAG (inet_diag), as `ss` reads.

@@ -7,7 +7,7 @@ use serde::Serialize;
 pub const SLOTS: usize = 12;
 
 /// A TCP socket state as the kernel numbers it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TcpState {
     /// Connection open, data flowing.
