@@ -51,7 +51,7 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("trace", document_schema::<crate::trace::TraceReport>()),
         ("mtr", document_schema::<crate::mtr::MtrReport>()),
         ("dns", document_schema::<crate::dns::DnsReport>()),
-        // tcp: added after merge (its report is being converted).
+        ("tcp", document_schema::<crate::tcp::TcpReport>()),
         (
             "sockets",
             document_schema::<crate::sockets::SocketsReport>(),

@@ -19,7 +19,7 @@ use tokio::io::{AsyncReadExt, Interest};
 pub const BANNER_CAP: usize = 256;
 
 /// The ICMP error behind a failed connect, as the kernel reported it.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
 pub struct IcmpOrigin {
     /// The router or host that sent the ICMP error.
     pub from: IpAddr,

@@ -40,7 +40,7 @@ impl Endpoint {
 pub use crate::diagnose::tcp::State;
 
 /// A failure, classified once and described from the tables.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Failure {
     /// Verdict it leads to.
     pub state: State,
@@ -146,7 +146,7 @@ pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
 }
 
 /// Everything found for one target over its attempts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TargetResult {
     /// How the target is printed.
     pub target: String,
@@ -325,7 +325,7 @@ pub fn ms(d: Duration) -> f64 {
 
 /// Totals for the summary line, the `--jsonl` summary event and the JSON
 /// document.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, Default)]
 pub struct Totals {
     /// Targets reported (probed and unresolved).
     pub targets: usize,
@@ -376,7 +376,7 @@ impl Totals {
 /// Everything `netdx tcp` found: the per-target results, the totals, the
 /// diagnoses and the exit status. Serializes as the `--json` document; the
 /// skipped fields steer the human rendering.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TcpReport {
     /// `open` or `closed`: what the targets were expected to be.
     pub expect: &'static str,
