@@ -9,7 +9,7 @@ use crate::error::{AppError, AppResult, Exit};
 use crate::output::{progress, Sink};
 use clap::{CommandFactory, FromArgMatches};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -98,53 +98,104 @@ fn words_of(number: usize, text: &str) -> AppResult<Vec<String>> {
         .map_err(|e| AppError::usage(format!("line {number}: {e} (check the quotes)")))
 }
 
-/// Parses one line with the CLI's own definitions; `inherited` are the
-/// global flags of this run that every check takes on.
-fn parse_line(
-    cli_command: &mut clap::Command,
-    number: usize,
-    text: &str,
-    inherited: &[String],
-) -> AppResult<CheckLine> {
-    let words = words_of(number, text)?;
-    let name = words.first().cloned().unwrap_or_default();
-    if !CHECKABLE.contains(&name.as_str()) {
-        return Err(AppError::usage(format!(
-            "line {number}: '{name}' is not a check (use one of: {})",
-            CHECKABLE.join(", ")
-        )));
+/// Parses check lines with the CLI's own clap definitions. Each line is
+/// parsed by its subcommand's definition alone (the global flags are
+/// propagated into it), built once per subcommand: building and walking
+/// the whole command tree per line cost more than the probes.
+struct LineParser {
+    root: clap::Command,
+    subcommands: HashMap<String, clap::Command>,
+}
+
+impl LineParser {
+    fn new() -> Self {
+        let mut root = Cli::command();
+        root.build();
+        LineParser {
+            root,
+            subcommands: HashMap::new(),
+        }
     }
-    let argv = std::iter::once("netdx".to_string())
-        .chain(inherited.iter().cloned())
-        .chain(words);
-    // One clap Command serves every line: building it is the costly part.
-    let parsed = cli_command
-        .try_get_matches_from_mut(argv)
-        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
-    let cli = parsed.map_err(|e| {
-        let text = e.to_string();
-        let first = text
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("bad check line")
-            .trim_start_matches("error: ")
-            .to_string();
-        AppError::usage(format!("line {number}: {first}"))
-    })?;
-    if cli.global.json || cli.global.jsonl {
-        return Err(AppError::usage(format!(
-            "line {number}: --json/--jsonl belong on the check command, not on a line"
-        )));
+
+    /// Parses one line; `inherited` are the global flags of this run that
+    /// every check takes on.
+    fn parse_line(
+        &mut self,
+        number: usize,
+        text: &str,
+        inherited: &[String],
+    ) -> AppResult<CheckLine> {
+        let mut words = words_of(number, text)?;
+        let name = words.first().cloned().unwrap_or_default();
+        let sub = match self.root.find_subcommand(&name) {
+            Some(sub) if CHECKABLE.contains(&name.as_str()) => sub,
+            _ => {
+                return Err(AppError::usage(format!(
+                    "line {number}: '{name}' is not a check (use one of: {})",
+                    CHECKABLE.join(", ")
+                )))
+            }
+        };
+        let canonical = sub.get_name().to_string();
+        let parser = self
+            .subcommands
+            .entry(canonical.clone())
+            .or_insert_with(|| sub.clone().no_binary_name(true));
+        words.remove(0);
+        let argv = inherited.iter().cloned().chain(words);
+        let mut matches = parser
+            .try_get_matches_from_mut(argv)
+            .map_err(|e| clap_error(number, &e))?;
+        let global =
+            GlobalOpts::from_arg_matches_mut(&mut matches).map_err(|e| clap_error(number, &e))?;
+        let command = command_from(&canonical, &mut matches).map_err(|e| clap_error(number, &e))?;
+        if global.json || global.jsonl {
+            return Err(AppError::usage(format!(
+                "line {number}: --json/--jsonl belong on the check command, not on a line"
+            )));
+        }
+        let mut command = command;
+        bound_the_endless(number, &mut command)?;
+        Ok(CheckLine {
+            number,
+            text: text.to_string(),
+            command,
+            global,
+        })
     }
-    let mut command = cli.command;
-    bound_the_endless(number, &mut command)?;
-    Ok(CheckLine {
-        number,
-        text: text.to_string(),
-        command,
-        global: cli.global,
+}
+
+/// The typed subcommand for the matches of the subcommand `name`.
+fn command_from(name: &str, m: &mut clap::ArgMatches) -> Result<Command, clap::Error> {
+    use crate::cli::{DnsArgs, ExplainArgs, MtrArgs, PingArgs, SocketsArgs, TcpArgs, TraceArgs};
+    Ok(match name {
+        "ping" => Command::Ping(PingArgs::from_arg_matches_mut(m)?),
+        "trace" => Command::Trace(TraceArgs::from_arg_matches_mut(m)?),
+        "mtr" => Command::Mtr(MtrArgs::from_arg_matches_mut(m)?),
+        "dns" => Command::Dns(DnsArgs::from_arg_matches_mut(m)?),
+        "tcp" => Command::Tcp(TcpArgs::from_arg_matches_mut(m)?),
+        "sockets" => Command::Sockets(SocketsArgs::from_arg_matches_mut(m)?),
+        "explain" => Command::Explain(ExplainArgs::from_arg_matches_mut(m)?),
+        other => {
+            return Err(clap::Error::raw(
+                clap::error::ErrorKind::InvalidSubcommand,
+                format!("'{other}' is not a check"),
+            ))
+        }
     })
+}
+
+/// clap's message, first line only, naming the line of the file.
+fn clap_error(number: usize, e: &clap::Error) -> AppError {
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("bad check line")
+        .trim_start_matches("error: ")
+        .to_string();
+    AppError::usage(format!("line {number}: {first}"))
 }
 
 /// A ping or mtr without a count would never end: give it one. A sockets
@@ -174,13 +225,13 @@ fn bound_the_endless(number: usize, command: &mut Command) -> AppResult<()> {
 /// line 40 is reported at once instead of after 39 probes.
 fn parse(text: &str, inherited: &[String]) -> AppResult<Vec<CheckLine>> {
     let mut lines = Vec::new();
-    let mut cli_command = Cli::command();
+    let mut parser = LineParser::new();
     for (i, raw) in text.lines().enumerate() {
         let trimmed = raw.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        lines.push(parse_line(&mut cli_command, i + 1, trimmed, inherited)?);
+        lines.push(parser.parse_line(i + 1, trimmed, inherited)?);
     }
     if lines.is_empty() {
         return Err(AppError::usage("the check file holds no checks"));
@@ -307,7 +358,7 @@ async fn run_all(
     parallel: usize,
     check_limit: Duration,
     sink: &Sink,
-    bar: &indicatif::ProgressBar,
+    bar: &progress::Progress,
 ) -> Vec<CheckResult> {
     let order: Vec<usize> = lines.iter().map(|l| l.number).collect();
     let limit = Arc::new(Semaphore::new(parallel));

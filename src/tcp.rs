@@ -228,7 +228,7 @@ async fn probe_all(endpoints: &[Endpoint], plan: Plan, sink: &Sink) -> (Vec<Targ
     let bar = if endpoints.len() > SCREENFUL {
         progress::bar(sink, endpoints.len() as u64, "connecting")
     } else {
-        indicatif::ProgressBar::hidden()
+        progress::Progress::none()
     };
     let mut slots: Vec<Option<TargetResult>> = vec![None; endpoints.len()];
     let mut tasks = JoinSet::new();
