@@ -213,7 +213,7 @@ pub struct HopRow {
 
 impl HopRow {
     /// The address that answered most often (the last of equals, as
-    /// [`HopStats::main_addr`] picks it), with its name.
+    /// `HopStats::main_addr` picks it), with its name.
     pub fn main(&self) -> Option<&AddrRow> {
         self.addresses.iter().max_by_key(|a| a.count)
     }

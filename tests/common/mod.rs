@@ -10,6 +10,7 @@
 
 #![allow(dead_code)]
 
+pub mod fresh;
 pub mod schema;
 
 use std::io::Write;
