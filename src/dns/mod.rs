@@ -63,6 +63,10 @@ pub struct DnsSummary {
 }
 
 impl Report for DnsReport {
+    fn diagnoses_streamed(&self) -> bool {
+        true
+    }
+
     fn diagnoses(&self) -> Vec<Diagnosis> {
         self.diagnoses.clone()
     }
@@ -90,30 +94,6 @@ impl Report for DnsReport {
     }
 }
 
-/// The report as [`crate::output::finish`] prints it after the live
-/// stream, which already showed each name's diagnosis lines.
-#[derive(Serialize)]
-#[serde(transparent)]
-struct AfterStream<'a>(&'a DnsReport);
-
-impl Report for AfterStream<'_> {
-    fn diagnoses(&self) -> Vec<Diagnosis> {
-        Vec::new()
-    }
-
-    fn exit(&self) -> Exit {
-        self.0.exit()
-    }
-
-    fn render_human(&self, sink: &Sink) {
-        self.0.render_human(sink)
-    }
-
-    fn summary_event(&self) -> Option<serde_json::Value> {
-        self.0.summary_event()
-    }
-}
-
 /// Everything asked about one target, once all its questions are back.
 #[derive(Debug, Default)]
 struct Done {
@@ -125,7 +105,7 @@ struct Done {
 /// Runs `netdx dns`: the report, then its closing lines.
 pub async fn run(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
     let report = dns(args, global, sink).await?;
-    Ok(crate::output::finish(sink, &AfterStream(&report)))
+    Ok(crate::output::finish(sink, &report))
 }
 
 /// Asks every question, streams each name's answers, comparisons and

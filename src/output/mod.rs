@@ -251,6 +251,11 @@ pub trait Report: Serialize {
     /// The closing human text (summary table, totals); diagnosis lines are
     /// printed after it by [`finish`]. Defaults to nothing.
     fn render_human(&self, _sink: &Sink) {}
+    /// True when the command already printed its diagnosis lines while it
+    /// ran (per name, per sample), so [`finish`] does not print them again.
+    fn diagnoses_streamed(&self) -> bool {
+        false
+    }
     /// The `--jsonl` closing event, when the command has one.
     fn summary_event(&self) -> Option<serde_json::Value> {
         None
@@ -264,7 +269,9 @@ pub fn finish<R: Report>(sink: &Sink, report: &R) -> Exit {
     match sink.mode {
         Mode::Human => {
             report.render_human(sink);
-            sink.diagnoses(&report.diagnoses());
+            if !report.diagnoses_streamed() {
+                sink.diagnoses(&report.diagnoses());
+            }
         }
         Mode::Jsonl => {
             if let Some(event) = report.summary_event() {

@@ -42,6 +42,10 @@ pub struct SocketsReport {
 }
 
 impl Report for SocketsReport {
+    fn diagnoses_streamed(&self) -> bool {
+        true
+    }
+
     fn diagnoses(&self) -> Vec<Diagnosis> {
         self.last.diagnosis.clone()
     }
@@ -55,26 +59,10 @@ impl Report for SocketsReport {
     }
 }
 
-/// The report as [`crate::output::finish`] prints it after the live
-/// stream: every sample's table and diagnoses are already out.
-#[derive(Serialize)]
-#[serde(transparent)]
-struct AfterStream<'a>(&'a SocketsReport);
-
-impl Report for AfterStream<'_> {
-    fn diagnoses(&self) -> Vec<Diagnosis> {
-        Vec::new()
-    }
-
-    fn exit(&self) -> Exit {
-        self.0.exit()
-    }
-}
-
 /// Runs `netdx sockets`: the samples, then the closing document.
 pub async fn run(args: &SocketsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
     let report = sockets(args, global, sink).await?;
-    Ok(crate::output::finish(sink, &AfterStream(&report)))
+    Ok(crate::output::finish(sink, &report))
 }
 
 /// Takes one sample, or `--watch` samples until `-c`, Ctrl-C or a closed
