@@ -294,7 +294,7 @@ pub async fn prepare_path(
     let limit = global.timeout.map(std::time::Duration::from_secs_f64);
     let target = crate::resolve::resolve_one_within(host, family, limit).await?;
     let route = route_error(target, &binding);
-    let engine = Engine::new(binding);
+    let engine = crate::probe::pool::engine_for(binding);
     let mode = engine.prepare_kind(target, kind)?;
     Ok(PathSetup {
         target,

@@ -90,12 +90,19 @@ fn drop_privileges(command: &Command) {
     use netdx::probe::privilege;
     match command {
         Command::Ping(_) | Command::Trace(_) | Command::Mtr(_) => privilege::drop_once_prepared(),
-        Command::Check(_) => {}
+        // Its runs share one engine per binding: one set of raw sockets.
+        Command::Check(_) => share_probe_engines(),
         Command::Dns(_) | Command::Tcp(_) | Command::Sockets(_) | Command::Explain(_) => {
             // Still as privileged as we started if this fails; nothing to report.
             let _ = privilege::drop_raw_capability();
         }
     }
+}
+
+/// `check` keeps its privileges (its lines may need raw sockets) and lets
+/// its runs share probe engines.
+fn share_probe_engines() {
+    netdx::probe::pool::share_engines();
 }
 
 /// Rust ignores SIGPIPE, so a closed pipe (`netdx ping … | head -2`) would

@@ -9,7 +9,7 @@ use crate::diagnose::{self, icmp, Diagnosis};
 use crate::error::{AppError, AppResult, Exit};
 use crate::output::{Mode, Report, Sink};
 use crate::probe::pending::Duplicate;
-use crate::probe::{Binding, Engine, Outcome, Probe, ProbeKind, Response, SocketMode};
+use crate::probe::{Binding, Outcome, Probe, ProbeKind, Response, SocketMode};
 use crate::resolve::{self, Family};
 use crate::stats::{loss_pct, RttStats, RttSummary};
 use serde::Serialize;
@@ -256,7 +256,7 @@ pub async fn ping(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
             plan.payload
         )));
     }
-    let engine = Engine::new(binding);
+    let engine = crate::probe::pool::engine_for(binding);
     let mode = engine.prepare(target)?;
     let privileged = mode == SocketMode::Raw || is_root();
     if !privileged && plan.interval.as_secs_f64() < USER_MIN_INTERVAL {
@@ -314,7 +314,7 @@ pub async fn ping(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
     let deadline = plan.deadline.map(|d| tokio::time::Instant::now() + d);
     let mut in_flight: u64 = 0;
     let mut sending = true;
-    let mut dups = engine.duplicates();
+    let mut dups = engine.duplicates(target);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
 

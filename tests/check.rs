@@ -223,3 +223,54 @@ fn bad_check_options_and_unreadable_files_exit_2() {
         assert!(run.stderr.contains(words), "{args:?}: {}", run.stderr);
     }
 }
+
+/// Checks run in-process share one probe engine: twelve concurrent pings
+/// use one raw ICMP socket, not twelve, and each still gets its own
+/// replies.
+#[test]
+fn concurrent_ping_checks_share_one_raw_socket() {
+    if !can_build_namespaces("check_shared_engine") {
+        return;
+    }
+    let lab = Lab::chain(1);
+    let targets = [lab.router_v4(1), lab.server_v4()];
+    let text: String = (0..12)
+        .map(|i| format!("ping -c 6 -i 0.2 {}\n", targets[i % 2]))
+        .collect();
+    let file = check_file("shared", &text);
+    let path = file.to_string_lossy().into_owned();
+    let child = std::process::Command::new("ip")
+        .args(["netns", "exec", lab.client(), env!("CARGO_BIN_EXE_netdx")])
+        .args(["--json", "check", &path])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start netdx check: {e}"));
+    // Mid-run (pings take about 1 s), count the namespace's raw ICMP sockets.
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let raw = lab.exec(lab.client(), &["cat", "/proc/net/raw"]);
+    let icmp_sockets = raw
+        .stdout
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|a| a.ends_with(":0001"))
+        })
+        .count();
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("netdx check: {e}"));
+    let _ = std::fs::remove_dir_all(file.parent().unwrap_or(&file));
+    let run = common::Run::from(out).of_netdx(&["--json", "check", &path]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(icmp_sockets, 1, "raw ICMP sockets mid-run:\n{}", raw.stdout);
+    let doc = run.json();
+    let checks = doc["checks"].as_array().cloned().unwrap_or_default();
+    assert_eq!(checks.len(), 12, "{doc}");
+    for c in checks {
+        assert_eq!(c["diagnosis"][0]["code"], "ping.healthy", "{c}");
+        assert_eq!(c["diagnosis"][0]["evidence"]["received"], 6, "{c}");
+    }
+}

@@ -146,9 +146,10 @@ impl Engine {
         pending::register(&self.pending, key, target)
     }
 
-    /// Reports every duplicate echo reply (iputils' `DUP!`) on the receiver.
-    pub fn duplicates(&self) -> tokio::sync::mpsc::UnboundedReceiver<Duplicate> {
-        pending::subscribe(&self.pending)
+    /// Reports every duplicate echo reply (iputils' `DUP!`) to a probe
+    /// sent to `target` on the receiver.
+    pub fn duplicates(&self, target: IpAddr) -> tokio::sync::mpsc::UnboundedReceiver<Duplicate> {
+        pending::subscribe(&self.pending, target)
     }
 
     /// Opens (or reuses) the socket for `target`'s family and says whether it

@@ -8,6 +8,7 @@ pub mod engine;
 pub mod netlink;
 pub mod packet;
 pub mod pending;
+pub mod pool;
 pub mod privilege;
 pub mod route;
 pub mod seam;

@@ -51,7 +51,9 @@ pub struct Duplicate {
 pub(super) struct Registry {
     waiting: HashMap<Identity, Pending>,
     answered: VecDeque<(Identity, IpAddr, SystemTime)>,
-    duplicates: Option<mpsc::UnboundedSender<Duplicate>>,
+    /// Who wants duplicates, per probe target: runs sharing one engine
+    /// (`check`, `serve`) each hear only about their own target.
+    duplicates: Vec<(IpAddr, mpsc::UnboundedSender<Duplicate>)>,
 }
 
 /// The registry shared by the engine and its receive loops.
@@ -96,10 +98,16 @@ pub(super) fn register(
     )
 }
 
-/// Starts reporting duplicates on the returned receiver.
-pub(super) fn subscribe(pending: &PendingMap) -> mpsc::UnboundedReceiver<Duplicate> {
+/// Starts reporting duplicates of replies to probes sent to `target` on
+/// the returned receiver (subscribers that went away are dropped here).
+pub(super) fn subscribe(
+    pending: &PendingMap,
+    target: IpAddr,
+) -> mpsc::UnboundedReceiver<Duplicate> {
     let (tx, rx) = mpsc::unbounded_channel();
-    lock(pending).duplicates = Some(tx);
+    let mut reg = lock(pending);
+    reg.duplicates.retain(|(_, tx)| !tx.is_closed());
+    reg.duplicates.push((target, tx));
     rx
 }
 
@@ -158,7 +166,7 @@ fn report_duplicate(
     let Response::Reply { from, ttl, bytes } = answer.response else {
         return Completion::Stray;
     };
-    let Some(&(_, _, sent)) = reg
+    let Some(&(_, probe_target, sent)) = reg
         .answered
         .iter()
         .rev()
@@ -166,8 +174,8 @@ fn report_duplicate(
     else {
         return Completion::Stray;
     };
-    if let Some(tx) = &reg.duplicates {
-        let rtt = answer.stamp.and_then(|s| s.duration_since(sent).ok());
+    let rtt = answer.stamp.and_then(|s| s.duration_since(sent).ok());
+    for (_, tx) in reg.duplicates.iter().filter(|(t, _)| *t == probe_target) {
         let _ = tx.send(Duplicate {
             seq: *seq,
             from,
@@ -224,15 +232,20 @@ mod tests {
     #[test]
     fn a_second_reply_is_a_duplicate() {
         let pending: PendingMap = Arc::new(Mutex::new(Registry::default()));
-        let mut dups = subscribe(&pending);
         let key = Identity::Echo { id: 7, seq: 3 };
         let target = IpAddr::from([198, 18, 3, 2]);
+        let mut dups = subscribe(&pending, target);
+        let mut others = subscribe(&pending, IpAddr::from([198, 18, 4, 2]));
         let (_registration, _rx) = register(&pending, key, target);
         complete(&pending, &key, Some(target), reply(target));
         assert!(dups.try_recv().is_err());
         complete(&pending, &key, Some(target), reply(target));
         let dup = dups.try_recv().map(|d| (d.seq, d.from)).ok();
         assert_eq!(dup, Some((3, target)));
+        assert!(
+            others.try_recv().is_err(),
+            "a run pinging another target on a shared engine hears nothing"
+        );
         let stranger = IpAddr::from([198, 18, 9, 9]);
         complete(&pending, &key, Some(stranger), reply(stranger));
         assert!(
