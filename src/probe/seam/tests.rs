@@ -556,7 +556,7 @@ fn feed(pending: &PendingMap, name: &str) -> Option<Completion> {
 #[test]
 fn replies_match_identity_and_address_and_repeat_as_duplicates() {
     let pending = registry();
-    let mut dups = pending::subscribe(&pending);
+    let mut dups = pending::subscribe(&pending, B4);
     let (_reg, mut rx) = pending::register(&pending, echo(1), B4);
     assert_eq!(feed(&pending, "v4_echo_reply"), Some(Completion::Answered));
     let answer = rx.try_recv().map(|a| a.response).ok();
@@ -593,7 +593,7 @@ fn replies_match_identity_and_address_and_repeat_as_duplicates() {
 #[test]
 fn errors_match_the_quoted_destination() {
     let pending = registry();
-    let mut dups = pending::subscribe(&pending);
+    let mut dups = pending::subscribe(&pending, B6);
     let (_u, mut udp_rx) = pending::register(&pending, udp(), B6);
     let (_e, mut echo_rx) = pending::register(&pending, echo(5), B6);
     assert_eq!(
@@ -639,7 +639,7 @@ impl ProbeSocket for Replay {
 #[test]
 fn the_receive_path_completes_probes_from_a_fake_socket() {
     let pending = registry();
-    let mut dups = pending::subscribe(&pending);
+    let mut dups = pending::subscribe(&pending, B4);
     let (_a, mut reply_rx) = pending::register(&pending, echo(1), B4);
     let (_b, mut error_rx) = pending::register(&pending, Identity::Echo { id: ID, seq: 2 }, B4);
     let sock = Replay::default();
