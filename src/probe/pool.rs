@@ -18,11 +18,14 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 /// Whether runs share engines.
 static SHARING: AtomicBool = AtomicBool::new(false);
 
+/// A binding as a map key: source address and interface.
+type BindingKey = (Option<std::net::IpAddr>, Option<String>);
+
 /// The live shared engines, by binding.
-fn pool() -> &'static Mutex<HashMap<(Option<std::net::IpAddr>, Option<String>), Weak<Engine>>> {
-    static POOL: OnceLock<
-        Mutex<HashMap<(Option<std::net::IpAddr>, Option<String>), Weak<Engine>>>,
-    > = OnceLock::new();
+type Pool = Mutex<HashMap<BindingKey, Weak<Engine>>>;
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
