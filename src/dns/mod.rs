@@ -376,7 +376,10 @@ fn finish_target(per_type: &[Vec<Answer>]) -> Verdict {
     }
     let flat: Vec<Answer> = per_type.iter().flatten().cloned().collect();
     diagnoses.extend(diagnose::dns::for_comparisons(&comparisons, &flat));
-    let ok = primary.iter().any(|a| a.status.resolved());
+    // A name resolves only when no answer needed a critical finding (an
+    // answer padded with records for other names is not a clean answer).
+    let ok = primary.iter().any(|a| a.status.resolved())
+        && !diagnoses.iter().any(|d| d.severity == Severity::Critical);
     Verdict {
         ok,
         comparisons,

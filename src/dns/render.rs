@@ -77,12 +77,19 @@ pub fn answer_lines(sink: &Sink, a: &Answer) -> Vec<String> {
         .records
         .iter()
         .chain(a.authority.iter())
+        .chain(a.unrelated.iter())
         .map(|r| r.name.len())
         .max()
         .unwrap_or(0);
     for r in &a.records {
         lines.push(format!(
             "  {:<width$}  {:>6}  {}  {:<5}  {}",
+            r.name, r.ttl, r.class, r.rtype, r.data
+        ));
+    }
+    for r in &a.unrelated {
+        lines.push(format!(
+            "  {:<width$}  {:>6}  {}  {:<5}  {}   (ignored: not the name asked)",
             r.name, r.ttl, r.class, r.rtype, r.data
         ));
     }
