@@ -232,11 +232,16 @@ fn tcp_fallback_failed(a: &Answer, server: &str) -> Diagnosis {
         Some(other) => ("network", format!("failed: {}", failure_text(other))),
         None => ("none", "failed".to_string()),
     };
+    let advice = if kind == "stalled" {
+        "the path is open; the server (or a proxy in front of it) accepts TCP and does not answer — check its TCP service".to_string()
+    } else {
+        format!("open TCP port {port} on the path or the server")
+    };
     Diagnosis::new(
         "dns.tcp_fallback_failed",
         Severity::Critical,
         format!(
-            "the answer for {} {} is too big for UDP (the server set TC; {} record{} arrived over UDP) and TCP/{port} to {server} {how}: open TCP port {port} on the path or the server",
+            "the answer for {} {} is too big for UDP (the server set TC; {} record{} arrived over UDP) and TCP/{port} to {server} {how}: {advice}",
             a.qname,
             a.qtype,
             a.records.len(),

@@ -207,8 +207,21 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         deadline: user_timeout.unwrap_or(DEFAULT_TIMEOUT),
         attempts: 2,
     };
+    let mut conf_notes: Vec<Diagnosis> = Vec::new();
     let system = if servers.is_empty() || args.compare {
         let conf = config::load_system(args.resolv_conf.as_deref())?;
+        conf_notes.extend(conf.skipped.iter().map(|why| {
+            Diagnosis::new(
+                "dns.resolv_conf_skipped",
+                Severity::Warning,
+                format!(
+                    "{} {why}: libc skips such a line too, so the rest of the file still applies — fix or remove it",
+                    conf.path.display()
+                ),
+            )
+            .with("file", conf.path.display().to_string())
+            .with("line", why)
+        }));
         let conf_servers = keep(conf.servers.clone());
         if conf_servers.is_empty() {
             return Err(AppError::cannot_run(format!(
@@ -301,7 +314,13 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     }
     let mut all_answers: Vec<Answer> = Vec::new();
     let mut all_cmp: Vec<Comparison> = Vec::new();
-    let mut all_diag: Vec<Diagnosis> = Vec::new();
+    for d in &conf_notes {
+        sink.event("diagnosis", d);
+    }
+    if sink.human() {
+        bar.suspend(|| sink.diagnoses(&conf_notes));
+    }
+    let mut all_diag: Vec<Diagnosis> = conf_notes;
     let (mut resolved, mut failed, mut differing) = (0usize, 0usize, 0usize);
     let mut next = 0usize;
     while let Some(joined) = set.join_next().await {

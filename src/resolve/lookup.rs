@@ -227,13 +227,18 @@ fn follow(msg: &Message, qname: &Name, rtype: RecordType) -> Chain {
         if chain.names.is_empty() {
             chain.names.push(at.clone());
         }
-        if chain.names.contains(&target) || chain.names.len() > MAX_CHAIN {
+        if chain.names.contains(&target) {
             chain.names.push(target);
             chain.broken = true;
             break;
         }
         chain.names.push(target.clone());
         at = target;
+    }
+    // A chain longer than a resolver follows is broken even if it ends in
+    // data; its names still own their records (they are not unrelated).
+    if chain.names.len() > MAX_CHAIN + 1 {
+        chain.broken = true;
     }
     chain
 }
@@ -260,8 +265,8 @@ fn from_message(
         .iter()
         .any(|r| r.record_type() == rtype || rtype == RecordType::ANY);
     let status = match u16::from(code) {
-        0 if has_type => Status::Answer,
         0 | 3 if chain.broken => Status::CnameLoop,
+        0 if has_type => Status::Answer,
         0 if related.is_empty() && !unrelated.is_empty() => Status::Unrelated,
         0 if msg.answers().is_empty()
             && !msg.authoritative()
