@@ -3,6 +3,7 @@
 //! split-horizon view from a real failure.
 
 pub mod answer;
+pub mod codes;
 pub mod compare;
 
 use super::{Diagnosis, Severity};
