@@ -266,7 +266,11 @@ fn vocabulary() -> Vec<&'static str> {
     for f in tcp_flags::TCP_FLAGS {
         words.push(f.name);
     }
-    words.extend(crate::diagnose::dns::codes::DNS_CODES.iter().map(|c| c.code));
+    words.extend(
+        crate::diagnose::dns::codes::DNS_CODES
+            .iter()
+            .map(|c| c.code),
+    );
     words
 }
 

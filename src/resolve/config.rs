@@ -206,7 +206,8 @@ mod tests {
 
     #[test]
     fn bad_lines_are_skipped_like_libc_skips_them() {
-        let text = b"nameserver garbage\nnameserver 198.18.1.2\nbogus directive here\noptions ndots:3\n";
+        let text =
+            b"nameserver garbage\nnameserver 198.18.1.2\nbogus directive here\noptions ndots:3\n";
         let conf = match parse_system(text, PathBuf::from("t")) {
             Ok(c) => c,
             Err(e) => panic!("{e}"),
@@ -215,7 +216,11 @@ mod tests {
         assert_eq!(conf.ndots, 3);
         assert_eq!(conf.skipped.len(), 2, "{:?}", conf.skipped);
         assert!(conf.skipped[1].starts_with("line 3: `bogus directive here`"));
-        assert!(conf.skipped[0].starts_with("line 1: `nameserver garbage` skipped"), "{:?}", conf.skipped);
+        assert!(
+            conf.skipped[0].starts_with("line 1: `nameserver garbage` skipped"),
+            "{:?}",
+            conf.skipped
+        );
     }
 
     #[test]

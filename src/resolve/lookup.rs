@@ -169,8 +169,7 @@ async fn ask_servers(
         let move_on = matches!(
             answer.status,
             Status::ServFail | Status::Refused | Status::Unrelated
-        )
-            || answer.status.no_response();
+        ) || answer.status.no_response();
         last = Some(answer);
         if !move_on {
             break;
@@ -255,8 +254,7 @@ fn from_message(
 ) -> Answer {
     let chain = follow(msg, qname, rtype);
     let owns = |n: &Name| *n == *qname || chain.names.contains(n);
-    let (related, unrelated): (Vec<_>, Vec<_>) =
-        msg.answers().iter().partition(|r| owns(r.name()));
+    let (related, unrelated): (Vec<_>, Vec<_>) = msg.answers().iter().partition(|r| owns(r.name()));
     let records: Vec<Rec> = related.iter().map(|r| record_of(r)).collect();
     let unrelated: Vec<Rec> = unrelated.iter().map(|r| record_of(r)).collect();
     let authority: Vec<Rec> = msg.name_servers().iter().map(record_of).collect();

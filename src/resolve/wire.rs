@@ -166,7 +166,10 @@ fn undecodable(bytes: &[u8], id: u16, err: impl std::fmt::Display, at: Duration)
         format!("{}-byte reply that does not parse: {err}", bytes.len())
     };
     (
-        format!("{text}, {:.0} ms after the query", at.as_secs_f64() * 1000.0),
+        format!(
+            "{text}, {:.0} ms after the query",
+            at.as_secs_f64() * 1000.0
+        ),
         ours,
     )
 }
@@ -211,7 +214,10 @@ async fn over_udp(
             match mismatch(&msg, id, name, rtype) {
                 None => return Ok(msg),
                 Some(why) => bad.keep(
-                    format!("{why}, {:.0} ms after the query", now.elapsed().as_secs_f64() * 1000.0),
+                    format!(
+                        "{why}, {:.0} ms after the query",
+                        now.elapsed().as_secs_f64() * 1000.0
+                    ),
                     msg.id() == id,
                 ),
             }
@@ -273,7 +279,10 @@ async fn over_tcp(
             let mut body = vec![0u8; usize::from(u16::from_be_bytes(head))];
             stream.recv_exact(&mut body).await.map_err(io_failure)?;
             let msg = Message::from_vec(&body).map_err(|e| {
-                Failure::Malformed(format!("{}-byte TCP reply that does not parse: {e}", body.len()))
+                Failure::Malformed(format!(
+                    "{}-byte TCP reply that does not parse: {e}",
+                    body.len()
+                ))
             })?;
             match mismatch(&msg, id, name, rtype) {
                 None => return Ok(msg),
@@ -285,9 +294,7 @@ async fn over_tcp(
     };
     match tokio::time::timeout(left, work).await {
         Ok(result) => result,
-        Err(_) if connected.load(std::sync::atomic::Ordering::Relaxed) => {
-            Err(Failure::TcpStalled)
-        }
+        Err(_) if connected.load(std::sync::atomic::Ordering::Relaxed) => Err(Failure::TcpStalled),
         Err(_) => Err(Failure::Timeout),
     }
 }

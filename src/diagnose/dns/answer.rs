@@ -163,7 +163,6 @@ pub struct Answer {
     pub authority: Vec<Rec>,
     /// Answer-section records whose owner is neither the name asked nor a
     /// name on its CNAME chain: reported, never counted as the answer.
-    #[serde(default)]
     pub unrelated: Vec<Rec>,
     /// Wall time for the whole lookup, in milliseconds.
     pub time_ms: f64,

@@ -62,7 +62,10 @@ mod tests {
                 if code.is_empty() || !part[code.len()..].starts_with('"') {
                     continue;
                 }
-                assert!(by_code(&format!("dns.{code}")).is_some(), "dns.{code} unknown to explain");
+                assert!(
+                    by_code(&format!("dns.{code}")).is_some(),
+                    "dns.{code} unknown to explain"
+                );
             }
         }
     }
