@@ -137,7 +137,7 @@ fn for_failure(a: &Answer, all: &[Answer]) -> Option<Diagnosis> {
                     if looped {
                         format!("loops back to {}", a.cname_chain.last().map(String::as_str).unwrap_or(""))
                     } else {
-                        format!("is longer than {} hops", crate::resolve::lookup::MAX_CHAIN)
+                        format!("is longer than {} hops", answer::MAX_CHAIN)
                     },
                     a.cname_chain.join(" → ")
                 ),

@@ -4,7 +4,7 @@
 use super::rdata::record_of;
 use super::wire::{self, Outcome, WireOpts};
 use crate::diagnose::dns::answer::{
-    outcome_text, Answer, Attempt, Failure, Flags, Rec, Status, Transport,
+    outcome_text, Answer, Attempt, Failure, Flags, Rec, Status, Transport, MAX_CHAIN,
 };
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
@@ -196,9 +196,6 @@ pub fn rcode_text(code: ResponseCode) -> String {
         n => format!("RCODE{n}"),
     }
 }
-
-/// CNAME hops a resolver follows before it gives up (BIND's limit).
-pub const MAX_CHAIN: usize = 16;
 
 /// The CNAME chain from `qname` through the answer section.
 #[derive(Debug, Default)]

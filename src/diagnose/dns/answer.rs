@@ -5,6 +5,9 @@
 use serde::Serialize;
 use std::net::IpAddr;
 
+/// CNAME hops a resolver follows before it gives up (BIND's limit).
+pub const MAX_CHAIN: usize = 16;
+
 /// One resource record in presentation form (dig's text for the data).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Rec {
