@@ -484,3 +484,60 @@ fn reverse_nxdomain_is_worded_for_addresses() {
     assert!(summary.contains("no reverse (PTR) name"), "{summary}");
     assert!(!summary.contains("spelling"), "{summary}");
 }
+
+/// 1,000 failing names give one grouped diagnosis, as `netdx tcp` groups
+/// its targets; each answer is still in the report.
+#[test]
+fn many_failing_names_are_grouped() {
+    if !can_build_namespaces("grouped_failures") {
+        return;
+    }
+    let h = Hostile::new(&["nxdomain"]);
+    let at = h.at("nxdomain");
+    let dir = std::env::temp_dir().join(format!("netdx-hostile-group-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.join("names.txt");
+    let names: String = (0..1000).map(|i| format!("n{i}.example.test\n")).collect();
+    std::fs::write(&file, names).unwrap_or_else(|e| panic!("{e}"));
+    let file = file.display().to_string();
+    let (run, _) = h.netdx(&[
+        "--json",
+        "--timeout",
+        "2",
+        "dns",
+        "-f",
+        &file,
+        &format!("@{at}"),
+        "-t",
+        "A",
+    ]);
+    let (human, _) = h.netdx(&[
+        "--timeout",
+        "2",
+        "dns",
+        "-f",
+        &file,
+        &format!("@{at}"),
+        "-t",
+        "A",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.code, 1);
+    let doc = run.json();
+    assert_eq!(doc["answers"].as_array().map(Vec::len), Some(1000));
+    assert_eq!(codes(&doc), ["dns.nxdomain"], "{}", doc["diagnoses"]);
+    let d = diagnosis(&doc, "dns.nxdomain");
+    assert_eq!(d["evidence"]["count"], 1000);
+    assert_eq!(d["evidence"]["names"][999], "n999.example.test");
+    let lines = human
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("diagnosis"))
+        .count();
+    assert_eq!(lines, 1, "{}", human.stdout);
+    assert!(
+        human.stdout.contains("1000 names (n0.example.test"),
+        "{}",
+        human.stdout
+    );
+}

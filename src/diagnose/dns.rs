@@ -527,3 +527,62 @@ pub fn for_comparisons(list: &[Comparison], answers: &[Answer]) -> Vec<Diagnosis
     });
     out
 }
+
+/// Groups of at least this many names with the same finding are reported
+/// as one diagnosis in a batch.
+pub const GROUP_AT: usize = 3;
+
+/// Folds a batch's per-name diagnoses the way `netdx tcp` folds its
+/// targets: a finding shared by [`GROUP_AT`] or more names becomes one
+/// diagnosis listing the names (evidence `names`, `count`, and the first
+/// name's own summary as `example`); rarer findings stay as they are.
+/// Order follows each finding's first appearance.
+pub fn group(list: Vec<Diagnosis>) -> Vec<Diagnosis> {
+    let mut keys: Vec<(String, Severity)> = Vec::new();
+    let mut buckets: Vec<Vec<Diagnosis>> = Vec::new();
+    for d in list {
+        let key = (d.code.clone(), d.severity);
+        match keys.iter().position(|k| *k == key) {
+            Some(i) => buckets[i].push(d),
+            None => {
+                keys.push(key);
+                buckets.push(vec![d]);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for bucket in buckets {
+        if bucket.len() < GROUP_AT {
+            out.extend(bucket);
+            continue;
+        }
+        let names: Vec<String> = bucket
+            .iter()
+            .filter_map(|d| d.evidence.get("name").and_then(|v| v.as_str()))
+            .map(str::to_string)
+            .collect();
+        let shown = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+        let more = names.len().saturating_sub(5);
+        let first = &bucket[0];
+        out.push(
+            Diagnosis::new(
+                &first.code,
+                first.severity,
+                format!(
+                    "{} names ({shown}{}) — like the first: {}",
+                    bucket.len(),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    },
+                    first.summary
+                ),
+            )
+            .with("count", bucket.len())
+            .with("names", &names)
+            .with("example", &first.evidence),
+        );
+    }
+    out
+}

@@ -45,6 +45,10 @@ pub struct DnsReport {
     /// without `--short`).
     #[serde(skip)]
     pub show_totals: bool,
+    /// Whether the (grouped) diagnoses are printed at the end rather than
+    /// after each name (batch mode without `--short`).
+    #[serde(skip)]
+    pub diagnoses_last: bool,
 }
 
 /// Counts for the closing line and for scripts.
@@ -98,7 +102,11 @@ struct AfterStream<'a>(&'a DnsReport);
 
 impl Report for AfterStream<'_> {
     fn diagnoses(&self) -> Vec<Diagnosis> {
-        Vec::new()
+        if self.0.diagnoses_last {
+            self.0.diagnoses.clone()
+        } else {
+            Vec::new()
+        }
     }
 
     fn exit(&self) -> Exit {
@@ -308,6 +316,8 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         }
     }
 
+    // Many names: their diagnoses are folded into groups at the end.
+    let batch = targets.len() > 1;
     let bar = progress::bar(sink, targets.len() as u64, "resolving");
     if targets.len() < 2 {
         bar.finish_and_clear();
@@ -317,7 +327,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     for d in &conf_notes {
         sink.event("diagnosis", d);
     }
-    if sink.human() {
+    if sink.human() && !batch {
         bar.suspend(|| sink.diagnoses(&conf_notes));
     }
     let mut all_diag: Vec<Diagnosis> = conf_notes;
@@ -340,7 +350,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
                 .filter_map(Option::take)
                 .collect();
             let report = finish_target(&per_type);
-            bar.suspend(|| emit(sink, args.short, &per_type, &report));
+            bar.suspend(|| emit(sink, args.short, batch, &per_type, &report));
             if report.ok {
                 resolved += 1;
             } else {
@@ -359,7 +369,11 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         command: "dns",
         answers: all_answers,
         comparisons: all_cmp,
-        diagnoses: all_diag,
+        diagnoses: if batch {
+            diagnose::dns::group(all_diag)
+        } else {
+            all_diag
+        },
         summary: DnsSummary {
             names: targets.len(),
             resolved,
@@ -367,7 +381,8 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             differences: differing,
             time_ms: started.elapsed().as_secs_f64() * 1000.0,
         },
-        show_totals: targets.len() > 1 && !args.short,
+        show_totals: batch && !args.short,
+        diagnoses_last: batch && !args.short,
     })
 }
 
@@ -407,7 +422,7 @@ fn finish_target(per_type: &[Vec<Answer>]) -> Verdict {
 }
 
 /// Writes one target's results in the chosen output shape.
-fn emit(sink: &Sink, short: bool, per_type: &[Vec<Answer>], report: &Verdict) {
+fn emit(sink: &Sink, short: bool, batch: bool, per_type: &[Vec<Answer>], report: &Verdict) {
     for answers in per_type {
         for a in answers {
             sink.event("answer", a);
@@ -453,5 +468,7 @@ fn emit(sink: &Sink, short: bool, per_type: &[Vec<Answer>], report: &Verdict) {
     for c in &report.comparisons {
         sink.line(&render::comparison_line(sink, c));
     }
-    sink.diagnoses(&report.diagnoses);
+    if !batch {
+        sink.diagnoses(&report.diagnoses);
+    }
 }
