@@ -281,8 +281,9 @@ pub fn closest(query: &str, max: usize) -> Vec<String> {
     let mut scored: Vec<(usize, &str)> = vocabulary()
         .into_iter()
         .filter_map(|w| {
-            let d = levenshtein(&q, w);
-            let prefix = q.len() >= 3 && w.starts_with(q.as_str());
+            let w_up = w.to_ascii_uppercase();
+            let d = levenshtein(&q, &w_up);
+            let prefix = q.len() >= 3 && w_up.starts_with(q.as_str());
             if d <= limit || prefix {
                 Some((if prefix { d.min(limit) } else { d }, w))
             } else {

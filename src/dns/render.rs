@@ -1,7 +1,7 @@
 //! Human text for DNS answers: dig's record lines, nslookup's plainness,
 //! and the facts people misread (NXDOMAIN vs no data) spelled out.
 
-use crate::diagnose::dns::answer::{failure_text, outcome_text, Answer, Status};
+use crate::diagnose::dns::answer::{failure_text, outcome_text, Answer, Failure, Status};
 use crate::diagnose::dns::compare::{Comparison, DiffKind};
 use crate::diagnose::Severity;
 use crate::output::Sink;
@@ -38,6 +38,13 @@ pub fn answer_lines(sink: &Sink, a: &Answer) -> Vec<String> {
             sink.paint("NOERROR, referral (delegated elsewhere)", Severity::Warning)
         }
         Status::NxDomain => sink.paint("NXDOMAIN (no such name)", Severity::Critical),
+        Status::Timeout if a.failure == Some(Failure::TcpStalled) => sink.paint(
+            &format!(
+                "no answer: tcp connected, then stalled for {:.1} s",
+                a.timeout_s
+            ),
+            Severity::Critical,
+        ),
         Status::Timeout => sink.paint(
             &format!("no answer: timeout after {:.1} s", a.timeout_s),
             Severity::Critical,
