@@ -541,3 +541,131 @@ fn many_failing_names_are_grouped() {
         human.stdout
     );
 }
+
+/// /etc/netns/NAME, removed on drop (`ip netns exec` bind-mounts its
+/// resolv.conf over the client's).
+struct NetnsEtc(std::path::PathBuf);
+
+impl Drop for NetnsEtc {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// International names: `bücher.lab.test` goes on the wire as
+/// `xn--bcher-kva.lab.test` (UTS #46) in dns, ping and tcp, and the output
+/// shows both forms; dig asks for the same A-label.
+#[test]
+fn international_names_are_asked_as_a_labels_and_shown_in_both_forms() {
+    if !can_build_namespaces("idn_names") {
+        return;
+    }
+    let mut lab = Lab::chain(0);
+    let addr = lab.server_v4();
+    let server = lab.server().to_string();
+    let log = std::env::temp_dir().join(format!("netdx-idn-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let log_s = log.display().to_string();
+    lab.spawn(
+        &server,
+        &[
+            "env",
+            &format!("HOSTILE_LOG={log_s}"),
+            "python3",
+            &script(),
+            &addr,
+            "53",
+            "good",
+            &addr,
+        ],
+    );
+    let h = Hostile {
+        lab,
+        addr: addr.clone(),
+        modes: vec!["good"],
+    };
+    let until = Instant::now() + Duration::from_secs(10);
+    while !h
+        .lab
+        .exec(&server, &["ss", "-Hltn", "sport", "=", "53"])
+        .stdout
+        .contains(":53")
+    {
+        assert!(Instant::now() < until, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let etc = std::path::PathBuf::from("/etc/netns").join(h.lab.client());
+    std::fs::create_dir_all(&etc).unwrap_or_else(|e| panic!("{e}"));
+    let _guard = NetnsEtc(etc.clone());
+    std::fs::write(
+        etc.join("resolv.conf"),
+        format!("nameserver {addr}\noptions timeout:1 attempts:1\n"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+
+    let (run, _) = h.netdx(&[
+        "--json",
+        "dns",
+        &format!("@{addr}"),
+        "bücher.lab.test",
+        "-t",
+        "A",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let doc = run.json();
+    assert_eq!(doc["answers"][0]["qname"], "xn--bcher-kva.lab.test.");
+    assert_eq!(doc["answers"][0]["input"], "bücher.lab.test");
+    let (human, _) = h.netdx(&["dns", &format!("@{addr}"), "bücher.lab.test", "-t", "A"]);
+    assert!(
+        human
+            .stdout
+            .contains("bücher.lab.test (asked as xn--bcher-kva.lab.test.) A"),
+        "{}",
+        human.stdout
+    );
+    let (human, _) = h.netdx(&[
+        "dns",
+        &format!("@{addr}"),
+        "xn--bcher-kva.lab.test",
+        "-t",
+        "A",
+    ]);
+    assert!(
+        human
+            .stdout
+            .contains("xn--bcher-kva.lab.test (bücher.lab.test) A"),
+        "{}",
+        human.stdout
+    );
+
+    let (ping, _) = h.netdx(&["--timeout", "2", "ping", "-c", "1", "bücher.lab.test"]);
+    assert_eq!(ping.code, 0, "{}\n{}", ping.stdout, ping.stderr);
+    assert!(
+        ping.stdout.starts_with(&format!(
+            "PING bücher.lab.test (xn--bcher-kva.lab.test) ({addr})"
+        )),
+        "{}",
+        ping.stdout
+    );
+    let (tcp, _) = h.netdx(&["--timeout", "2", "tcp", "bücher.lab.test:53"]);
+    assert_eq!(tcp.code, 0, "{}\n{}", tcp.stdout, tcp.stderr);
+    assert!(
+        tcp.stdout
+            .contains("bücher.lab.test (xn--bcher-kva.lab.test):53"),
+        "{}",
+        tcp.stdout
+    );
+
+    // dig asks for the same A-label with +idnin (its default only on a terminal).
+    let dig = h.lab.exec(
+        h.lab.client(),
+        &["dig", "+idnin", "+short", &format!("@{addr}"), "bücher.lab.test", "A"],
+    );
+    assert_eq!(dig.stdout.trim(), addr, "{}", dig.stderr);
+    let asked = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    let a_label = "0d786e2d2d62636865722d6b7661036c6162047465737400"; // xn--bcher-kva.lab.test.
+    let other: Vec<&str> = asked.lines().filter(|l| *l != a_label).collect();
+    assert!(other.is_empty(), "queries for other names: {other:?}");
+    assert!(asked.lines().count() >= 5, "{asked}");
+}

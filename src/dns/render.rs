@@ -64,7 +64,7 @@ pub fn answer_lines(sink: &Sink, a: &Answer) -> Vec<String> {
         _ => sink.paint(&outcome_text(a), Severity::Critical),
     };
     let shown_name = if a.qname.trim_end_matches('.') == a.input.trim_end_matches('.') {
-        a.input.clone()
+        crate::resolve::idn::both_forms(&a.input)
     } else {
         format!("{} (asked as {})", a.input, a.qname)
     };
