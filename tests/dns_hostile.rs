@@ -659,7 +659,14 @@ fn international_names_are_asked_as_a_labels_and_shown_in_both_forms() {
     // dig asks for the same A-label with +idnin (its default only on a terminal).
     let dig = h.lab.exec(
         h.lab.client(),
-        &["dig", "+idnin", "+short", &format!("@{addr}"), "bücher.lab.test", "A"],
+        &[
+            "dig",
+            "+idnin",
+            "+short",
+            &format!("@{addr}"),
+            "bücher.lab.test",
+            "A",
+        ],
     );
     assert_eq!(dig.stdout.trim(), addr, "{}", dig.stderr);
     let asked = std::fs::read_to_string(&log).unwrap_or_default();
