@@ -31,6 +31,8 @@ enum Topic {
     },
     /// One TCP flag or a combination (`SYN+ACK`).
     Flags(Vec<&'static TcpFlagInfo>),
+    /// A `dns.*` diagnosis code.
+    Dns(&'static crate::diagnose::dns::codes::DnsCodeInfo),
 }
 
 /// What `netdx explain` found for each query, in the order asked.
@@ -145,6 +147,9 @@ fn lookup(query: &str) -> AppResult<Topic> {
     }
     if let Some(flags) = flag_list(query) {
         return Ok(Topic::Flags(flags));
+    }
+    if let Some(d) = crate::diagnose::dns::codes::by_code(query) {
+        return Ok(Topic::Dns(d));
     }
     if query.contains('.') {
         if let Some(e) = errno::by_diagnosis(query) {
@@ -261,6 +266,11 @@ fn vocabulary() -> Vec<&'static str> {
     for f in tcp_flags::TCP_FLAGS {
         words.push(f.name);
     }
+    words.extend(
+        crate::diagnose::dns::codes::DNS_CODES
+            .iter()
+            .map(|c| c.code),
+    );
     words
 }
 
@@ -271,8 +281,9 @@ pub fn closest(query: &str, max: usize) -> Vec<String> {
     let mut scored: Vec<(usize, &str)> = vocabulary()
         .into_iter()
         .filter_map(|w| {
-            let d = levenshtein(&q, w);
-            let prefix = q.len() >= 3 && w.starts_with(q.as_str());
+            let w_up = w.to_ascii_uppercase();
+            let d = levenshtein(&q, &w_up);
+            let prefix = q.len() >= 3 && w_up.starts_with(q.as_str());
             if d <= limit || prefix {
                 Some((if prefix { d.min(limit) } else { d }, w))
             } else {
@@ -312,6 +323,11 @@ fn render(sink: &Sink, topic: &Topic) {
         }
     };
     match topic {
+        Topic::Dns(d) => {
+            sink.line(&format!("{} — a netdx DNS diagnosis", d.code));
+            field("meaning", d.meaning);
+            field("check", d.check);
+        }
         Topic::Errno(e) => {
             let aka = if e.aliases.is_empty() {
                 String::new()
@@ -421,6 +437,10 @@ fn render(sink: &Sink, topic: &Topic) {
 /// The topic as one JSON object.
 fn to_json(query: &str, topic: &Topic) -> Value {
     match topic {
+        Topic::Dns(d) => json!({
+            "query": query, "kind": "dns_diagnosis", "name": d.code,
+            "meaning": d.meaning, "check": d.check,
+        }),
         Topic::Errno(e) => json!({
             "query": query, "kind": "errno", "name": e.name, "number": e.number,
             "aliases": e.aliases, "message": e.message, "meaning": e.meaning,

@@ -269,14 +269,15 @@ pub async fn ping(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
     if target.is_ipv4() {
         sink.line(&format!(
             "PING {} ({target}) {}({}) bytes of data.",
-            args.host,
+            resolve::idn::both_forms(&args.host),
             plan.payload,
             plan.payload + 8 + 20
         ));
     } else {
         sink.line(&format!(
             "PING {}({target}) {} data bytes",
-            args.host, plan.payload
+            resolve::idn::both_forms(&args.host),
+            plan.payload
         ));
     }
     sink.event(

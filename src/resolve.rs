@@ -2,6 +2,7 @@
 //! `ping`, `tcp` or `trace` fails the same way, with the same words.
 
 pub mod config;
+pub mod idn;
 pub mod lookup;
 pub mod rdata;
 mod system;
@@ -73,9 +74,12 @@ pub async fn resolve_all_within(
         }
         return Ok(vec![addr]);
     }
+    let typed = host;
+    let ascii = idn::to_ascii(host).map_err(|why| AppError::usage(format!("'{host}' is {why}")))?;
+    let host = ascii.as_str();
     if !valid_hostname(host) {
         return Err(AppError::usage(format!(
-            "'{host}' is neither an IP address nor a valid host name"
+            "'{typed}' is neither an IP address nor a valid host name"
         )));
     }
     let budget = limit.unwrap_or_else(system_budget);

@@ -185,7 +185,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     }
     sink.line(&format!(
         "trace to {} ({target}), {} hops max, {} probes{}, {} per hop",
-        args.path.host,
+        crate::resolve::idn::both_forms(&args.path.host),
         plan.max,
         plan.method.word(),
         port.map(|p| format!(" to port {p}")).unwrap_or_default(),

@@ -3,6 +3,7 @@
 //! split-horizon view from a real failure.
 
 pub mod answer;
+pub mod codes;
 pub mod compare;
 
 use super::{Diagnosis, Severity};
@@ -47,7 +48,11 @@ pub fn for_name(answers: &[Answer]) -> Vec<Diagnosis> {
             .with("name", answers.first().map(|a| a.input.clone())),
         );
     }
-    if !resolved.is_empty() {
+    let unrelated = unrelated_answer(answers);
+    let has_unrelated = unrelated.is_some();
+    out.extend(unrelated);
+    out.extend(dead_nameserver(answers));
+    if !resolved.is_empty() && !has_unrelated {
         let records: usize = resolved
             .iter()
             .map(|a| a.records.iter().filter(|r| r.rtype == a.qtype).count())
@@ -101,7 +106,15 @@ fn for_failure(a: &Answer, all: &[Answer]) -> Option<Diagnosis> {
         .map(|x| x.qtype.as_str())
         .collect();
     let d = match a.status {
-        Status::Answer => return None,
+        Status::Answer | Status::Unrelated => return None,
+        Status::NxDomain if is_reverse(&a.qname) => Diagnosis::new(
+            "dns.nxdomain",
+            Severity::Critical,
+            format!(
+                "{} has no reverse (PTR) name: {} is NXDOMAIN at {server} — the address's owner published no reverse record for it, which is common and says nothing about whether the address works",
+                a.input, a.qname
+            ),
+        ),
         Status::NxDomain => Diagnosis::new(
             "dns.nxdomain",
             Severity::Critical,
@@ -110,6 +123,28 @@ fn for_failure(a: &Answer, all: &[Answer]) -> Option<Diagnosis> {
                 a.qname
             ),
         ),
+        Status::CnameLoop => {
+            let looped = a
+                .cname_chain
+                .last()
+                .is_some_and(|last| a.cname_chain[..a.cname_chain.len() - 1].contains(last));
+            Diagnosis::new(
+                "dns.cname_loop",
+                Severity::Critical,
+                format!(
+                    "the CNAME chain of {} {} ({}) — no resolver can reach data: fix the CNAME records in the zone",
+                    a.qname,
+                    if looped {
+                        format!("loops back to {}", a.cname_chain.last().map(String::as_str).unwrap_or(""))
+                    } else {
+                        format!("is longer than {} hops", answer::MAX_CHAIN)
+                    },
+                    a.cname_chain.join(" → ")
+                ),
+            )
+            .with("chain", &a.cname_chain)
+            .with("loop", looped)
+        }
         Status::NoData => Diagnosis::new(
             "dns.nodata",
             Severity::Critical,
@@ -188,14 +223,26 @@ fn tcp_fallback_failed(a: &Answer, server: &str) -> Diagnosis {
             "timeout",
             format!("timed out after {:.1} s (silently dropped)", a.timeout_s),
         ),
+        Some(Failure::TcpStalled) => (
+            "stalled",
+            format!(
+                "connected but sent no answer within {:.1} s (the connection stalled)",
+                a.timeout_s
+            ),
+        ),
         Some(other) => ("network", format!("failed: {}", failure_text(other))),
         None => ("none", "failed".to_string()),
+    };
+    let advice = if kind == "stalled" {
+        "the path is open; the server (or a proxy in front of it) accepts TCP and does not answer — check its TCP service".to_string()
+    } else {
+        format!("open TCP port {port} on the path or the server")
     };
     Diagnosis::new(
         "dns.tcp_fallback_failed",
         Severity::Critical,
         format!(
-            "the answer for {} {} is too big for UDP (the server set TC; {} record{} arrived over UDP) and TCP/{port} to {server} {how}: open TCP port {port} on the path or the server",
+            "the answer for {} {} is too big for UDP (the server set TC; {} record{} arrived over UDP) and TCP/{port} to {server} {how}: {advice}",
             a.qname,
             a.qtype,
             a.records.len(),
@@ -254,6 +301,11 @@ pub fn resolver_silent(name: &str, servers: &str, secs: f64) -> Diagnosis {
 
 /// A resolver that did not answer: which one, and timeout vs refused.
 fn unreachable(a: &Answer, server: &str) -> Diagnosis {
+    match &a.failure {
+        Some(Failure::Malformed(e)) => return malformed(a, server, e),
+        Some(Failure::TcpStalled) => return tcp_stalled(a, server),
+        _ => {}
+    }
     let servers: Vec<String> = a.attempts.iter().map(|t| t.server.clone()).collect();
     let mut unique = servers.clone();
     unique.dedup();
@@ -273,10 +325,7 @@ fn unreachable(a: &Answer, server: &str) -> Diagnosis {
             "network",
             format!("cannot reach {who}: {e} — check the route and the interface to the resolver"),
         ),
-        Some(Failure::Malformed(e)) => (
-            "malformed",
-            format!("{who} sent something that is not a DNS answer: {e}"),
-        ),
+        Some(Failure::Malformed(_)) | Some(Failure::TcpStalled) => return malformed(a, server, ""),
         None => ("none", format!("no server answered for {}", a.qname)),
     };
     let mut d = Diagnosis::new("dns.server_unreachable", Severity::Critical, summary)
@@ -291,6 +340,106 @@ fn unreachable(a: &Answer, server: &str) -> Diagnosis {
             .with("icmp_code", e.code);
     }
     d
+}
+
+/// A server that replied, but never with a valid answer: named for what
+/// was wrong with the reply, not mistaken for silence.
+fn malformed(a: &Answer, server: &str, error: &str) -> Diagnosis {
+    Diagnosis::new(
+        "dns.malformed_reply",
+        Severity::Critical,
+        format!(
+            "{server} replied to the question for {} {} but not with a valid DNS answer: {error}; no valid reply followed within {:.1} s — a broken server, a middlebox rewriting DNS, or something else listening on that port",
+            a.qname, a.qtype, a.timeout_s
+        ),
+    )
+    .with("name", &a.input)
+    .with("type", &a.qtype)
+    .with("server", server)
+    .with("error", error)
+    .with("timeout_s", a.timeout_s)
+}
+
+/// A TCP connection that opened and then carried no answer.
+fn tcp_stalled(a: &Answer, server: &str) -> Diagnosis {
+    Diagnosis::new(
+        "dns.tcp_stalled",
+        Severity::Critical,
+        format!(
+            "TCP to {server} connected, but no answer for {} {} came back within {:.1} s: the server accepted the connection and stalled (overloaded, or a proxy/firewall that completes the handshake and drops the data) — the path is open, the service is not answering",
+            a.qname, a.qtype, a.timeout_s
+        ),
+    )
+    .with("name", &a.input)
+    .with("type", &a.qtype)
+    .with("server", server)
+    .with("kind", "stalled")
+    .with("timeout_s", a.timeout_s)
+}
+
+/// Answer-section records for names that are neither the question nor on
+/// its CNAME chain: a resolver throws them away, so they never count.
+fn unrelated_answer(answers: &[Answer]) -> Option<Diagnosis> {
+    let a = answers.iter().find(|a| !a.unrelated.is_empty())?;
+    let server = a.server.clone().unwrap_or_else(|| a.source.clone());
+    let recs: Vec<String> = answers
+        .iter()
+        .flat_map(|a| a.unrelated.iter())
+        .map(|r| format!("{} {} {}", r.name, r.rtype, r.data))
+        .collect();
+    let kept = answers.iter().any(|a| a.status.resolved());
+    Some(
+        Diagnosis::new(
+            "dns.unrelated_answer",
+            Severity::Critical,
+            format!(
+                "{server} answered the question for {} with records for other names ({}): a resolver discards them, so they were not counted{} — a broken or spoofing server, or a middlebox rewriting DNS",
+                a.qname,
+                recs.join("; "),
+                if kept { "; the records for the name itself were kept" } else { " and the name did not resolve" }
+            ),
+        )
+        .with("name", &a.input)
+        .with("server", server)
+        .with("unrelated", recs),
+    )
+}
+
+/// A server that timed out before a later one answered: every lookup
+/// through this list waits that long first.
+fn dead_nameserver(answers: &[Answer]) -> Option<Diagnosis> {
+    for a in answers {
+        let Some(answered) = a.attempts.iter().rposition(|t| t.outcome != "timeout") else {
+            continue;
+        };
+        let dead: Vec<_> = a.attempts[..answered]
+            .iter()
+            .filter(|t| t.outcome == "timeout" && t.server != a.attempts[answered].server)
+            .collect();
+        let Some(first) = dead.first() else { continue };
+        let delay: f64 = dead.iter().map(|t| t.time_ms).sum();
+        return Some(
+            Diagnosis::new(
+                "dns.dead_nameserver",
+                Severity::Warning,
+                format!(
+                    "name server {} did not answer; {} did, after {delay:.0} ms of waiting — every lookup through {} pays that delay: remove or fix the dead server (or list it last)",
+                    first.server, a.attempts[answered].server, a.source
+                ),
+            )
+            .with("name", &a.input)
+            .with("server", &first.server)
+            .with("answered_by", &a.attempts[answered].server)
+            .with("delay_ms", delay.round()),
+        );
+    }
+    None
+}
+
+/// True for names under the reverse-mapping trees.
+fn is_reverse(qname: &str) -> bool {
+    let q = qname.trim_end_matches('.').to_ascii_lowercase();
+    q.ends_with(".in-addr.arpa") || q.ends_with(".ip6.arpa")
 }
 
 /// The diagnosis for an answer that never arrived whole.
@@ -376,5 +525,64 @@ pub fn for_comparisons(list: &[Comparison], answers: &[Answer]) -> Vec<Diagnosis
             true
         }
     });
+    out
+}
+
+/// Groups of at least this many names with the same finding are reported
+/// as one diagnosis in a batch.
+pub const GROUP_AT: usize = 3;
+
+/// Folds a batch's per-name diagnoses the way `netdx tcp` folds its
+/// targets: a finding shared by [`GROUP_AT`] or more names becomes one
+/// diagnosis listing the names (evidence `names`, `count`, and the first
+/// name's own summary as `example`); rarer findings stay as they are.
+/// Order follows each finding's first appearance.
+pub fn group(list: Vec<Diagnosis>) -> Vec<Diagnosis> {
+    let mut keys: Vec<(String, Severity)> = Vec::new();
+    let mut buckets: Vec<Vec<Diagnosis>> = Vec::new();
+    for d in list {
+        let key = (d.code.clone(), d.severity);
+        match keys.iter().position(|k| *k == key) {
+            Some(i) => buckets[i].push(d),
+            None => {
+                keys.push(key);
+                buckets.push(vec![d]);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for bucket in buckets {
+        if bucket.len() < GROUP_AT {
+            out.extend(bucket);
+            continue;
+        }
+        let names: Vec<String> = bucket
+            .iter()
+            .filter_map(|d| d.evidence.get("name").and_then(|v| v.as_str()))
+            .map(str::to_string)
+            .collect();
+        let shown = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+        let more = names.len().saturating_sub(5);
+        let first = &bucket[0];
+        out.push(
+            Diagnosis::new(
+                &first.code,
+                first.severity,
+                format!(
+                    "{} names ({shown}{}) — like the first: {}",
+                    bucket.len(),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    },
+                    first.summary
+                ),
+            )
+            .with("count", bucket.len())
+            .with("names", &names)
+            .with("example", &first.evidence),
+        );
+    }
     out
 }

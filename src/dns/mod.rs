@@ -45,6 +45,10 @@ pub struct DnsReport {
     /// without `--short`).
     #[serde(skip)]
     pub show_totals: bool,
+    /// Whether the (grouped) diagnoses are printed at the end rather than
+    /// after each name (batch mode without `--short`).
+    #[serde(skip)]
+    pub diagnoses_last: bool,
 }
 
 /// Counts for the closing line and for scripts.
@@ -64,7 +68,7 @@ pub struct DnsSummary {
 
 impl Report for DnsReport {
     fn diagnoses_streamed(&self) -> bool {
-        true
+        !self.diagnoses_last
     }
 
     fn diagnoses(&self) -> Vec<Diagnosis> {
@@ -187,8 +191,21 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         deadline: user_timeout.unwrap_or(DEFAULT_TIMEOUT),
         attempts: 2,
     };
+    let mut conf_notes: Vec<Diagnosis> = Vec::new();
     let system = if servers.is_empty() || args.compare {
         let conf = config::load_system(args.resolv_conf.as_deref())?;
+        conf_notes.extend(conf.skipped.iter().map(|why| {
+            Diagnosis::new(
+                "dns.resolv_conf_skipped",
+                Severity::Warning,
+                format!(
+                    "{} {why}: libc skips such a line too, so the rest of the file still applies — fix or remove it",
+                    conf.path.display()
+                ),
+            )
+            .with("file", conf.path.display().to_string())
+            .with("line", why)
+        }));
         let conf_servers = keep(conf.servers.clone());
         if conf_servers.is_empty() {
             return Err(AppError::cannot_run(format!(
@@ -275,13 +292,21 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         }
     }
 
+    // Many names: their diagnoses are folded into groups at the end.
+    let batch = targets.len() > 1;
     let bar = progress::bar(sink, targets.len() as u64, "resolving");
     if targets.len() < 2 {
         bar.finish_and_clear();
     }
     let mut all_answers: Vec<Answer> = Vec::new();
     let mut all_cmp: Vec<Comparison> = Vec::new();
-    let mut all_diag: Vec<Diagnosis> = Vec::new();
+    for d in &conf_notes {
+        sink.event("diagnosis", d);
+    }
+    if sink.human() && !batch {
+        bar.suspend(|| sink.diagnoses(&conf_notes));
+    }
+    let mut all_diag: Vec<Diagnosis> = conf_notes;
     let (mut resolved, mut failed, mut differing) = (0usize, 0usize, 0usize);
     let mut next = 0usize;
     while let Some(joined) = set.join_next().await {
@@ -301,7 +326,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
                 .filter_map(Option::take)
                 .collect();
             let report = finish_target(&per_type);
-            bar.suspend(|| emit(sink, args.short, &per_type, &report));
+            bar.suspend(|| emit(sink, args.short, batch, &per_type, &report));
             if report.ok {
                 resolved += 1;
             } else {
@@ -320,7 +345,11 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         command: "dns",
         answers: all_answers,
         comparisons: all_cmp,
-        diagnoses: all_diag,
+        diagnoses: if batch {
+            diagnose::dns::group(all_diag)
+        } else {
+            all_diag
+        },
         summary: DnsSummary {
             names: targets.len(),
             resolved,
@@ -328,7 +357,8 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             differences: differing,
             time_ms: started.elapsed().as_secs_f64() * 1000.0,
         },
-        show_totals: targets.len() > 1 && !args.short,
+        show_totals: batch && !args.short,
+        diagnoses_last: batch && !args.short,
     })
 }
 
@@ -356,7 +386,10 @@ fn finish_target(per_type: &[Vec<Answer>]) -> Verdict {
     }
     let flat: Vec<Answer> = per_type.iter().flatten().cloned().collect();
     diagnoses.extend(diagnose::dns::for_comparisons(&comparisons, &flat));
-    let ok = primary.iter().any(|a| a.status.resolved());
+    // A name resolves only when no answer needed a critical finding (an
+    // answer padded with records for other names is not a clean answer).
+    let ok = primary.iter().any(|a| a.status.resolved())
+        && !diagnoses.iter().any(|d| d.severity == Severity::Critical);
     Verdict {
         ok,
         comparisons,
@@ -365,7 +398,7 @@ fn finish_target(per_type: &[Vec<Answer>]) -> Verdict {
 }
 
 /// Writes one target's results in the chosen output shape.
-fn emit(sink: &Sink, short: bool, per_type: &[Vec<Answer>], report: &Verdict) {
+fn emit(sink: &Sink, short: bool, batch: bool, per_type: &[Vec<Answer>], report: &Verdict) {
     for answers in per_type {
         for a in answers {
             sink.event("answer", a);
@@ -411,5 +444,7 @@ fn emit(sink: &Sink, short: bool, per_type: &[Vec<Answer>], report: &Verdict) {
     for c in &report.comparisons {
         sink.line(&render::comparison_line(sink, c));
     }
-    sink.diagnoses(&report.diagnoses);
+    if !batch {
+        sink.diagnoses(&report.diagnoses);
+    }
 }

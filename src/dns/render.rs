@@ -1,7 +1,7 @@
 //! Human text for DNS answers: dig's record lines, nslookup's plainness,
 //! and the facts people misread (NXDOMAIN vs no data) spelled out.
 
-use crate::diagnose::dns::answer::{failure_text, outcome_text, Answer, Status};
+use crate::diagnose::dns::answer::{failure_text, outcome_text, Answer, Failure, Status};
 use crate::diagnose::dns::compare::{Comparison, DiffKind};
 use crate::diagnose::Severity;
 use crate::output::Sink;
@@ -38,6 +38,13 @@ pub fn answer_lines(sink: &Sink, a: &Answer) -> Vec<String> {
             sink.paint("NOERROR, referral (delegated elsewhere)", Severity::Warning)
         }
         Status::NxDomain => sink.paint("NXDOMAIN (no such name)", Severity::Critical),
+        Status::Timeout if a.failure == Some(Failure::TcpStalled) => sink.paint(
+            &format!(
+                "no answer: tcp connected, then stalled for {:.1} s",
+                a.timeout_s
+            ),
+            Severity::Critical,
+        ),
         Status::Timeout => sink.paint(
             &format!("no answer: timeout after {:.1} s", a.timeout_s),
             Severity::Critical,
@@ -57,7 +64,7 @@ pub fn answer_lines(sink: &Sink, a: &Answer) -> Vec<String> {
         _ => sink.paint(&outcome_text(a), Severity::Critical),
     };
     let shown_name = if a.qname.trim_end_matches('.') == a.input.trim_end_matches('.') {
-        a.input.clone()
+        crate::resolve::idn::both_forms(&a.input)
     } else {
         format!("{} (asked as {})", a.input, a.qname)
     };
@@ -77,12 +84,19 @@ pub fn answer_lines(sink: &Sink, a: &Answer) -> Vec<String> {
         .records
         .iter()
         .chain(a.authority.iter())
+        .chain(a.unrelated.iter())
         .map(|r| r.name.len())
         .max()
         .unwrap_or(0);
     for r in &a.records {
         lines.push(format!(
             "  {:<width$}  {:>6}  {}  {:<5}  {}",
+            r.name, r.ttl, r.class, r.rtype, r.data
+        ));
+    }
+    for r in &a.unrelated {
+        lines.push(format!(
+            "  {:<width$}  {:>6}  {}  {:<5}  {}   (ignored: not the name asked)",
             r.name, r.ttl, r.class, r.rtype, r.data
         ));
     }

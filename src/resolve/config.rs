@@ -23,6 +23,9 @@ pub struct SystemConf {
     pub timeout: Duration,
     /// Tries per server from `options attempts:`.
     pub attempts: usize,
+    /// Lines skipped because libc would skip them (`nameserver garbage`,
+    /// an option it cannot parse), each as `line N: text — why`.
+    pub skipped: Vec<String>,
 }
 
 /// Reads and parses a resolv.conf; a missing file or one without servers
@@ -40,9 +43,47 @@ pub fn load_system(path: Option<&Path>) -> AppResult<SystemConf> {
     parse_system(&data, path)
 }
 
+/// Drops the lines libc's res_init would skip: a `nameserver` whose
+/// address does not parse, and any line the parser cannot read on its
+/// own. One bad line must not cost the whole configuration.
+fn libc_lines(data: &[u8]) -> (Vec<u8>, Vec<String>) {
+    let text = String::from_utf8_lossy(data);
+    let mut kept = String::with_capacity(text.len());
+    let mut skipped = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let bare = line.split(['#', ';']).next().unwrap_or("").trim();
+        let mut words = bare.split_whitespace();
+        let why = match words.next() {
+            None => None,
+            Some("nameserver") => match words.next() {
+                None => Some("no address".to_string()),
+                Some(a) if a.split('%').next().unwrap_or(a).parse::<IpAddr>().is_err() => {
+                    Some(format!("'{a}' is not an IP address"))
+                }
+                Some(_) => None,
+            },
+            Some(_) => {
+                let probe = format!("nameserver 127.0.0.1\n{bare}\n");
+                hickory_resolver::system_conf::parse_resolv_conf(probe.as_bytes())
+                    .err()
+                    .map(|e| e.to_string())
+            }
+        };
+        match why {
+            Some(why) => skipped.push(format!("line {}: `{}` skipped — {why}", i + 1, line.trim())),
+            None => {
+                kept.push_str(line);
+                kept.push('\n');
+            }
+        }
+    }
+    (kept.into_bytes(), skipped)
+}
+
 /// Parses resolv.conf text (split from [`load_system`] so it can be tested).
 pub fn parse_system(data: &[u8], path: PathBuf) -> AppResult<SystemConf> {
-    let (config, opts) = hickory_resolver::system_conf::parse_resolv_conf(data).map_err(|e| {
+    let (data, skipped) = libc_lines(data);
+    let (config, opts) = hickory_resolver::system_conf::parse_resolv_conf(&data).map_err(|e| {
         AppError::cannot_run(format!(
             "no usable resolver configuration in {}: {e} — add a `nameserver` line or give @SERVER",
             path.display()
@@ -62,6 +103,7 @@ pub fn parse_system(data: &[u8], path: PathBuf) -> AppResult<SystemConf> {
         ndots: opts.ndots,
         timeout: opts.timeout,
         attempts: opts.attempts.max(1),
+        skipped,
     })
 }
 
@@ -160,6 +202,25 @@ mod tests {
         assert_eq!(conf.attempts, 3);
         assert_eq!(conf.timeout, Duration::from_secs(1));
         assert_eq!(conf.search.len(), 2);
+    }
+
+    #[test]
+    fn bad_lines_are_skipped_like_libc_skips_them() {
+        let text =
+            b"nameserver garbage\nnameserver 198.18.1.2\nbogus directive here\noptions ndots:3\n";
+        let conf = match parse_system(text, PathBuf::from("t")) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(conf.servers, vec!["198.18.1.2:53".parse().unwrap()]);
+        assert_eq!(conf.ndots, 3);
+        assert_eq!(conf.skipped.len(), 2, "{:?}", conf.skipped);
+        assert!(conf.skipped[1].starts_with("line 3: `bogus directive here`"));
+        assert!(
+            conf.skipped[0].starts_with("line 1: `nameserver garbage` skipped"),
+            "{:?}",
+            conf.skipped
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::rdata::record_of;
 use super::wire::{self, Outcome, WireOpts};
 use crate::diagnose::dns::answer::{
-    outcome_text, Answer, Attempt, Failure, Flags, Rec, Status, Transport,
+    outcome_text, Answer, Attempt, Failure, Flags, Rec, Status, Transport, MAX_CHAIN,
 };
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
@@ -109,6 +109,7 @@ fn empty(source: &Source, input: &str, name: &Name, rtype: RecordType) -> Answer
         records: Vec::new(),
         cname_chain: Vec::new(),
         authority: Vec::new(),
+        unrelated: Vec::new(),
         time_ms: 0.0,
         failure: Some(Failure::Network("no server to ask".into())),
         timeout_s: source.wire.deadline.as_secs_f64(),
@@ -149,7 +150,7 @@ async fn ask_servers(
             Err(failure) => {
                 let mut a = empty(source, input, qname, rtype);
                 a.status = match failure {
-                    Failure::Timeout => Status::Timeout,
+                    Failure::Timeout | Failure::TcpStalled => Status::Timeout,
                     Failure::Refused => Status::ConnRefused,
                     Failure::Icmp(_) | Failure::Network(_) => Status::Network,
                     Failure::Malformed(_) => Status::Malformed,
@@ -165,8 +166,10 @@ async fn ask_servers(
             outcome: outcome_text(&answer),
             time_ms: t0.elapsed().as_secs_f64() * 1000.0,
         });
-        let move_on = matches!(answer.status, Status::ServFail | Status::Refused)
-            || answer.status.no_response();
+        let move_on = matches!(
+            answer.status,
+            Status::ServFail | Status::Refused | Status::Unrelated
+        ) || answer.status.no_response();
         last = Some(answer);
         if !move_on {
             break;
@@ -194,7 +197,51 @@ pub fn rcode_text(code: ResponseCode) -> String {
     }
 }
 
-/// Classifies a response and lifts out what the output needs.
+/// The CNAME chain from `qname` through the answer section.
+#[derive(Debug, Default)]
+struct Chain {
+    /// Names on the chain, `qname` first (empty when there is no CNAME).
+    names: Vec<Name>,
+    /// The chain came back to a name already on it, or ran past [`MAX_CHAIN`].
+    broken: bool,
+}
+
+/// Follows CNAMEs from `qname` the way a resolver does, stopping at a loop.
+fn follow(msg: &Message, qname: &Name, rtype: RecordType) -> Chain {
+    let mut chain = Chain::default();
+    if rtype == RecordType::CNAME {
+        return chain;
+    }
+    let mut at = qname.clone();
+    loop {
+        let next = msg.answers().iter().find_map(|r| {
+            (r.record_type() == RecordType::CNAME && *r.name() == at)
+                .then(|| r.data().as_cname().map(|c| c.0.clone()))
+                .flatten()
+        });
+        let Some(target) = next else { break };
+        if chain.names.is_empty() {
+            chain.names.push(at.clone());
+        }
+        if chain.names.contains(&target) {
+            chain.names.push(target);
+            chain.broken = true;
+            break;
+        }
+        chain.names.push(target.clone());
+        at = target;
+    }
+    // A chain longer than a resolver follows is broken even if it ends in
+    // data; its names still own their records (they are not unrelated).
+    if chain.names.len() > MAX_CHAIN + 1 {
+        chain.broken = true;
+    }
+    chain
+}
+
+/// Classifies a response and lifts out what the output needs. Only
+/// records owned by the name asked or a name on its CNAME chain count;
+/// the rest are kept apart as `unrelated`, as a resolver discards them.
 fn from_message(
     source: &Source,
     input: &str,
@@ -202,15 +249,20 @@ fn from_message(
     rtype: RecordType,
     msg: &Message,
 ) -> Answer {
-    let records: Vec<Rec> = msg.answers().iter().map(record_of).collect();
+    let chain = follow(msg, qname, rtype);
+    let owns = |n: &Name| *n == *qname || chain.names.contains(n);
+    let (related, unrelated): (Vec<_>, Vec<_>) = msg.answers().iter().partition(|r| owns(r.name()));
+    let records: Vec<Rec> = related.iter().map(|r| record_of(r)).collect();
+    let unrelated: Vec<Rec> = unrelated.iter().map(|r| record_of(r)).collect();
     let authority: Vec<Rec> = msg.name_servers().iter().map(record_of).collect();
     let code = msg.response_code();
-    let has_type = msg
-        .answers()
+    let has_type = related
         .iter()
         .any(|r| r.record_type() == rtype || rtype == RecordType::ANY);
     let status = match u16::from(code) {
+        0 | 3 if chain.broken => Status::CnameLoop,
         0 if has_type => Status::Answer,
+        0 if related.is_empty() && !unrelated.is_empty() => Status::Unrelated,
         0 if msg.answers().is_empty()
             && !msg.authoritative()
             && msg
@@ -226,27 +278,6 @@ fn from_message(
         5 => Status::Refused,
         _ => Status::OtherRcode,
     };
-    let mut chain = Vec::new();
-    let mut at = qname.clone();
-    for _ in 0..16 {
-        let next = msg.answers().iter().find_map(|r| {
-            if r.record_type() == RecordType::CNAME && *r.name() == at {
-                r.data().as_cname().map(|c| c.0.clone())
-            } else {
-                None
-            }
-        });
-        match next {
-            Some(target) if rtype != RecordType::CNAME => {
-                if chain.is_empty() {
-                    chain.push(at.to_ascii());
-                }
-                chain.push(target.to_ascii());
-                at = target;
-            }
-            _ => break,
-        }
-    }
     Answer {
         input: input.to_string(),
         qname: qname.to_ascii(),
@@ -266,8 +297,9 @@ fn from_message(
             cd: msg.checking_disabled(),
         }),
         records,
-        cname_chain: chain,
+        cname_chain: chain.names.iter().map(Name::to_ascii).collect(),
         authority,
+        unrelated,
         time_ms: 0.0,
         failure: None,
         timeout_s: source.wire.deadline.as_secs_f64(),

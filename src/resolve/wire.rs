@@ -104,15 +104,74 @@ fn build(name: &Name, rtype: RecordType, edns: Option<u16>) -> (u16, Vec<u8>) {
     (id, msg.to_vec().unwrap_or_default())
 }
 
-/// A response is ours when id, type and question all match.
-fn matches(msg: &Message, id: u16, name: &Name, rtype: RecordType) -> bool {
-    msg.id() == id
-        && msg.message_type() == MessageType::Response
-        && msg
-            .query()
-            .map(|q| q.name().eq_case(name) || q.name() == name)
-            .unwrap_or(true)
-        && msg.query().map(|q| q.query_type() == rtype).unwrap_or(true)
+/// Why a datagram from the server is not the answer to our question, or
+/// None when it is. A resolver checks these before reading any record:
+/// the id (else it is someone else's or a spoofed reply), the QR bit, and
+/// the question section echoed back.
+fn mismatch(msg: &Message, id: u16, name: &Name, rtype: RecordType) -> Option<String> {
+    if msg.id() != id {
+        return Some(format!(
+            "reply with the wrong query id (expected {id}, got {})",
+            msg.id()
+        ));
+    }
+    if msg.message_type() != MessageType::Response {
+        return Some("QR=0: the server sent a query back, not a response".into());
+    }
+    match msg.query() {
+        Some(q) if !(q.name().eq_case(name) || q.name() == name) || q.query_type() != rtype => {
+            Some(format!(
+                "the question section asks for {} {}, not {} {}",
+                q.name().to_ascii(),
+                q.query_type(),
+                name.to_ascii(),
+                rtype
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The first problem seen in what a server sent, kept while the query
+/// waits on for a valid reply; when none comes it is the failure to report.
+#[derive(Default)]
+struct BadReply {
+    note: Option<(String, bool)>,
+}
+
+impl BadReply {
+    /// Keeps `text`; a reply that carried our id beats one that did not,
+    /// which may be a stray datagram rather than the server's reply.
+    fn keep(&mut self, text: String, ours: bool) {
+        if self.note.as_ref().is_none_or(|(_, o)| ours && !o) {
+            self.note = Some((text, ours));
+        }
+    }
+
+    fn failure(self) -> Option<Failure> {
+        self.note.map(|(text, _)| Failure::Malformed(text))
+    }
+}
+
+/// What is wrong with a datagram that did not decode: the parse error,
+/// and whether its first two bytes were our id.
+fn undecodable(bytes: &[u8], id: u16, err: impl std::fmt::Display, at: Duration) -> (String, bool) {
+    let ours = bytes.len() >= 2 && u16::from_be_bytes([bytes[0], bytes[1]]) == id;
+    let text = if bytes.len() < 12 {
+        format!(
+            "{}-byte reply, shorter than the 12-byte DNS header ({err})",
+            bytes.len()
+        )
+    } else {
+        format!("{}-byte reply that does not parse: {err}", bytes.len())
+    };
+    (
+        format!(
+            "{text}, {:.0} ms after the query",
+            at.as_secs_f64() * 1000.0
+        ),
+        ours,
+    )
 }
 
 async fn over_udp(
@@ -127,6 +186,7 @@ async fn over_udp(
     let attempts = opts.attempts.max(1) as u32;
     let per_try = opts.deadline / attempts;
     let mut buf = vec![0u8; 65535];
+    let mut bad = BadReply::default();
     for _ in 0..attempts {
         let now = Instant::now();
         if now >= until {
@@ -142,15 +202,28 @@ async fn over_udp(
             .await
             .map_err(|e| udp_failure(e, server))?
         {
-            let Ok(msg) = Message::from_vec(&buf[..n]) else {
-                continue;
+            let got = &buf[..n];
+            let msg = match Message::from_vec(got) {
+                Ok(msg) => msg,
+                Err(e) => {
+                    let (text, ours) = undecodable(got, id, e, now.elapsed());
+                    bad.keep(text, ours);
+                    continue;
+                }
             };
-            if matches(&msg, id, name, rtype) {
-                return Ok(msg);
+            match mismatch(&msg, id, name, rtype) {
+                None => return Ok(msg),
+                Some(why) => bad.keep(
+                    format!(
+                        "{why}, {:.0} ms after the query",
+                        now.elapsed().as_secs_f64() * 1000.0
+                    ),
+                    msg.id() == id,
+                ),
             }
         }
     }
-    Err(Failure::Timeout)
+    Err(bad.failure().unwrap_or(Failure::Timeout))
 }
 
 /// What a UDP error means for this query: the server's own port
@@ -187,8 +260,12 @@ async fn over_tcp(
     until: Instant,
 ) -> Result<Message, Failure> {
     let left = until.saturating_duration_since(Instant::now());
+    // Set once the connection is up: a timeout after that is a stall,
+    // not a dropped SYN.
+    let connected = std::sync::atomic::AtomicBool::new(false);
     let work = async {
         let mut stream = TcpPeer::connect(server).await.map_err(io_failure)?;
+        connected.store(true, std::sync::atomic::Ordering::Relaxed);
         let (id, bytes) = build(name, rtype, opts.edns);
         let len = u16::try_from(bytes.len())
             .map_err(|_| Failure::Malformed("query too long for TCP".into()))?;
@@ -201,15 +278,23 @@ async fn over_tcp(
             stream.recv_exact(&mut head).await.map_err(io_failure)?;
             let mut body = vec![0u8; usize::from(u16::from_be_bytes(head))];
             stream.recv_exact(&mut body).await.map_err(io_failure)?;
-            let msg = Message::from_vec(&body)
-                .map_err(|e| Failure::Malformed(format!("undecodable TCP answer: {e}")))?;
-            if matches(&msg, id, name, rtype) {
-                return Ok(msg);
+            let msg = Message::from_vec(&body).map_err(|e| {
+                Failure::Malformed(format!(
+                    "{}-byte TCP reply that does not parse: {e}",
+                    body.len()
+                ))
+            })?;
+            match mismatch(&msg, id, name, rtype) {
+                None => return Ok(msg),
+                // Over TCP nobody else can inject a reply: a wrong one is the server's.
+                Some(why) if msg.id() == id => return Err(Failure::Malformed(why)),
+                Some(_) => {}
             }
         }
     };
     match tokio::time::timeout(left, work).await {
         Ok(result) => result,
+        Err(_) if connected.load(std::sync::atomic::Ordering::Relaxed) => Err(Failure::TcpStalled),
         Err(_) => Err(Failure::Timeout),
     }
 }

@@ -31,7 +31,12 @@ impl Endpoint {
         if crate::resolve::parse_literal(&self.host).is_some() {
             self.addr.to_string()
         } else {
-            format!("{}:{} ({})", self.host, self.addr.port(), self.addr.ip())
+            format!(
+                "{}:{} ({})",
+                crate::resolve::idn::both_forms(&self.host),
+                self.addr.port(),
+                self.addr.ip()
+            )
         }
     }
 }

@@ -5,6 +5,9 @@
 use serde::Serialize;
 use std::net::IpAddr;
 
+/// CNAME hops a resolver follows before it gives up (BIND's limit).
+pub const MAX_CHAIN: usize = 16;
+
 /// One resource record in presentation form (dig's text for the data).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Rec {
@@ -87,6 +90,11 @@ pub enum Status {
     Network,
     /// Garbage came back.
     Malformed,
+    /// The answer section held only records for names outside the
+    /// question and its CNAME chain (a broken or spoofing server).
+    Unrelated,
+    /// The CNAME chain loops back on itself or is too long to follow.
+    CnameLoop,
 }
 
 impl Status {
@@ -156,6 +164,9 @@ pub struct Answer {
     pub cname_chain: Vec<String>,
     /// Authority section (SOA on negative answers, NS on referrals).
     pub authority: Vec<Rec>,
+    /// Answer-section records whose owner is neither the name asked nor a
+    /// name on its CNAME chain: reported, never counted as the answer.
+    pub unrelated: Vec<Rec>,
     /// Wall time for the whole lookup, in milliseconds.
     pub time_ms: f64,
     /// Why no response arrived, when none did.
@@ -220,6 +231,9 @@ pub enum Failure {
     Network(String),
     /// Something answered but it was not a usable DNS response.
     Malformed(String),
+    /// TCP connected, the query was sent, and no answer came back in time:
+    /// the server (or a proxy in front of it) accepted and then stalled.
+    TcpStalled,
 }
 
 /// The ICMP error a query drew, read from the socket's error queue.
@@ -262,5 +276,6 @@ pub fn failure_text(f: &Failure) -> String {
         ),
         Failure::Network(e) => format!("network error: {e}"),
         Failure::Malformed(e) => format!("malformed: {e}"),
+        Failure::TcpStalled => "tcp connected, then no answer".into(),
     }
 }

@@ -173,6 +173,7 @@ mod tests {
                 .collect(),
             cname_chain: Vec::new(),
             authority: Vec::new(),
+            unrelated: Vec::new(),
             time_ms: 1.0,
             failure: rcode
                 .is_none()
