@@ -161,3 +161,152 @@ fn a_full_accept_queue_is_named_when_other_ports_answer() {
     let (_, doc) = tcp_json(&lab, &["-W", "0.5", &format!("{server}:9000")]);
     assert_eq!(codes(&doc), vec!["tcp.timeout".to_string()]);
 }
+
+/// Listens on port 7100, accepts and holds every connection open, reading
+/// nothing.
+const HOLDER: &str = r#"
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 7100))
+s.listen(128)
+keep = []
+while True:
+    c, _ = s.accept()
+    keep.append(c)
+"#;
+
+/// Connects twice to ARGV[1]:7100 with keepalive on (one with
+/// TCP_KEEPIDLE=5, one on the host default) and touches ARGV[2]; with
+/// ARGV[3] = "send", then waits for ARGV[2].go and writes 1800 bytes on
+/// the first.
+const KEEPER: &str = r#"
+import socket, sys, time, os
+a = socket.create_connection((sys.argv[1], 7100))
+a.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+a.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 5)
+b = socket.create_connection((sys.argv[1], 7100))
+b.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+open(sys.argv[2], "w").close()
+if sys.argv[3] == "send":
+    while not os.path.exists(sys.argv[2] + ".go"):
+        time.sleep(0.02)
+    a.send(b"x" * 1800)
+time.sleep(600)
+"#;
+
+/// Starts the holder in the server namespace and the keeper in the client
+/// namespace; returns when the keeper is connected.
+fn keeper(lab: &mut Lab, tag: &str, mode: &str) {
+    let ns = lab.server().to_string();
+    let client = lab.client().to_string();
+    lab.spawn(&ns, &["python3", "-c", HOLDER]);
+    wait_listening(lab, &ns, &[7100]);
+    let ready = std::env::temp_dir().join(format!("netdx-{tag}-{}.ready", std::process::id()));
+    let _ = std::fs::remove_file(&ready);
+    let path = ready.to_string_lossy().into_owned();
+    let server = lab.server_v4();
+    lab.spawn(&client, &["python3", "-c", KEEPER, &server, &path, mode]);
+    let start = Instant::now();
+    while !ready.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "keeper never ready"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = std::fs::remove_file(&ready);
+}
+
+#[test]
+fn keepalive_default_counts_only_sockets_without_their_own_idle() {
+    if !can_build_namespaces("sock_keepidle") {
+        return;
+    }
+    let mut lab = Lab::chain(0);
+    keeper(&mut lab, "keepidle", "idle");
+    let client = lab.client().to_string();
+    let doc = lab.netdx(&client, &["--json", "sockets"]).json();
+    assert_eq!(doc["keepalive_armed"], 2, "{doc}");
+    let d = doc["diagnosis"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["code"] == "sockets.keepalive_default"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no keepalive_default: {doc}"));
+    assert_eq!(d["evidence"]["keepalive_own_idle"], 1, "{d}");
+    let summary = d["summary"].as_str().unwrap_or("");
+    assert!(summary.starts_with("1 of 2 established"), "{summary}");
+    assert!(summary.contains("set their own TCP_KEEPIDLE"), "{summary}");
+}
+
+#[test]
+fn a_peer_that_stops_acknowledging_is_not_healthy() {
+    if !can_build_namespaces("sock_stalled") {
+        return;
+    }
+    let mut lab = Lab::chain(0);
+    // The peer vanishes before the data is sent: everything to it is dropped.
+    let ns = lab.server().to_string();
+    lab.spawn(&ns, &["python3", "-c", HOLDER]);
+    wait_listening(&lab, &ns, &[7100]);
+    let client = lab.client().to_string();
+    let server = lab.server_v4();
+    let ready = std::env::temp_dir().join(format!("netdx-stall-{}.ready", std::process::id()));
+    let _ = std::fs::remove_file(&ready);
+    let path = ready.to_string_lossy().into_owned();
+    lab.spawn(&client, &["python3", "-c", KEEPER, &server, &path, "send"]);
+    let start = Instant::now();
+    while !ready.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "keeper never ready"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    lab.nft(
+        &ns,
+        "table inet f { chain input { type filter hook input priority 0; tcp dport 7100 drop; }\n}",
+    );
+    let go = format!("{path}.go");
+    std::fs::write(&go, "").unwrap_or_else(|e| panic!("{go}: {e}"));
+    let _ = std::fs::remove_file(&ready);
+    // Two retransmissions take 0.2 + 0.4 s at the minimum RTO.
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = std::fs::remove_file(&go);
+    let doc = lab.netdx(&client, &["--json", "sockets"]).json();
+    let c = codes(&doc);
+    assert!(!c.contains(&"sockets.healthy".to_string()), "{doc}");
+    let d = doc["diagnosis"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["code"] == "sockets.stalled_peer"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no stalled_peer: {doc}"));
+    assert_eq!(d["evidence"]["count"], 1, "{d}");
+    assert_eq!(
+        d["evidence"]["peers"],
+        serde_json::json!([format!("{server}:7100")]),
+        "{d}"
+    );
+    let summary = d["summary"].as_str().unwrap_or("");
+    assert!(summary.contains("1800 bytes unacknowledged"), "{summary}");
+    assert!(summary.contains("python3"), "{summary}");
+}
+
+#[test]
+fn process_filter_stays_in_our_network_namespace() {
+    if !can_build_namespaces("sock_netns_proc") {
+        return;
+    }
+    let mut lab = Lab::chain(0);
+    let ns = lab.server().to_string();
+    lab.spawn(&ns, &["python3", "-c", HOLDER]);
+    wait_listening(&lab, &ns, &[7100]);
+    // python3 holds a socket in the server namespace, none in the client's.
+    let client = lab.client().to_string();
+    let run = lab.netdx(&client, &["sockets", "--process", "python3"]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(!run.stdout.contains("python3"), "{}", run.stdout);
+    let run = lab.netdx(&ns, &["sockets", "--process", "python3"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("7100"), "{}", run.stdout);
+}
