@@ -310,3 +310,233 @@ fn process_filter_stays_in_our_network_namespace() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("7100"), "{}", run.stdout);
 }
+
+/// Listens on port 7200; per ARGV[1], holds each connection ("hold"),
+/// closes it after a second ("close") or resets it after a second ("reset").
+const PEER: &str = r#"
+import socket, struct, sys, time, threading
+mode = sys.argv[1]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 7200))
+s.listen(16)
+keep = []
+def later(c):
+    time.sleep(1)
+    if mode == "reset":
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+while True:
+    c, _ = s.accept()
+    keep.append(c)
+    if mode != "hold":
+        threading.Thread(target=later, args=(c,), daemon=True).start()
+"#;
+
+/// A lab whose server runs [`PEER`] in `mode`.
+fn peer_lab(mode: &str) -> Lab {
+    let mut lab = Lab::chain(0);
+    let ns = lab.server().to_string();
+    lab.spawn(&ns, &["python3", "-c", PEER, mode]);
+    wait_listening(&lab, &ns, &[7200]);
+    lab
+}
+
+/// Runs `netdx --json tcp SERVER:7200 --hold ARGS…` while `meanwhile`
+/// acts on the lab; returns the run, its document and its wall time.
+fn hold_while(lab: &Lab, args: &[&str], meanwhile: impl FnOnce(&Lab)) -> (Run, Value, f64) {
+    let target = format!("{}:7200", lab.server_v4());
+    let mut all = vec!["--json", "tcp", &target, "--hold"];
+    all.extend_from_slice(args);
+    let client = lab.client().to_string();
+    std::thread::scope(|s| {
+        let runner = s.spawn(|| {
+            let start = Instant::now();
+            let run = lab.netdx(&client, &all);
+            (run, start.elapsed().as_secs_f64())
+        });
+        meanwhile(lab);
+        let (run, took) = runner
+            .join()
+            .unwrap_or_else(|_| panic!("netdx runner panicked"));
+        let doc = run.json();
+        (run, doc, took)
+    })
+}
+
+/// The single diagnosis of a hold document.
+fn hold_diagnosis(doc: &Value) -> (String, String) {
+    let d = &doc["diagnosis"][0];
+    (
+        d["code"].as_str().unwrap_or("").to_string(),
+        d["summary"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+#[test]
+fn hold_on_a_black_holed_path_dies_by_keepalive_in_idle_plus_probes() {
+    if !can_build_namespaces("hold_blackhole") {
+        return;
+    }
+    let lab = peer_lab("hold");
+    let ns = lab.server().to_string();
+    let (run, doc, took) = hold_while(&lab, &["--keepalive", "1,1,3", "--duration", "30"], |lab| {
+        std::thread::sleep(Duration::from_millis(1200));
+        // The peer vanishes: nothing in or out any more.
+        lab.nft(
+                &ns,
+                "table inet f { chain input { type filter hook input priority 0; drop; }\n chain output { type filter hook output priority 0; drop; }\n}",
+            );
+    });
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let h = &doc["hold"];
+    assert_eq!(h["ending"], "keepalive_timeout", "{doc}");
+    assert_eq!(h["errno"], "ETIMEDOUT", "{doc}");
+    assert_eq!(h["keepalive_promise_s"], 4.0, "{doc}");
+    // Dead 3-4 s after the drop (the last answered probe came at most one
+    // idle period before it), well before the 30 s duration.
+    let elapsed = h["elapsed_s"].as_f64().unwrap_or(0.0);
+    assert!((4.0..6.8).contains(&elapsed), "elapsed {elapsed}: {doc}");
+    let silent = h["peer_silent_s"].as_f64().unwrap_or(0.0);
+    assert!((3.5..5.5).contains(&silent), "silent {silent}: {doc}");
+    assert!(took < 9.0, "took {took}");
+    let (code, summary) = hold_diagnosis(&doc);
+    assert_eq!(code, "tcp.hold_black_hole");
+    assert!(
+        summary.contains("3 keepalive probes unanswered"),
+        "{summary}"
+    );
+    assert!(summary.contains("ETIMEDOUT"), "{summary}");
+    assert!(summary.contains("= 4 s of silence"), "{summary}");
+}
+
+#[test]
+fn hold_names_a_peer_that_closes() {
+    if !can_build_namespaces("hold_close") {
+        return;
+    }
+    let lab = peer_lab("close");
+    let (run, doc, _) = hold_while(&lab, &["--duration", "10"], |_| {});
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(doc["hold"]["ending"], "peer_closed", "{doc}");
+    let elapsed = doc["hold"]["elapsed_s"].as_f64().unwrap_or(0.0);
+    assert!((0.8..3.0).contains(&elapsed), "elapsed {elapsed}");
+    assert_eq!(hold_diagnosis(&doc).0, "tcp.hold_peer_closed");
+}
+
+#[test]
+fn hold_names_a_peer_that_resets() {
+    if !can_build_namespaces("hold_reset") {
+        return;
+    }
+    let lab = peer_lab("reset");
+    let (run, doc, _) = hold_while(&lab, &["--duration", "10"], |_| {});
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(doc["hold"]["ending"], "peer_reset", "{doc}");
+    assert_eq!(doc["hold"]["errno"], "ECONNRESET", "{doc}");
+    let (code, summary) = hold_diagnosis(&doc);
+    assert_eq!(code, "tcp.hold_peer_reset");
+    assert!(summary.contains("no longer knows it"), "{summary}");
+}
+
+#[test]
+fn hold_names_a_peer_that_forgot_the_connection() {
+    if !can_build_namespaces("hold_forgot") {
+        return;
+    }
+    let lab = peer_lab("hold");
+    let ns = lab.server().to_string();
+    let (run, doc, _) = hold_while(&lab, &["--send-every", "0.5", "--duration", "10"], |lab| {
+        std::thread::sleep(Duration::from_millis(800));
+        // The server forgets the connection without telling: its RST is
+        // dropped, then the path opens again (a restarted host).
+        lab.nft(
+                &ns,
+                "table inet f { chain output { type filter hook output priority 0; tcp sport 7200 drop; }\n}",
+            );
+        let killed = lab.exec(
+            &ns,
+            &[
+                "ss",
+                "-K",
+                "-tn",
+                "state",
+                "established",
+                "sport",
+                "=",
+                ":7200",
+            ],
+        );
+        assert_eq!(killed.code, 0, "ss -K: {}", killed.stderr);
+        lab.exec(&ns, &["nft", "delete", "table", "inet", "f"]);
+    });
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(doc["hold"]["ending"], "peer_reset", "{doc}");
+    assert!(
+        doc["hold"]["bytes_sent"].as_u64().unwrap_or(0) >= 1,
+        "{doc}"
+    );
+    assert_eq!(hold_diagnosis(&doc).0, "tcp.hold_peer_reset");
+}
+
+#[test]
+fn hold_that_outlives_its_duration_exits_0() {
+    if !can_build_namespaces("hold_alive") {
+        return;
+    }
+    let lab = peer_lab("hold");
+    let (run, doc, took) = hold_while(
+        &lab,
+        &[
+            "--keepalive",
+            "1,1,3",
+            "--user-timeout",
+            "5",
+            "--duration",
+            "2.5",
+        ],
+        |_| {},
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(doc["hold"]["ending"], "alive", "{doc}");
+    assert!((2.4..4.0).contains(&took), "took {took}");
+    assert_eq!(hold_diagnosis(&doc).0, "tcp.hold_alive");
+    // JSON lines: a connected event, state samples, and the end.
+    let target = format!("{}:7200", lab.server_v4());
+    let run = lab.netdx(
+        lab.client(),
+        &["--jsonl", "tcp", &target, "--hold", "--duration", "0.5"],
+    );
+    let events: Vec<String> = run
+        .jsonl()
+        .iter()
+        .filter_map(|e| e["event"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        events.first().map(String::as_str),
+        Some("connected"),
+        "{events:?}"
+    );
+    assert!(events.contains(&"hold_state".to_string()), "{events:?}");
+    assert!(events.contains(&"ended".to_string()), "{events:?}");
+}
+
+#[test]
+fn hold_flags_are_checked() {
+    for (args, why) in [
+        (vec!["--keepalive", "1,1"], "IDLE,INTVL,COUNT"),
+        (vec!["--keepalive", "0,1,3"], "IDLE,INTVL,COUNT"),
+        (vec!["--duration", "-1"], "greater than 0"),
+        (vec!["--user-timeout", "nan"], "greater than 0"),
+    ] {
+        let mut all = vec!["tcp", "198.18.0.1:7", "--hold"];
+        all.extend(args.iter());
+        let run = common::netdx_here(&all);
+        assert_eq!(run.code, 2, "{all:?}: {}", run.stderr);
+        assert!(run.stderr.contains(why), "{all:?}: {}", run.stderr);
+    }
+    let run = common::netdx_here(&["tcp", "198.18.0.1:7,8", "--hold"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = common::netdx_here(&["tcp", "198.18.0.1:7", "--keepalive", "1,1,1"]);
+    assert_eq!(run.code, 2, "--keepalive needs --hold: {}", run.stderr);
+}

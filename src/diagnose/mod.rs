@@ -65,6 +65,7 @@ impl Diagnosis {
 
 pub mod dns;
 pub mod errno;
+pub mod hold;
 pub mod icmp;
 pub mod path;
 pub mod ping;

@@ -161,6 +161,32 @@ pub async fn attempt(sock: Socket, addr: SocketAddr, settings: Settings) -> Atte
     }
 }
 
+/// Runs the handshake of a connection to keep (`netdx tcp --hold`): on
+/// `sock`, whose options the caller set, to `addr` within `wait`. The
+/// connected socket comes back registered for reading, with the time the
+/// handshake took; a failure comes back as the attempt a probe would report.
+pub async fn handshake(
+    sock: Socket,
+    addr: SocketAddr,
+    wait: Duration,
+) -> Result<(AsyncFd<Socket>, Duration), Attempt> {
+    let v6 = addr.is_ipv6();
+    let sent = SystemTime::now();
+    let start = Instant::now();
+    match sock.connect(&SockAddr::from(addr)) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(failed(&e, start, true)),
+    }
+    let interest = Interest::WRITABLE | Interest::READABLE | Interest::ERROR;
+    let fd = socket::register(sock, interest).map_err(|e| failed(&e, start, true))?;
+    match tokio::time::timeout(wait, settle(&fd, v6, sent, start)).await {
+        Err(_) => Err(Attempt::Timeout { waited: wait }),
+        Ok(Some(failure)) => Err(failure),
+        Ok(None) => Ok((fd, start.elapsed())),
+    }
+}
+
 /// A failure known from an io::Error.
 fn failed(err: &io::Error, start: Instant, immediate: bool) -> Attempt {
     Attempt::Failed {

@@ -423,6 +423,9 @@ pub struct TcpReport {
     pub summary: Totals,
     /// The findings, worst first.
     pub diagnosis: Vec<crate::diagnose::Diagnosis>,
+    /// With `--hold`: how the held connection went and ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold: Option<super::hold::HoldResult>,
     /// Attempts per target (`-c`): above one, per-target statistics print.
     #[serde(skip)]
     pub count: u64,
