@@ -115,7 +115,8 @@ pub fn diagnose(f: &HoldFact<'_>) -> Diagnosis {
                 "{t}: the connection stayed up for {el:.1} s{}{}",
                 if f.ending == Ending::Interrupted { " (interrupted)" } else { "" },
                 match f.keepalive {
-                    Some((i, v, c)) => format!(", keepalive {i},{v},{c} answered: the path keeps the flow and the peer is there"),
+                    Some((i, v, c)) if el > f64::from(i) => format!(", keepalive {i},{v},{c}: idle periods passed and the probes were answered — the path keeps the flow and the peer is there"),
+                    Some((i, ..)) => format!(" (shorter than the keepalive idle time of {i} s: no probe was needed)"),
                     None => String::new(),
                 }
             ),

@@ -327,7 +327,7 @@ fn silent_port(group: &[&ConnectFact<'_>], all: &[ConnectFact<'_>]) -> Diagnosis
         SILENT_PORT_CODE,
         Severity::Critical,
         format!(
-            "{}: no answer within {wait:.1} s, though the same host answers on port {} — the host is up, so the SYN was dropped for this port only:              a listener whose accept queue is full (the application stopped calling accept(); Linux drops SYNs then) or a port filter (firewall rule for this port).              Tell them apart on the server: `netdx sockets --port PORT` (LISTEN Recv-Q at its backlog = full queue) and `nstat -az TcpExtListenOverflows` rising;              no listener and no overflow = a filter",
+            "{}: no answer within {wait:.1} s, though the same host answers on port(s) {} — the host is up, so the SYN was dropped for this port only: a listener whose accept queue is full (the application stopped calling accept(); Linux drops SYNs then) or a port filter (firewall rule for this port). Tell them apart on the server: `netdx sockets --port PORT` (LISTEN Recv-Q at its backlog = full queue) and `nstat -az TcpExtListenOverflows` rising; no listener and no overflow = a filter",
             who(group),
             shown.join(", ")
         ),

@@ -54,7 +54,8 @@ pub struct HoldResult {
 struct StateEvent<'a> {
     target: &'a str,
     elapsed_s: f64,
-    state: &'static str,
+    /// The state in `ss` words (`state` is the kernel's number).
+    state_name: &'static str,
     #[serde(flatten)]
     info: TcpInfo,
 }
@@ -164,11 +165,14 @@ fn describe_plan(p: &HoldPlan) -> String {
     if let Some(s) = p.send_every {
         words.push(format!("a byte every {:.1} s", s.as_secs_f64()));
     }
-    match p.duration {
-        Some(d) => words.push(format!("for {:.1} s", d.as_secs_f64())),
-        None => words.push("until it dies (Ctrl-C to stop)".into()),
+    let until = match p.duration {
+        Some(d) => format!("for {:.1} s", d.as_secs_f64()),
+        None => "until it dies (Ctrl-C to stop)".into(),
+    };
+    if words.is_empty() {
+        return format!(" {until}");
     }
-    format!(" with {}", words.join(", "))
+    format!(" with {} {until}", words.join(", "))
 }
 
 /// What watching the connection ended with.
@@ -273,7 +277,7 @@ fn show(sink: &Sink, target: &str, at: Duration, info: &TcpInfo) {
         &StateEvent {
             target,
             elapsed_s: at.as_secs_f64(),
-            state,
+            state_name: state,
             info: *info,
         },
     );
