@@ -31,6 +31,8 @@ enum Topic {
     },
     /// One TCP flag or a combination (`SYN+ACK`).
     Flags(Vec<&'static TcpFlagInfo>),
+    /// A diagnosis code no errno or state stands for.
+    Code(&'static crate::diagnose::codes::CodeInfo),
 }
 
 /// What `netdx explain` found for each query, in the order asked.
@@ -155,6 +157,9 @@ fn lookup(query: &str) -> AppResult<Topic> {
             .find(|s| s.diagnosis == Some(query))
         {
             return Ok(Topic::State(s));
+        }
+        if let Some(c) = crate::diagnose::codes::by_code(query) {
+            return Ok(Topic::Code(c));
         }
     }
     Err(unknown(query))
@@ -312,6 +317,11 @@ fn render(sink: &Sink, topic: &Topic) {
         }
     };
     match topic {
+        Topic::Code(c) => {
+            sink.line(&format!("{} — diagnosis code", c.code));
+            field("meaning", c.meaning);
+            field("check", c.check);
+        }
         Topic::Errno(e) => {
             let aka = if e.aliases.is_empty() {
                 String::new()
@@ -421,6 +431,10 @@ fn render(sink: &Sink, topic: &Topic) {
 /// The topic as one JSON object.
 fn to_json(query: &str, topic: &Topic) -> Value {
     match topic {
+        Topic::Code(c) => json!({
+            "query": query, "kind": "diagnosis", "name": c.code,
+            "meaning": c.meaning, "check": c.check,
+        }),
         Topic::Errno(e) => json!({
             "query": query, "kind": "errno", "name": e.name, "number": e.number,
             "aliases": e.aliases, "message": e.message, "meaning": e.meaning,

@@ -63,6 +63,7 @@ impl Diagnosis {
     }
 }
 
+pub mod codes;
 pub mod dns;
 pub mod errno;
 pub mod hold;
