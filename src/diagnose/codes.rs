@@ -16,7 +16,7 @@ pub struct CodeInfo {
 pub const CODES: &[CodeInfo] = &[
     CodeInfo {
         code: "tcp.reset_after_accept",
-        meaning: "the TCP handshake completed, then the server reset the connection before any data: an application that accepts and closes with SO_LINGER 0, crashes after accept(), or a proxy with no healthy backend. Something listens and is reachable; it is neither a closed port nor a firewall. netdx watches a completed handshake for four round trips (30-250 ms) before calling it open",
+        meaning: "the TCP handshake completed, then the server reset the connection before any data: an application that accepts and closes with SO_LINGER 0, crashes after accept(), or a proxy with no healthy backend. Something listens and is reachable; it is neither a closed port nor a firewall. netdx watches a completed handshake for four round trips (50-250 ms) before calling it open",
         check: "the listening application's logs and connection limits; `netdx sockets --port PORT` on the server",
     },
     CodeInfo {

@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, Interest};
 /// resets at once sends its RST one round trip plus its accept() latency
 /// after our handshake ACK, so without this watch the verdict depended on
 /// which of the two the scheduler happened to see first.
-pub const RESET_GRACE_MIN: Duration = Duration::from_millis(30);
+pub const RESET_GRACE_MIN: Duration = Duration::from_millis(50);
 /// Upper bound of the reset watch (see [`RESET_GRACE_MIN`]).
 pub const RESET_GRACE_MAX: Duration = Duration::from_millis(250);
 
