@@ -549,7 +549,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__tcp)
-            opts="-f -p -c -i -W -a -4 -6 -h --file --ports --count --interval --wait --parallel --banner --expect --all --json --jsonl --timeout --no-color --help"
+            opts="-f -p -c -i -W -a -4 -6 -h --file --ports --count --interval --wait --parallel --banner --expect --all --hold --keepalive --user-timeout --send-every --duration --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -601,6 +601,22 @@ _netdx() {
                     ;;
                 --expect)
                     COMPREPLY=($(compgen -W "open closed" -- "${cur}"))
+                    return 0
+                    ;;
+                --keepalive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --send-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)

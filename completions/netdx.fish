@@ -164,9 +164,14 @@ complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s W -l wait -d 'Second
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l parallel -d 'Connects in flight at once (capped by the open-files limit)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l expect -d 'What the targets must be for exit status 0 (closed: firewall audits)' -r -f -a "open\t'Every probe must connect'
 closed\t'No probe may connect (refused, filtered or unreachable all pass)'"
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l keepalive -d 'With --hold: keepalive timing IDLE,INTVL,COUNT in seconds (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l user-timeout -d 'With --hold: TCP_USER_TIMEOUT in seconds (unacknowledged data or probes kill the connection after it)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l send-every -d 'With --hold: send one byte of data every SECS (for peers and middleboxes that expect traffic)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l duration -d 'With --hold: stop after SECS with exit 0 if the connection is still alive (default: hold until it dies or Ctrl-C)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l banner -d 'After connecting, read and show what the server sends first (SSH, SMTP, FTP…)'
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s a -l all -d 'List every target, also when many failed the same way'
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l hold -d 'Connect to one target and hold the connection: show TCP_INFO while it waits and say how it ends (peer closed, reset, keepalive or user timeout)'
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s 4 -d 'Use IPv4 only'

@@ -339,6 +339,37 @@ pub struct TcpArgs {
     /// List every target, also when many failed the same way.
     #[arg(short = 'a', long = "all")]
     pub all: bool,
+    /// Connect to one target and hold the connection: show TCP_INFO while it
+    /// waits and say how it ends (peer closed, reset, keepalive or user timeout).
+    #[arg(long)]
+    pub hold: bool,
+    /// With --hold: keepalive timing IDLE,INTVL,COUNT in seconds (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT).
+    #[arg(long, value_name = "IDLE,INTVL,COUNT", requires = "hold")]
+    pub keepalive: Option<String>,
+    /// With --hold: TCP_USER_TIMEOUT in seconds (unacknowledged data or probes kill the connection after it).
+    #[arg(
+        long = "user-timeout",
+        value_name = "SECS",
+        requires = "hold",
+        allow_negative_numbers = true
+    )]
+    pub user_timeout: Option<f64>,
+    /// With --hold: send one byte of data every SECS (for peers and middleboxes that expect traffic).
+    #[arg(
+        long = "send-every",
+        value_name = "SECS",
+        requires = "hold",
+        allow_negative_numbers = true
+    )]
+    pub send_every: Option<f64>,
+    /// With --hold: stop after SECS with exit 0 if the connection is still alive (default: hold until it dies or Ctrl-C).
+    #[arg(
+        long,
+        value_name = "SECS",
+        requires = "hold",
+        allow_negative_numbers = true
+    )]
+    pub duration: Option<f64>,
 }
 
 /// What `netdx tcp --expect` checks for.

@@ -31,8 +31,8 @@ enum Topic {
     },
     /// One TCP flag or a combination (`SYN+ACK`).
     Flags(Vec<&'static TcpFlagInfo>),
-    /// A `dns.*` diagnosis code.
-    Dns(&'static crate::diagnose::dns::codes::DnsCodeInfo),
+    /// A diagnosis code no errno or state stands for.
+    Code(&'static crate::diagnose::codes::CodeInfo),
 }
 
 /// What `netdx explain` found for each query, in the order asked.
@@ -148,9 +148,6 @@ fn lookup(query: &str) -> AppResult<Topic> {
     if let Some(flags) = flag_list(query) {
         return Ok(Topic::Flags(flags));
     }
-    if let Some(d) = crate::diagnose::dns::codes::by_code(query) {
-        return Ok(Topic::Dns(d));
-    }
     if query.contains('.') {
         if let Some(e) = errno::by_diagnosis(query) {
             return Ok(Topic::Errno(e));
@@ -160,6 +157,9 @@ fn lookup(query: &str) -> AppResult<Topic> {
             .find(|s| s.diagnosis == Some(query))
         {
             return Ok(Topic::State(s));
+        }
+        if let Some(c) = crate::diagnose::codes::by_code(query) {
+            return Ok(Topic::Code(c));
         }
     }
     Err(unknown(query))
@@ -266,11 +266,7 @@ fn vocabulary() -> Vec<&'static str> {
     for f in tcp_flags::TCP_FLAGS {
         words.push(f.name);
     }
-    words.extend(
-        crate::diagnose::dns::codes::DNS_CODES
-            .iter()
-            .map(|c| c.code),
-    );
+    words.extend(crate::diagnose::codes::all().map(|c| c.code));
     words
 }
 
@@ -323,10 +319,10 @@ fn render(sink: &Sink, topic: &Topic) {
         }
     };
     match topic {
-        Topic::Dns(d) => {
-            sink.line(&format!("{} — a netdx DNS diagnosis", d.code));
-            field("meaning", d.meaning);
-            field("check", d.check);
+        Topic::Code(c) => {
+            sink.line(&format!("{} — diagnosis code", c.code));
+            field("meaning", c.meaning);
+            field("check", c.check);
         }
         Topic::Errno(e) => {
             let aka = if e.aliases.is_empty() {
@@ -437,9 +433,9 @@ fn render(sink: &Sink, topic: &Topic) {
 /// The topic as one JSON object.
 fn to_json(query: &str, topic: &Topic) -> Value {
     match topic {
-        Topic::Dns(d) => json!({
-            "query": query, "kind": "dns_diagnosis", "name": d.code,
-            "meaning": d.meaning, "check": d.check,
+        Topic::Code(c) => json!({
+            "query": query, "kind": "diagnosis", "name": c.code,
+            "meaning": c.meaning, "check": c.check,
         }),
         Topic::Errno(e) => json!({
             "query": query, "kind": "errno", "name": e.name, "number": e.number,

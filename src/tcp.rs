@@ -3,6 +3,7 @@
 //! Parsing, reporting and rendering live in the submodules; this file plans,
 //! resolves and schedules the probes within the descriptor budget.
 
+mod hold;
 mod limits;
 mod render;
 pub mod report;
@@ -13,6 +14,7 @@ use crate::error::{AppError, AppResult, Exit};
 use crate::output::{progress, Sink};
 use crate::probe::connect;
 use crate::resolve::{self, Family};
+pub use hold::HoldResult;
 use render::SCREENFUL;
 pub use report::TcpReport;
 use report::{Endpoint, State, TargetResult, Totals};
@@ -103,6 +105,15 @@ pub async fn tcp(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             .unwrap_or_else(|| "nothing to probe".into());
         return Err(AppError::target(why));
     }
+    if args.hold {
+        if specs.len() != 1 || specs[0].ports.len() != 1 || args.expect != Expect::Open {
+            return Err(AppError::usage(
+                "--hold holds one connection: give exactly one HOST:PORT (and no --expect closed)",
+            ));
+        }
+        // A name with several addresses: hold the first, as a client would.
+        return hold::hold(args, endpoints[0].clone(), plan.wait, sink).await;
+    }
     let nofile = limits::raise_nofile();
     let parallel = plan.parallel.min(limits::max_parallel(nofile));
     let plan = Plan { parallel, ..plan };
@@ -129,6 +140,7 @@ pub async fn tcp(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         all: args.all,
         endpoints: endpoints.len(),
         probed,
+        hold: None,
         exit: if healthy {
             Exit::Healthy
         } else {

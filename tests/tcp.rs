@@ -140,7 +140,7 @@ fn open_closed_filtered(v6: bool) {
 
     let c = codes(&doc);
     assert!(
-        c.contains(&"tcp.refused".into()) && c.contains(&"tcp.timeout".into()),
+        c.contains(&"tcp.refused".into()) && c.contains(&"tcp.silent_port".into()),
         "{c:?}"
     );
 
@@ -158,7 +158,9 @@ fn open_closed_filtered(v6: bool) {
         human.stdout
     );
     assert!(
-        human.stdout.contains("diagnosis [critical] tcp.timeout"),
+        human
+            .stdout
+            .contains("diagnosis [critical] tcp.silent_port"),
         "{}",
         human.stdout
     );

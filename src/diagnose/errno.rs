@@ -281,9 +281,9 @@ pub static ERRNO_TABLE: &[ErrnoInfo] = &[
         ..plain(libc::ETIMEDOUT, "ETIMEDOUT", &[], "Connection timed out", "the peer never answered: on connect, every SYN retransmission went unanswered; on an established connection, retransmissions or keepalives went unanswered")
     },
     ErrnoInfo {
-        client: "the host answered the SYN with RST after one round trip: it is up and reachable, but nothing listens on that port (or a firewall rejects with tcp reset)",
+        client: "the SYN was answered with RST after one round trip: from the host (up and reachable, nothing listens on that port) or from a firewall on the path rejecting with tcp reset; a connect() cannot see the RST's TTL, so netdx does not claim which",
         server: "",
-        check: "is the service running, and listening on this address and port rather than only 127.0.0.1? (`netdx sockets --port PORT` on the server)",
+        check: "is the service running, and listening on this address and port rather than only 127.0.0.1? (`netdx sockets --port PORT` on the server); if it listens, a firewall on the path answers for it: `nft list ruleset | grep reset` on the routers, or `tcpdump -v` here to read the RST's TTL against the host's SYN-ACK TTL on an open port",
         diagnosis: Some("tcp.refused"),
         ..plain(libc::ECONNREFUSED, "ECONNREFUSED", &[], "Connection refused", "the peer answered the SYN with a RST: the host is up, but nothing listens on that port (for UDP: an ICMP port-unreachable came back)")
     },

@@ -63,8 +63,10 @@ impl Diagnosis {
     }
 }
 
+pub mod codes;
 pub mod dns;
 pub mod errno;
+pub mod hold;
 pub mod icmp;
 pub mod path;
 pub mod ping;

@@ -45,6 +45,7 @@ pub fn diagnose(inp: &Inputs<'_>) -> Vec<Diagnosis> {
     syn_sent(inp, &mut out);
     counters(inp, &mut out);
     keepalive(inp, &mut out);
+    stalled(inp, &mut out);
     if !out.iter().any(|d| d.severity >= Severity::Warning) {
         out.insert(
             0,
@@ -392,31 +393,119 @@ fn counters(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
     }
 }
 
-/// The 2-hour keepalive default, weighed against established connections.
+/// The 2-hour keepalive default, weighed against the established
+/// connections that may rely on it. A socket's own TCP_KEEPIDLE is not in
+/// sock_diag; a keepalive timer due much sooner than the default allows
+/// betrays one (see [`Census::keepalive_own`]), and those are not counted
+/// as waiting 2 hours.
 fn keepalive(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
     let l = inp.limits;
-    let est = inp.census.get(TcpState::Established);
-    if l.keepalive_time < 1800 || est == 0 {
+    let c = inp.census;
+    let est = c.get(TcpState::Established);
+    let own = c.keepalive_own;
+    let default_armed = c.keepalive_armed.saturating_sub(own);
+    if l.keepalive_time < 1800 || est == 0 || default_armed == 0 {
         return;
     }
     let dead_after =
         u64::from(l.keepalive_time) + u64::from(l.keepalive_intvl) * u64::from(l.keepalive_probes);
+    let own_text = if own > 0 {
+        format!(
+            "{own} other(s) probe sooner than the default allows, so they set their own TCP_KEEPIDLE; "
+        )
+    } else {
+        String::new()
+    };
     out.push(
         Diagnosis::new(
             "sockets.keepalive_default",
             Severity::Info,
             format!(
-                "{} of {est} established connections have keepalive armed; the host waits tcp_keepalive_time={} s idle before the first probe \
-                 (a dead peer is noticed after {} s): NAT gateways and firewalls often forget idle flows after 5-60 min, so idle connections die silently — \
-                 set SO_KEEPALIVE with TCP_KEEPIDLE about 300 s in the application, or lower net.ipv4.tcp_keepalive_time",
-                inp.census.keepalive_armed, l.keepalive_time, dead_after
+                "{default_armed} of {est} established connections have keepalive armed with no sign of their own idle time; {own_text}\
+                 unless they set TCP_KEEPIDLE (not visible through sock_diag), they wait the host's tcp_keepalive_time={} s idle before the first probe \
+                 (a dead peer is then noticed after {} s): NAT gateways and firewalls often forget idle flows after 5-60 min, so idle connections die silently — \
+                 set SO_KEEPALIVE with TCP_KEEPIDLE about 300 s in the application, or lower net.ipv4.tcp_keepalive_time; \
+                 `netdx tcp HOST:PORT --hold --keepalive 300,30,4` shows what a path does to an idle connection",
+                l.keepalive_time, dead_after
             ),
         )
         .with("established", est)
-        .with("keepalive_armed", inp.census.keepalive_armed)
+        .with("keepalive_armed", c.keepalive_armed)
+        .with("keepalive_own_idle", own)
         .with("keepalive_time", l.keepalive_time)
         .with("keepalive_intvl", l.keepalive_intvl)
         .with("keepalive_probes", l.keepalive_probes),
+    );
+}
+
+/// Connections whose peer stopped acknowledging: the half-open suspects a
+/// vanished peer (power loss, a NAT or firewall that forgot the flow)
+/// leaves behind. They look ESTABLISHED, so a state census alone rates them
+/// healthy; the send queue and the timer say otherwise.
+fn stalled(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
+    let c = inp.census;
+    if c.stalled_count == 0 {
+        return;
+    }
+    let describe = |r: &record::SockRecord| {
+        let owner = who_or(inp.owners, r.inode, "owner unknown");
+        let what = match r.timer {
+            state::Timer::Keepalive => format!("{} keepalive probe(s) unanswered", r.retrans),
+            _ => format!(
+                "{} bytes unacknowledged, {} retransmission(s), next in {:.1} s",
+                r.wqueue,
+                r.retrans,
+                r.expires_ms as f64 / 1000.0
+            ),
+        };
+        format!(
+            "{} → {} ({what}; {owner})",
+            endpoint(r.local, r.lport),
+            endpoint(r.remote.to_canonical(), r.rport)
+        )
+    };
+    let shown: Vec<String> = c.stalled.iter().take(3).map(describe).collect();
+    let peers: Vec<String> = {
+        let mut v: Vec<String> = Vec::new();
+        for r in &c.stalled {
+            let p = endpoint(r.remote.to_canonical(), r.rport);
+            if !v.contains(&p) {
+                v.push(p);
+            }
+        }
+        v
+    };
+    let more = if c.stalled_count > 3 {
+        format!(" and {} more", c.stalled_count - 3)
+    } else {
+        String::new()
+    };
+    out.push(
+        Diagnosis::new(
+            "sockets.stalled_peer",
+            Severity::Warning,
+            format!(
+                "{} connection(s) get no acknowledgement from their peer: {}{more} — the peer vanished (crash, power loss), or a NAT/firewall on the path forgot the flow \
+                 (half-open); the kernel keeps retransmitting with backoff and gives up with ETIMEDOUT only after net.ipv4.tcp_retries2 (~15 min by default) \
+                 or TCP_USER_TIMEOUT. Check: can this host reach the peer now (`netdx tcp PEER:PORT`), and set TCP_USER_TIMEOUT / keepalive in the application",
+                c.stalled_count,
+                shown.join("; ")
+            ),
+        )
+        .with("count", c.stalled_count)
+        .with("peers", peers)
+        .with(
+            "owners",
+            c.stalled
+                .iter()
+                .filter_map(|r| who(inp.owners, r.inode))
+                .fold(Vec::<String>::new(), |mut v, w| {
+                    if !v.contains(&w) {
+                        v.push(w);
+                    }
+                    v
+                }),
+        ),
     );
 }
 

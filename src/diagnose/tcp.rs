@@ -20,6 +20,9 @@ pub enum State {
     Open,
     /// RST: the host is up, nothing listens.
     Closed,
+    /// The handshake completed, then the peer reset the connection at once:
+    /// something listens and turns connections away.
+    Reset,
     /// No answer: dropped silently.
     Filtered,
     /// ICMP unreachable or no route.
@@ -38,6 +41,7 @@ impl State {
         match self {
             State::Open => "open",
             State::Closed => "closed",
+            State::Reset => "reset",
             State::Filtered => "filtered",
             State::Unreachable => "unreachable",
             State::Blocked => "blocked",
@@ -105,6 +109,8 @@ pub struct ConnectFact<'a> {
     pub sent: u64,
     /// Attempts that connected.
     pub connected: u64,
+    /// Attempts whose handshake completed and was reset at once.
+    pub reset_after_accept: u64,
     /// Average connect time of the successful attempts, in ms.
     pub avg_ms: Option<f64>,
     /// The last failure, if any attempt failed.
@@ -124,6 +130,10 @@ pub const PROHIBITED_CODE: &str = "tcp.admin_prohibited";
 /// lies in the ephemeral range, nothing listening, and the kernel picked
 /// that port as our source port. Not open, though connect() succeeded.
 pub const SELF_CONNECT_CODE: &str = "tcp.self_connect";
+/// Diagnosis code for a handshake that completed and was reset at once.
+pub const RESET_AFTER_ACCEPT_CODE: &str = "tcp.reset_after_accept";
+/// Diagnosis code for a silent port on a host whose other ports answer.
+pub const SILENT_PORT_CODE: &str = "tcp.silent_port";
 /// Diagnosis code for names that do not resolve.
 pub const RESOLVE_CODE: &str = "tcp.resolve_failed";
 
@@ -182,9 +192,9 @@ fn open_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
     let mut codes: Vec<&'static str> = Vec::new();
     for r in results {
         if r.connected == 0 {
-            if let Some(f) = &r.failure {
-                if !codes.contains(&f.code) {
-                    codes.push(f.code);
+            if let Some(code) = failure_code(r, results) {
+                if !codes.contains(&code) {
+                    codes.push(code);
                 }
             }
         }
@@ -192,8 +202,12 @@ fn open_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
     for code in codes {
         let group: Vec<&ConnectFact<'_>> = results
             .iter()
-            .filter(|r| r.connected == 0 && r.failure.as_ref().map(|f| f.code) == Some(code))
+            .filter(|r| r.connected == 0 && failure_code(r, results) == Some(code))
             .collect();
+        if code == SILENT_PORT_CODE {
+            out.push(silent_port(&group, results));
+            continue;
+        }
         let Some(first) = group.first().and_then(|r| r.failure.as_ref()) else {
             continue;
         };
@@ -271,6 +285,59 @@ fn open_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
     out
 }
 
+/// The code a failed target is grouped under: its failure's, except that a
+/// silent port on a host that answered on another port is its own finding.
+fn failure_code(r: &ConnectFact<'_>, all: &[ConnectFact<'_>]) -> Option<&'static str> {
+    let f = r.failure.as_ref()?;
+    if f.state == State::Filtered && !answering_ports(r, all).is_empty() {
+        return Some(SILENT_PORT_CODE);
+    }
+    Some(f.code)
+}
+
+/// Other ports of the same address that answered (handshake or RST).
+fn answering_ports(r: &ConnectFact<'_>, all: &[ConnectFact<'_>]) -> Vec<u16> {
+    let Some(addr) = r.address else {
+        return Vec::new();
+    };
+    unique(
+        all.iter()
+            .filter(|o| o.address == Some(addr) && o.port != r.port)
+            .filter(|o| {
+                o.connected > 0 || matches!(o.state, State::Closed | State::Reset | State::Open)
+            })
+            .map(|o| o.port),
+    )
+}
+
+/// Silent ports on hosts that answer elsewhere: the SYN reached a live host
+/// and vanished, which a port filter does, and so does a listener whose
+/// accept queue is full (Linux drops the SYN and counts ListenOverflows).
+fn silent_port(group: &[&ConnectFact<'_>], all: &[ConnectFact<'_>]) -> Diagnosis {
+    let answered: Vec<u16> = group
+        .first()
+        .map(|r| answering_ports(r, all))
+        .unwrap_or_default();
+    let shown: Vec<String> = answered.iter().take(5).map(u16::to_string).collect();
+    let wait = group
+        .first()
+        .and_then(|r| r.failure.as_ref())
+        .map_or(0.0, |f| f.time_ms / 1000.0);
+    Diagnosis::new(
+        SILENT_PORT_CODE,
+        Severity::Critical,
+        format!(
+            "{}: no answer within {wait:.1} s, though the same host answers on port(s) {} — the host is up, so the SYN was dropped for this port only: a listener whose accept queue is full (the application stopped calling accept(); Linux drops SYNs then) or a port filter (firewall rule for this port). Tell them apart on the server: `netdx sockets --port PORT` (LISTEN Recv-Q at its backlog = full queue) and `nstat -az TcpExtListenOverflows` rising; no listener and no overflow = a filter",
+            who(group),
+            shown.join(", ")
+        ),
+    )
+    .with("targets", evidence_targets(group))
+    .with("count", group.len())
+    .with("answering_ports", answered)
+    .with("errno", "ETIMEDOUT")
+}
+
 /// One sentence for a group of targets that failed the same way;
 /// `routers` are the senders of the group's ICMP errors, in order.
 fn failure_summary(
@@ -279,6 +346,14 @@ fn failure_summary(
     info: Option<&ErrnoInfo>,
     routers: &[String],
 ) -> String {
+    if first.code == RESET_AFTER_ACCEPT_CODE {
+        return format!(
+            "{}: the handshake completed, then the server reset the connection before any data ({}) — something listens and accepts, then aborts (closes with SO_LINGER 0, crashes after accept, or a proxy with no healthy backend); \
+             not a firewall and not a closed port. Check: the listening application's logs and its connection limit (`netdx sockets --port PORT` on the server)",
+            who(group),
+            first.detail
+        );
+    }
     if first.code == SELF_CONNECT_CODE {
         return format!(
             "{}: self-connect — nothing listens: the port lies in this host's ephemeral range (net.ipv4.ip_local_port_range) and the kernel chose it as our source port, so the SYN met itself and connect() \"succeeded\" with local address = peer address; this is not a service. Check: start the service (`netdx sockets --port PORT`), or keep listening ports outside ip_local_port_range",
@@ -333,14 +408,22 @@ fn failure_summary(
 
 /// Diagnoses for `--expect closed` (firewall audits).
 fn closed_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
-    let open: Vec<&ConnectFact<'_>> = results.iter().filter(|r| r.connected > 0).collect();
+    let open: Vec<&ConnectFact<'_>> = results
+        .iter()
+        .filter(|r| r.connected > 0 || r.reset_after_accept > 0)
+        .collect();
     if !open.is_empty() {
         return vec![Diagnosis::new(
             "tcp.unexpectedly_open",
             Severity::Critical,
             format!(
-                "{} accepted connections but must be closed: a firewall rule is missing or a service listens that should not",
-                who(&open)
+                "{} accepted connections but must be closed{}: a firewall rule is missing or a service listens that should not",
+                who(&open),
+                if open.iter().any(|r| r.reset_after_accept > 0) {
+                    " (a completed handshake counts, even one the application reset at once: the port is reachable)"
+                } else {
+                    ""
+                }
             ),
         )
         .with("targets", evidence_targets(&open))
@@ -455,6 +538,7 @@ mod tests {
             state: failure.state,
             sent: 1,
             connected: 0,
+            reset_after_accept: 0,
             avg_ms: None,
             failure: Some(failure),
             banner: None,
@@ -492,9 +576,18 @@ mod tests {
                 local: false,
             },
         );
+        let alone = diagnoses(std::slice::from_ref(&silent), Expectation::Open);
+        assert!(
+            alone[0]
+                .summary
+                .contains("no answer within 2.0 s — the SYN was dropped silently"),
+            "{}",
+            alone[0].summary
+        );
         let found = diagnoses(&[refused, silent], Expectation::Open);
         let codes: Vec<&str> = found.iter().map(|d| d.code.as_str()).collect();
-        assert_eq!(codes, ["tcp.refused", "tcp.timeout"]);
+        // The host answered on 3306, so the silent 9000 is a port matter.
+        assert_eq!(codes, ["tcp.refused", SILENT_PORT_CODE]);
         assert!(
             found[0]
                 .summary
@@ -503,9 +596,7 @@ mod tests {
             found[0].summary
         );
         assert!(
-            found[1]
-                .summary
-                .contains("no answer within 2.0 s — the SYN was dropped silently"),
+            found[1].summary.contains("accept queue is full"),
             "{}",
             found[1].summary
         );

@@ -15,6 +15,16 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncReadExt, Interest};
 
+/// How long a completed handshake is watched for a reset before it counts
+/// as open: four round trips, at least [`RESET_GRACE_MIN`], at most
+/// [`RESET_GRACE_MAX`] (and never past the wait). A server that accepts and
+/// resets at once sends its RST one round trip plus its accept() latency
+/// after our handshake ACK, so without this watch the verdict depended on
+/// which of the two the scheduler happened to see first.
+pub const RESET_GRACE_MIN: Duration = Duration::from_millis(50);
+/// Upper bound of the reset watch (see [`RESET_GRACE_MIN`]).
+pub const RESET_GRACE_MAX: Duration = Duration::from_millis(250);
+
 /// Most banner bytes kept; services greet in one short line.
 pub const BANNER_CAP: usize = 256;
 
@@ -72,6 +82,16 @@ pub enum Attempt {
         /// Time until the handshake with ourselves completed.
         elapsed: Duration,
     },
+    /// The handshake completed, then the peer reset the connection before
+    /// we sent anything: an application that accepts and closes with
+    /// SO_LINGER 0 (or a proxy that has no backend). Something listens;
+    /// it is neither open for business nor closed.
+    ResetAfterAccept {
+        /// Time from connect() to the completed handshake (when seen).
+        rtt: Option<Duration>,
+        /// Time from connect() until the RST was known.
+        elapsed: Duration,
+    },
     /// No answer at all within the wait.
     Timeout {
         /// How long we waited.
@@ -121,7 +141,7 @@ pub async fn attempt(sock: Socket, addr: SocketAddr, settings: Settings) -> Atte
     let sent = SystemTime::now();
     let start = Instant::now();
     match sock.connect(&SockAddr::from(addr)) {
-        Ok(()) => return opened(sock, start.elapsed(), settings.banner).await,
+        Ok(()) => return opened(sock, start, start.elapsed(), settings).await,
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
         Err(e) => return failed(&e, start, true),
     }
@@ -136,8 +156,34 @@ pub async fn attempt(sock: Socket, addr: SocketAddr, settings: Settings) -> Atte
         Ok(Some(failure)) => failure,
         Ok(None) => {
             let rtt = start.elapsed();
-            opened(fd.into_inner(), rtt, settings.banner).await
+            opened(fd.into_inner(), start, rtt, settings).await
         }
+    }
+}
+
+/// Runs the handshake of a connection to keep (`netdx tcp --hold`): on
+/// `sock`, whose options the caller set, to `addr` within `wait`. The
+/// connected socket comes back registered for reading, with the time the
+/// handshake took; a failure comes back as the attempt a probe would report.
+pub async fn handshake(
+    sock: Socket,
+    addr: SocketAddr,
+    wait: Duration,
+) -> Result<(AsyncFd<Socket>, Duration), Attempt> {
+    let v6 = addr.is_ipv6();
+    let sent = SystemTime::now();
+    let start = Instant::now();
+    match sock.connect(&SockAddr::from(addr)) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(failed(&e, start, true)),
+    }
+    let interest = Interest::WRITABLE | Interest::READABLE | Interest::ERROR;
+    let fd = socket::register(sock, interest).map_err(|e| failed(&e, start, true))?;
+    match tokio::time::timeout(wait, settle(&fd, v6, sent, start)).await {
+        Err(_) => Err(Attempt::Timeout { waited: wait }),
+        Ok(Some(failure)) => Err(failure),
+        Ok(None) => Ok((fd, start.elapsed())),
     }
 }
 
@@ -173,6 +219,14 @@ async fn settle(
         // A queued error settles the attempt even when the kernel left the
         // connect running (a soft error while the socket was busy).
         if let Some(errno) = errno.or(queued.map(|q| q.errno)) {
+            // An RST in SYN_SENT is ECONNREFUSED; ECONNRESET means the
+            // handshake had completed when the RST came.
+            if errno == libc::ECONNRESET {
+                return Some(Attempt::ResetAfterAccept {
+                    rtt: None,
+                    elapsed: start.elapsed(),
+                });
+            }
             return Some(Attempt::Failed {
                 errno,
                 elapsed: start.elapsed(),
@@ -230,20 +284,67 @@ fn queued_error(sock: &Socket, v6: bool, sent: SystemTime) -> Option<Queued> {
     found
 }
 
-/// The handshake completed: tells a self-connect from a listener and reads
-/// the banner when asked.
-async fn opened(sock: Socket, rtt: Duration, banner: Option<Duration>) -> Attempt {
+/// The handshake completed: tells a self-connect from a listener, watches
+/// briefly for an accept-then-reset, and reads the banner when asked.
+async fn opened(sock: Socket, start: Instant, rtt: Duration, settings: Settings) -> Attempt {
     let local = sock.local_addr().ok().and_then(|a| a.as_socket());
     let peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
     if local.is_some() && local == peer {
         // Dropping `sock` closes it, freeing the port again.
         return Attempt::SelfConnect { elapsed: rtt };
     }
-    let banner = match banner {
+    let grace = (rtt * 4)
+        .clamp(RESET_GRACE_MIN, RESET_GRACE_MAX)
+        .min(settings.wait.saturating_sub(start.elapsed()));
+    let sock = match watch_for_reset(sock, grace).await {
+        Ok(Some(sock)) => sock,
+        Ok(None) => {
+            return Attempt::Open {
+                rtt,
+                local,
+                banner: settings.banner.map(|_| Vec::new()),
+            }
+        }
+        Err(()) => {
+            return Attempt::ResetAfterAccept {
+                rtt: Some(rtt),
+                elapsed: start.elapsed(),
+            }
+        }
+    };
+    let banner = match settings.banner {
         Some(limit) => Some(read_banner(sock, limit).await),
         None => None,
     };
     Attempt::Open { rtt, local, banner }
+}
+
+/// Waits up to `grace` for the socket to turn readable or errored; Err when
+/// the peer reset it (ECONNRESET pending, or a peek that says so). Data or a
+/// FIN leave it open: the banner reader sees them next. Ok(None) when the
+/// socket could not be watched (the reactor refused it; it is closed).
+async fn watch_for_reset(sock: Socket, grace: Duration) -> Result<Option<Socket>, ()> {
+    if grace.is_zero() {
+        return Ok(Some(sock));
+    }
+    let Ok(fd) = socket::register(sock, Interest::READABLE | Interest::ERROR) else {
+        return Ok(None);
+    };
+    let ready = tokio::time::timeout(grace, fd.ready(Interest::READABLE | Interest::ERROR)).await;
+    if let Ok(Ok(mut guard)) = ready {
+        guard.clear_ready();
+    }
+    let sock = fd.into_inner();
+    if let Ok(Some(e)) = sock.take_error() {
+        if e.raw_os_error() == Some(libc::ECONNRESET) {
+            return Err(());
+        }
+    }
+    let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    match sock.peek(&mut probe) {
+        Err(e) if e.raw_os_error() == Some(libc::ECONNRESET) => Err(()),
+        _ => Ok(Some(sock)),
+    }
 }
 
 /// Reads what the server says first: waits up to `limit` for the first

@@ -259,6 +259,101 @@ pub fn set_int(fd: i32, level: i32, name: i32, value: i32) -> io::Result<()> {
     }
 }
 
+/// Turns on keepalive with its own timing (SO_KEEPALIVE, TCP_KEEPIDLE,
+/// TCP_KEEPINTVL, TCP_KEEPCNT): per socket, so a held connection does not
+/// depend on the host's tcp_keepalive_* sysctls.
+pub fn set_keepalive(socket: &Socket, idle: u32, intvl: u32, count: u32) -> io::Result<()> {
+    let fd = socket.as_raw_fd();
+    let int = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+    set_int(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1)?;
+    set_int(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, int(idle))?;
+    set_int(fd, libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, int(intvl))?;
+    set_int(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, int(count))
+}
+
+/// Sets TCP_USER_TIMEOUT: how long sent data (or keepalive probes) may stay
+/// unacknowledged before the kernel gives up with ETIMEDOUT.
+pub fn set_user_timeout(socket: &Socket, limit: Duration) -> io::Result<()> {
+    let ms = i32::try_from(limit.as_millis()).unwrap_or(i32::MAX);
+    set_int(
+        socket.as_raw_fd(),
+        libc::IPPROTO_TCP,
+        libc::TCP_USER_TIMEOUT,
+        ms,
+    )
+}
+
+/// What the kernel knows about one TCP connection (a subset of
+/// `struct tcp_info`): what `ss -ti` shows, read with getsockopt(TCP_INFO).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct TcpInfo {
+    /// Kernel TCP state number (1 ESTABLISHED … 7 CLOSE).
+    pub state: u8,
+    /// Retransmissions of the current timer (unrecovered RTO timeouts).
+    pub retransmits: u8,
+    /// Unanswered keepalive (or zero-window) probes.
+    pub probes: u8,
+    /// Exponential backoff of the retransmit timer.
+    pub backoff: u8,
+    /// Retransmit timeout in ms.
+    pub rto_ms: u32,
+    /// Segments sent and not acknowledged.
+    pub unacked: u32,
+    /// ms since we last sent data.
+    pub last_data_sent_ms: u32,
+    /// ms since the peer last sent data.
+    pub last_data_recv_ms: u32,
+    /// ms since the peer last acknowledged anything.
+    pub last_ack_recv_ms: u32,
+    /// Smoothed round-trip time in microseconds.
+    pub rtt_us: u32,
+    /// Segments retransmitted over the connection's life.
+    pub total_retrans: u32,
+}
+
+/// Reads TCP_INFO from a connected (or just failed) TCP socket.
+pub fn tcp_info(socket: &Socket) -> io::Result<TcpInfo> {
+    let mut buf = [0u8; 232];
+    let mut len = buf.len() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into `buf` and updates
+    // `len` to what it wrote.
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            buf.as_mut_ptr() as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let b = &buf[..(len as usize).min(buf.len())];
+    if b.len() < 104 {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "short tcp_info"));
+    }
+    let u32_at = |off: usize| {
+        b.get(off..off + 4)
+            .and_then(|s| s.try_into().ok())
+            .map(u32::from_ne_bytes)
+            .unwrap_or(0)
+    };
+    Ok(TcpInfo {
+        state: b[0],
+        retransmits: b[2],
+        probes: b[3],
+        backoff: b[4],
+        rto_ms: u32_at(8) / 1000,
+        unacked: u32_at(24),
+        last_data_sent_ms: u32_at(44),
+        last_data_recv_ms: u32_at(52),
+        last_ack_recv_ms: u32_at(56),
+        rtt_us: u32_at(68),
+        total_retrans: u32_at(100),
+    })
+}
+
 /// Sets the TTL / hop limit for the next probes sent on `socket`.
 pub fn set_ttl(socket: &Socket, v6: bool, ttl: u8) -> io::Result<()> {
     if v6 {

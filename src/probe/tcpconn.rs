@@ -44,6 +44,8 @@ fn outcome(probe: Probe, seq: u16, sent: SystemTime, attempt: Attempt) -> Outcom
     };
     let (rtt, response) = match attempt {
         Attempt::Open { rtt, .. } => (Some(rtt), reached(true)),
+        // The destination completed the handshake (its application reset it).
+        Attempt::ResetAfterAccept { rtt, elapsed } => (Some(rtt.unwrap_or(elapsed)), reached(true)),
         // The SYN met our own socket: nothing listens on the target port.
         Attempt::SelfConnect { elapsed } => (Some(elapsed), reached(false)),
         Attempt::Timeout { .. } => (None, Response::Timeout),

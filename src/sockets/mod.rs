@@ -237,10 +237,11 @@ pub fn sample(
 }
 
 /// Diagnoses whose summary names the process at fault.
-const NAMING: [&str; 3] = [
+const NAMING: [&str; 4] = [
     "sockets.accept_queue_full",
     "sockets.syn_flood",
     "sockets.close_wait_leak",
+    "sockets.stalled_peer",
 ];
 
 /// Inodes whose owners the report names: listeners, one CLOSE_WAIT socket
@@ -250,6 +251,7 @@ fn wanted_inodes(c: &Census) -> HashSet<u64> {
     set.extend(c.ports.values().map(|t| t.close_wait_inode));
     set.extend(c.dests.values().map(|t| t.close_wait_inode));
     set.extend(c.kept.iter().map(|r| r.inode));
+    set.extend(c.stalled.iter().map(|r| r.inode));
     set.remove(&0);
     set
 }

@@ -15,10 +15,14 @@ pub struct ScanFilter<'a> {
     pub program: Option<&'a str>,
 }
 
-/// Scans /proc once. Processes that vanish or deny access are skipped.
+/// Scans /proc once. Processes that vanish or deny access are skipped, and
+/// so are processes of another network namespace: sock_diag lists only this
+/// namespace's sockets, so a process elsewhere holds none of them (a
+/// `--process` match there would name a program that owns nothing shown).
 pub fn scan(filter: &ScanFilter<'_>) -> Owners {
     let mut owners = Owners::default();
     let users = passwd();
+    let own_netns = std::fs::read_link("/proc/self/ns/net").ok();
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return owners;
     };
@@ -34,6 +38,9 @@ pub fn scan(filter: &ScanFilter<'_>) -> Owners {
             .map(|s| s.trim_end().to_string())
             .unwrap_or_default();
         if filter.program.is_some_and(|want| want != program) {
+            continue;
+        }
+        if !same_netns(pid, own_netns.as_deref()) {
             continue;
         }
         let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
@@ -63,6 +70,18 @@ pub fn scan(filter: &ScanFilter<'_>) -> Owners {
         }
     }
     owners
+}
+
+/// True when `pid` lives in the network namespace `own` (our
+/// `/proc/self/ns/net` link, `net:[inode]`); a process whose link cannot be
+/// read (gone, or not root) is kept, as before, since its sockets may still
+/// match by inode.
+fn same_netns(pid: u32, own: Option<&std::path::Path>) -> bool {
+    let Some(own) = own else { return true };
+    match std::fs::read_link(format!("/proc/{pid}/ns/net")) {
+        Ok(theirs) => theirs == own,
+        Err(_) => true,
+    }
 }
 
 /// `socket:[12345]` → 12345.

@@ -80,6 +80,7 @@ pub fn render(sink: &Sink, report: &TcpReport) {
     let mut parts = vec![format!("{} open", totals.open)];
     for (n, word) in [
         (totals.closed, "closed"),
+        (totals.reset, "reset"),
         (totals.filtered, "filtered"),
         (totals.unreachable, "unreachable"),
         (totals.blocked, "blocked"),
@@ -100,6 +101,27 @@ pub fn render(sink: &Sink, report: &TcpReport) {
         sink.line(&format!(
             "interrupted: {} of {} targets probed",
             report.probed, report.endpoints
+        ));
+    }
+    if let Some(h) = &report.hold {
+        let promise = h
+            .keepalive_promise_s
+            .map(|p| format!(", keepalive promised detection within {p:.0} s of silence"))
+            .unwrap_or_default();
+        let silent = h
+            .peer_silent_s
+            .map(|s| format!(", peer silent for {s:.1} s"))
+            .unwrap_or_default();
+        sink.line(&format!(
+            "hold ended: {}{} after {:.1} s{silent}{promise}; {} bytes received, {} sent",
+            serde_json::to_value(h.ending)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            h.errno.map(|e| format!(" ({e})")).unwrap_or_default(),
+            h.elapsed_s,
+            h.bytes_received,
+            h.bytes_sent
         ));
     }
 }

@@ -7,7 +7,8 @@ use crate::cli::Expect;
 use crate::diagnose::errno;
 use crate::diagnose::icmp;
 use crate::diagnose::tcp::{
-    ConnectFact, Expectation, FailureFact, GENERIC_CODE, PROHIBITED_CODE, SELF_CONNECT_CODE,
+    ConnectFact, Expectation, FailureFact, GENERIC_CODE, PROHIBITED_CODE, RESET_AFTER_ACCEPT_CODE,
+    SELF_CONNECT_CODE,
 };
 use crate::error::Exit;
 use crate::probe::connect::{self, Attempt, IcmpOrigin};
@@ -83,6 +84,26 @@ pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
             time_ms: ms(*elapsed),
             local: true,
         }),
+        Attempt::ResetAfterAccept { rtt, elapsed } => Some(Failure {
+            state: State::Reset,
+            errno: Some("ECONNRESET"),
+            errno_number: Some(libc::ECONNRESET),
+            code: RESET_AFTER_ACCEPT_CODE,
+            detail: match rtt {
+                Some(rtt) => format!(
+                    "handshake completed in {:.3} ms, then RST in {:.3} ms: the application accepted and reset",
+                    ms(*rtt),
+                    ms(*elapsed)
+                ),
+                None => format!(
+                    "handshake completed, then RST in {:.3} ms: the application accepted and reset",
+                    ms(*elapsed)
+                ),
+            },
+            icmp: None,
+            time_ms: ms(*elapsed),
+            local: false,
+        }),
         Attempt::Timeout { waited } => {
             let info = errno::by_number(libc::ETIMEDOUT);
             Some(Failure {
@@ -123,7 +144,7 @@ pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
                     icmp::describe(o.v6, o.icmp_type, o.code),
                     o.from
                 ),
-                (None, libc::ECONNREFUSED) => "RST from the host".to_string(),
+                (None, libc::ECONNREFUSED) => "RST from the host or a firewall on the path".to_string(),
                 (None, libc::ENETUNREACH) if *immediate => {
                     format!("no route on this host (ip route get {})", addr.ip())
                 }
@@ -167,6 +188,9 @@ pub struct TargetResult {
     pub sent: u64,
     /// Attempts that connected.
     pub connected: u64,
+    /// Attempts whose handshake completed and was reset at once (counted
+    /// apart from `connected`: something listens, but serves nothing).
+    pub reset_after_accept: u64,
     /// Connect times of the successful attempts.
     pub stats: Option<RttSummary>,
     /// The last failure, if any attempt failed.
@@ -192,6 +216,7 @@ impl TargetResult {
             state: State::Error,
             sent: 0,
             connected: 0,
+            reset_after_accept: 0,
             stats: None,
             failure: None,
             local: None,
@@ -211,6 +236,7 @@ impl TargetResult {
             state: State::Unresolved,
             sent: 0,
             connected: 0,
+            reset_after_accept: 0,
             stats: None,
             failure: None,
             local: None,
@@ -234,6 +260,9 @@ impl TargetResult {
                 self.banner = Some(connect::escape(b));
             }
         }
+        if matches!(attempt, Attempt::ResetAfterAccept { .. }) {
+            self.reset_after_accept += 1;
+        }
         if let Some(f) = &failed {
             self.failure = Some(f.clone());
         }
@@ -252,7 +281,11 @@ impl TargetResult {
     pub fn meets(&self, expect: Expect) -> bool {
         match expect {
             Expect::Open => self.sent > 0 && self.connected == self.sent,
-            Expect::Closed => self.state != State::Unresolved && self.connected == 0,
+            Expect::Closed => {
+                self.state != State::Unresolved
+                    && self.connected == 0
+                    && self.reset_after_accept == 0
+            }
         }
     }
 
@@ -307,6 +340,7 @@ impl TargetResult {
             state: self.state,
             sent: self.sent,
             connected: self.connected,
+            reset_after_accept: self.reset_after_accept,
             avg_ms: self.stats.map(|s| s.avg_ms),
             failure: self.failure.as_ref().map(Failure::fact),
             banner: self.banner.as_deref(),
@@ -338,6 +372,8 @@ pub struct Totals {
     pub open: usize,
     /// Targets that answered RST.
     pub closed: usize,
+    /// Targets that completed the handshake and reset it at once.
+    pub reset: usize,
     /// Targets that never answered.
     pub filtered: usize,
     /// Targets an ICMP error or a missing route made unreachable.
@@ -367,6 +403,7 @@ impl Totals {
             match r.state {
                 State::Open => t.open += 1,
                 State::Closed => t.closed += 1,
+                State::Reset => t.reset += 1,
                 State::Filtered => t.filtered += 1,
                 State::Unreachable => t.unreachable += 1,
                 State::Blocked => t.blocked += 1,
@@ -391,6 +428,9 @@ pub struct TcpReport {
     pub summary: Totals,
     /// The findings, worst first.
     pub diagnosis: Vec<crate::diagnose::Diagnosis>,
+    /// With `--hold`: how the held connection went and ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold: Option<super::hold::HoldResult>,
     /// Attempts per target (`-c`): above one, per-target statistics print.
     #[serde(skip)]
     pub count: u64,

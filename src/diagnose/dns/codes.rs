@@ -1,43 +1,34 @@
 //! Every `dns.*` diagnosis code with what it means and what to check, so
 //! `netdx explain dns.servfail` answers like `netdx explain tcp.refused`.
 
-/// One DNS diagnosis code explained.
-#[derive(Debug, Clone, Copy)]
-pub struct DnsCodeInfo {
-    /// The stable code, e.g. `dns.nxdomain`.
-    pub code: &'static str,
-    /// What the finding means.
-    pub meaning: &'static str,
-    /// What to check next.
-    pub check: &'static str,
-}
+pub use crate::diagnose::codes::CodeInfo;
 
 /// The table, one entry per code any DNS rule emits.
-pub const DNS_CODES: &[DnsCodeInfo] = &[
-    DnsCodeInfo { code: "dns.ok", meaning: "the name resolved to records of the asked type", check: "nothing; compare with --compare if the data looks wrong" },
-    DnsCodeInfo { code: "dns.nxdomain", meaning: "the server says the name does not exist (rcode NXDOMAIN); for a reverse (PTR) name it means no reverse record was published", check: "the spelling, the zone, the search domain used; for PTR, the address owner's reverse zone" },
-    DnsCodeInfo { code: "dns.nodata", meaning: "the name exists but has no record of the asked type (NOERROR, empty answer)", check: "whether the zone should have that type (AAAA, MX...), or the end of the CNAME chain" },
-    DnsCodeInfo { code: "dns.referral", meaning: "the server is not recursive for this client: it answered with a delegation (NS in authority) instead of data", check: "ask a recursive resolver, or the delegated servers directly" },
-    DnsCodeInfo { code: "dns.servfail", meaning: "the resolver could not get an answer (rcode SERVFAIL): DNSSEC validation failed, or the authoritative servers were unreachable or lame", check: "dig +cd to see whether DNSSEC is the cause; the authoritative servers of the zone" },
-    DnsCodeInfo { code: "dns.refused", meaning: "the server refuses this question (rcode REFUSED): it does not serve the zone or does not offer recursion to this client", check: "the server's access control; whether you are meant to use another resolver" },
-    DnsCodeInfo { code: "dns.error_rcode", meaning: "the server answered with another error rcode (FORMERR, NOTIMP, ...)", check: "whether the server supports the query (EDNS, type); try --no-edns" },
-    DnsCodeInfo { code: "dns.server_unreachable", meaning: "no answer came: a timeout (dead server or silent firewall), nothing listening (ICMP port unreachable / TCP reset), or an ICMP rejection on the path", check: "the evidence's kind; the route and firewall to the server; whether the server runs" },
-    DnsCodeInfo { code: "dns.malformed_reply", meaning: "the server replied, but not with a valid DNS answer (unparseable, truncated header, compression loop, QR=0, wrong question); the query waited on for a valid reply and none came", check: "what listens on that port; a middlebox rewriting DNS; the server's software" },
-    DnsCodeInfo { code: "dns.unrelated_answer", meaning: "the answer section held records for names that are neither the question nor on its CNAME chain; a resolver discards them, so netdx does not count them", check: "a broken or spoofing server, a DNS-rewriting middlebox; compare with another resolver (--compare)" },
-    DnsCodeInfo { code: "dns.cname_loop", meaning: "the CNAME chain loops back to a name already on it, or is longer than a resolver follows (16 hops)", check: "the CNAME records of the names on the chain" },
-    DnsCodeInfo { code: "dns.tcp_stalled", meaning: "DNS over TCP connected, the query was sent, and no answer came back in time: the server or a proxy accepted and stalled", check: "the server's TCP service and load; a proxy or firewall that completes handshakes and drops data" },
-    DnsCodeInfo { code: "dns.tcp_fallback_failed", meaning: "the UDP answer was truncated (TC) and the TCP retry failed, so only a partial answer is known", check: "TCP port 53 (or the server's port) on the path and at the server" },
-    DnsCodeInfo { code: "dns.truncated", meaning: "the UDP answer was truncated and was fetched again over TCP (it worked)", check: "keep TCP/53 open on the path: large answers need it" },
-    DnsCodeInfo { code: "dns.dead_nameserver", meaning: "a name server listed earlier did not answer and a later one did: every lookup waits out the dead one first", check: "remove or fix the dead server in resolv.conf, or list it last" },
-    DnsCodeInfo { code: "dns.resolv_conf_skipped", meaning: "a resolv.conf line could not be read (e.g. `nameserver garbage`); libc skips it and so does netdx", check: "fix or remove the line" },
-    DnsCodeInfo { code: "dns.search_domain", meaning: "a relative name was completed with a search domain from resolv.conf: the answer is for the longer name", check: "write the full name with a trailing dot to ask exactly" },
-    DnsCodeInfo { code: "dns.split_horizon", meaning: "the system resolver and the given server disagree on the answer: split-horizon views, a stale cache, or the wrong resolver configured", check: "which answer is right for this machine; its resolv.conf" },
-    DnsCodeInfo { code: "dns.ttl_differs", meaning: "same data, different TTLs: a cache counting down", check: "nothing, unless a cache's TTL exceeds the authority's" },
-    DnsCodeInfo { code: "dns.compare_agree", meaning: "the system resolver and the given servers gave the same answers", check: "nothing" },
+pub const DNS_CODES: &[CodeInfo] = &[
+    CodeInfo { code: "dns.ok", meaning: "the name resolved to records of the asked type", check: "nothing; compare with --compare if the data looks wrong" },
+    CodeInfo { code: "dns.nxdomain", meaning: "the server says the name does not exist (rcode NXDOMAIN); for a reverse (PTR) name it means no reverse record was published", check: "the spelling, the zone, the search domain used; for PTR, the address owner's reverse zone" },
+    CodeInfo { code: "dns.nodata", meaning: "the name exists but has no record of the asked type (NOERROR, empty answer)", check: "whether the zone should have that type (AAAA, MX...), or the end of the CNAME chain" },
+    CodeInfo { code: "dns.referral", meaning: "the server is not recursive for this client: it answered with a delegation (NS in authority) instead of data", check: "ask a recursive resolver, or the delegated servers directly" },
+    CodeInfo { code: "dns.servfail", meaning: "the resolver could not get an answer (rcode SERVFAIL): DNSSEC validation failed, or the authoritative servers were unreachable or lame", check: "dig +cd to see whether DNSSEC is the cause; the authoritative servers of the zone" },
+    CodeInfo { code: "dns.refused", meaning: "the server refuses this question (rcode REFUSED): it does not serve the zone or does not offer recursion to this client", check: "the server's access control; whether you are meant to use another resolver" },
+    CodeInfo { code: "dns.error_rcode", meaning: "the server answered with another error rcode (FORMERR, NOTIMP, ...)", check: "whether the server supports the query (EDNS, type); try --no-edns" },
+    CodeInfo { code: "dns.server_unreachable", meaning: "no answer came: a timeout (dead server or silent firewall), nothing listening (ICMP port unreachable / TCP reset), or an ICMP rejection on the path", check: "the evidence's kind; the route and firewall to the server; whether the server runs" },
+    CodeInfo { code: "dns.malformed_reply", meaning: "the server replied, but not with a valid DNS answer (unparseable, truncated header, compression loop, QR=0, wrong question); the query waited on for a valid reply and none came", check: "what listens on that port; a middlebox rewriting DNS; the server's software" },
+    CodeInfo { code: "dns.unrelated_answer", meaning: "the answer section held records for names that are neither the question nor on its CNAME chain; a resolver discards them, so netdx does not count them", check: "a broken or spoofing server, a DNS-rewriting middlebox; compare with another resolver (--compare)" },
+    CodeInfo { code: "dns.cname_loop", meaning: "the CNAME chain loops back to a name already on it, or is longer than a resolver follows (16 hops)", check: "the CNAME records of the names on the chain" },
+    CodeInfo { code: "dns.tcp_stalled", meaning: "DNS over TCP connected, the query was sent, and no answer came back in time: the server or a proxy accepted and stalled", check: "the server's TCP service and load; a proxy or firewall that completes handshakes and drops data" },
+    CodeInfo { code: "dns.tcp_fallback_failed", meaning: "the UDP answer was truncated (TC) and the TCP retry failed, so only a partial answer is known", check: "TCP port 53 (or the server's port) on the path and at the server" },
+    CodeInfo { code: "dns.truncated", meaning: "the UDP answer was truncated and was fetched again over TCP (it worked)", check: "keep TCP/53 open on the path: large answers need it" },
+    CodeInfo { code: "dns.dead_nameserver", meaning: "a name server listed earlier did not answer and a later one did: every lookup waits out the dead one first", check: "remove or fix the dead server in resolv.conf, or list it last" },
+    CodeInfo { code: "dns.resolv_conf_skipped", meaning: "a resolv.conf line could not be read (e.g. `nameserver garbage`); libc skips it and so does netdx", check: "fix or remove the line" },
+    CodeInfo { code: "dns.search_domain", meaning: "a relative name was completed with a search domain from resolv.conf: the answer is for the longer name", check: "write the full name with a trailing dot to ask exactly" },
+    CodeInfo { code: "dns.split_horizon", meaning: "the system resolver and the given server disagree on the answer: split-horizon views, a stale cache, or the wrong resolver configured", check: "which answer is right for this machine; its resolv.conf" },
+    CodeInfo { code: "dns.ttl_differs", meaning: "same data, different TTLs: a cache counting down", check: "nothing, unless a cache's TTL exceeds the authority's" },
+    CodeInfo { code: "dns.compare_agree", meaning: "the system resolver and the given servers gave the same answers", check: "nothing" },
 ];
 
 /// The entry for `code`, if it is a DNS diagnosis code.
-pub fn by_code(code: &str) -> Option<&'static DnsCodeInfo> {
+pub fn by_code(code: &str) -> Option<&'static CodeInfo> {
     DNS_CODES.iter().find(|c| c.code.eq_ignore_ascii_case(code))
 }
 

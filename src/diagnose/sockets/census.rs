@@ -8,6 +8,27 @@ use super::state::{TcpState, Timer, SLOTS};
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+/// Most stalled connections kept whole to name in a diagnosis.
+pub const STALLED_KEPT: usize = 32;
+
+/// True when the peer of `rec` stopped answering: data in flight whose
+/// retransmit (or zero-window probe) timer has fired twice or more, or
+/// keepalive probes sent and unanswered. What a vanished peer leaves
+/// behind before the kernel gives up with ETIMEDOUT.
+pub fn is_stalled(rec: &SockRecord) -> bool {
+    if !matches!(
+        rec.state,
+        TcpState::Established | TcpState::CloseWait | TcpState::FinWait1 | TcpState::LastAck
+    ) {
+        return false;
+    }
+    match rec.timer {
+        Timer::Retransmit | Timer::Probe => rec.retrans >= 2 && rec.wqueue > 0,
+        Timer::Keepalive => rec.retrans >= 1,
+        _ => false,
+    }
+}
+
 /// Per-state counts for one key (a port, a peer, a destination).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -66,6 +87,18 @@ pub struct Census {
     pub listeners: Vec<SockRecord>,
     /// ESTABLISHED sockets with a keepalive timer armed.
     pub keepalive_armed: u64,
+    /// Of those, sockets whose keepalive timer is due sooner than a
+    /// twentieth of tcp_keepalive_time: with the host default that happens
+    /// only in the last 5% of a 2-hour idle, so these almost surely set their
+    /// own TCP_KEEPIDLE (sock_diag does not report the value itself).
+    pub keepalive_own: u64,
+    /// Connections whose peer stopped acknowledging: unacknowledged data
+    /// under a retransmit or window-probe timer that already fired at
+    /// least twice, or keepalive probes outstanding (first
+    /// [`STALLED_KEPT`] kept whole).
+    pub stalled: Vec<SockRecord>,
+    /// How many connections are stalled (all of them, not only those kept).
+    pub stalled_count: u64,
     /// Sockets kept whole for a detail view (only when asked).
     pub kept: Vec<SockRecord>,
     /// Whether records are kept in `kept`.
@@ -126,6 +159,15 @@ impl Census {
             }
             if rec.state == TcpState::Established && rec.timer == Timer::Keepalive {
                 self.keepalive_armed += 1;
+                if rec.expires_ms < u64::from(limits.keepalive_time) * 1000 / 20 {
+                    self.keepalive_own += 1;
+                }
+            }
+            if is_stalled(rec) {
+                self.stalled_count += 1;
+                if self.stalled.len() < STALLED_KEPT {
+                    self.stalled.push(*rec);
+                }
             }
         }
         if self.keep {
