@@ -90,7 +90,8 @@ fn drop_privileges(command: &Command) {
     use netdx::probe::privilege;
     match command {
         Command::Ping(_) | Command::Trace(_) | Command::Mtr(_) => privilege::drop_once_prepared(),
-        Command::Check(_) => {}
+        // Both run many commands in one process: they keep them.
+        Command::Check(_) | Command::Serve(_) => {}
         Command::Dns(_) | Command::Tcp(_) | Command::Sockets(_) | Command::Explain(_) => {
             // Still as privileged as we started if this fails; nothing to report.
             let _ = privilege::drop_raw_capability();

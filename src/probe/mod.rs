@@ -5,6 +5,7 @@
 pub mod connect;
 pub mod dnsio;
 pub mod engine;
+pub mod listen;
 pub mod netlink;
 pub mod packet;
 pub mod pending;

@@ -1,0 +1,226 @@
+//! The text both endpoints answer with, encoded by `prometheus-client`
+//! (OpenMetrics text, which Prometheus scrapes and `promtool check metrics`
+//! validates): a fresh registry per `/probe` answer, and the exporter's own
+//! long-lived counters for `/metrics`.
+
+use super::prober::{Outcome, Series};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use std::collections::BTreeSet;
+use std::sync::atomic::AtomicU64;
+
+/// The Content-Type of both endpoints.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Label pairs, as `prometheus-client` encodes them.
+type Labels = Vec<(String, String)>;
+/// A gauge holding a float.
+type FloatGauge = Gauge<f64, AtomicU64>;
+
+/// Registers a float gauge; `prometheus-client` adds the help's full stop.
+fn plain(reg: &mut Registry, name: &str, help: &str, value: f64) {
+    let g = FloatGauge::default();
+    g.set(value);
+    reg.register(name, help.trim_end_matches('.'), g);
+}
+
+/// Encodes a registry; writing to a String cannot fail short of a bug in
+/// the encoder, which then shows as an empty answer rather than a panic.
+fn text(reg: &Registry) -> String {
+    let mut out = String::new();
+    if encode(&mut out, reg).is_err() {
+        out.clear();
+    }
+    out
+}
+
+/// The `/probe` answer for one outcome.
+pub fn render_probe(o: &Outcome, duration_s: f64) -> String {
+    let mut reg = Registry::default();
+    plain(
+        &mut reg,
+        "probe_success",
+        "1 when the probe's verdict was healthy (netdx exit status 0)",
+        if o.success { 1.0 } else { 0.0 },
+    );
+    plain(
+        &mut reg,
+        "probe_duration_seconds",
+        "How long the probe took, resolution included",
+        duration_s,
+    );
+    if o.timed_out {
+        plain(
+            &mut reg,
+            "netdx_probe_timed_out",
+            "1 when the probe was stopped at its timeout",
+            1.0,
+        );
+    }
+    // Series come grouped by name in the order the prober made them.
+    let mut names: Vec<&'static str> = Vec::new();
+    for s in &o.series {
+        if !names.contains(&s.name) {
+            names.push(s.name);
+        }
+    }
+    for name in names {
+        let group: Vec<&Series> = o.series.iter().filter(|s| s.name == name).collect();
+        let help = group.first().map(|s| s.help).unwrap_or("");
+        if let [only] = group.as_slice() {
+            if only.labels.is_empty() {
+                plain(&mut reg, name, help, only.value);
+                continue;
+            }
+        }
+        let family = Family::<Labels, FloatGauge>::default();
+        for s in &group {
+            family.get_or_create(&s.labels).set(s.value);
+        }
+        reg.register(name, help.trim_end_matches('.'), family);
+    }
+    let diagnoses = Family::<Labels, FloatGauge>::default();
+    let mut seen = BTreeSet::new();
+    for d in &o.diagnoses {
+        if seen.insert((d.code.clone(), d.severity.label())) {
+            let labels = vec![
+                ("code".to_string(), d.code.clone()),
+                ("severity".to_string(), d.severity.label().to_string()),
+            ];
+            diagnoses.get_or_create(&labels).set(1.0);
+        }
+    }
+    reg.register(
+        "netdx_diagnosis",
+        "A finding that is not ok, by code (see netdx explain) and severity",
+        diagnoses,
+    );
+    text(&reg)
+}
+
+/// The exporter's own figures, shared by every request.
+#[derive(Debug)]
+pub struct ExporterMetrics {
+    registry: Registry,
+    probes: Family<Labels, Counter>,
+    failures: Family<Labels, Counter>,
+    refused: Family<Labels, Counter>,
+    in_flight: Gauge,
+    resident: Gauge,
+    cpu: FloatGauge,
+    fds: Gauge,
+}
+
+impl Default for ExporterMetrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let probes = Family::<Labels, Counter>::default();
+        let failures = Family::<Labels, Counter>::default();
+        let refused = Family::<Labels, Counter>::default();
+        let in_flight = Gauge::default();
+        let resident = Gauge::default();
+        let cpu = FloatGauge::default();
+        let fds = Gauge::default();
+        registry.register("netdx_probes", "Probes run, by module", probes.clone());
+        registry.register(
+            "netdx_probe_failures",
+            "Probes whose probe_success was 0, by module",
+            failures.clone(),
+        );
+        registry.register(
+            "netdx_probe_refusals",
+            "Requests answered 400, 403 or 503 without probing, by status",
+            refused.clone(),
+        );
+        registry.register(
+            "netdx_probes_in_flight",
+            "Probes running now",
+            in_flight.clone(),
+        );
+        registry.register(
+            "process_resident_memory_bytes",
+            "Resident memory size in bytes",
+            resident.clone(),
+        );
+        registry.register(
+            "process_cpu_seconds",
+            "User and system CPU time spent in seconds",
+            cpu.clone(),
+        );
+        registry.register(
+            "process_open_fds",
+            "Number of open file descriptors",
+            fds.clone(),
+        );
+        ExporterMetrics {
+            registry,
+            probes,
+            failures,
+            refused,
+            in_flight,
+            resident,
+            cpu,
+            fds,
+        }
+    }
+}
+
+impl ExporterMetrics {
+    /// A probe started (marks it in flight).
+    pub fn started(&self) {
+        self.in_flight.inc();
+    }
+
+    /// A probe of `module` ended.
+    pub fn finished(&self, module: &str, success: bool) {
+        self.in_flight.dec();
+        let labels = vec![("module".to_string(), module.to_string())];
+        self.probes.get_or_create(&labels).inc();
+        if !success {
+            self.failures.get_or_create(&labels).inc();
+        }
+    }
+
+    /// A request was refused with `status`.
+    pub fn refused(&self, status: u16) {
+        self.refused
+            .get_or_create(&vec![("status".to_string(), status.to_string())])
+            .inc();
+    }
+
+    /// The `/metrics` answer, process figures read now.
+    pub fn render(&self) -> String {
+        if let Some((cpu, rss)) = process_stat() {
+            self.cpu.set(cpu);
+            self.resident.set(rss);
+        }
+        if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
+            self.fds.set(dir.count() as i64);
+        }
+        text(&self.registry)
+    }
+}
+
+/// CPU seconds and resident bytes from /proc/self/stat (fields 14, 15, 24).
+fn process_stat() -> Option<(f64, i64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may hold spaces: fields start after its ')'.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = sysconf(libc::_SC_CLK_TCK).unwrap_or(100) as f64;
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    let pages: i64 = f.get(21)?.parse().ok()?;
+    let page = sysconf(libc::_SC_PAGESIZE).unwrap_or(4096);
+    Some(((utime + stime) / ticks, pages * page))
+}
+
+/// A positive `sysconf` value.
+fn sysconf(name: libc::c_int) -> Option<i64> {
+    // SAFETY: sysconf reads a system constant; it takes no pointers.
+    let v = unsafe { libc::sysconf(name) };
+    (v > 0).then_some(v as i64)
+}
