@@ -12,8 +12,40 @@ use prometheus_client::registry::Registry;
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicU64;
 
-/// The Content-Type of both endpoints.
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The Content-Type of an OpenMetrics answer (what Prometheus asks for).
+pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The Content-Type of the classic text format (curl, promtool, older scrapers).
+pub const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The answer in the format the client accepts: OpenMetrics when its
+/// `Accept` names it, else the classic text format, in which a counter's
+/// HELP and TYPE name its `_total` series and there is no `# EOF`.
+pub fn negotiate(openmetrics: String, accept: &str) -> (&'static str, String) {
+    if accept.contains("application/openmetrics-text") {
+        return (OPENMETRICS, openmetrics);
+    }
+    let counters: BTreeSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|p| {
+            let rest = line.strip_prefix(p)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(name)
+                .then(|| format!("{p}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    (TEXT, out)
+}
 
 /// Label pairs, as `prometheus-client` encodes them.
 type Labels = Vec<(String, String)>;
@@ -110,7 +142,7 @@ pub struct ExporterMetrics {
     refused: Family<Labels, Counter>,
     in_flight: Gauge,
     resident: Gauge,
-    cpu: FloatGauge,
+    cpu: Counter<f64, AtomicU64>,
     fds: Gauge,
 }
 
@@ -122,7 +154,7 @@ impl Default for ExporterMetrics {
         let refused = Family::<Labels, Counter>::default();
         let in_flight = Gauge::default();
         let resident = Gauge::default();
-        let cpu = FloatGauge::default();
+        let cpu = Counter::<f64, AtomicU64>::default();
         let fds = Gauge::default();
         registry.register("netdx_probes", "Probes run, by module", probes.clone());
         registry.register(
@@ -174,9 +206,13 @@ impl ExporterMetrics {
         self.in_flight.inc();
     }
 
-    /// A probe of `module` ended.
-    pub fn finished(&self, module: &str, success: bool) {
+    /// A probe ended: `module` is None when the request was refused
+    /// before probing.
+    pub fn finished(&self, module: Option<&str>, success: bool) {
         self.in_flight.dec();
+        let Some(module) = module else {
+            return;
+        };
         let labels = vec![("module".to_string(), module.to_string())];
         self.probes.get_or_create(&labels).inc();
         if !success {
@@ -194,7 +230,11 @@ impl ExporterMetrics {
     /// The `/metrics` answer, process figures read now.
     pub fn render(&self) -> String {
         if let Some((cpu, rss)) = process_stat() {
-            self.cpu.set(cpu);
+            // A counter only grows: add what was spent since the last read.
+            let before = self.cpu.get();
+            if cpu > before {
+                self.cpu.inc_by(cpu - before);
+            }
             self.resident.set(rss);
         }
         if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {

@@ -124,12 +124,15 @@ async fn probe(
     )
     .await;
     drop(permit);
-    let success = matches!(&result, Ok(o) if o.success);
-    shared.metrics.finished(module_name, success);
+    // A refused request ran no probe: it counts as a refusal only.
+    shared.metrics.finished(
+        result.as_ref().ok().map(|_| module_name),
+        matches!(&result, Ok(o) if o.success),
+    );
     match result {
         Ok(outcome) => {
             let body = metrics::render_probe(&outcome, started.elapsed().as_secs_f64());
-            ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], body).into_response()
+            answer(&headers, body)
         }
         Err(Refusal::BadRequest(reason)) => refuse(&shared, StatusCode::BAD_REQUEST, &reason),
         Err(Refusal::Forbidden(reason)) => refuse(&shared, StatusCode::FORBIDDEN, &reason),
@@ -137,12 +140,18 @@ async fn probe(
 }
 
 /// `/metrics`: the exporter's own figures.
-async fn own_metrics(State(shared): State<Arc<Shared>>) -> Response {
-    (
-        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
-        shared.metrics.render(),
-    )
-        .into_response()
+async fn own_metrics(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    answer(&headers, shared.metrics.render())
+}
+
+/// Metrics text in the format the client's `Accept` asks for.
+fn answer(headers: &HeaderMap, openmetrics: String) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (content_type, body) = metrics::negotiate(openmetrics, accept);
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
 /// `/`: where to look.
