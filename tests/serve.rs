@@ -1,0 +1,443 @@
+//! `netdx serve` on the namespace test bed: the exporter runs in the client
+//! namespace, curl asks it for probes of an answering host, a silent host,
+//! an open, a closed and a filtered port, names through a real unbound, and
+//! an mtr path; every answer passes `promtool check metrics`; bad requests
+//! get 400, targets outside `--allow` 403.
+
+mod common;
+use common::{can_build_namespaces, Lab, Run};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The exporter's port inside the client namespace.
+const PORT: u16 = 9469;
+
+/// A temporary directory (config files, unbound's), removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("netdx-serve-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        path.display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// /etc/netns/NAME (the client's resolv.conf), removed on drop.
+struct NetnsEtc(PathBuf);
+
+impl Drop for NetnsEtc {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One HTTP answer: status and body.
+struct Answer {
+    status: u16,
+    body: String,
+}
+
+impl Answer {
+    /// The value of the sample whose line starts with `series` and a space.
+    fn value(&self, series: &str) -> Option<f64> {
+        self.body.lines().find_map(|l| {
+            let rest = l.strip_prefix(series)?.strip_prefix(' ')?;
+            rest.trim().parse().ok()
+        })
+    }
+
+    fn must(&self, series: &str) -> f64 {
+        self.value(series)
+            .unwrap_or_else(|| panic!("no {series} in:\n{}", self.body))
+    }
+
+    /// The `code` labels of the netdx_diagnosis series.
+    fn codes(&self) -> Vec<String> {
+        self.body
+            .lines()
+            .filter_map(|l| l.strip_prefix("netdx_diagnosis{code=\""))
+            .filter_map(|l| l.split('"').next())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// The lab: client (exporter) — r1 — server (198.18.1.2: listener on 8080,
+/// nothing on 8081, unbound on 53; 198.18.1.3 drops everything).
+struct Bed {
+    lab: Lab,
+    _dir: TempDir,
+    _etc: NetnsEtc,
+}
+
+/// A listener that accepts and closes.
+const LISTENER: &str = r#"
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8080))
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    c.close()
+"#;
+
+/// Modules beside the built-in ones.
+const CONFIG: &str = r#"
+[modules.icmp_fast]
+prober = "icmp"
+count = 5
+interval = 0.2
+
+[modules.dns_web]
+prober = "dns"
+query_name = "web.lab.test"
+query_type = "A"
+"#;
+
+impl Bed {
+    fn new() -> Bed {
+        let mut lab = Lab::chain(1);
+        let server = lab.server().to_string();
+        let client = lab.client().to_string();
+        let dir = TempDir::new(&client);
+        let r = lab.exec(
+            &server,
+            &["ip", "addr", "add", "198.18.1.3/24", "dev", "west"],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        lab.nft(
+            &server,
+            "table inet silent {\n chain input {\n  type filter hook input priority 0;\n  ip daddr 198.18.1.3 drop\n }\n}\n",
+        );
+        lab.spawn(&server, &["python3", "-c", LISTENER]);
+        let conf = format!(
+            "server:\n  interface: 198.18.1.2@53\n  chroot: \"\"\n  username: \"\"\n  directory: \"{dir}\"\n  pidfile: \"\"\n  use-syslog: no\n  logfile: \"\"\n  do-daemonize: no\n  num-threads: 1\n  access-control: 0.0.0.0/0 allow\n  module-config: \"iterator\"\n  local-zone: \"lab.test.\" static\n  local-data: \"web.lab.test. A 198.18.1.2\"\n  verbosity: 0\nremote-control:\n  control-enable: no\n",
+            dir = dir.0.display()
+        );
+        let unbound_conf = dir.write("unbound.conf", &conf);
+        lab.spawn(&server, &["unbound", "-d", "-c", &unbound_conf]);
+        let etc = PathBuf::from("/etc/netns").join(&client);
+        std::fs::create_dir_all(&etc).unwrap_or_else(|e| panic!("{e}"));
+        let etc = NetnsEtc(etc);
+        std::fs::write(
+            etc.0.join("resolv.conf"),
+            "nameserver 198.18.1.2\noptions timeout:1 attempts:1\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let config = dir.write("serve.toml", CONFIG);
+        let bin = env!("CARGO_BIN_EXE_netdx");
+        let listen = format!("127.0.0.1:{PORT}");
+        lab.spawn(
+            &client,
+            &[
+                bin,
+                "serve",
+                "--listen",
+                &listen,
+                "--allow",
+                "198.18.0.0/15",
+                "--config",
+                &config,
+            ],
+        );
+        let bed = Bed {
+            lab,
+            _dir: dir,
+            _etc: etc,
+        };
+        bed.wait_until_up(&server);
+        bed
+    }
+
+    /// Waits for the exporter, the listener and unbound.
+    fn wait_until_up(&self, server: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let exporter = self.get("/metrics", &[]).status == 200;
+            let ss = self.lab.exec(server, &["ss", "-Hltnu"]).stdout;
+            if exporter && ss.contains(":8080 ") && ss.contains("198.18.1.2:53 ") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "exporter, listener or unbound did not start:\n{ss}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// GET `path` from the exporter with extra curl arguments.
+    fn get(&self, path: &str, extra: &[&str]) -> Answer {
+        let url = format!("http://127.0.0.1:{PORT}{path}");
+        let mut cmd = vec!["curl", "-sS", "--max-time", "20", "-w", "\n%{http_code}"];
+        cmd.extend_from_slice(extra);
+        cmd.push(&url);
+        let run: Run = self.lab.exec(self.lab.client(), &cmd);
+        let (body, status) = run.stdout.rsplit_once('\n').unwrap_or(("", "0"));
+        Answer {
+            status: status.trim().parse().unwrap_or(0),
+            body: body.to_string(),
+        }
+    }
+
+    /// `/probe` of `module` at `target` (plus more query text), checked by promtool.
+    fn probe(&self, module: &str, target: &str, more: &str) -> Answer {
+        let a = self.get(
+            &format!("/probe?module={module}&target={target}{more}"),
+            &["-H", "X-Prometheus-Scrape-Timeout-Seconds: 4"],
+        );
+        assert_eq!(a.status, 200, "{module} {target}: {}", a.body);
+        promtool_accepts(&a.body);
+        a
+    }
+}
+
+/// `promtool check metrics` takes the text without a complaint.
+fn promtool_accepts(text: &str) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("promtool (Debian package prometheus, see .ci/run): {e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(text.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn probes_report_success_figures_and_diagnoses() {
+    if !can_build_namespaces("serve") {
+        return;
+    }
+    let bed = Bed::new();
+
+    // An answering host one router away.
+    let a = bed.probe("icmp", "198.18.1.2", "");
+    assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
+    assert_eq!(a.must("probe_icmp_packets_sent"), 3.0);
+    assert_eq!(a.must("probe_icmp_packets_received"), 3.0);
+    assert_eq!(a.must("probe_icmp_loss_ratio"), 0.0);
+    assert_eq!(a.must("probe_icmp_reply_ttl"), 63.0);
+    assert_eq!(a.must("probe_icmp_hops"), 1.0);
+    assert!(a.must("probe_icmp_rtt_max_seconds") >= a.must("probe_icmp_rtt_min_seconds"));
+    assert!(a.codes().is_empty(), "{}", a.body);
+
+    // The config file's module: five packets.
+    let a = bed.probe("icmp_fast", "198.18.1.2", "");
+    assert_eq!(a.must("probe_icmp_packets_sent"), 5.0, "{}", a.body);
+
+    // A silent host: failed, said why, within the scrape timeout.
+    let a = bed.probe("icmp", "198.18.1.3", "");
+    assert_eq!(a.must("probe_success"), 0.0, "{}", a.body);
+    assert_eq!(a.must("probe_icmp_packets_received"), 0.0);
+    assert_eq!(a.must("probe_icmp_loss_ratio"), 1.0);
+    assert!(a.codes().contains(&"ping.silent".to_string()), "{}", a.body);
+    assert!(a.must("probe_duration_seconds") < 3.5, "{}", a.body);
+
+    // Open, closed and filtered ports.
+    let a = bed.probe("tcp", "198.18.1.2:8080", "");
+    assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
+    assert_eq!(a.must("probe_tcp_state{state=\"open\"}"), 1.0);
+    assert_eq!(a.must("probe_tcp_errno{errno=\"none\"}"), 0.0);
+    assert!(a.must("probe_tcp_connect_seconds") > 0.0);
+    let a = bed.probe("tcp", "198.18.1.2:8081", "");
+    assert_eq!(a.must("probe_success"), 0.0, "{}", a.body);
+    assert_eq!(
+        a.must("netdx_diagnosis{code=\"tcp.refused\",severity=\"critical\"}"),
+        1.0
+    );
+    assert_eq!(a.must("probe_tcp_errno{errno=\"ECONNREFUSED\"}"), 111.0);
+    let a = bed.probe("tcp", "198.18.1.3:80", "");
+    assert_eq!(a.must("probe_success"), 0.0, "{}", a.body);
+    assert_eq!(a.must("probe_tcp_state{state=\"filtered\"}"), 1.0);
+    assert!(a.codes().contains(&"tcp.timeout".to_string()), "{}", a.body);
+    assert!(a.must("probe_duration_seconds") < 4.0, "{}", a.body);
+
+    // DNS: a name, an NXDOMAIN, the config module's name.
+    let a = bed.probe("dns", "198.18.1.2", "&name=web.lab.test");
+    assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
+    assert_eq!(a.must("probe_dns_answer_rrs"), 1.0);
+    assert_eq!(a.must("probe_dns_rcode{rcode=\"NOERROR\"}"), 1.0);
+    let a = bed.probe("dns", "198.18.1.2", "&name=nope.lab.test");
+    assert_eq!(a.must("probe_success"), 0.0, "{}", a.body);
+    assert_eq!(a.must("probe_dns_rcode{rcode=\"NXDOMAIN\"}"), 1.0);
+    assert!(
+        a.codes().contains(&"dns.nxdomain".to_string()),
+        "{}",
+        a.body
+    );
+    let a = bed.probe("dns_web", "198.18.1.2:53", "");
+    assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
+
+    // A target given by name, resolved through the client's resolver.
+    let a = bed.probe("icmp", "web.lab.test", "");
+    assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
+    let a = bed.probe("icmp", "nope.lab.test", "");
+    assert_eq!(a.must("probe_success"), 0.0, "{}", a.body);
+
+    // mtr: one series per hop, labelled.
+    let a = bed.probe("mtr", "198.18.1.2", "");
+    assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
+    assert_eq!(a.must("probe_mtr_hops"), 2.0);
+    assert_eq!(
+        a.must("probe_mtr_hop_loss_ratio{hop=\"1\",address=\"198.18.0.2\"}"),
+        0.0
+    );
+    assert_eq!(
+        a.must("probe_mtr_hop_loss_ratio{hop=\"2\",address=\"198.18.1.2\"}"),
+        0.0
+    );
+    assert!(a.must("probe_mtr_hop_rtt_avg_seconds{hop=\"2\",address=\"198.18.1.2\"}") > 0.0);
+
+    // The exporter's own figures count all of the above.
+    let m = bed.get("/metrics", &[]);
+    assert_eq!(m.status, 200);
+    promtool_accepts(&m.body);
+    assert_eq!(
+        m.must("netdx_probes_total{module=\"tcp\"}"),
+        3.0,
+        "{}",
+        m.body
+    );
+    assert_eq!(m.must("netdx_probe_failures_total{module=\"tcp\"}"), 2.0);
+    assert_eq!(m.must("netdx_probes_in_flight"), 0.0);
+    assert!(m.must("process_resident_memory_bytes") > 0.0);
+}
+
+#[test]
+fn bad_requests_get_400_and_outside_targets_403() {
+    if !can_build_namespaces("serve") {
+        return;
+    }
+    let bed = Bed::new();
+    let cases: &[(&str, &[&str], u16, &str)] = &[
+        (
+            "/probe?module=http&target=198.18.1.2",
+            &[],
+            400,
+            "unknown module 'http'",
+        ),
+        (
+            "/probe?module=icmp",
+            &[],
+            400,
+            "target parameter is missing",
+        ),
+        (
+            "/probe?module=tcp&target=198.18.1.2",
+            &[],
+            400,
+            "needs HOST:PORT",
+        ),
+        ("/probe?module=icmp&target=-c", &[], 400, "not a host name"),
+        (
+            "/probe?module=icmp&target=a%20b",
+            &[],
+            400,
+            "not a host name",
+        ),
+        (
+            "/probe?module=dns&target=198.18.1.2",
+            &[],
+            400,
+            "needs a name",
+        ),
+        (
+            "/probe?module=icmp&target=198.18.1.2",
+            &["-H", "X-Prometheus-Scrape-Timeout-Seconds: soon"],
+            400,
+            "is not a number",
+        ),
+        (
+            "/probe?module=icmp&target=192.0.2.1",
+            &[],
+            403,
+            "outside the allowed networks",
+        ),
+        (
+            "/probe?module=tcp&target=127.0.0.1:9469",
+            &[],
+            403,
+            "outside the allowed networks",
+        ),
+    ];
+    for (path, extra, status, words) in cases {
+        let a = bed.get(path, extra);
+        assert_eq!(a.status, *status, "{path}: {}", a.body);
+        assert!(a.body.contains(words), "{path}: {}", a.body);
+        assert_eq!(
+            a.body.trim().lines().count(),
+            1,
+            "{path}: one line: {}",
+            a.body
+        );
+    }
+    // Refusals are counted, and no probe ran for them.
+    let m = bed.get("/metrics", &[]);
+    assert_eq!(
+        m.must("netdx_probe_refusals_total{status=\"403\"}"),
+        2.0,
+        "{}",
+        m.body
+    );
+    assert!(
+        m.value("netdx_probes_total{module=\"icmp\"}").is_none(),
+        "{}",
+        m.body
+    );
+}
+
+#[test]
+fn config_check_accepts_a_good_file_and_names_the_fault_in_a_bad_one() {
+    let dir = TempDir::new("config");
+    let good = dir.write("good.toml", CONFIG);
+    let run = common::netdx_here(&["serve", "--config", &good, "--config-check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("module icmp_fast: prober icmp"),
+        "{}",
+        run.stdout
+    );
+    let bad = dir.write("bad.toml", "[modules.x]\nprober = \"icmp\"\ncount = 0\n");
+    let run = common::netdx_here(&["serve", "--config", &bad, "--config-check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("module x: count must be 1 to 1000"),
+        "{}",
+        run.stderr
+    );
+    let run = common::netdx_here(&["serve", "--allow", "10.0.0.0/99", "--config-check"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--allow 10.0.0.0/99"), "{}", run.stderr);
+    let run = common::netdx_here(&["serve", "--listen", "nowhere", "--config-check"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--listen nowhere"), "{}", run.stderr);
+}
