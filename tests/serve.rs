@@ -441,3 +441,115 @@ fn config_check_accepts_a_good_file_and_names_the_fault_in_a_bad_one() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--listen nowhere"), "{}", run.stderr);
 }
+
+/// A scrape config in the README's shape: one job per module, the target
+/// moved into `?target=` and `instance`, the exporter as `__address__`.
+fn scrape_job(module: &str, targets: &[&str]) -> String {
+    let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+    format!(
+        "  - job_name: netdx_{module}\n    metrics_path: /probe\n    params:\n      module: [{module}]\n    static_configs:\n      - targets: [{}]\n    relabel_configs:\n      - source_labels: [__address__]\n        target_label: __param_target\n      - source_labels: [__param_target]\n        target_label: instance\n      - target_label: __address__\n        replacement: 127.0.0.1:{PORT}\n",
+        list.join(", ")
+    )
+}
+
+#[test]
+fn a_real_prometheus_scrapes_every_module() {
+    if !can_build_namespaces("serve") {
+        return;
+    }
+    // Declared first, so it goes after the lab has stopped Prometheus.
+    let dir = TempDir::new("prometheus");
+    let mut bed = Bed::new();
+    let mut config =
+        String::from("global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\nscrape_configs:\n");
+    config += &scrape_job("icmp", &["198.18.1.2", "198.18.1.3"]);
+    config += &scrape_job("tcp", &["198.18.1.2:8080", "198.18.1.2:8081"]);
+    config += &scrape_job("dns_web", &["198.18.1.2"]);
+    config += &scrape_job("mtr", &["198.18.1.2"]);
+    let path = dir.write("prometheus.yml", &config);
+    let check = bed
+        .lab
+        .exec(bed.lab.client(), &["promtool", "check", "config", &path]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    let tsdb = dir.0.join("data").display().to_string();
+    let client = bed.lab.client().to_string();
+    bed.lab.spawn(
+        &client,
+        &[
+            "prometheus",
+            &format!("--config.file={path}"),
+            &format!("--storage.tsdb.path={tsdb}"),
+            "--web.listen-address=127.0.0.1:9090",
+        ],
+    );
+    // Every job's series, once each target was scraped.
+    let want = [
+        ("netdx_icmp", "198.18.1.2", 1.0),
+        ("netdx_icmp", "198.18.1.3", 0.0),
+        ("netdx_tcp", "198.18.1.2:8080", 1.0),
+        ("netdx_tcp", "198.18.1.2:8081", 0.0),
+        ("netdx_dns_web", "198.18.1.2", 1.0),
+        ("netdx_mtr", "198.18.1.2", 1.0),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let query = |q: &str| -> serde_json::Value {
+        let run = bed.lab.exec(
+            &client,
+            &[
+                "curl",
+                "-sS",
+                "--max-time",
+                "5",
+                "-G",
+                "http://127.0.0.1:9090/api/v1/query",
+                "--data-urlencode",
+                &format!("query={q}"),
+            ],
+        );
+        serde_json::from_str(&run.stdout).unwrap_or(serde_json::Value::Null)
+    };
+    let value_of = |doc: &serde_json::Value, job: &str, instance: &str| -> Option<f64> {
+        doc["data"]["result"].as_array()?.iter().find_map(|r| {
+            let m = &r["metric"];
+            (m["job"] == job && m["instance"] == instance)
+                .then(|| r["value"][1].as_str()?.parse().ok())
+                .flatten()
+        })
+    };
+    loop {
+        let doc = query("probe_success");
+        let got: Vec<Option<f64>> = want.iter().map(|(j, i, _)| value_of(&doc, j, i)).collect();
+        if got.iter().all(Option::is_some) {
+            for ((job, instance, value), got) in want.iter().zip(got) {
+                assert_eq!(got, Some(*value), "{job} {instance}: {doc}");
+            }
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus did not scrape every target: {doc}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // The diagnosis of the closed port and mtr's per-hop series made it in.
+    let doc = query("netdx_diagnosis{code=\"tcp.refused\"}");
+    assert_eq!(
+        value_of(&doc, "netdx_tcp", "198.18.1.2:8081"),
+        Some(1.0),
+        "{doc}"
+    );
+    let doc = query("probe_mtr_hop_loss_ratio{hop=\"2\"}");
+    assert_eq!(
+        value_of(&doc, "netdx_mtr", "198.18.1.2"),
+        Some(0.0),
+        "{doc}"
+    );
+    let doc = query("up");
+    for (job, instance, _) in want {
+        assert_eq!(
+            value_of(&doc, job, instance),
+            Some(1.0),
+            "{job} {instance} up: {doc}"
+        );
+    }
+}
