@@ -257,6 +257,7 @@ fn probes_report_success_figures_and_diagnoses() {
     // A silent host: failed, said why, within the scrape timeout.
     let a = bed.probe("icmp", "198.18.1.3", "");
     assert_eq!(a.must("probe_success"), 0.0, "{}", a.body);
+    assert_eq!(a.must("probe_icmp_packets_sent"), 3.0, "{}", a.body);
     assert_eq!(a.must("probe_icmp_packets_received"), 0.0);
     assert_eq!(a.must("probe_icmp_loss_ratio"), 1.0);
     assert!(a.codes().contains(&"ping.silent".to_string()), "{}", a.body);

@@ -106,11 +106,14 @@ impl Module {
                 let count = self.count.unwrap_or(3);
                 let interval = self.interval.unwrap_or(0.2);
                 let wait = budget.min(1.0);
-                // Ends after `count` replies, or once the last had its wait.
-                let deadline = budget.min(count.saturating_sub(1) as f64 * interval + wait);
                 v.extend(["ping".into(), "-c".into(), count.to_string()]);
-                v.extend(["-i".into(), interval.to_string()]);
-                v.extend(["-W".into(), secs(wait), "-w".into(), secs(deadline)]);
+                v.extend(["-i".into(), interval.to_string(), "-W".into(), secs(wait)]);
+                // `count` packets, then the last one's wait; a deadline only
+                // when that would not fit the budget (with -w, ping goes on
+                // sending until `count` replies came, so it is not the default).
+                if count.saturating_sub(1) as f64 * interval + wait > budget {
+                    v.extend(["-w".into(), secs(budget)]);
+                }
                 if let Some(size) = self.size {
                     v.extend(["-s".into(), size.to_string()]);
                 }
