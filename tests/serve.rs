@@ -7,6 +7,7 @@
 mod common;
 use common::{can_build_namespaces, Lab, Run};
 use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The exporter's port inside the client namespace.
@@ -80,7 +81,7 @@ impl Answer {
 /// nothing on 8081, unbound on 53; 198.18.1.3 drops everything).
 struct Bed {
     lab: Lab,
-    _dir: TempDir,
+    dir: TempDir,
     _etc: NetnsEtc,
 }
 
@@ -157,7 +158,7 @@ impl Bed {
         );
         let bed = Bed {
             lab,
-            _dir: dir,
+            dir,
             _etc: etc,
         };
         bed.wait_until_up(&server);
@@ -179,6 +180,24 @@ impl Bed {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Sends SIGHUP to the exporter: the netdx process in the client namespace.
+    fn hangup(&self) {
+        let run = Command::new("ip")
+            .args(["netns", "pids", self.lab.client()])
+            .output()
+            .unwrap_or_else(|e| panic!("ip netns pids: {e}"));
+        let text = String::from_utf8_lossy(&run.stdout).to_string();
+        let pid = text
+            .split_whitespace()
+            .find(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/comm"))
+                    .is_ok_and(|c| c.trim() == "netdx")
+            })
+            .unwrap_or_else(|| panic!("no netdx process in {}: {text}", self.lab.client()));
+        let kill = Command::new("kill").args(["-HUP", pid]).output();
+        assert!(kill.is_ok_and(|o| o.status.success()), "kill -HUP {pid}");
     }
 
     /// GET `path` from the exporter with extra curl arguments.
@@ -210,7 +229,7 @@ impl Bed {
 /// `promtool check metrics` takes the text without a complaint.
 fn promtool_accepts(text: &str) {
     use std::io::Write;
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let mut child = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -401,6 +420,34 @@ fn bad_requests_get_400_and_outside_targets_403() {
             a.body
         );
     }
+    // SIGHUP reloads the file: a module added to it becomes known; a
+    // broken file keeps the modules in force.
+    bed.dir.write(
+        "serve.toml",
+        &format!("{CONFIG}\n[modules.icmp_new]\nprober = \"icmp\"\ncount = 2\n"),
+    );
+    bed.hangup();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let a = bed.get("/probe?module=icmp_new&target=198.18.1.2", &[]);
+        if a.status == 200 {
+            assert_eq!(a.must("probe_icmp_packets_sent"), 2.0, "{}", a.body);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "SIGHUP did not load icmp_new: {}",
+            a.body
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bed.dir
+        .write("serve.toml", "[modules.x]\nprober = \"nope\"\n");
+    bed.hangup();
+    std::thread::sleep(Duration::from_millis(500));
+    let a = bed.get("/probe?module=icmp_new&target=198.18.1.2", &[]);
+    assert_eq!(a.status, 200, "a bad file replaced the modules: {}", a.body);
+
     // Refusals are counted, and no probe ran for them.
     let m = bed.get("/metrics", &[]);
     assert_eq!(

@@ -145,7 +145,7 @@ impl Module {
                     _ => {}
                 }
                 if let Some(port) = self.port {
-                    v.extend(["-P".into(), port.to_string()]);
+                    v.extend(["--port".into(), port.to_string()]);
                 }
             }
         }
@@ -295,7 +295,7 @@ mod tests {
     #[test]
     fn file_modules_parse_and_checked() {
         let c = Config::parse(
-            "[modules.icmp_fast]\nprober = \"icmp\"\ncount = 5\ninterval = 0.2\n\n[modules.dns_a]\nprober = \"dns\"\nquery_name = \"example.org\"\n",
+            "[modules.icmp_fast]\nprober = \"icmp\"\ncount = 5\ninterval = 0.2\n\n[modules.dns_a]\nprober = \"dns\"\nquery_name = \"example.org\"\n\n[modules.mtr_tcp]\nprober = \"mtr\"\nmethod = \"tcp\"\nport = 443\n",
         )
         .expect("valid file");
         assert_eq!(c.modules["icmp_fast"].count, Some(5));
