@@ -485,6 +485,13 @@ fn config_check_accepts_a_good_file_and_names_the_fault_in_a_bad_one() {
     let run = common::netdx_here(&["serve", "--allow", "10.0.0.0/99", "--config-check"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--allow 10.0.0.0/99"), "{}", run.stderr);
+    let run = common::netdx_here(&["serve", "--json", "--config-check"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--json/--jsonl do not apply"),
+        "{}",
+        run.stderr
+    );
     let run = common::netdx_here(&["serve", "--listen", "nowhere", "--config-check"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--listen nowhere"), "{}", run.stderr);

@@ -15,7 +15,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 
 /// Runs `netdx serve` until Ctrl-C or SIGTERM; SIGHUP reloads `--config`.
-pub async fn run(args: &ServeArgs, _global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+    if global.json || global.jsonl {
+        return Err(AppError::usage(
+            "serve answers over HTTP in the Prometheus formats: --json/--jsonl do not apply",
+        ));
+    }
     let listen: SocketAddr = args.listen.parse().map_err(|_| {
         AppError::usage(format!(
             "--listen {}: give ADDRESS:PORT, e.g. 127.0.0.1:9469 or [::1]:9469",
