@@ -25,6 +25,7 @@ s.bind(("127.0.0.1", 18080)); s.listen(1024)
 while True:
     c, _ = s.accept(); c.close()' &
 PIDS+=($!)
+for _ in $(seq 50); do ss -Hltn | grep -q '127.0.0.1:18080 ' && break; sleep 0.1; done
 cat >"$WORK/blackbox.yml" <<'YML'
 modules:
   tcp:
@@ -54,10 +55,10 @@ load() {
   for _ in $(seq "$N"); do
     printf 'url = "http://127.0.0.1:%s/probe?module=%s&target=%s"\noutput = "/dev/null"\n' "$port" "$module" "$target" >>"$WORK/curl.cfg"
   done
-  ok=$(curl -s "http://127.0.0.1:$port/probe?module=$module&target=$target" | grep -c '^probe_success 1')
+  ok=$(curl -s "http://127.0.0.1:$port/probe?module=$module&target=$target" | grep -c '^probe_success 1' || true)
   t0=$(cpu_ticks "$pid")
   start=$(date +%s%N)
-  curl -s --parallel --parallel-max "$C" -K "$WORK/curl.cfg"
+  curl -s --no-progress-meter --parallel --parallel-max "$C" -K "$WORK/curl.cfg" 2>/dev/null
   ns=$(( $(date +%s%N) - start ))
   t1=$(cpu_ticks "$pid")
   awk -v n="$name" -v ns="$ns" -v N="$N" -v cpu="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" \
