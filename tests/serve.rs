@@ -608,3 +608,153 @@ fn a_real_prometheus_scrapes_every_module() {
         );
     }
 }
+
+/// blackbox_exporter's modules for the same checks as netdx's.
+const BLACKBOX: &str = r#"modules:
+  icmp:
+    prober: icmp
+  tcp:
+    prober: tcp
+  dns_web:
+    prober: dns
+    dns:
+      query_name: web.lab.test
+      query_type: A
+  dns_nope:
+    prober: dns
+    dns:
+      query_name: nope.lab.test
+      query_type: A
+"#;
+
+#[test]
+fn probe_success_agrees_with_blackbox_exporter() {
+    if !can_build_namespaces("serve") {
+        return;
+    }
+    let Some(blackbox) = [
+        "/usr/bin/prometheus-blackbox-exporter",
+        "/usr/bin/blackbox_exporter",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists()) else {
+        common::skip("SKIP serve: prometheus-blackbox-exporter is not installed (see .ci/run)");
+        return;
+    };
+    let mut bed = Bed::new();
+    let config = bed.dir.write("blackbox.yml", BLACKBOX);
+    let client = bed.lab.client().to_string();
+    bed.lab.spawn(
+        &client,
+        &[
+            blackbox,
+            &format!("--config.file={config}"),
+            "--web.listen-address=127.0.0.1:9115",
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let bb = |query: &str| -> Answer {
+        let url = format!("http://127.0.0.1:9115/probe?{query}");
+        let run = bed.lab.exec(
+            &client,
+            &[
+                "curl",
+                "-sS",
+                "--max-time",
+                "10",
+                "-H",
+                "X-Prometheus-Scrape-Timeout-Seconds: 3",
+                "-w",
+                "\n%{http_code}",
+                &url,
+            ],
+        );
+        let (body, status) = run.stdout.rsplit_once('\n').unwrap_or(("", "0"));
+        Answer {
+            status: status.trim().parse().unwrap_or(0),
+            body: body.to_string(),
+        }
+    };
+    while bb("module=tcp&target=198.18.1.2:8080").status != 200 {
+        assert!(Instant::now() < deadline, "blackbox_exporter did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // (what, netdx module, netdx query, blackbox query, expected probe_success)
+    let cases = [
+        (
+            "answering host",
+            "icmp",
+            "198.18.1.2",
+            "",
+            "module=icmp&target=198.18.1.2",
+            1.0,
+        ),
+        (
+            "silent host",
+            "icmp",
+            "198.18.1.3",
+            "",
+            "module=icmp&target=198.18.1.3",
+            0.0,
+        ),
+        (
+            "host by name",
+            "icmp",
+            "web.lab.test",
+            "",
+            "module=icmp&target=web.lab.test",
+            1.0,
+        ),
+        (
+            "open port",
+            "tcp",
+            "198.18.1.2:8080",
+            "",
+            "module=tcp&target=198.18.1.2:8080",
+            1.0,
+        ),
+        (
+            "closed port",
+            "tcp",
+            "198.18.1.2:8081",
+            "",
+            "module=tcp&target=198.18.1.2:8081",
+            0.0,
+        ),
+        (
+            "filtered port",
+            "tcp",
+            "198.18.1.3:80",
+            "",
+            "module=tcp&target=198.18.1.3:80",
+            0.0,
+        ),
+        (
+            "a name",
+            "dns",
+            "198.18.1.2",
+            "&name=web.lab.test",
+            "module=dns_web&target=198.18.1.2",
+            1.0,
+        ),
+        (
+            "NXDOMAIN",
+            "dns",
+            "198.18.1.2",
+            "&name=nope.lab.test",
+            "module=dns_nope&target=198.18.1.2",
+            0.0,
+        ),
+    ];
+    for (what, module, target, more, bb_query, want) in cases {
+        let ours = bed.probe(module, target, more).must("probe_success");
+        let theirs = bb(bb_query);
+        assert_eq!(theirs.status, 200, "{what}: blackbox {}", theirs.body);
+        let theirs = theirs.must("probe_success");
+        assert_eq!(
+            (ours, theirs),
+            (want, want),
+            "{what}: netdx {ours}, blackbox {theirs}"
+        );
+    }
+}
