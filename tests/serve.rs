@@ -301,6 +301,15 @@ fn probes_report_success_figures_and_diagnoses() {
     assert!(a.codes().contains(&"tcp.timeout".to_string()), "{}", a.body);
     assert!(a.must("probe_duration_seconds") < 4.0, "{}", a.body);
 
+    // A shorter scrape timeout shortens the probe: 1.5 s less the 0.5 s offset.
+    let a = bed.get(
+        "/probe?module=tcp&target=198.18.1.3:80",
+        &["-H", "X-Prometheus-Scrape-Timeout-Seconds: 1.5"],
+    );
+    assert_eq!(a.must("probe_success"), 0.0, "{}", a.body);
+    let took = a.must("probe_duration_seconds");
+    assert!((0.9..1.3).contains(&took), "took {took} s: {}", a.body);
+
     // DNS: a name, an NXDOMAIN, the config module's name.
     let a = bed.probe("dns", "198.18.1.2", "&name=web.lab.test");
     assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
@@ -343,11 +352,11 @@ fn probes_report_success_figures_and_diagnoses() {
     promtool_accepts(&m.body);
     assert_eq!(
         m.must("netdx_probes_total{module=\"tcp\"}"),
-        3.0,
+        4.0,
         "{}",
         m.body
     );
-    assert_eq!(m.must("netdx_probe_failures_total{module=\"tcp\"}"), 2.0);
+    assert_eq!(m.must("netdx_probe_failures_total{module=\"tcp\"}"), 3.0);
     assert_eq!(m.must("netdx_probes_in_flight"), 0.0);
     assert!(m.must("process_resident_memory_bytes") > 0.0);
 }

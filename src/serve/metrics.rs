@@ -264,3 +264,69 @@ fn sysconf(name: libc::c_int) -> Option<i64> {
     let v = unsafe { libc::sysconf(name) };
     (v > 0).then_some(v as i64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::{Diagnosis, Severity};
+
+    #[test]
+    fn a_probe_renders_success_series_and_each_diagnosis_once() {
+        let outcome = Outcome {
+            success: false,
+            series: vec![Series {
+                name: "probe_tcp_state",
+                help: "State.",
+                labels: vec![("state".into(), "closed".into())],
+                value: 1.0,
+            }],
+            diagnoses: vec![
+                Diagnosis::new("tcp.refused", Severity::Critical, "refused"),
+                Diagnosis::new("tcp.refused", Severity::Critical, "refused again"),
+            ],
+            timed_out: false,
+        };
+        let om = render_probe(&outcome, 0.25);
+        assert!(om.contains("probe_success 0.0\n"), "{om}");
+        assert!(om.contains("probe_duration_seconds 0.25\n"), "{om}");
+        assert!(
+            om.contains("probe_tcp_state{state=\"closed\"} 1.0\n"),
+            "{om}"
+        );
+        assert_eq!(
+            om.matches("netdx_diagnosis{code=\"tcp.refused\",severity=\"critical\"} 1.0")
+                .count(),
+            1,
+            "{om}"
+        );
+        assert!(om.ends_with("# EOF\n"), "{om}");
+    }
+
+    #[test]
+    fn the_classic_format_names_counters_by_their_total_and_has_no_eof() {
+        let m = ExporterMetrics::default();
+        m.started();
+        m.finished(Some("tcp"), false);
+        let om = m.render();
+        let (ct, text) = negotiate(om.clone(), "");
+        assert_eq!(ct, TEXT);
+        assert!(
+            text.contains("# TYPE netdx_probes_total counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# HELP netdx_probe_failures_total "),
+            "{text}"
+        );
+        assert!(
+            text.contains("netdx_probes_total{module=\"tcp\"} 1\n"),
+            "{text}"
+        );
+        assert!(!text.contains("# EOF"), "{text}");
+        let (ct, same) = negotiate(
+            om.clone(),
+            "application/openmetrics-text;version=1.0.0,text/plain;q=0.5",
+        );
+        assert_eq!((ct, same), (OPENMETRICS, om));
+    }
+}
