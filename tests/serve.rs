@@ -192,10 +192,11 @@ impl Bed {
         let pid = text
             .split_whitespace()
             .find(|p| {
-                std::fs::read_to_string(format!("/proc/{p}/comm"))
-                    .is_ok_and(|c| c.trim() == "netdx")
+                // The exporter with the config file (a test may run others).
+                std::fs::read(format!("/proc/{p}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains("serve.toml"))
             })
-            .unwrap_or_else(|| panic!("no netdx process in {}: {text}", self.lab.client()));
+            .unwrap_or_else(|| panic!("no netdx serve --config in {}: {text}", self.lab.client()));
         let kill = Command::new("kill").args(["-HUP", pid]).output();
         assert!(kill.is_ok_and(|o| o.status.success()), "kill -HUP {pid}");
     }
@@ -366,7 +367,7 @@ fn bad_requests_get_400_and_outside_targets_403() {
     if !can_build_namespaces("serve") {
         return;
     }
-    let bed = Bed::new();
+    let mut bed = Bed::new();
     let cases: &[(&str, &[&str], u16, &str)] = &[
         (
             "/probe?module=http&target=198.18.1.2",
@@ -429,6 +430,42 @@ fn bad_requests_get_400_and_outside_targets_403() {
             a.body
         );
     }
+    // Bounded concurrency: with one slot, held 3.5 s by a filtered port, a
+    // probe that finds it taken for its whole timeout (1 s) gets 503, while
+    // the one holding it answers.
+    let bin = env!("CARGO_BIN_EXE_netdx");
+    let client = bed.lab.client().to_string();
+    bed.lab.spawn(
+        &client,
+        &[
+            bin,
+            "serve",
+            "--listen",
+            "127.0.0.1:9470",
+            "--max-concurrent",
+            "1",
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while bed
+        .lab
+        .exec(&client, &["curl", "-sf", "http://127.0.0.1:9470/metrics"])
+        .code
+        != 0
+    {
+        assert!(Instant::now() < deadline, "second exporter did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = "http://127.0.0.1:9470/probe?module=tcp&target=198.18.1.3:80";
+    let both = format!(
+        "curl -s -o /dev/null -w '%{{http_code}}\\n' -H 'X-Prometheus-Scrape-Timeout-Seconds: 4' '{url}' & \
+         sleep 0.2; curl -s -o /dev/null -w '%{{http_code}}\\n' -H 'X-Prometheus-Scrape-Timeout-Seconds: 1.5' '{url}'; wait"
+    );
+    let run = bed.lab.exec(&client, &["sh", "-c", &both]);
+    let mut codes: Vec<&str> = run.stdout.split_whitespace().collect();
+    codes.sort();
+    assert_eq!(codes, ["200", "503"], "{}{}", run.stdout, run.stderr);
+
     // SIGHUP reloads the file: a module added to it becomes known; a
     // broken file keeps the modules in force.
     bed.dir.write(
