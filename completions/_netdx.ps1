@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('ss', 'ss', [CompletionResultType]::ParameterValue, 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explains an errno, TCP state, ICMP type/code or TCP flag')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Runs many checks from a file concurrently (replaces shell loops of the above)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -295,6 +296,23 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'netdx;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address and port to listen on (9469 is netdx''s own; blackbox_exporter uses 9115)')
+            [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Networks /probe may reach (repeatable); a target resolving elsewhere gets 403. Without any, every target is allowed')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'TOML file naming modules and their options (`[modules.NAME] prober = "icmp" …`)')
+            [CompletionResult]::new('--max-concurrent', '--max-concurrent', [CompletionResultType]::ParameterName, 'Most probes running at once; more wait for a slot until their timeout')
+            [CompletionResult]::new('--timeout-offset', '--timeout-offset', [CompletionResultType]::ParameterName, 'Seconds subtracted from Prometheus''s scrape timeout to leave time for the reply')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('--config-check', '--config-check', [CompletionResultType]::ParameterName, 'Check the config file (and the other flags), print what it defines, and exit')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'netdx;help' {
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)')
@@ -304,6 +322,7 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('sockets', 'sockets', [CompletionResultType]::ParameterValue, 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explains an errno, TCP state, ICMP type/code or TCP flag')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Runs many checks from a file concurrently (replaces shell loops of the above)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -329,6 +348,9 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             break
         }
         'netdx;help;check' {
+            break
+        }
+        'netdx;help;serve' {
             break
         }
         'netdx;help;help' {

@@ -37,6 +37,9 @@ _netdx() {
             netdx,ping)
                 cmd="netdx__subcmd__ping"
                 ;;
+            netdx,serve)
+                cmd="netdx__subcmd__serve"
+                ;;
             netdx,sockets)
                 cmd="netdx__subcmd__sockets"
                 ;;
@@ -67,6 +70,9 @@ _netdx() {
             netdx__subcmd__help,ping)
                 cmd="netdx__subcmd__help__subcmd__ping"
                 ;;
+            netdx__subcmd__help,serve)
+                cmd="netdx__subcmd__help__subcmd__serve"
+                ;;
             netdx__subcmd__help,sockets)
                 cmd="netdx__subcmd__help__subcmd__sockets"
                 ;;
@@ -83,7 +89,7 @@ _netdx() {
 
     case "${cmd}" in
         netdx)
-            opts="-4 -6 -h -V --json --jsonl --timeout --no-color --help --version ping trace mtr dns lookup tcp sockets ss explain check help"
+            opts="-4 -6 -h -V --json --jsonl --timeout --no-color --help --version ping trace mtr dns lookup tcp sockets ss explain check serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -195,7 +201,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__help)
-            opts="ping trace mtr dns tcp sockets explain check help"
+            opts="ping trace mtr dns tcp sockets explain check serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -279,6 +285,20 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__help__subcmd__ping)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        netdx__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -484,6 +504,44 @@ _netdx() {
                     return 0
                     ;;
                 --max-loss)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        netdx__subcmd__serve)
+            opts="-4 -6 -h --listen --allow --config --config-check --max-concurrent --timeout-offset --json --jsonl --timeout --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-concurrent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout-offset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -38,6 +38,7 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand ss 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
             cand explain 'Explains an errno, TCP state, ICMP type/code or TCP flag'
             cand check 'Runs many checks from a file concurrently (replaces shell loops of the above)'
+            cand serve 'Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'netdx;ping'= {
@@ -281,6 +282,22 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'netdx;serve'= {
+            cand --listen 'Address and port to listen on (9469 is netdx''s own; blackbox_exporter uses 9115)'
+            cand --allow 'Networks /probe may reach (repeatable); a target resolving elsewhere gets 403. Without any, every target is allowed'
+            cand --config 'TOML file naming modules and their options (`[modules.NAME] prober = "icmp" …`)'
+            cand --max-concurrent 'Most probes running at once; more wait for a slot until their timeout'
+            cand --timeout-offset 'Seconds subtracted from Prometheus''s scrape timeout to leave time for the reply'
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand --config-check 'Check the config file (and the other flags), print what it defines, and exit'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'netdx;help'= {
             cand ping 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)'
             cand trace 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)'
@@ -290,6 +307,7 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand sockets 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
             cand explain 'Explains an errno, TCP state, ICMP type/code or TCP flag'
             cand check 'Runs many checks from a file concurrently (replaces shell loops of the above)'
+            cand serve 'Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'netdx;help;ping'= {
@@ -307,6 +325,8 @@ set edit:completion:arg-completer[netdx] = {|@words|
         &'netdx;help;explain'= {
         }
         &'netdx;help;check'= {
+        }
+        &'netdx;help;serve'= {
         }
         &'netdx;help;help'= {
         }

@@ -42,6 +42,7 @@ complete -c netdx -n "__fish_netdx_needs_command" -f -a "sockets" -d 'TCP socket
 complete -c netdx -n "__fish_netdx_needs_command" -f -a "ss" -d 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
 complete -c netdx -n "__fish_netdx_needs_command" -f -a "explain" -d 'Explains an errno, TCP state, ICMP type/code or TCP flag'
 complete -c netdx -n "__fish_netdx_needs_command" -f -a "check" -d 'Runs many checks from a file concurrently (replaces shell loops of the above)'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "serve" -d 'Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels'
 complete -c netdx -n "__fish_netdx_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c netdx -n "__fish_netdx_using_subcommand ping" -s c -l count -d 'Stop after sending this many probes' -r
 complete -c netdx -n "__fish_netdx_using_subcommand ping" -s i -l interval -d 'Seconds between probes (below 0.2 needs root, like iputils)' -r
@@ -230,12 +231,26 @@ complete -c netdx -n "__fish_netdx_using_subcommand check" -s 4 -d 'Use IPv4 onl
 complete -c netdx -n "__fish_netdx_using_subcommand check" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand check" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
 complete -c netdx -n "__fish_netdx_using_subcommand check" -s h -l help -d 'Print help'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "ping" -d 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "trace" -d 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "mtr" -d 'Repeated traces with per-hop loss and latency (replaces mtr, pathping)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "dns" -d 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "tcp" -d 'TCP connect probes with errno diagnoses (replaces nc -z, tcping)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "sockets" -d 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "explain" -d 'Explains an errno, TCP state, ICMP type/code or TCP flag'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "check" -d 'Runs many checks from a file concurrently (replaces shell loops of the above)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -l listen -d 'Address and port to listen on (9469 is netdx\'s own; blackbox_exporter uses 9115)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -l allow -d 'Networks /probe may reach (repeatable); a target resolving elsewhere gets 403. Without any, every target is allowed' -r
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -l config -d 'TOML file naming modules and their options (`[modules.NAME] prober = "icmp" …`)' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -l max-concurrent -d 'Most probes running at once; more wait for a slot until their timeout' -r
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -l timeout-offset -d 'Seconds subtracted from Prometheus\'s scrape timeout to leave time for the reply' -r
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -l config-check -d 'Check the config file (and the other flags), print what it defines, and exit'
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "ping" -d 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "trace" -d 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "mtr" -d 'Repeated traces with per-hop loss and latency (replaces mtr, pathping)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "dns" -d 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "tcp" -d 'TCP connect probes with errno diagnoses (replaces nc -z, tcping)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "sockets" -d 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "explain" -d 'Explains an errno, TCP state, ICMP type/code or TCP flag'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "check" -d 'Runs many checks from a file concurrently (replaces shell loops of the above)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "serve" -d 'Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -76,6 +76,8 @@ pub enum Command {
     /// Runs many checks from a file concurrently (replaces shell loops of the above).
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels.
+    Serve(ServeArgs),
 }
 
 /// `netdx ping` flags, in iputils' habits.
@@ -448,6 +450,29 @@ pub struct CheckArgs {
         allow_negative_numbers = true
     )]
     pub check_timeout: f64,
+}
+
+/// `netdx serve` flags.
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Address and port to listen on (9469 is netdx's own; blackbox_exporter uses 9115).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9469")]
+    pub listen: String,
+    /// Networks /probe may reach (repeatable); a target resolving elsewhere gets 403. Without any, every target is allowed.
+    #[arg(long = "allow", value_name = "CIDR")]
+    pub allow: Vec<String>,
+    /// TOML file naming modules and their options (`[modules.NAME] prober = "icmp" …`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Check the config file (and the other flags), print what it defines, and exit.
+    #[arg(long)]
+    pub config_check: bool,
+    /// Most probes running at once; more wait for a slot until their timeout.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = parse_unsigned::<usize>)]
+    pub max_concurrent: usize,
+    /// Seconds subtracted from Prometheus's scrape timeout to leave time for the reply.
+    #[arg(long, value_name = "SECS", default_value_t = 0.5)]
+    pub timeout_offset: f64,
 }
 
 /// Counts (`-c`): a negative number gets the same words as zero does in

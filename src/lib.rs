@@ -17,6 +17,7 @@ pub mod output;
 pub mod ping;
 pub mod probe;
 pub mod resolve;
+pub mod serve;
 pub mod sockets;
 pub mod stats;
 pub mod tcp;
@@ -50,6 +51,7 @@ pub async fn evaluate(command: &Command, global: &GlobalOpts) -> AppResult<Verdi
         Command::Sockets(args) => Ok(verdict(&sockets::sockets(args, global, &sink).await?)),
         Command::Explain(args) => Ok(verdict(&explain::explain(args, global, &sink)?)),
         Command::Check(_) => Err(AppError::usage("a check cannot run another check file")),
+        Command::Serve(_) => Err(AppError::usage("a check cannot start an exporter")),
     }
 }
 
@@ -73,6 +75,7 @@ pub async fn execute(command: &Command, global: &GlobalOpts, sink: &Sink) -> App
         Command::Sockets(args) => sockets::run(args, global, sink).await,
         Command::Explain(args) => explain::run(args, global, sink),
         Command::Check(args) => Box::pin(check::run(args, global, sink)).await,
+        Command::Serve(args) => serve::run(args, global, sink).await,
     }
 }
 

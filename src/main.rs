@@ -84,14 +84,15 @@ fn run(cli: Cli) -> AppResult<Exit> {
 
 /// Gives up CAP_NET_RAW / CAP_NET_ADMIN (and a setuid-root uid) as early as
 /// each command allows: at once when it opens no raw socket, after the
-/// engine has opened its sockets for ping, trace and mtr; `check` keeps them
-/// for the commands it runs.
+/// engine has opened its sockets for ping, trace and mtr; `check` and
+/// `serve` keep them for the commands they run.
 fn drop_privileges(command: &Command) {
     use netdx::probe::privilege;
     match command {
         Command::Ping(_) | Command::Trace(_) | Command::Mtr(_) => privilege::drop_once_prepared(),
-        // Its runs share one engine per binding: one set of raw sockets.
-        Command::Check(_) => share_probe_engines(),
+        // Both run many commands in one process: they keep their privileges
+        // and share one probe engine per binding (one set of raw sockets).
+        Command::Check(_) | Command::Serve(_) => share_probe_engines(),
         Command::Dns(_) | Command::Tcp(_) | Command::Sockets(_) | Command::Explain(_) => {
             // Still as privileged as we started if this fails; nothing to report.
             let _ = privilege::drop_raw_capability();
@@ -99,8 +100,8 @@ fn drop_privileges(command: &Command) {
     }
 }
 
-/// `check` keeps its privileges (its lines may need raw sockets) and lets
-/// its runs share probe engines.
+/// `check` and `serve` keep their privileges (their runs may need raw
+/// sockets) and let those runs share probe engines.
 fn share_probe_engines() {
     netdx::probe::pool::share_engines();
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// Modules that are commands (or the CLI that feeds them).
 const COMMANDS: &[&str] = &[
-    "check", "cli", "dns", "explain", "hops", "mtr", "ping", "sockets", "tcp", "trace",
+    "check", "cli", "dns", "explain", "hops", "mtr", "ping", "serve", "sockets", "tcp", "trace",
 ];
 /// Modules below the commands.
 const BELOW: &[&str] = &["diagnose", "error", "output", "probe", "resolve", "stats"];

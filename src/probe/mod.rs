@@ -6,6 +6,7 @@ pub mod connect;
 pub mod dnsio;
 pub mod engine;
 pub mod held;
+pub mod listen;
 pub mod netlink;
 pub mod packet;
 pub mod pending;

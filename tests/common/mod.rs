@@ -80,7 +80,7 @@ impl From<Output> for Run {
 
 /// netdx's subcommands, to find the one in an argument list.
 const SUBCOMMANDS: &[&str] = &[
-    "ping", "trace", "mtr", "dns", "tcp", "sockets", "explain", "check",
+    "ping", "trace", "mtr", "dns", "tcp", "sockets", "explain", "check", "serve",
 ];
 
 impl Run {

@@ -1,0 +1,112 @@
+//! `netdx serve`: a Prometheus exporter on the library. `/probe` runs a
+//! module against a target in blackbox_exporter's shape (so existing
+//! `relabel_configs` work unchanged), `/metrics` tells about the exporter.
+
+pub mod allow;
+pub mod config;
+pub mod metrics;
+pub mod prober;
+pub mod routes;
+
+use crate::cli::{GlobalOpts, ServeArgs};
+use crate::error::{AppError, AppResult, Exit};
+use crate::output::Sink;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+/// Runs `netdx serve` until Ctrl-C or SIGTERM; SIGHUP reloads `--config`.
+pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<Exit> {
+    if global.json || global.jsonl {
+        return Err(AppError::usage(
+            "serve answers over HTTP in the Prometheus formats: --json/--jsonl do not apply",
+        ));
+    }
+    let listen: SocketAddr = args.listen.parse().map_err(|_| {
+        AppError::usage(format!(
+            "--listen {}: give ADDRESS:PORT, e.g. 127.0.0.1:9469 or [::1]:9469",
+            args.listen
+        ))
+    })?;
+    let allow = allow::AllowList::parse(&args.allow)?;
+    if !(args.timeout_offset.is_finite() && args.timeout_offset >= 0.0) {
+        return Err(AppError::usage("--timeout-offset: give 0 or more seconds"));
+    }
+    if args.max_concurrent == 0 {
+        return Err(AppError::usage("--max-concurrent must be at least 1"));
+    }
+    let config = config::Config::load(args.config.as_deref())?;
+    if args.config_check {
+        for (name, m) in &config.modules {
+            sink.line(&format!("module {name}: prober {}", m.prober.name()));
+        }
+        sink.line(&format!("allowed targets: {}", allow.describe()));
+        return Ok(Exit::Healthy);
+    }
+    let listener = crate::probe::listen::http_listener(listen)
+        .await
+        .map_err(|e| {
+            AppError::cannot_run(format!("--listen {listen}: cannot listen there: {e}"))
+        })?;
+    let shared = Arc::new(routes::Shared {
+        config: RwLock::new(Arc::new(config)),
+        allow,
+        slots: tokio::sync::Semaphore::new(args.max_concurrent),
+        offset: args.timeout_offset,
+        metrics: metrics::ExporterMetrics::default(),
+    });
+    let bound = listener.local_addr().unwrap_or(listen);
+    log(&format!(
+        "listening on http://{bound}/ (allowed targets: {})",
+        shared.allow.describe()
+    ));
+    let reload = tokio::spawn(reload_on_hangup(Arc::clone(&shared), args.config.clone()));
+    let served = axum::serve(listener, routes::router(shared))
+        .with_graceful_shutdown(stop_signal())
+        .await;
+    reload.abort();
+    served.map_err(|e| AppError::cannot_run(format!("serving http://{bound}/ failed: {e}")))?;
+    log("stopped");
+    Ok(Exit::Healthy)
+}
+
+/// One structured log line on stderr.
+fn log(msg: &str) {
+    eprintln!("netdx serve: {msg}");
+}
+
+/// Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// SIGHUP re-reads `--config`; a bad file keeps the modules in force.
+async fn reload_on_hangup(shared: Arc<routes::Shared>, path: Option<std::path::PathBuf>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    while hup.recv().await.is_some() {
+        match config::Config::load(path.as_deref()) {
+            Ok(fresh) => {
+                let count = fresh.modules.len();
+                match shared.config.write() {
+                    Ok(mut c) => *c = Arc::new(fresh),
+                    Err(poisoned) => *poisoned.into_inner() = Arc::new(fresh),
+                }
+                log(&format!("reloaded: {count} modules"));
+            }
+            Err(e) => log(&format!("reload failed, keeping the modules in force: {e}")),
+        }
+    }
+}
