@@ -181,12 +181,12 @@ pub struct TraceArgs {
     /// Probes per hop.
     #[arg(short = 'q', long = "queries", value_name = "N", default_value_t = 3, allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
     pub queries: u32,
-    /// Probes in flight at once (all TTLs go out together up to this bound).
+    /// Probes in flight at once (by default every probe of every TTL goes out together, so a silent tail costs one wait).
     #[arg(
         short = 'N',
         long = "sim-queries",
         value_name = "N",
-        default_value_t = 16,
+        default_value_t = 1024,
         allow_negative_numbers = true,
         value_parser = parse_unsigned::<u32>
     )]

@@ -192,12 +192,34 @@ pub fn classify(outcome: &Outcome) -> HopAnswer {
     }
 }
 
-/// Reverse DNS names, looked up on the blocking pool as soon as an address
-/// is first seen, so probes never wait for DNS.
+/// At most this many reverse lookups run at once.
+const MAX_LOOKUPS: usize = 8;
+
+/// Where one address's reverse lookup stands.
+#[derive(Clone)]
+enum Lookup {
+    /// Asked for at this instant, not answered yet.
+    Pending(std::time::Instant),
+    /// Finished: the name, if there is one.
+    Done(Option<String>),
+}
+
+/// The lookups, the addresses waiting for a worker, and the worker count.
+#[derive(Default)]
+struct NameState {
+    map: HashMap<IpAddr, Lookup>,
+    queue: std::collections::VecDeque<IpAddr>,
+    workers: usize,
+}
+
+/// Reverse DNS names, looked up concurrently (at most [`MAX_LOOKUPS`] at
+/// once) on detached threads as soon as an address is first seen, so probes
+/// never wait for DNS and a resolver that never answers cannot hold the
+/// process after its output: the threads die with it.
 #[derive(Clone, Default)]
 pub struct Names {
     enabled: bool,
-    map: Arc<Mutex<HashMap<IpAddr, Option<Option<String>>>>>,
+    state: Arc<Mutex<NameState>>,
 }
 
 impl Names {
@@ -205,8 +227,12 @@ impl Names {
     pub fn new(enabled: bool) -> Names {
         Names {
             enabled,
-            map: Arc::default(),
+            state: Arc::default(),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, NameState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Starts the lookup of `addr` if it is new.
@@ -214,42 +240,54 @@ impl Names {
         if !self.enabled {
             return;
         }
-        {
-            let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-            if map.contains_key(&addr) {
-                return;
-            }
-            map.insert(addr, None);
+        let mut st = self.lock();
+        if st.map.contains_key(&addr) {
+            return;
         }
-        let map = self.map.clone();
-        tokio::task::spawn_blocking(move || {
-            let name = crate::resolve::reverse_name(addr);
-            map.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(addr, Some(name));
-        });
+        st.map
+            .insert(addr, Lookup::Pending(std::time::Instant::now()));
+        st.queue.push_back(addr);
+        if st.workers >= MAX_LOOKUPS {
+            return;
+        }
+        st.workers += 1;
+        drop(st);
+        let state = self.state.clone();
+        let spawned = std::thread::Builder::new()
+            .name("netdx-rdns".into())
+            .spawn(move || lookup_worker(&state));
+        if spawned.is_err() {
+            // No thread: the address stays pending and its wait runs out.
+            self.lock().workers -= 1;
+        }
     }
 
     /// The name if the lookup has finished and found one.
     pub fn get(&self, addr: IpAddr) -> Option<String> {
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&addr).cloned().flatten().flatten()
+        match self.lock().map.get(&addr) {
+            Some(Lookup::Done(name)) => name.clone(),
+            _ => None,
+        }
     }
 
-    fn done(&self, addrs: &[IpAddr]) -> bool {
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        addrs
-            .iter()
-            .all(|a| map.get(a).is_none_or(|state| state.is_some()))
+    /// True when every address in `addrs` is looked up or has waited
+    /// `limit` since it was asked for.
+    fn settled(&self, addrs: &[IpAddr], limit: Duration) -> bool {
+        let st = self.lock();
+        addrs.iter().all(|a| match st.map.get(a) {
+            Some(Lookup::Pending(since)) => since.elapsed() >= limit,
+            _ => true,
+        })
     }
 
-    /// Waits (at most `limit`) until the lookups of `addrs` are finished.
+    /// Waits until the lookups of `addrs` are finished, each at most `limit`
+    /// after it was asked for: lookups run side by side, so hops whose names
+    /// never come cost one `limit` in all, not one each.
     pub async fn settle(&self, addrs: &[IpAddr], limit: Duration) {
         if !self.enabled {
             return;
         }
-        let until = tokio::time::Instant::now() + limit;
-        while !self.done(addrs) && tokio::time::Instant::now() < until {
+        while !self.settled(addrs, limit) {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -260,6 +298,27 @@ impl Names {
             Some(name) => format!("{name} ({addr})"),
             None => addr.to_string(),
         }
+    }
+}
+
+/// One lookup thread: takes queued addresses until none is left.
+fn lookup_worker(state: &Mutex<NameState>) {
+    loop {
+        let next = {
+            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+            let next = st.queue.pop_front();
+            if next.is_none() {
+                st.workers -= 1;
+            }
+            next
+        };
+        let Some(addr) = next else { return };
+        let name = crate::resolve::reverse_name(addr);
+        state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map
+            .insert(addr, Lookup::Done(name));
     }
 }
 

@@ -280,7 +280,7 @@ async fn schedule(
         let joined = tokio::select! {
             j = tasks.join_next() => j,
             _ = &mut ctrl_c => {
-                flush_partial(&mut results, next_print, last_ttl, &hop_tx);
+                flush_partial(&mut results, next_print, last_ttl, q, &hop_tx);
                 interrupted = true;
                 break;
             }
@@ -337,6 +337,7 @@ fn flush_partial(
     results: &mut BTreeMap<u8, Vec<Option<ProbeRecord>>>,
     from: u8,
     last_ttl: u8,
+    queries: usize,
     hop_tx: &mpsc::UnboundedSender<HopRecord>,
 ) {
     let hops: Vec<u8> = results
@@ -348,9 +349,11 @@ fn flush_partial(
         return;
     };
     for ttl in from..=end {
+        // A hop whose probes are all still out is shown silent (`* * *`),
+        // as traceroute shows it, not as an empty line.
         let probes = results
             .remove(&ttl)
-            .unwrap_or_default()
+            .unwrap_or_else(|| vec![None; queries])
             .into_iter()
             .map(|p| {
                 p.unwrap_or(ProbeRecord {
@@ -372,17 +375,62 @@ async fn print_hops(
     sink: Sink,
 ) -> Vec<HopRecord> {
     let mut done = Vec::new();
+    // Silent hops wait here until a later hop answers (then each gets its
+    // line) or the trace ends (then they are the silent tail: one row).
+    let mut silent: Vec<HopRecord> = Vec::new();
     while let Some(mut hop) = rx.recv().await {
+        if is_silent(&hop) {
+            silent.push(hop);
+            continue;
+        }
+        for h in silent.drain(..) {
+            emit(h, &names, &sink, &mut done);
+        }
         let addrs: Vec<IpAddr> = hop.probes.iter().filter_map(|p| p.from).collect();
         names.settle(&addrs, NAME_WAIT).await;
         for p in &mut hop.probes {
             p.name = p.from.and_then(|a| names.get(a));
         }
-        sink.line(&hop_line(&hop, &names));
-        sink.event("hop", &hop);
-        done.push(hop);
+        emit(hop, &names, &sink, &mut done);
+    }
+    match (silent.first(), silent.last()) {
+        (Some(first), Some(last)) if silent.len() > 1 => {
+            sink.line(&tail_line(first.ttl, last.ttl, first.probes.len()));
+            for h in silent {
+                sink.event("hop", &h);
+                done.push(h);
+            }
+        }
+        _ => {
+            for h in silent {
+                emit(h, &names, &sink, &mut done);
+            }
+        }
     }
     done
+}
+
+/// True when no probe of the hop got any answer.
+fn is_silent(hop: &HopRecord) -> bool {
+    !hop.probes.is_empty() && hop.probes.iter().all(|p| p.answer == HopAnswer::Silent)
+}
+
+/// Prints a hop's line, streams its event and keeps it.
+fn emit(hop: HopRecord, names: &Names, sink: &Sink, done: &mut Vec<HopRecord>) {
+    sink.line(&hop_line(&hop, names));
+    sink.event("hop", &hop);
+    done.push(hop);
+}
+
+/// The one row standing for the silent hops `first..=last` at the end of a
+/// trace: ` 6-30  * * *  (no answer from 25 hops)`, as trippy folds them.
+pub fn tail_line(first: u8, last: u8, queries: usize) -> String {
+    let stars = vec!["*"; queries.max(1)].join(" ");
+    let count = usize::from(last) - usize::from(first) + 1;
+    format!(
+        "{:>2}-{last}  {stars}  (no answer from {count} hops)",
+        first
+    )
 }
 
 /// One traceroute line: ` 3  name (addr)  0.123 ms !X  *  0.101 ms`.

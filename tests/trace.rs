@@ -867,3 +867,145 @@ fn no_route_and_a_local_firewall_give_one_diagnosis() {
         );
     }
 }
+
+/// The destination drops everything and hop 2 is silent: at default
+/// settings the trace ends in about one wait (5 s, where hop by hop it
+/// would be hops × wait), prints the silent tail as one row, keeps every
+/// hop in JSON and names the last hop that answered.
+#[test]
+fn silent_destination_ends_in_one_wait_with_one_tail_row() {
+    if !can_build_namespaces("silent_tail") {
+        return;
+    }
+    let lab = Lab::chain(3);
+    lab.nft(
+        lab.router(2),
+        "table inet quiet { chain out { type filter hook output priority 0; \
+         icmp type time-exceeded drop; }; }",
+    );
+    lab.nft(
+        lab.server(),
+        "table inet d { chain input { type filter hook input priority 0; drop; }; }",
+    );
+    let server = lab.server_v4();
+    for method in ["--icmp", "--udp"] {
+        let started = std::time::Instant::now();
+        let run = lab.netdx(lab.client(), &["trace", "-n", method, &server]);
+        let took = started.elapsed().as_secs_f64();
+        let text = &run.stdout;
+        assert_eq!(run.code, 1, "{text}{}", run.stderr);
+        // One default wait (5 s), not 30 hops × 5 s / 16 in flight.
+        assert!(
+            (4.5..8.0).contains(&took),
+            "{method}: took {took} s\n{text}"
+        );
+        assert!(text.contains("\n 2  * * *\n"), "{text}");
+        assert!(
+            text.contains("\n 4-30  * * *  (no answer from 27 hops)\n"),
+            "{text}"
+        );
+        assert_eq!(text.matches("* * *").count(), 2, "{text}");
+        assert!(text.contains("path.silent_hop"), "{text}");
+        assert!(text.contains("trace.incomplete"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "the last hop that answered is 3 ({})",
+                lab.router_v4(3)
+            )),
+            "{text}"
+        );
+    }
+    let run = lab.netdx(lab.client(), &["--json", "trace", "-n", &server]);
+    let doc = run.json();
+    assert_eq!(doc["hops"].as_array().map(Vec::len), Some(30), "{doc}");
+    let d = doc["diagnosis"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["code"] == "trace.incomplete"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(d["evidence"]["last_hop"], 3, "{doc}");
+}
+
+/// Ctrl-C while a silent hop is still being waited out, with a later hop
+/// answered: the hop prints as `* * *` (not an empty line), JSON shows its
+/// probes, and the silent-hop diagnosis stays.
+#[test]
+fn interrupted_trace_shows_the_in_flight_hop_silent() {
+    if !can_build_namespaces("trace_ctrl_c_silent") {
+        return;
+    }
+    let lab = Lab::chain(3);
+    lab.nft(
+        lab.router(2),
+        "table inet quiet { chain out { type filter hook output priority 0; \
+         icmp type time-exceeded drop; }; }",
+    );
+    lab.nft(
+        lab.server(),
+        "table inet d { chain input { type filter hook input priority 0; drop; }; }",
+    );
+    let server = lab.server_v4();
+    for json in [false, true] {
+        let mut args = vec!["trace", "-n", "-w", "30", &server];
+        if json {
+            args.insert(0, "--json");
+        }
+        let (run, _) =
+            lab.netdx_interrupted(lab.client(), &args, std::time::Duration::from_millis(1500));
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        if json {
+            let doc = run.json();
+            assert_eq!(doc["hops"][1]["probes"].as_array().map(Vec::len), Some(3));
+            let codes: Vec<&str> = doc["diagnosis"]
+                .as_array()
+                .map(|ds| ds.iter().filter_map(|d| d["code"].as_str()).collect())
+                .unwrap_or_default();
+            assert_eq!(codes, ["trace.interrupted", "path.silent_hop"], "{doc}");
+        } else {
+            assert!(run.stdout.contains("\n 2  * * *\n"), "{}", run.stdout);
+            assert!(run.stdout.contains("path.silent_hop"), "{}", run.stdout);
+        }
+    }
+}
+
+/// A resolver that never answers (its address drops DNS): hop lines do not
+/// wait one name-wait each, and neither trace nor `mtr -r` waits for the
+/// resolver after its output.
+#[test]
+fn a_dead_resolver_costs_one_bounded_wait() {
+    if !can_build_namespaces("dead_resolver") {
+        return;
+    }
+    let lab = Lab::chain(3);
+    let dir = std::path::PathBuf::from("/etc/netns").join(lab.client());
+    let _cleanup = NetnsHosts(dir.clone());
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {dir:?}: {e}"));
+    std::fs::write(dir.join("hosts"), "127.0.0.1 localhost\n")
+        .unwrap_or_else(|e| panic!("hosts: {e}"));
+    std::fs::write(
+        dir.join("resolv.conf"),
+        format!("nameserver {}\n", lab.router_v4(1)),
+    )
+    .unwrap_or_else(|e| panic!("resolv.conf: {e}"));
+    lab.nft(
+        lab.router(1),
+        "table inet dns { chain input { type filter hook input priority 0; udp dport 53 drop; tcp dport 53 drop; }; }",
+    );
+    let server = lab.server_v4();
+    let started = std::time::Instant::now();
+    let run = lab.netdx(lab.client(), &["trace", "-w", "1", &server]);
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(text_hops(&run.stdout), expected_path(&lab, false));
+    // The names are waited for once (1.5 s), side by side: not 1.5 s per
+    // hop (4.5 s), nor the resolver's own 10 s before exiting.
+    assert!(took < 3.5, "trace with a dead resolver took {took} s");
+    let started = std::time::Instant::now();
+    let run = lab.netdx(
+        lab.client(),
+        &["mtr", "-r", "-c", "2", "-i", "0.1", &server],
+    );
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(took < 4.0, "mtr -r -c 2 with a dead resolver took {took} s");
+}

@@ -473,17 +473,7 @@ pub fn trace(hops: &[HopFact], target: IpAddr, max: u8) -> Vec<Diagnosis> {
                 .with("errno_name", errno_name(errno)),
             );
         } else if silent(h) && hops.iter().any(|l| l.ttl > h.ttl && answered(l)) {
-            out.push(
-                Diagnosis::new(
-                    "path.silent_hop",
-                    Severity::Info,
-                    format!(
-                        "hop {} never answered but the trace went on past it: that router does not send TTL-exceeded (configured silent or filtered); not a fault by itself",
-                        h.ttl
-                    ),
-                )
-                .with("hop", h.ttl),
-            );
+            out.push(silent_hop(h.ttl));
         }
     }
     let reached = last
@@ -552,6 +542,18 @@ pub fn trace(hops: &[HopFact], target: IpAddr, max: u8) -> Vec<Diagnosis> {
         );
     }
     out
+}
+
+/// A hop that never answered while later hops did.
+fn silent_hop(ttl: u8) -> Diagnosis {
+    Diagnosis::new(
+        "path.silent_hop",
+        Severity::Info,
+        format!(
+            "hop {ttl} never answered but the trace went on past it: that router does not send TTL-exceeded (configured silent or filtered); not a fault by itself"
+        ),
+    )
+    .with("hop", ttl)
 }
 
 /// strerror without Rust's " (os error N)" tail: "Network is unreachable".
@@ -673,12 +675,22 @@ pub fn trace_interrupted(hops: &[HopFact], target: IpAddr) -> Vec<Diagnosis> {
             "the trace was interrupted before any hop answered on the way to {target}; run it again and let it finish (a shorter -w ends it sooner)"
         ),
     };
-    vec![
+    let mut out = vec![
         Diagnosis::new("trace.interrupted", Severity::Warning, summary)
             .with("hops_seen", seen)
             .with("last_hop", last_answer.map(|(t, _)| t))
             .with("last_address", last_answer.map(|(_, a)| a)),
-    ]
+    ];
+    // A hop with no answer before one that answered stays a silent hop,
+    // however early the trace was stopped.
+    if let Some((last, _)) = last_answer {
+        out.extend(
+            hops.iter()
+                .filter(|h| h.ttl < last && h.probes.iter().all(|p| p.answer == HopAnswer::Silent))
+                .map(|h| silent_hop(h.ttl)),
+        );
+    }
+    out
 }
 
 #[cfg(test)]
