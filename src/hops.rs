@@ -59,6 +59,8 @@ pub struct PathPlan {
     pub wait: Duration,
     /// Whether reverse names are looked up.
     pub names: bool,
+    /// The Paris flow the probes belong to (`--flows` runs several).
+    pub flow: u16,
 }
 
 impl PathPlan {
@@ -117,20 +119,21 @@ impl PathPlan {
             max: opts.max_hops as u8,
             wait: Duration::from_secs_f64(wait),
             names: !opts.numeric,
+            flow: 0,
         })
     }
 
-    /// The probe for TTL `ttl`; `index` counts probes so UDP ports rise as
-    /// with traceroute (33434, 33435, …), wrapping inside the port range.
-    pub fn probe(&self, target: IpAddr, ttl: u8, index: u64) -> Probe {
+    /// The probe for TTL `ttl` in this plan's flow: every probe of a flow
+    /// has the same ports (UDP), identifier and checksum (ICMP), so ECMP
+    /// routers keep the whole trace on one branch (Paris traceroute).
+    pub fn probe(&self, target: IpAddr, ttl: u8) -> Probe {
         let kind = match self.method {
             Method::Icmp => ProbeKind::Echo { payload: 32 },
-            Method::Udp => {
-                let span = u64::from(u16::MAX - self.port) + 1;
-                ProbeKind::Udp {
-                    port: self.port + (index % span) as u16,
-                }
-            }
+            // Paris: one port, one flow (source port) for every probe.
+            Method::Udp => ProbeKind::Udp {
+                port: self.port,
+                flow: Some(self.flow),
+            },
             Method::Tcp => ProbeKind::TcpSyn { port: self.port },
         };
         Probe {
@@ -143,7 +146,7 @@ impl PathPlan {
 
     /// The probe kind, for preparing sockets before the first probe.
     pub fn kind(&self) -> ProbeKind {
-        self.probe(IpAddr::from([0, 0, 0, 0]), 1, 0).kind
+        self.probe(IpAddr::from([0, 0, 0, 0]), 1).kind
     }
 }
 

@@ -33,6 +33,8 @@ pub struct ProbeRecord {
     pub rtt_ms: Option<f64>,
     /// What the answer means for the hop.
     pub answer: HopAnswer,
+    /// The Paris flow the probe belonged to (0 unless `--flows`).
+    pub flow: u16,
 }
 
 /// One hop: all its probes in sending order.
@@ -62,6 +64,24 @@ impl HopRecord {
     }
 }
 
+/// One hop where the flows met different routers.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct BranchHop {
+    /// TTL of the hop.
+    pub ttl: u8,
+    /// Each address seen at this TTL, with the flows that saw it.
+    pub addresses: Vec<BranchAddress>,
+}
+
+/// One router at a hop and the flows whose probes it answered.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct BranchAddress {
+    /// The router's address.
+    pub address: IpAddr,
+    /// The flows that met it, ascending.
+    pub flows: Vec<u16>,
+}
+
 /// The result of one `netdx trace`: the hops in TTL order, whether the
 /// target answered, and the diagnosis of where the path ends. `--json`
 /// prints it whole; the hop lines were streamed while it ran.
@@ -87,6 +107,11 @@ pub struct TraceReport {
     pub source: Option<IpAddr>,
     /// The hops, in TTL order.
     pub hops: Vec<HopRecord>,
+    /// Paris flows traced side by side (`--flows`; 1 by default).
+    pub flows: u16,
+    /// Per hop where the flows disagree, each address and the flows that
+    /// met it: the branches of a load-balanced path (empty with one flow).
+    pub branches: Vec<BranchHop>,
     /// Whether the target itself answered.
     pub reached: bool,
     /// Whether Ctrl-C stopped the trace before its end.
@@ -140,6 +165,12 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
             args.queries
         )));
     }
+    if !(1..=16).contains(&args.flows) {
+        return Err(AppError::usage(format!(
+            "--flows {}: the number of flows must be between 1 and 16",
+            args.flows
+        )));
+    }
     if !(1..=1024).contains(&args.sim_queries) {
         return Err(AppError::usage(format!(
             "-N {}: probes in flight must be between 1 and 1024",
@@ -171,6 +202,8 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
         queries: args.queries,
         source: None,
         hops: Vec::new(),
+        flows: args.flows as u16,
+        branches: Vec::new(),
         reached: false,
         interrupted: false,
         duration_ms: 0,
@@ -200,6 +233,26 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     let names = Names::new(plan.names);
     let (hop_tx, hop_rx) = mpsc::unbounded_channel::<HopRecord>();
     let printer = tokio::spawn(print_hops(hop_rx, names.clone(), sink.clone()));
+    // The other flows run beside the printed one (flow 0), unprinted.
+    let mut others = JoinSet::new();
+    for flow in 1..args.flows as u16 {
+        let (engine, mut plan) = (engine.clone(), plan.clone());
+        plan.flow = flow;
+        let (queries, in_flight) = (args.queries, args.sim_queries);
+        others.spawn(async move {
+            let (tx, mut rx) = mpsc::unbounded_channel::<HopRecord>();
+            let quiet = Names::new(false);
+            let run = schedule(&engine, &plan, target, queries, in_flight, &quiet, tx);
+            let (result, hops) = tokio::join!(run, async {
+                let mut hops = Vec::new();
+                while let Some(h) = rx.recv().await {
+                    hops.push(h);
+                }
+                hops
+            });
+            (flow, result, hops)
+        });
+    }
     let result = schedule(
         &engine,
         &plan,
@@ -212,6 +265,18 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     .await;
     let hops = printer.await.unwrap_or_default();
     let interrupted = result?;
+    let mut flow_paths = vec![(0u16, hops.clone())];
+    while let Some(joined) = others.join_next().await {
+        if let Ok((flow, result, flow_hops)) = joined {
+            result?;
+            flow_paths.push((flow, flow_hops));
+        }
+    }
+    flow_paths.sort_by_key(|(f, _)| *f);
+    let branches = branches(&flow_paths);
+    if args.flows > 1 {
+        print_branches(sink, args.flows, &branches, &names);
+    }
     let reached = hops.last().is_some_and(|h| {
         h.probes
             .iter()
@@ -223,6 +288,23 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     } else {
         path::trace(&facts, target, plan.max)
     };
+    let split: Vec<(u8, Vec<IpAddr>)> = branches
+        .iter()
+        .map(|b| (b.ttl, b.addresses.iter().map(|a| a.address).collect()))
+        .collect();
+    let agreed: Vec<(u8, IpAddr)> = flow_paths
+        .first()
+        .map(|(_, hops)| {
+            hops.iter()
+                .filter(|h| !branches.iter().any(|b| b.ttl == h.ttl))
+                .filter_map(|h| h.probes.iter().find_map(|p| p.from).map(|a| (h.ttl, a)))
+                .collect()
+        })
+        .unwrap_or_default();
+    report
+        .diagnosis
+        .extend(path::ecmp(&split, &agreed, args.flows as u16));
+    report.branches = branches;
     report.source = engine.source_for(target);
     report.hops = hops;
     report.reached = reached;
@@ -256,7 +338,6 @@ async fn schedule(
     let mut results: BTreeMap<u8, Vec<Option<ProbeRecord>>> = BTreeMap::new();
     let mut last_ttl = plan.max;
     let mut next_print = plan.first;
-    let mut index: u64 = 0;
     let mut tasks: JoinSet<(u8, usize, AppResult<Outcome>)> = JoinSet::new();
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -266,8 +347,7 @@ async fn schedule(
         while !exhausted && tasks.len() < in_flight as usize {
             match queue.next() {
                 Some((ttl, i)) if ttl <= last_ttl => {
-                    let probe = plan.probe(target, ttl, index);
-                    index += 1;
+                    let probe = plan.probe(target, ttl);
                     let engine = engine.clone();
                     tasks.spawn(async move { (ttl, i, engine.probe(probe).await) });
                 }
@@ -303,6 +383,7 @@ async fn schedule(
             name: None,
             rtt_ms: outcome.rtt.map(|d| d.as_secs_f64() * 1000.0),
             answer,
+            flow: plan.flow,
         });
         while next_print <= last_ttl {
             let complete = results
@@ -329,6 +410,59 @@ async fn schedule(
     }
     tasks.abort_all();
     Ok(interrupted)
+}
+
+/// Per TTL, the addresses each flow's probes met; only the TTLs where the
+/// flows met more than one router (the branches of a balanced path).
+fn branches(flow_paths: &[(u16, Vec<HopRecord>)]) -> Vec<BranchHop> {
+    let mut by_ttl: BTreeMap<u8, BTreeMap<IpAddr, Vec<u16>>> = BTreeMap::new();
+    for (flow, hops) in flow_paths {
+        for hop in hops {
+            for from in hop.probes.iter().filter_map(|p| p.from) {
+                let flows = by_ttl.entry(hop.ttl).or_default().entry(from).or_default();
+                if !flows.contains(flow) {
+                    flows.push(*flow);
+                }
+            }
+        }
+    }
+    by_ttl
+        .into_iter()
+        .filter(|(_, addrs)| addrs.len() > 1)
+        .map(|(ttl, addrs)| BranchHop {
+            ttl,
+            addresses: addrs
+                .into_iter()
+                .map(|(address, mut flows)| {
+                    flows.sort_unstable();
+                    BranchAddress { address, flows }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The branches after the hop lines: ` 2  198.18.1.2 (flows 0 2)  198.18.20.2 (flows 1 3)`.
+fn print_branches(sink: &Sink, flows: u32, branches: &[BranchHop], names: &Names) {
+    if branches.is_empty() {
+        sink.line(&format!("{flows} flows: every flow took the same path"));
+        return;
+    }
+    sink.line(&format!(
+        "{flows} flows: hops where the flows took different branches"
+    ));
+    for b in branches {
+        let mut line = format!("{:2} ", b.ttl);
+        for a in &b.addresses {
+            let list: Vec<String> = a.flows.iter().map(u16::to_string).collect();
+            line.push_str(&format!(
+                " {} (flows {})",
+                names.label(a.address),
+                list.join(" ")
+            ));
+        }
+        sink.line(&line);
+    }
 }
 
 /// On Ctrl-C: hands over the hops that have some answers, in order, with
@@ -361,6 +495,7 @@ fn flush_partial(
                     name: None,
                     rtt_ms: None,
                     answer: HopAnswer::Silent,
+                    flow: 0,
                 })
             })
             .collect();

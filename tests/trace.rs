@@ -1009,3 +1009,174 @@ fn a_dead_resolver_costs_one_bounded_wait() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(took < 4.0, "mtr -r -c 2 with a dead resolver took {took} s");
 }
+
+/// A namespace the test adds beside a Lab, deleted when the test ends.
+struct ExtraNs(String);
+
+impl Drop for ExtraNs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.0])
+            .output();
+    }
+}
+
+/// `client — r1 — {r2 | rb} — r3 — server`: r1 balances the server's
+/// network over two equal-cost next hops (r2 and rb) by L4 hash. r3
+/// answers from the address of the link a probe came in on, so hop 3 also
+/// tells the branch: 198.18.2.2 behind r2, 198.18.21.2 behind rb.
+fn ecmp_lab() -> (Lab, ExtraNs) {
+    let lab = Lab::chain(3);
+    let rb = ExtraNs(format!("{}-rb", lab.client().trim_end_matches("-client")));
+    common::must(&["ip", "netns", "add", &rb.0]);
+    lab.sysctl(
+        &rb.0,
+        &[
+            ("net.ipv4.ip_forward", "1"),
+            ("net.ipv4.icmp_ratelimit", "0"),
+        ],
+    );
+    lab.sysctl(
+        lab.router(1),
+        &[("net.ipv4.fib_multipath_hash_policy", "1")],
+    );
+    lab.sysctl(
+        lab.router(3),
+        &[
+            ("net.ipv4.conf.all.rp_filter", "0"),
+            ("net.ipv4.icmp_errors_use_inbound_ifaddr", "1"),
+        ],
+    );
+    common::must(&[
+        "ip",
+        "link",
+        "add",
+        "tob",
+        "netns",
+        lab.router(1),
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "west",
+        "netns",
+        &rb.0,
+    ]);
+    common::must(&[
+        "ip",
+        "link",
+        "add",
+        "east",
+        "netns",
+        &rb.0,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "fromb",
+        "netns",
+        lab.router(3),
+    ]);
+    let ip = |ns: &str, args: &str| {
+        let mut cmd = vec!["ip", "-n", ns];
+        cmd.extend(args.split_whitespace());
+        common::must(&cmd);
+    };
+    ip(lab.router(1), "addr add 198.18.20.1/24 dev tob");
+    ip(lab.router(1), "link set tob up");
+    ip(&rb.0, "link set lo up");
+    ip(&rb.0, "addr add 198.18.20.2/24 dev west");
+    ip(&rb.0, "link set west up");
+    ip(&rb.0, "addr add 198.18.21.1/24 dev east");
+    ip(&rb.0, "link set east up");
+    ip(lab.router(3), "addr add 198.18.21.2/24 dev fromb");
+    ip(lab.router(3), "link set fromb up");
+    ip(&rb.0, "route add 198.18.3.0/24 via 198.18.21.2");
+    ip(&rb.0, "route add 198.18.0.0/24 via 198.18.20.1");
+    ip(
+        lab.router(1),
+        "route replace 198.18.3.0/24 nexthop via 198.18.1.2 nexthop via 198.18.20.2",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    (lab, rb)
+}
+
+/// Hops 2 and 3 of a trace's JSON.
+fn hops_2_3(doc: &Value) -> Vec<Vec<String>> {
+    let hops = json_hops(doc);
+    hops.get(1..3).map(<[_]>::to_vec).unwrap_or_default()
+}
+
+/// Two equal-cost next hops at r1, balanced by L4 hash: every UDP trace
+/// keeps all its probes on one branch (hop 2 and hop 3 of the same branch,
+/// never a path that does not exist), and `--flows 16` finds both branches (all 16 on one: 2^-15)
+/// and diagnoses `path.ecmp`, naming where the paths split and join.
+#[test]
+fn ecmp_one_trace_one_branch_and_flows_find_both() {
+    if !can_build_namespaces("ecmp") {
+        return;
+    }
+    let (lab, _rb) = ecmp_lab();
+    let server = lab.server_v4();
+    let branch_a = ["198.18.1.2", "198.18.2.2"];
+    let branch_b = ["198.18.20.2", "198.18.21.2"];
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..6 {
+        let run = lab.netdx(
+            lab.client(),
+            &["--json", "trace", "-n", "-w", "1", "--udp", &server],
+        );
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        let doc = run.json();
+        let hops = hops_2_3(&doc);
+        let all: Vec<&str> = hops.iter().flatten().map(String::as_str).collect();
+        let on_a = all.iter().all(|a| branch_a.contains(a));
+        let on_b = all.iter().all(|a| branch_b.contains(a));
+        assert!(on_a || on_b, "one trace mixed branches: {hops:?}");
+        assert_eq!(all.len(), 6, "{hops:?}");
+        seen.insert(on_a);
+    }
+    let run = lab.netdx(
+        lab.client(),
+        &["trace", "-n", "-w", "1", "--udp", "--flows", "16", &server],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let text = &run.stdout;
+    assert!(
+        text.contains("16 flows: hops where the flows took different branches"),
+        "{text}"
+    );
+    for addr in branch_a.iter().chain(&branch_b) {
+        assert!(text.contains(&format!(" {addr} (flows ")), "{addr}: {text}");
+    }
+    assert!(text.contains("path.ecmp"), "{text}");
+    assert!(
+        text.contains("split after hop 1 (198.18.0.2) and join again at hop 4 (198.18.3.2)"),
+        "{text}"
+    );
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "--json", "trace", "-n", "-w", "1", "--udp", "--flows", "16", &server,
+        ],
+    );
+    let doc = run.json();
+    assert_eq!(doc["flows"], 16);
+    let ttls: Vec<u64> = doc["branches"]
+        .as_array()
+        .map(|b| b.iter().filter_map(|h| h["ttl"].as_u64()).collect())
+        .unwrap_or_default();
+    assert_eq!(ttls, [2, 3], "{doc}");
+    let d = doc["diagnosis"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["code"] == "path.ecmp"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(d["evidence"]["split_after"], 1, "{doc}");
+    assert_eq!(d["evidence"]["join_at"], 4, "{doc}");
+    assert_eq!(d["evidence"]["branches"], 2, "{doc}");
+    // A single flow on a chain: no branches, no path.ecmp.
+    let run = lab.netdx(lab.client(), &["--json", "trace", "-n", "-w", "1", &server]);
+    let doc = run.json();
+    assert_eq!(doc["branches"].as_array().map(Vec::len), Some(0), "{doc}");
+}

@@ -544,6 +544,41 @@ pub fn trace(hops: &[HopFact], target: IpAddr, max: u8) -> Vec<Diagnosis> {
     out
 }
 
+/// The diagnosis of Paris flows that met different routers at some hops:
+/// the path load-balances (ECMP). `split` holds each such TTL with its
+/// addresses, `agreed` the hops every flow shared (TTL and address), so the
+/// text can say where the paths split and join again. None with no split.
+pub fn ecmp(split: &[(u8, Vec<IpAddr>)], agreed: &[(u8, IpAddr)], flows: u16) -> Option<Diagnosis> {
+    let (first, addrs) = split.first()?;
+    let last = split.last().map(|(t, _)| *t).unwrap_or(*first);
+    let widest = split.iter().map(|(_, a)| a.len()).max().unwrap_or(0);
+    let before = agreed.iter().rev().find(|(t, _)| t < first);
+    let after = agreed.iter().find(|(t, _)| *t > last);
+    let list: Vec<String> = addrs.iter().map(IpAddr::to_string).collect();
+    let mut summary = format!(
+        "the path load-balances (ECMP): {flows} flows met {} different routers at hop {first} ({})",
+        addrs.len(),
+        list.join(", ")
+    );
+    if let Some((t, a)) = before {
+        summary.push_str(&format!("; the paths split after hop {t} ({a})"));
+    }
+    if let Some((t, a)) = after {
+        summary.push_str(&format!(" and join again at hop {t} ({a})"));
+    }
+    summary.push_str(
+        "; one trace follows one branch — run with --flows to see them all, and compare loss per branch",
+    );
+    Some(
+        Diagnosis::new("path.ecmp", Severity::Info, summary)
+            .with("split_after", before.map(|(t, _)| *t))
+            .with("join_at", after.map(|(t, _)| *t))
+            .with("first_hop", *first)
+            .with("last_hop", last)
+            .with("branches", widest),
+    )
+}
+
 /// A hop that never answered while later hops did.
 fn silent_hop(ttl: u8) -> Diagnosis {
     Diagnosis::new(

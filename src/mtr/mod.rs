@@ -306,7 +306,6 @@ impl Run<'_> {
         let mut view = LiveView::default();
         let mut sent_rounds: u64 = 0;
         let mut in_flight: u64 = 0;
-        let mut index: u64 = 0;
         let mut acc: HashMap<u64, RoundAcc> = HashMap::new();
         let jsonl = self.sink.mode == Mode::Jsonl;
         // A report run is silent until the end: show the rounds on stderr
@@ -325,8 +324,7 @@ impl Run<'_> {
                     let limit = table.limit(plan.max);
                     let round = sent_rounds;
                     for ttl in plan.first..=limit {
-                        let probe = plan.probe(self.target, ttl, index);
-                        index += 1;
+                        let probe = plan.probe(self.target, ttl);
                         let engine = self.engine.clone();
                         let tx = tx.clone();
                         tokio::spawn(async move {

@@ -47,6 +47,7 @@ pub struct Engine {
     tcp4: Mutex<Option<Arc<super::tcp::TcpChannel>>>,
     tcp6: Mutex<Option<Arc<super::tcp::TcpChannel>>>,
     raw_allowed: std::sync::OnceLock<bool>,
+    flows: Mutex<std::collections::HashMap<(bool, u16), Arc<super::udp::FlowSocket>>>,
 }
 
 impl Engine {
@@ -63,6 +64,7 @@ impl Engine {
             tcp4: Mutex::new(None),
             tcp6: Mutex::new(None),
             raw_allowed: std::sync::OnceLock::new(),
+            flows: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -124,6 +126,17 @@ impl Engine {
         lock(slot)
             .as_ref()
             .is_some_and(|ch| ch.mode == SocketMode::Raw)
+    }
+
+    /// The socket of Paris flow `id` in a family, opened on first use.
+    fn udp_flow(&self, v6: bool, id: u16) -> AppResult<Arc<super::udp::FlowSocket>> {
+        let mut flows = lock(&self.flows);
+        if let Some(f) = flows.get(&(v6, id)) {
+            return Ok(f.clone());
+        }
+        let f = Arc::new(super::udp::FlowSocket::open(v6, self)?);
+        flows.insert((v6, id), f.clone());
+        Ok(f)
     }
 
     fn tcp_channel(&self, v6: bool) -> AppResult<Arc<super::tcp::TcpChannel>> {
@@ -196,11 +209,17 @@ impl Engine {
     pub async fn probe(&self, probe: Probe) -> AppResult<Outcome> {
         match probe.kind {
             ProbeKind::Echo { payload } => self.probe_echo(probe, payload).await,
-            ProbeKind::Udp { port } => {
+            ProbeKind::Udp { port, flow } => {
                 let v6 = probe.target.is_ipv6();
                 let listen = self.raw_listener(v6);
                 let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-                super::udp::probe(self, probe, port, seq, listen).await
+                match flow {
+                    Some(id) if listen => {
+                        let sock = self.udp_flow(v6, id)?;
+                        super::udp::flow_probe(self, &sock, probe, port, seq).await
+                    }
+                    _ => super::udp::probe(self, probe, port, seq, listen).await,
+                }
             }
             ProbeKind::TcpSyn { port } => {
                 let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);

@@ -11,6 +11,8 @@ use std::collections::VecDeque;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 
+/// UDP length of every captured UDP probe.
+const UDP_LEN: u16 = 24;
 const PACKETS: &str = include_str!("../testdata/packets.txt");
 
 /// Echo identifier of every captured echo probe.
@@ -121,10 +123,10 @@ fn echo(seq: u16) -> Identity {
 }
 
 fn udp() -> Identity {
-    Identity::Ports {
-        proto: packet::PROTO_UDP,
+    Identity::Udp {
         src: 40000,
         dst: 33434,
+        len: UDP_LEN,
     }
 }
 
