@@ -59,6 +59,11 @@ pub struct PathPlan {
     pub wait: Duration,
     /// Whether reverse names are looked up.
     pub names: bool,
+    /// traceroute's default `-w 5,3,10`: once the end of the path answered,
+    /// probes still out before it wait only a few times that round trip,
+    /// not the whole wait. Off when `-w`/`--timeout` is given (as
+    /// traceroute's single-value `-w`).
+    pub near: bool,
     /// The Paris flow the probes belong to (`--flows` runs several).
     pub flow: u16,
 }
@@ -118,6 +123,7 @@ impl PathPlan {
             first: opts.first as u8,
             max: opts.max_hops as u8,
             wait: Duration::from_secs_f64(wait),
+            near: opts.wait.is_none() && global.timeout.is_none(),
             names: !opts.numeric,
             flow: 0,
         })

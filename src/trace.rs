@@ -19,6 +19,11 @@ use tokio::task::JoinSet;
 
 /// traceroute's default wait for an answer.
 const DEFAULT_WAIT: f64 = 5.0;
+/// traceroute's NEAR factor: after the end of the path answered in `r`,
+/// the probes still out before it wait `NEAR × r` more, not the whole wait.
+const NEAR: u32 = 10;
+/// The least that NEAR wait may be, for an end that answers in microseconds.
+const NEAR_FLOOR: Duration = Duration::from_millis(20);
 /// How long a hop line waits for its reverse names before printing anyway.
 const NAME_WAIT: Duration = Duration::from_millis(1500);
 
@@ -343,6 +348,7 @@ async fn schedule(
     tokio::pin!(ctrl_c);
     let mut exhausted = false;
     let mut interrupted = false;
+    let mut cutoff: Option<tokio::time::Instant> = None;
     loop {
         while !exhausted && tasks.len() < in_flight as usize {
             match queue.next() {
@@ -357,34 +363,54 @@ async fn schedule(
         if next_print > last_ttl || tasks.is_empty() {
             break;
         }
+        let far = tokio::time::Instant::now() + Duration::from_secs(86400);
         let joined = tokio::select! {
-            j = tasks.join_next() => j,
+            j = tasks.join_next() => Some(j),
+            _ = tokio::time::sleep_until(cutoff.unwrap_or(far)), if cutoff.is_some() => None,
             _ = &mut ctrl_c => {
                 flush_partial(&mut results, next_print, last_ttl, q, &hop_tx);
                 interrupted = true;
                 break;
             }
         };
-        let Some(joined) = joined else { break };
-        let Ok((ttl, i, outcome)) = joined else {
-            continue;
-        };
-        let outcome = outcome?;
-        let answer = hops::classify(&outcome);
-        if let Some(from) = answer.from() {
-            names.want(from);
+        match joined {
+            // The NEAR wait ran out: what is still out before the end is silent.
+            None => {
+                cutoff = None;
+                for ttl in next_print..=last_ttl {
+                    for slot in results.entry(ttl).or_insert_with(|| vec![None; q]) {
+                        slot.get_or_insert_with(|| silent_probe(plan.flow));
+                    }
+                }
+            }
+            Some(None) => break,
+            Some(Some(Err(_))) => continue,
+            Some(Some(Ok((ttl, i, outcome)))) => {
+                let outcome = outcome?;
+                let answer = hops::classify(&outcome);
+                if let Some(from) = answer.from() {
+                    names.want(from);
+                }
+                if answer.ends_path() && ttl < last_ttl {
+                    last_ttl = ttl;
+                }
+                if answer.ends_path() && plan.near && cutoff.is_none() {
+                    let rtt = outcome.rtt.unwrap_or_default();
+                    cutoff = Some(tokio::time::Instant::now() + (rtt * NEAR).max(NEAR_FLOOR));
+                }
+                let slot = results.entry(ttl).or_insert_with(|| vec![None; q]);
+                if let Some(s) = slot.get_mut(i) {
+                    // A late answer after the NEAR wait keeps its silent record.
+                    s.get_or_insert(ProbeRecord {
+                        from: answer.from(),
+                        name: None,
+                        rtt_ms: outcome.rtt.map(|d| d.as_secs_f64() * 1000.0),
+                        answer,
+                        flow: plan.flow,
+                    });
+                }
+            }
         }
-        if answer.ends_path() && ttl < last_ttl {
-            last_ttl = ttl;
-        }
-        let slot = results.entry(ttl).or_insert_with(|| vec![None; q]);
-        slot[i] = Some(ProbeRecord {
-            from: answer.from(),
-            name: None,
-            rtt_ms: outcome.rtt.map(|d| d.as_secs_f64() * 1000.0),
-            answer,
-            flow: plan.flow,
-        });
         while next_print <= last_ttl {
             let complete = results
                 .get(&next_print)
@@ -462,6 +488,17 @@ fn print_branches(sink: &Sink, flows: u32, branches: &[BranchHop], names: &Names
             ));
         }
         sink.line(&line);
+    }
+}
+
+/// The record of a probe that got no answer in time.
+fn silent_probe(flow: u16) -> ProbeRecord {
+    ProbeRecord {
+        from: None,
+        name: None,
+        rtt_ms: None,
+        answer: HopAnswer::Silent,
+        flow,
     }
 }
 

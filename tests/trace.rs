@@ -1180,3 +1180,40 @@ fn ecmp_one_trace_one_branch_and_flows_find_both() {
     let doc = run.json();
     assert_eq!(doc["branches"].as_array().map(Vec::len), Some(0), "{doc}");
 }
+
+/// At default settings a silent hop before an answering destination costs
+/// what it costs traceroute (its `-w 5,3,10`: ten times the destination's
+/// round trip), not the 5 s wait; traceroute side by side.
+#[test]
+fn default_wait_is_near_once_the_destination_answered() {
+    if !can_build_namespaces("near_wait") {
+        return;
+    }
+    let lab = Lab::chain(3);
+    lab.nft(
+        lab.router(2),
+        "table inet quiet { chain out { type filter hook output priority 0; \
+         icmp type time-exceeded drop; }; }",
+    );
+    let server = lab.server_v4();
+    for method in ["--icmp", "--udp"] {
+        let started = std::time::Instant::now();
+        let run = lab.netdx(lab.client(), &["trace", "-n", method, &server]);
+        let took = started.elapsed().as_secs_f64();
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains("\n 2  * * *\n"), "{}", run.stdout);
+        assert!(took < 1.5, "{method}: took {took} s");
+        let mut want = expected_path(&lab, false);
+        want[1] = "*".into();
+        assert_eq!(text_hops(&run.stdout), want, "{}", run.stdout);
+    }
+    let started = std::time::Instant::now();
+    let reference = lab.exec(lab.client(), &["traceroute", "-n", &server]);
+    let took = started.elapsed().as_secs_f64();
+    assert!(
+        reference.stdout.contains(" 2  * * *"),
+        "{}",
+        reference.stdout
+    );
+    assert!(took < 1.5, "traceroute took {took} s");
+}
