@@ -223,8 +223,8 @@ pub struct MtrArgs {
     /// Print only the final table, as `mtr -r`.
     #[arg(short = 'r', long = "report")]
     pub report: bool,
-    /// Print the Windows pathping layout: loss at each node and on each link.
-    #[arg(long = "pathping")]
+    /// Print the Windows pathping layout: loss at each node and on each link (not with --report: one layout or the other).
+    #[arg(long = "pathping", conflicts_with = "report")]
     pub pathping: bool,
     /// Loss percentage at the destination above which the exit status is 1 (default: only total loss fails).
     #[arg(long = "max-loss", value_name = "PCT")]

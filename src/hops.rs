@@ -331,6 +331,16 @@ fn lookup_worker(state: &Mutex<NameState>) {
     }
 }
 
+/// The host as echoed in headers and JSON: `[2001:db8::1]` as the address
+/// it is (the brackets only delimit it on a command line), anything else
+/// as given.
+pub fn shown_host(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .filter(|t| t.parse::<IpAddr>().is_ok())
+        .unwrap_or(host)
+}
+
 /// Whether the process runs as root (mtr's and ping's interval floors).
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.

@@ -197,7 +197,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     .await?;
     let port = (plan.method != Method::Icmp).then_some(plan.port);
     let mut report = TraceReport {
-        host: args.path.host.clone(),
+        host: hops::shown_host(&args.path.host).to_string(),
         address: target,
         method: plan.method,
         port,
@@ -223,7 +223,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     }
     sink.line(&format!(
         "trace to {} ({target}), {} hops max, {} probes{}, {} per hop",
-        args.path.host,
+        hops::shown_host(&args.path.host),
         plan.max,
         plan.method.word(),
         port.map(|p| format!(" to port {p}")).unwrap_or_default(),
@@ -231,7 +231,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     ));
     sink.event(
         "start",
-        &serde_json::json!({"host": args.path.host, "address": target, "method": plan.method,
+        &serde_json::json!({"host": hops::shown_host(&args.path.host), "address": target, "method": plan.method,
             "port": port, "socket": mode, "first_ttl": plan.first, "max_ttl": plan.max}),
     );
     let started = Instant::now();

@@ -335,6 +335,45 @@ fn unreachable_destination_and_unprivileged_interval() {
             .any(|(c, _)| c == "path.destination_unreachable"),
         "{found:?}"
     );
+    // As mtr: one `???` row after the last hop that answered.
+    let hops = hop_figures(&doc);
+    assert_eq!(hops.len(), 3, "{hops:?}");
+    assert_eq!(hops[2].0, 3);
+    assert_eq!(
+        doc["hops"][2]["addresses"].as_array().map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(doc["hops"][2]["loss_pct"], 100.0);
+    let server = lab.server_v4();
+    let args = [
+        "-n", "-c", "3", "-i", "0.05", "-w", "0.3", "-m", "4", &server,
+    ];
+    let mut report = vec!["mtr", "-r"];
+    report.extend_from_slice(&args);
+    let run = lab.netdx(lab.client(), &report);
+    let last = run
+        .stdout
+        .lines()
+        .rfind(|l| l.contains(".|--"))
+        .unwrap_or("");
+    assert!(last.starts_with("  3.|-- ???"), "{}", run.stdout);
+    let reference = lab.exec(
+        lab.client(),
+        &[
+            "mtr", "-r", "-n", "-c", "3", "-i", "0.2", "-m", "4", &server,
+        ],
+    );
+    let ref_last = reference
+        .stdout
+        .lines()
+        .rfind(|l| l.contains(".|--"))
+        .unwrap_or("");
+    assert!(ref_last.contains("3.|-- ???"), "{}", reference.stdout);
+
+    // One layout or the other: -r and --pathping together are refused.
+    let run = lab.netdx(lab.client(), &["mtr", "-r", "--pathping", &server]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--pathping"), "{}", run.stderr);
 
     // mtr's rule: below 1 s needs root.
     lab.sysctl(

@@ -1217,3 +1217,27 @@ fn default_wait_is_near_once_the_destination_answered() {
     );
     assert!(took < 1.5, "traceroute took {took} s");
 }
+
+/// A bracketed IPv6 literal is echoed as the address it is.
+#[test]
+fn bracketed_v6_literal_is_echoed_bare() {
+    if !can_build_namespaces("v6_brackets") {
+        return;
+    }
+    let lab = Lab::chain(1);
+    let bracketed = format!("[{}]", lab.server_v6());
+    let run = lab.netdx(lab.client(), &["trace", "-n", "-w", "1", &bracketed]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let want = format!("trace to {0} ({0}),", lab.server_v6());
+    assert!(run.stdout.starts_with(&want), "{}", run.stdout);
+    let run = lab.netdx(
+        lab.client(),
+        &["--json", "trace", "-n", "-w", "1", &bracketed],
+    );
+    assert_eq!(run.json()["host"], lab.server_v6());
+    let run = lab.netdx(
+        lab.client(),
+        &["--json", "mtr", "-n", "-c", "1", "-i", "0.1", &bracketed],
+    );
+    assert_eq!(run.json()["host"], lab.server_v6());
+}

@@ -191,7 +191,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     }
     let port = (plan.method != Method::Icmp).then_some(plan.port);
     let mut report = MtrReport {
-        host: args.path.host.clone(),
+        host: hops::shown_host(&args.path.host).to_string(),
         address: target,
         method: plan.method,
         port,
@@ -220,7 +220,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     });
     sink.event(
         "start",
-        &serde_json::json!({"host": args.path.host, "address": target, "method": plan.method,
+        &serde_json::json!({"host": hops::shown_host(&args.path.host), "address": target, "method": plan.method,
             "port": port, "socket": mode, "interval_s": args.interval,
             "rounds": (rounds != u64::MAX).then_some(rounds)}),
     );
@@ -236,7 +236,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         names: &names,
         sink,
         live,
-        host: &args.path.host,
+        host: hops::shown_host(&args.path.host),
     };
     let (table, sent_rounds) = run.go().await?;
     let seconds = started.elapsed().as_secs_f64();
