@@ -23,7 +23,7 @@ const DEFAULT_WAIT: f64 = 5.0;
 /// the probes still out before it wait `NEAR × r` more, not the whole wait.
 const NEAR: u32 = 10;
 /// The least that NEAR wait may be, for an end that answers in microseconds.
-const NEAR_FLOOR: Duration = Duration::from_millis(20);
+const NEAR_FLOOR: Duration = Duration::from_millis(5);
 /// How long a hop line waits for its reverse names before printing anyway.
 const NAME_WAIT: Duration = Duration::from_millis(1500);
 

@@ -503,7 +503,11 @@ pub fn trace(hops: &[HopFact], target: IpAddr, max: u8) -> Vec<Diagnosis> {
             Diagnosis::new(
                 "trace.reached",
                 Severity::Ok,
-                format!("reached {target} at hop {}{rtt}", last.ttl),
+                format!(
+                    "reached {target} at hop {} ({} router(s) between){rtt}",
+                    last.ttl,
+                    last.ttl.saturating_sub(1)
+                ),
             )
             .with("hops", last.ttl),
         );
