@@ -482,7 +482,7 @@ fn print_branches(sink: &Sink, flows: u32, branches: &[BranchHop], names: &Names
         for a in &b.addresses {
             let list: Vec<String> = a.flows.iter().map(u16::to_string).collect();
             line.push_str(&format!(
-                " {} (flows {})",
+                "  {} (flows {})",
                 names.label(a.address),
                 list.join(" ")
             ));

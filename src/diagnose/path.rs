@@ -571,7 +571,7 @@ pub fn ecmp(split: &[(u8, Vec<IpAddr>)], agreed: &[(u8, IpAddr)], flows: u16) ->
         summary.push_str(&format!(" and join again at hop {t} ({a})"));
     }
     summary.push_str(
-        "; one trace follows one branch — run with --flows to see them all, and compare loss per branch",
+        "; each flow stays on one branch (Paris probes), so one trace is one real path — compare the branches when one of them loses packets",
     );
     Some(
         Diagnosis::new("path.ecmp", Severity::Info, summary)
