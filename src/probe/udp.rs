@@ -38,7 +38,10 @@ pub(super) async fn flow_probe(
     port: u16,
     seq: u16,
 ) -> AppResult<Outcome> {
-    let payload = FLOW_PAYLOAD + usize::from(seq) % FLOW_LENGTHS;
+    // The flow's own count, not the engine's: other flows' probes do not
+    // use up this flow's lengths.
+    let nth = flow.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let payload = FLOW_PAYLOAD + nth % FLOW_LENGTHS;
     let key = Identity::Udp {
         src: flow.port,
         dst: port,
@@ -74,6 +77,7 @@ pub(super) struct FlowSocket {
     sock: Socket,
     port: u16,
     send_lock: std::sync::Mutex<()>,
+    sent: std::sync::atomic::AtomicUsize,
 }
 
 impl FlowSocket {
@@ -87,6 +91,7 @@ impl FlowSocket {
             sock,
             port,
             send_lock: std::sync::Mutex::new(()),
+            sent: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 }
