@@ -172,7 +172,7 @@ pub fn classify(outcome: &Outcome) -> HopAnswer {
         Response::Reply { from, .. } | Response::TcpReply { from, .. } => {
             HopAnswer::Destination { from: *from }
         }
-        Response::TimeExceeded { from } => HopAnswer::Router { from: *from },
+        Response::TimeExceeded { from, .. } => HopAnswer::Router { from: *from },
         Response::Unreachable {
             from,
             icmp_type,
@@ -219,6 +219,24 @@ struct NameState {
     map: HashMap<IpAddr, Lookup>,
     queue: std::collections::VecDeque<IpAddr>,
     workers: usize,
+}
+
+/// The TTL the answer arrived with, when the socket told it.
+pub fn reply_ttl(outcome: &Outcome) -> Option<u8> {
+    match &outcome.response {
+        Response::Reply { ttl, .. }
+        | Response::TcpReply { ttl, .. }
+        | Response::TimeExceeded { ttl, .. } => *ttl,
+        _ => None,
+    }
+}
+
+/// How many hops an answer that arrived with `reply_ttl` travelled back,
+/// counted as trace counts the forward way (the sender is hop 1 when it
+/// is next door): the initial TTL (64, 128 or 255) minus what is left,
+/// plus one — traceroute --back's figure.
+pub fn back_hops(reply_ttl: u8) -> u16 {
+    crate::diagnose::ttl::infer(reply_ttl).hops + 1
 }
 
 /// Reverse DNS names, looked up concurrently (at most [`MAX_LOOKUPS`] at

@@ -458,7 +458,7 @@ fn record(
                 report.replies.push(rec);
             }
         }
-        Response::TimeExceeded { from } | Response::Unreachable { from, .. } => {
+        Response::TimeExceeded { from, .. } | Response::Unreachable { from, .. } => {
             let (icmp_type, code, mtu) = match outcome.response {
                 Response::Unreachable {
                     icmp_type,

@@ -40,6 +40,11 @@ pub struct ProbeRecord {
     pub answer: HopAnswer,
     /// The Paris flow the probe belonged to (0 unless `--flows`).
     pub flow: u16,
+    /// TTL the answer arrived with, when known.
+    pub reply_ttl: Option<u8>,
+    /// Hops the answer travelled back (initial TTL − reply TTL + 1), as
+    /// `traceroute --back`; differs from the hop's TTL on an asymmetric path.
+    pub back_hops: Option<u16>,
 }
 
 /// One hop: all its probes in sending order.
@@ -309,6 +314,15 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     report
         .diagnosis
         .extend(path::ecmp(&split, &agreed, args.flows as u16));
+    let backs: Vec<(u8, IpAddr, u16)> = hops
+        .iter()
+        .filter_map(|h| {
+            h.probes
+                .iter()
+                .find_map(|p| Some((h.ttl, p.from?, p.back_hops?)))
+        })
+        .collect();
+    report.diagnosis.extend(path::asymmetric(&backs));
     report.branches = branches;
     report.source = engine.source_for(target);
     report.hops = hops;
@@ -407,6 +421,8 @@ async fn schedule(
                         rtt_ms: outcome.rtt.map(|d| d.as_secs_f64() * 1000.0),
                         answer,
                         flow: plan.flow,
+                        reply_ttl: hops::reply_ttl(&outcome),
+                        back_hops: hops::reply_ttl(&outcome).map(hops::back_hops),
                     });
                 }
             }
@@ -499,6 +515,8 @@ fn silent_probe(flow: u16) -> ProbeRecord {
         rtt_ms: None,
         answer: HopAnswer::Silent,
         flow,
+        reply_ttl: None,
+        back_hops: None,
     }
 }
 
@@ -533,6 +551,8 @@ fn flush_partial(
                     rtt_ms: None,
                     answer: HopAnswer::Silent,
                     flow: 0,
+                    reply_ttl: None,
+                    back_hops: None,
                 })
             })
             .collect();
@@ -614,6 +634,10 @@ pub fn hop_line(hop: &HopRecord, names: &Names) -> String {
             (Some(from), Some(rtt)) => {
                 if shown != Some(from) {
                     line.push_str(&format!(" {}", names.label(from)));
+                    // traceroute --back: the way back is N hops, not TTL.
+                    if let Some(back) = p.back_hops.filter(|b| *b != u16::from(hop.ttl)) {
+                        line.push_str(&format!(" '-{back}'"));
+                    }
                     shown = Some(from);
                 }
                 line.push_str(&format!("  {rtt:.3} ms"));

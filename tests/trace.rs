@@ -1241,3 +1241,77 @@ fn bracketed_v6_literal_is_echoed_bare() {
     );
     assert_eq!(run.json()["host"], lab.server_v6());
 }
+
+/// r3 returns everything to the client over a shortcut to r1 (two hops
+/// back instead of three; the server three instead of four): the hop lines
+/// carry traceroute --back's `'-N'`, the same figures as traceroute --back
+/// on the same bed, and `path.asymmetric` names hop 3.
+#[test]
+fn a_shorter_return_path_is_shown_and_diagnosed() {
+    if !can_build_namespaces("asymmetric") {
+        return;
+    }
+    let lab = Lab::chain(3);
+    common::must(&[
+        "ip",
+        "link",
+        "add",
+        "short",
+        "netns",
+        lab.router(1),
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "short",
+        "netns",
+        lab.router(3),
+    ]);
+    let ip = |ns: &str, args: &str| {
+        let mut cmd = vec!["ip", "-n", ns];
+        cmd.extend(args.split_whitespace());
+        common::must(&cmd);
+    };
+    ip(lab.router(1), "addr add 198.18.30.1/24 dev short");
+    ip(lab.router(1), "link set short up");
+    ip(lab.router(3), "addr add 198.18.30.2/24 dev short");
+    ip(lab.router(3), "link set short up");
+    ip(lab.router(3), "route replace 198.18.0.0/24 via 198.18.30.1");
+    lab.sysctl(
+        lab.router(3),
+        &[
+            ("net.ipv4.conf.all.rp_filter", "0"),
+            ("net.ipv4.icmp_errors_use_inbound_ifaddr", "1"),
+        ],
+    );
+    lab.sysctl(lab.router(1), &[("net.ipv4.conf.all.rp_filter", "0")]);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let server = lab.server_v4();
+    let run = lab.netdx(lab.client(), &["trace", "-n", "-w", "1", &server]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let text = &run.stdout;
+    assert!(
+        text.contains(&format!("\n 2  {}  ", lab.router_v4(2))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("\n 3  {} '-2'  ", lab.router_v4(3))),
+        "{text}"
+    );
+    assert!(text.contains(&format!("\n 4  {server} '-3'  ")), "{text}");
+    assert!(text.contains("path.asymmetric"), "{text}");
+    assert!(
+        text.contains("come back over 2 hops: the return path is shorter"),
+        "{text}"
+    );
+    let reference = lab.exec(
+        lab.client(),
+        &["traceroute", "-n", "--back", "-w", "1", &server],
+    );
+    assert!(reference.stdout.contains(" '-2' "), "{}", reference.stdout);
+    assert!(reference.stdout.contains(" '-3' "), "{}", reference.stdout);
+    let run = lab.netdx(lab.client(), &["--json", "trace", "-n", "-w", "1", &server]);
+    let doc = run.json();
+    assert_eq!(doc["hops"][2]["probes"][0]["back_hops"], 2, "{doc}");
+    assert_eq!(doc["hops"][2]["probes"][0]["reply_ttl"], 63, "{doc}");
+}

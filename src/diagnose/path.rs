@@ -583,6 +583,37 @@ pub fn ecmp(split: &[(u8, Vec<IpAddr>)], agreed: &[(u8, IpAddr)], flows: u16) ->
     )
 }
 
+/// The diagnosis of answers that came back over more or fewer hops than
+/// the probes went out (`backs`: TTL, address, hops back per hop): the
+/// return path differs (asymmetric routing). Names the first such hop.
+pub fn asymmetric(backs: &[(u8, IpAddr, u16)]) -> Option<Diagnosis> {
+    let odd: Vec<&(u8, IpAddr, u16)> = backs
+        .iter()
+        .filter(|(ttl, _, back)| *back != u16::from(*ttl))
+        .collect();
+    let (ttl, addr, back) = **odd.first()?;
+    let how = if back > u16::from(ttl) {
+        "longer"
+    } else {
+        "shorter"
+    };
+    let list: Vec<String> = odd.iter().map(|(t, _, _)| t.to_string()).collect();
+    Some(
+        Diagnosis::new(
+            "path.asymmetric",
+            Severity::Info,
+            format!(
+                "answers from hop {ttl} ({}) come back over {back} hops: the return path is {how} than the way out (asymmetric routing; hops {} differ) — common and not a fault, but loss or latency seen at those hops may come from the way back",
+                addr_text(Some(addr)),
+                list.join(", ")
+            ),
+        )
+        .with("hop", ttl)
+        .with("back_hops", back)
+        .with("hops", odd.iter().map(|(t, _, _)| *t).collect::<Vec<u8>>()),
+    )
+}
+
 /// A hop that never answered while later hops did.
 fn silent_hop(ttl: u8) -> Diagnosis {
     Diagnosis::new(

@@ -417,7 +417,7 @@ pub(super) fn answer_from_queue(rx: &Received, v6: bool) -> Option<Answer> {
 /// passes a Packet Too Big's MTU in `ee_info`.
 pub(super) fn queued_response(v6: bool, from: IpAddr, err: &QueuedError) -> Response {
     let mtu = packet::is_too_big(v6, err.icmp_type, err.code).then_some(err.info);
-    error_response(v6, from, err.icmp_type, err.code, mtu)
+    error_response(v6, from, err.icmp_type, err.code, mtu, None)
 }
 
 /// Maps an ICMP error to the outcome commands see: Time Exceeded or
@@ -428,6 +428,7 @@ pub(super) fn error_response(
     icmp_type: u8,
     code: u8,
     mtu: Option<u32>,
+    ttl: Option<u8>,
 ) -> Response {
     let exceeded = if v6 {
         packet::v6types::TIME_EXCEEDED
@@ -435,7 +436,7 @@ pub(super) fn error_response(
         packet::v4types::TIME_EXCEEDED
     };
     if icmp_type == exceeded {
-        Response::TimeExceeded { from }
+        Response::TimeExceeded { from, ttl }
     } else {
         Response::Unreachable {
             from,

@@ -84,6 +84,10 @@ pub enum Response {
     TimeExceeded {
         /// The router that said so.
         from: IpAddr,
+        /// TTL / hop limit of its message as received, when known: how far
+        /// the way back is (traceroute --back).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ttl: Option<u8>,
     },
     /// A router or the target said the destination cannot be reached
     /// (also Packet Too Big and Parameter Problem).
