@@ -126,6 +126,10 @@ pub struct TraceReport {
     pub reached: bool,
     /// Whether Ctrl-C stopped the trace before its end.
     pub interrupted: bool,
+    /// When the probing started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When it ended (RFC 3339, UTC).
+    pub ended_at: String,
     /// Wall time of the trace.
     pub duration_ms: u128,
     /// What the trace means.
@@ -216,6 +220,8 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
         branches: Vec::new(),
         reached: false,
         interrupted: false,
+        started_at: hops::utc_stamp(std::time::SystemTime::now()),
+        ended_at: hops::utc_stamp(std::time::SystemTime::now()),
         duration_ms: 0,
         diagnosis: Vec::new(),
         probed: false,
@@ -329,6 +335,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     report.reached = reached;
     report.interrupted = interrupted;
     report.duration_ms = started.elapsed().as_millis();
+    report.ended_at = hops::utc_stamp(std::time::SystemTime::now());
     report.probed = true;
     Ok(report)
 }

@@ -1234,12 +1234,27 @@ fn bracketed_v6_literal_is_echoed_bare() {
         lab.client(),
         &["--json", "trace", "-n", "-w", "1", &bracketed],
     );
-    assert_eq!(run.json()["host"], lab.server_v6());
+    let doc = run.json();
+    assert_eq!(doc["host"], lab.server_v6());
+    // Start and end stamps, RFC 3339 UTC.
+    for key in ["started_at", "ended_at"] {
+        let stamp = doc[key].as_str().unwrap_or("");
+        assert_eq!(stamp.len(), 20, "{key}: {stamp}");
+        assert!(
+            stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
+            "{stamp}"
+        );
+    }
     let run = lab.netdx(
         lab.client(),
         &["--json", "mtr", "-n", "-c", "1", "-i", "0.1", &bracketed],
     );
-    assert_eq!(run.json()["host"], lab.server_v6());
+    let doc = run.json();
+    assert_eq!(doc["host"], lab.server_v6());
+    assert!(
+        doc["ended_at"].as_str().is_some_and(|s| s.ends_with('Z')),
+        "{doc}"
+    );
 }
 
 /// r3 returns everything to the client over a shortcut to r1 (two hops
