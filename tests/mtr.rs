@@ -715,3 +715,56 @@ fn jttr_is_the_current_jitter_javg_the_mean() {
     assert!((avg - want_avg).abs() < 1e-6, "{avg} vs {want_avg}: {rtt}");
     assert!(rtt.get("jitter_ms").is_none(), "{rtt}");
 }
+
+/// Ctrl-C during `--jsonl mtr` with a silent hop: the rounds still out are
+/// streamed as partial rounds, so per hop the probes in the round events add
+/// up to the summary's Snt.
+#[test]
+fn ctrl_c_jsonl_rounds_add_up_to_the_summary() {
+    if !can_build_namespaces("mtr_jsonl_ctrl_c") {
+        return;
+    }
+    let lab = Lab::chain(3);
+    lab.nft(
+        lab.router(2),
+        "table inet quiet { chain out { type filter hook output priority 0; \
+         icmp type time-exceeded drop; }; }",
+    );
+    let server = lab.server_v4();
+    let (run, _) = lab.netdx_interrupted(
+        lab.client(),
+        &[
+            "--jsonl", "mtr", "-n", "-c", "100", "-i", "0.2", "-w", "5", &server,
+        ],
+        std::time::Duration::from_millis(1200),
+    );
+    let events = run.jsonl();
+    let mut streamed: std::collections::BTreeMap<u64, u64> = std::collections::BTreeMap::new();
+    for e in events.iter().filter(|e| e["event"] == "round") {
+        for p in e["probes"].as_array().into_iter().flatten() {
+            *streamed.entry(p["ttl"].as_u64().unwrap_or(0)).or_default() += 1;
+        }
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "round" && e["partial"] == true),
+        "{}",
+        run.stdout
+    );
+    let summary = events
+        .iter()
+        .find(|e| e["event"] == "summary")
+        .cloned()
+        .unwrap_or_default();
+    let hops = summary["hops"].as_array().cloned().unwrap_or_default();
+    assert!(hops.len() >= 3, "{summary}");
+    for h in &hops {
+        let ttl = h["ttl"].as_u64().unwrap_or(0);
+        assert_eq!(
+            h["sent"].as_u64().unwrap_or(0),
+            streamed.get(&ttl).copied().unwrap_or(0),
+            "hop {ttl}: {summary}"
+        );
+    }
+}

@@ -368,6 +368,18 @@ impl Run<'_> {
                 _ = &mut ctrl_c => break,
             }
         }
+        // Ctrl-C: the rounds still out are streamed with the probes whose
+        // fate is known (the ones the table counted), marked partial, so
+        // the events add up to the table's Snt.
+        let mut rest: Vec<(u64, RoundAcc)> = acc.drain().collect();
+        rest.sort_by_key(|(r, _)| *r);
+        for (round, mut done) in rest {
+            done.probes.sort_by_key(|p| p.ttl);
+            self.sink.event(
+                "round",
+                &serde_json::json!({"round": round + 1, "partial": true, "probes": done.probes}),
+            );
+        }
         if self.live {
             self.draw(&mut view, &table);
         }
