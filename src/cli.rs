@@ -191,7 +191,7 @@ pub struct TraceArgs {
         value_parser = parse_unsigned::<u32>
     )]
     pub sim_queries: u32,
-    /// Paris flows to run side by side (1-16): each keeps its own ports for every probe, so a load-balanced path shows each branch per hop.
+    /// Paris UDP flows to run side by side (1-16, with --udp): each keeps its own ports for every probe, so a load-balanced path shows each branch per hop.
     #[arg(long = "flows", value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
     pub flows: u32,
     /// Source address the probes leave from (traceroute's -s); must be configured on this host.

@@ -1175,6 +1175,24 @@ fn ecmp_one_trace_one_branch_and_flows_find_both() {
     assert_eq!(d["evidence"]["split_after"], 1, "{doc}");
     assert_eq!(d["evidence"]["join_at"], 4, "{doc}");
     assert_eq!(d["evidence"]["branches"], 2, "{doc}");
+    // Several flows are UDP flows: with ICMP or TCP, one usage line.
+    for method in ["--icmp", "--tcp"] {
+        let run = lab.netdx(
+            lab.client(),
+            &["trace", "-n", method, "--flows", "4", &server],
+        );
+        assert_eq!(run.code, 2, "{method}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("--flows 4: several flows need --udp"),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = lab.netdx(
+        lab.client(),
+        &["trace", "-n", "-U", "--flows", "17", &server],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
     // A single flow on a chain: no branches, no path.ecmp.
     let run = lab.netdx(lab.client(), &["--json", "trace", "-n", "-w", "1", &server]);
     let doc = run.json();
