@@ -689,7 +689,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__trace)
-            opts="-I -U -T -p -f -m -w -n -q -N -s -i -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --queries --sim-queries --source --interface --json --jsonl --timeout --no-color --help"
+            opts="-I -U -T -p -f -m -w -n -q -N -s -i -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --queries --sim-queries --flows --source --interface --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -740,6 +740,10 @@ _netdx() {
                     return 0
                     ;;
                 -N)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flows)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

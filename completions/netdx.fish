@@ -65,7 +65,8 @@ complete -c netdx -n "__fish_netdx_using_subcommand trace" -s f -l first -d 'TTL
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s m -l max-hops -d 'Largest TTL probed (the hop limit of the trace)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s w -l wait -d 'Seconds to wait for each probe\'s answer' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s q -l queries -d 'Probes per hop' -r
-complete -c netdx -n "__fish_netdx_using_subcommand trace" -s N -l sim-queries -d 'Probes in flight at once (all TTLs go out together up to this bound)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -s N -l sim-queries -d 'Probes in flight at once (by default every probe of every TTL goes out together, so a silent tail costs one wait)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l flows -d 'Paris UDP flows to run side by side (1-16, with --udp): each keeps its own ports for every probe, so a load-balanced path shows each branch per hop' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s s -l source -d 'Source address the probes leave from (traceroute\'s -s); must be configured on this host' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s i -l interface -d 'Interface the probes leave through, SO_BINDTODEVICE (traceroute\'s -i)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
@@ -94,7 +95,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s U -l udp -d 'UDP pro
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s T -l tcp -d 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Raw SYNs as root, else kernel connect() probes'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s n -l numeric -d 'Numeric output: no reverse DNS names'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s r -l report -d 'Print only the final table, as `mtr -r`'
-complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l pathping -d 'Print the Windows pathping layout: loss at each node and on each link'
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l pathping -d 'Print the Windows pathping layout: loss at each node and on each link (not with --report: one layout or the other)'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s 4 -d 'Use IPv4 only'

@@ -183,16 +183,19 @@ pub struct TraceArgs {
     /// Probes per hop.
     #[arg(short = 'q', long = "queries", value_name = "N", default_value_t = 3, allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
     pub queries: u32,
-    /// Probes in flight at once (all TTLs go out together up to this bound).
+    /// Probes in flight at once (by default every probe of every TTL goes out together, so a silent tail costs one wait).
     #[arg(
         short = 'N',
         long = "sim-queries",
         value_name = "N",
-        default_value_t = 16,
+        default_value_t = 1024,
         allow_negative_numbers = true,
         value_parser = parse_unsigned::<u32>
     )]
     pub sim_queries: u32,
+    /// Paris UDP flows to run side by side (1-16, with --udp): each keeps its own ports for every probe, so a load-balanced path shows each branch per hop.
+    #[arg(long = "flows", value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
+    pub flows: u32,
     /// Source address the probes leave from (traceroute's -s); must be configured on this host.
     #[arg(short = 's', long = "source", value_name = "ADDR")]
     pub source: Option<String>,
@@ -222,8 +225,8 @@ pub struct MtrArgs {
     /// Print only the final table, as `mtr -r`.
     #[arg(short = 'r', long = "report")]
     pub report: bool,
-    /// Print the Windows pathping layout: loss at each node and on each link.
-    #[arg(long = "pathping")]
+    /// Print the Windows pathping layout: loss at each node and on each link (not with --report: one layout or the other).
+    #[arg(long = "pathping", conflicts_with = "report")]
     pub pathping: bool,
     /// Loss percentage at the destination above which the exit status is 1 (default: only total loss fails).
     #[arg(long = "max-loss", value_name = "PCT")]

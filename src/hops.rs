@@ -59,6 +59,13 @@ pub struct PathPlan {
     pub wait: Duration,
     /// Whether reverse names are looked up.
     pub names: bool,
+    /// traceroute's default `-w 5,3,10`: once the end of the path answered,
+    /// probes still out before it wait only a few times that round trip,
+    /// not the whole wait. Off when `-w`/`--timeout` is given (as
+    /// traceroute's single-value `-w`).
+    pub near: bool,
+    /// The Paris flow the probes belong to (`--flows` runs several).
+    pub flow: u16,
 }
 
 impl PathPlan {
@@ -116,21 +123,23 @@ impl PathPlan {
             first: opts.first as u8,
             max: opts.max_hops as u8,
             wait: Duration::from_secs_f64(wait),
+            near: opts.wait.is_none() && global.timeout.is_none(),
             names: !opts.numeric,
+            flow: 0,
         })
     }
 
-    /// The probe for TTL `ttl`; `index` counts probes so UDP ports rise as
-    /// with traceroute (33434, 33435, …), wrapping inside the port range.
-    pub fn probe(&self, target: IpAddr, ttl: u8, index: u64) -> Probe {
+    /// The probe for TTL `ttl` in this plan's flow: every probe of a flow
+    /// has the same ports (UDP), identifier and checksum (ICMP), so ECMP
+    /// routers keep the whole trace on one branch (Paris traceroute).
+    pub fn probe(&self, target: IpAddr, ttl: u8) -> Probe {
         let kind = match self.method {
             Method::Icmp => ProbeKind::Echo { payload: 32 },
-            Method::Udp => {
-                let span = u64::from(u16::MAX - self.port) + 1;
-                ProbeKind::Udp {
-                    port: self.port + (index % span) as u16,
-                }
-            }
+            // Paris: one port, one flow (source port) for every probe.
+            Method::Udp => ProbeKind::Udp {
+                port: self.port,
+                flow: Some(self.flow),
+            },
             Method::Tcp => ProbeKind::TcpSyn { port: self.port },
         };
         Probe {
@@ -143,7 +152,7 @@ impl PathPlan {
 
     /// The probe kind, for preparing sockets before the first probe.
     pub fn kind(&self) -> ProbeKind {
-        self.probe(IpAddr::from([0, 0, 0, 0]), 1, 0).kind
+        self.probe(IpAddr::from([0, 0, 0, 0]), 1).kind
     }
 }
 
@@ -163,7 +172,7 @@ pub fn classify(outcome: &Outcome) -> HopAnswer {
         Response::Reply { from, .. } | Response::TcpReply { from, .. } => {
             HopAnswer::Destination { from: *from }
         }
-        Response::TimeExceeded { from } => HopAnswer::Router { from: *from },
+        Response::TimeExceeded { from, .. } => HopAnswer::Router { from: *from },
         Response::Unreachable {
             from,
             icmp_type,
@@ -192,12 +201,52 @@ pub fn classify(outcome: &Outcome) -> HopAnswer {
     }
 }
 
-/// Reverse DNS names, looked up on the blocking pool as soon as an address
-/// is first seen, so probes never wait for DNS.
+/// At most this many reverse lookups run at once.
+const MAX_LOOKUPS: usize = 8;
+
+/// Where one address's reverse lookup stands.
+#[derive(Clone)]
+enum Lookup {
+    /// Asked for at this instant, not answered yet.
+    Pending(std::time::Instant),
+    /// Finished: the name, if there is one.
+    Done(Option<String>),
+}
+
+/// The lookups, the addresses waiting for a worker, and the worker count.
+#[derive(Default)]
+struct NameState {
+    map: HashMap<IpAddr, Lookup>,
+    queue: std::collections::VecDeque<IpAddr>,
+    workers: usize,
+}
+
+/// The TTL the answer arrived with, when the socket told it.
+pub fn reply_ttl(outcome: &Outcome) -> Option<u8> {
+    match &outcome.response {
+        Response::Reply { ttl, .. }
+        | Response::TcpReply { ttl, .. }
+        | Response::TimeExceeded { ttl, .. } => *ttl,
+        _ => None,
+    }
+}
+
+/// How many hops an answer that arrived with `reply_ttl` travelled back,
+/// counted as trace counts the forward way (the sender is hop 1 when it
+/// is next door): the initial TTL (64, 128 or 255) minus what is left,
+/// plus one — traceroute --back's figure.
+pub fn back_hops(reply_ttl: u8) -> u16 {
+    crate::diagnose::ttl::infer(reply_ttl).hops + 1
+}
+
+/// Reverse DNS names, looked up concurrently (at most [`MAX_LOOKUPS`] at
+/// once) on detached threads as soon as an address is first seen, so probes
+/// never wait for DNS and a resolver that never answers cannot hold the
+/// process after its output: the threads die with it.
 #[derive(Clone, Default)]
 pub struct Names {
     enabled: bool,
-    map: Arc<Mutex<HashMap<IpAddr, Option<Option<String>>>>>,
+    state: Arc<Mutex<NameState>>,
 }
 
 impl Names {
@@ -205,8 +254,12 @@ impl Names {
     pub fn new(enabled: bool) -> Names {
         Names {
             enabled,
-            map: Arc::default(),
+            state: Arc::default(),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, NameState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Starts the lookup of `addr` if it is new.
@@ -214,42 +267,54 @@ impl Names {
         if !self.enabled {
             return;
         }
-        {
-            let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-            if map.contains_key(&addr) {
-                return;
-            }
-            map.insert(addr, None);
+        let mut st = self.lock();
+        if st.map.contains_key(&addr) {
+            return;
         }
-        let map = self.map.clone();
-        tokio::task::spawn_blocking(move || {
-            let name = crate::resolve::reverse_name(addr);
-            map.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(addr, Some(name));
-        });
+        st.map
+            .insert(addr, Lookup::Pending(std::time::Instant::now()));
+        st.queue.push_back(addr);
+        if st.workers >= MAX_LOOKUPS {
+            return;
+        }
+        st.workers += 1;
+        drop(st);
+        let state = self.state.clone();
+        let spawned = std::thread::Builder::new()
+            .name("netdx-rdns".into())
+            .spawn(move || lookup_worker(&state));
+        if spawned.is_err() {
+            // No thread: the address stays pending and its wait runs out.
+            self.lock().workers -= 1;
+        }
     }
 
     /// The name if the lookup has finished and found one.
     pub fn get(&self, addr: IpAddr) -> Option<String> {
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&addr).cloned().flatten().flatten()
+        match self.lock().map.get(&addr) {
+            Some(Lookup::Done(name)) => name.clone(),
+            _ => None,
+        }
     }
 
-    fn done(&self, addrs: &[IpAddr]) -> bool {
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        addrs
-            .iter()
-            .all(|a| map.get(a).is_none_or(|state| state.is_some()))
+    /// True when every address in `addrs` is looked up or has waited
+    /// `limit` since it was asked for.
+    fn settled(&self, addrs: &[IpAddr], limit: Duration) -> bool {
+        let st = self.lock();
+        addrs.iter().all(|a| match st.map.get(a) {
+            Some(Lookup::Pending(since)) => since.elapsed() >= limit,
+            _ => true,
+        })
     }
 
-    /// Waits (at most `limit`) until the lookups of `addrs` are finished.
+    /// Waits until the lookups of `addrs` are finished, each at most `limit`
+    /// after it was asked for: lookups run side by side, so hops whose names
+    /// never come cost one `limit` in all, not one each.
     pub async fn settle(&self, addrs: &[IpAddr], limit: Duration) {
         if !self.enabled {
             return;
         }
-        let until = tokio::time::Instant::now() + limit;
-        while !self.done(addrs) && tokio::time::Instant::now() < until {
+        while !self.settled(addrs, limit) {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -261,6 +326,69 @@ impl Names {
             None => addr.to_string(),
         }
     }
+}
+
+/// One lookup thread: takes queued addresses until none is left.
+fn lookup_worker(state: &Mutex<NameState>) {
+    loop {
+        let next = {
+            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+            let next = st.queue.pop_front();
+            if next.is_none() {
+                st.workers -= 1;
+            }
+            next
+        };
+        let Some(addr) = next else { return };
+        let name = crate::resolve::reverse_name(addr);
+        state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map
+            .insert(addr, Lookup::Done(name));
+    }
+}
+
+/// The host as echoed in headers and JSON: `[2001:db8::1]` as the address
+/// it is (the brackets only delimit it on a command line), anything else
+/// as given.
+pub fn shown_host(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .filter(|t| t.parse::<IpAddr>().is_ok())
+        .unwrap_or(host)
+}
+
+/// `t` as an RFC 3339 UTC timestamp to the second (`2026-12-01T16:51:53Z`):
+/// when a trace or mtr run started and ended, for reports read later.
+pub fn utc_stamp(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// Whether the process runs as root (mtr's and ping's interval floors).
@@ -330,4 +458,17 @@ pub fn binding_and_family(
         (v4, v6, _) => Family::from_flags(v4, v6),
     };
     Ok((binding, family))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_417), (2025, 11, 25));
+        let t = std::time::UNIX_EPOCH + Duration::from_secs(20_417 * 86_400 + 3_661);
+        assert_eq!(utc_stamp(t), "2025-11-25T01:01:01Z");
+    }
 }

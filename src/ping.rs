@@ -216,8 +216,12 @@ impl Report for PingReport {
         }
         if let Some(h) = &self.inference {
             sink.line(&format!(
-                "hops: reply TTL {} → initial TTL {} → {} hop(s) away; OS guess: {}",
-                h.reply_ttl, h.initial_ttl, h.hops, h.os_guess
+                "hops: reply TTL {} → initial TTL {} → {} router(s) between: hop {} as trace counts; OS guess: {}",
+                h.reply_ttl,
+                h.initial_ttl,
+                h.hops,
+                u32::from(h.hops) + 1,
+                h.os_guess
             ));
         }
     }
@@ -455,7 +459,7 @@ fn record(
                 report.replies.push(rec);
             }
         }
-        Response::TimeExceeded { from } | Response::Unreachable { from, .. } => {
+        Response::TimeExceeded { from, .. } | Response::Unreachable { from, .. } => {
             let (icmp_type, code, mtu) = match outcome.response {
                 Response::Unreachable {
                     icmp_type,
@@ -619,7 +623,7 @@ mod tests {
             text,
             "\n--- example ping statistics ---\n\
              4 packets transmitted, 3 received, +1 duplicates, 25% packet loss, time 3004ms\n\
-             hops: reply TTL 62 → initial TTL 64 → 2 hop(s) away; OS guess: Linux, BSD, macOS or another Unix-like system\n\
+             hops: reply TTL 62 → initial TTL 64 → 2 router(s) between: hop 3 as trace counts; OS guess: Linux, BSD, macOS or another Unix-like system\n\
              diagnosis [warning] ping.lossy: lossy\n"
         );
     }

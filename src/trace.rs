@@ -19,6 +19,11 @@ use tokio::task::JoinSet;
 
 /// traceroute's default wait for an answer.
 const DEFAULT_WAIT: f64 = 5.0;
+/// traceroute's NEAR factor: after the end of the path answered in `r`,
+/// the probes still out before it wait `NEAR × r` more, not the whole wait.
+const NEAR: u32 = 10;
+/// The least that NEAR wait may be, for an end that answers in microseconds.
+const NEAR_FLOOR: Duration = Duration::from_millis(5);
 /// How long a hop line waits for its reverse names before printing anyway.
 const NAME_WAIT: Duration = Duration::from_millis(1500);
 
@@ -33,6 +38,13 @@ pub struct ProbeRecord {
     pub rtt_ms: Option<f64>,
     /// What the answer means for the hop.
     pub answer: HopAnswer,
+    /// The Paris flow the probe belonged to (0 unless `--flows`).
+    pub flow: u16,
+    /// TTL the answer arrived with, when known.
+    pub reply_ttl: Option<u8>,
+    /// Hops the answer travelled back (initial TTL − reply TTL + 1), as
+    /// `traceroute --back`; differs from the hop's TTL on an asymmetric path.
+    pub back_hops: Option<u16>,
 }
 
 /// One hop: all its probes in sending order.
@@ -62,6 +74,24 @@ impl HopRecord {
     }
 }
 
+/// One hop where the flows met different routers.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct BranchHop {
+    /// TTL of the hop.
+    pub ttl: u8,
+    /// Each address seen at this TTL, with the flows that saw it.
+    pub addresses: Vec<BranchAddress>,
+}
+
+/// One router at a hop and the flows whose probes it answered.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct BranchAddress {
+    /// The router's address.
+    pub address: IpAddr,
+    /// The flows that met it, ascending.
+    pub flows: Vec<u16>,
+}
+
 /// The result of one `netdx trace`: the hops in TTL order, whether the
 /// target answered, and the diagnosis of where the path ends. `--json`
 /// prints it whole; the hop lines were streamed while it ran.
@@ -87,10 +117,19 @@ pub struct TraceReport {
     pub source: Option<IpAddr>,
     /// The hops, in TTL order.
     pub hops: Vec<HopRecord>,
+    /// Paris flows traced side by side (`--flows`; 1 by default).
+    pub flows: u16,
+    /// Per hop where the flows disagree, each address and the flows that
+    /// met it: the branches of a load-balanced path (empty with one flow).
+    pub branches: Vec<BranchHop>,
     /// Whether the target itself answered.
     pub reached: bool,
     /// Whether Ctrl-C stopped the trace before its end.
     pub interrupted: bool,
+    /// When the probing started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When it ended (RFC 3339, UTC).
+    pub ended_at: String,
     /// Wall time of the trace.
     pub duration_ms: u128,
     /// What the trace means.
@@ -140,6 +179,18 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
             args.queries
         )));
     }
+    if !(1..=16).contains(&args.flows) {
+        return Err(AppError::usage(format!(
+            "--flows {}: the number of flows must be between 1 and 16",
+            args.flows
+        )));
+    }
+    if args.flows > 1 && plan.method != Method::Udp {
+        return Err(AppError::usage(format!(
+            "--flows {}: several flows need --udp (each flow is its own source port; ICMP echo keeps one identifier per run and TCP probes one port each)",
+            args.flows
+        )));
+    }
     if !(1..=1024).contains(&args.sim_queries) {
         return Err(AppError::usage(format!(
             "-N {}: probes in flight must be between 1 and 1024",
@@ -161,7 +212,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     .await?;
     let port = (plan.method != Method::Icmp).then_some(plan.port);
     let mut report = TraceReport {
-        host: args.path.host.clone(),
+        host: hops::shown_host(&args.path.host).to_string(),
         address: target,
         method: plan.method,
         port,
@@ -171,8 +222,12 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
         queries: args.queries,
         source: None,
         hops: Vec::new(),
+        flows: args.flows as u16,
+        branches: Vec::new(),
         reached: false,
         interrupted: false,
+        started_at: hops::utc_stamp(std::time::SystemTime::now()),
+        ended_at: hops::utc_stamp(std::time::SystemTime::now()),
         duration_ms: 0,
         diagnosis: Vec::new(),
         probed: false,
@@ -185,7 +240,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     }
     sink.line(&format!(
         "trace to {} ({target}), {} hops max, {} probes{}, {} per hop",
-        crate::resolve::idn::both_forms(&args.path.host),
+        crate::resolve::idn::both_forms(hops::shown_host(&args.path.host)),
         plan.max,
         plan.method.word(),
         port.map(|p| format!(" to port {p}")).unwrap_or_default(),
@@ -193,13 +248,33 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     ));
     sink.event(
         "start",
-        &serde_json::json!({"host": args.path.host, "address": target, "method": plan.method,
+        &serde_json::json!({"host": hops::shown_host(&args.path.host), "address": target, "method": plan.method,
             "port": port, "socket": mode, "first_ttl": plan.first, "max_ttl": plan.max}),
     );
     let started = Instant::now();
     let names = Names::new(plan.names);
     let (hop_tx, hop_rx) = mpsc::unbounded_channel::<HopRecord>();
     let printer = tokio::spawn(print_hops(hop_rx, names.clone(), sink.clone()));
+    // The other flows run beside the printed one (flow 0), unprinted.
+    let mut others = JoinSet::new();
+    for flow in 1..args.flows as u16 {
+        let (engine, mut plan) = (engine.clone(), plan.clone());
+        plan.flow = flow;
+        let (queries, in_flight) = (args.queries, args.sim_queries);
+        others.spawn(async move {
+            let (tx, mut rx) = mpsc::unbounded_channel::<HopRecord>();
+            let quiet = Names::new(false);
+            let run = schedule(&engine, &plan, target, queries, in_flight, &quiet, tx);
+            let (result, hops) = tokio::join!(run, async {
+                let mut hops = Vec::new();
+                while let Some(h) = rx.recv().await {
+                    hops.push(h);
+                }
+                hops
+            });
+            (flow, result, hops)
+        });
+    }
     let result = schedule(
         &engine,
         &plan,
@@ -212,6 +287,18 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     .await;
     let hops = printer.await.unwrap_or_default();
     let interrupted = result?;
+    let mut flow_paths = vec![(0u16, hops.clone())];
+    while let Some(joined) = others.join_next().await {
+        if let Ok((flow, result, flow_hops)) = joined {
+            result?;
+            flow_paths.push((flow, flow_hops));
+        }
+    }
+    flow_paths.sort_by_key(|(f, _)| *f);
+    let branches = branches(&flow_paths);
+    if args.flows > 1 {
+        print_branches(sink, args.flows, &branches, &names);
+    }
     let reached = hops.last().is_some_and(|h| {
         h.probes
             .iter()
@@ -223,11 +310,38 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     } else {
         path::trace(&facts, target, plan.max)
     };
+    let split: Vec<(u8, Vec<IpAddr>)> = branches
+        .iter()
+        .map(|b| (b.ttl, b.addresses.iter().map(|a| a.address).collect()))
+        .collect();
+    let agreed: Vec<(u8, IpAddr)> = flow_paths
+        .first()
+        .map(|(_, hops)| {
+            hops.iter()
+                .filter(|h| !branches.iter().any(|b| b.ttl == h.ttl))
+                .filter_map(|h| h.probes.iter().find_map(|p| p.from).map(|a| (h.ttl, a)))
+                .collect()
+        })
+        .unwrap_or_default();
+    report
+        .diagnosis
+        .extend(path::ecmp(&split, &agreed, args.flows as u16));
+    let backs: Vec<(u8, IpAddr, u16)> = hops
+        .iter()
+        .filter_map(|h| {
+            h.probes
+                .iter()
+                .find_map(|p| Some((h.ttl, p.from?, p.back_hops?)))
+        })
+        .collect();
+    report.diagnosis.extend(path::asymmetric(&backs));
+    report.branches = branches;
     report.source = engine.source_for(target);
     report.hops = hops;
     report.reached = reached;
     report.interrupted = interrupted;
     report.duration_ms = started.elapsed().as_millis();
+    report.ended_at = hops::utc_stamp(std::time::SystemTime::now());
     report.probed = true;
     Ok(report)
 }
@@ -256,18 +370,17 @@ async fn schedule(
     let mut results: BTreeMap<u8, Vec<Option<ProbeRecord>>> = BTreeMap::new();
     let mut last_ttl = plan.max;
     let mut next_print = plan.first;
-    let mut index: u64 = 0;
     let mut tasks: JoinSet<(u8, usize, AppResult<Outcome>)> = JoinSet::new();
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut exhausted = false;
     let mut interrupted = false;
+    let mut cutoff: Option<tokio::time::Instant> = None;
     loop {
         while !exhausted && tasks.len() < in_flight as usize {
             match queue.next() {
                 Some((ttl, i)) if ttl <= last_ttl => {
-                    let probe = plan.probe(target, ttl, index);
-                    index += 1;
+                    let probe = plan.probe(target, ttl);
                     let engine = engine.clone();
                     tasks.spawn(async move { (ttl, i, engine.probe(probe).await) });
                 }
@@ -277,33 +390,56 @@ async fn schedule(
         if next_print > last_ttl || tasks.is_empty() {
             break;
         }
+        let far = tokio::time::Instant::now() + Duration::from_secs(86400);
         let joined = tokio::select! {
-            j = tasks.join_next() => j,
+            j = tasks.join_next() => Some(j),
+            _ = tokio::time::sleep_until(cutoff.unwrap_or(far)), if cutoff.is_some() => None,
             _ = &mut ctrl_c => {
-                flush_partial(&mut results, next_print, last_ttl, &hop_tx);
+                flush_partial(&mut results, next_print, last_ttl, q, &hop_tx);
                 interrupted = true;
                 break;
             }
         };
-        let Some(joined) = joined else { break };
-        let Ok((ttl, i, outcome)) = joined else {
-            continue;
-        };
-        let outcome = outcome?;
-        let answer = hops::classify(&outcome);
-        if let Some(from) = answer.from() {
-            names.want(from);
+        match joined {
+            // The NEAR wait ran out: what is still out before the end is silent.
+            None => {
+                cutoff = None;
+                for ttl in next_print..=last_ttl {
+                    for slot in results.entry(ttl).or_insert_with(|| vec![None; q]) {
+                        slot.get_or_insert_with(|| silent_probe(plan.flow));
+                    }
+                }
+            }
+            Some(None) => break,
+            Some(Some(Err(_))) => continue,
+            Some(Some(Ok((ttl, i, outcome)))) => {
+                let outcome = outcome?;
+                let answer = hops::classify(&outcome);
+                if let Some(from) = answer.from() {
+                    names.want(from);
+                }
+                if answer.ends_path() && ttl < last_ttl {
+                    last_ttl = ttl;
+                }
+                if answer.ends_path() && plan.near && cutoff.is_none() {
+                    let rtt = outcome.rtt.unwrap_or_default();
+                    cutoff = Some(tokio::time::Instant::now() + (rtt * NEAR).max(NEAR_FLOOR));
+                }
+                let slot = results.entry(ttl).or_insert_with(|| vec![None; q]);
+                if let Some(s) = slot.get_mut(i) {
+                    // A late answer after the NEAR wait keeps its silent record.
+                    s.get_or_insert(ProbeRecord {
+                        from: answer.from(),
+                        name: None,
+                        rtt_ms: outcome.rtt.map(|d| d.as_secs_f64() * 1000.0),
+                        answer,
+                        flow: plan.flow,
+                        reply_ttl: hops::reply_ttl(&outcome),
+                        back_hops: hops::reply_ttl(&outcome).map(hops::back_hops),
+                    });
+                }
+            }
         }
-        if answer.ends_path() && ttl < last_ttl {
-            last_ttl = ttl;
-        }
-        let slot = results.entry(ttl).or_insert_with(|| vec![None; q]);
-        slot[i] = Some(ProbeRecord {
-            from: answer.from(),
-            name: None,
-            rtt_ms: outcome.rtt.map(|d| d.as_secs_f64() * 1000.0),
-            answer,
-        });
         while next_print <= last_ttl {
             let complete = results
                 .get(&next_print)
@@ -331,12 +467,79 @@ async fn schedule(
     Ok(interrupted)
 }
 
+/// Per TTL, the addresses each flow's probes met; only the TTLs where the
+/// flows met more than one router (the branches of a balanced path).
+fn branches(flow_paths: &[(u16, Vec<HopRecord>)]) -> Vec<BranchHop> {
+    let mut by_ttl: BTreeMap<u8, BTreeMap<IpAddr, Vec<u16>>> = BTreeMap::new();
+    for (flow, hops) in flow_paths {
+        for hop in hops {
+            for from in hop.probes.iter().filter_map(|p| p.from) {
+                let flows = by_ttl.entry(hop.ttl).or_default().entry(from).or_default();
+                if !flows.contains(flow) {
+                    flows.push(*flow);
+                }
+            }
+        }
+    }
+    by_ttl
+        .into_iter()
+        .filter(|(_, addrs)| addrs.len() > 1)
+        .map(|(ttl, addrs)| BranchHop {
+            ttl,
+            addresses: addrs
+                .into_iter()
+                .map(|(address, mut flows)| {
+                    flows.sort_unstable();
+                    BranchAddress { address, flows }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The branches after the hop lines: ` 2  198.18.1.2 (flows 0 2)  198.18.20.2 (flows 1 3)`.
+fn print_branches(sink: &Sink, flows: u32, branches: &[BranchHop], names: &Names) {
+    if branches.is_empty() {
+        sink.line(&format!("{flows} flows: every flow took the same path"));
+        return;
+    }
+    sink.line(&format!(
+        "{flows} flows: hops where the flows took different branches"
+    ));
+    for b in branches {
+        let mut line = format!("{:2} ", b.ttl);
+        for a in &b.addresses {
+            let list: Vec<String> = a.flows.iter().map(u16::to_string).collect();
+            line.push_str(&format!(
+                "  {} (flows {})",
+                names.label(a.address),
+                list.join(" ")
+            ));
+        }
+        sink.line(&line);
+    }
+}
+
+/// The record of a probe that got no answer in time.
+fn silent_probe(flow: u16) -> ProbeRecord {
+    ProbeRecord {
+        from: None,
+        name: None,
+        rtt_ms: None,
+        answer: HopAnswer::Silent,
+        flow,
+        reply_ttl: None,
+        back_hops: None,
+    }
+}
+
 /// On Ctrl-C: hands over the hops that have some answers, in order, with
 /// the probes still out shown as silent, as traceroute does when stopped.
 fn flush_partial(
     results: &mut BTreeMap<u8, Vec<Option<ProbeRecord>>>,
     from: u8,
     last_ttl: u8,
+    queries: usize,
     hop_tx: &mpsc::UnboundedSender<HopRecord>,
 ) {
     let hops: Vec<u8> = results
@@ -348,9 +551,11 @@ fn flush_partial(
         return;
     };
     for ttl in from..=end {
+        // A hop whose probes are all still out is shown silent (`* * *`),
+        // as traceroute shows it, not as an empty line.
         let probes = results
             .remove(&ttl)
-            .unwrap_or_default()
+            .unwrap_or_else(|| vec![None; queries])
             .into_iter()
             .map(|p| {
                 p.unwrap_or(ProbeRecord {
@@ -358,6 +563,9 @@ fn flush_partial(
                     name: None,
                     rtt_ms: None,
                     answer: HopAnswer::Silent,
+                    flow: 0,
+                    reply_ttl: None,
+                    back_hops: None,
                 })
             })
             .collect();
@@ -372,17 +580,62 @@ async fn print_hops(
     sink: Sink,
 ) -> Vec<HopRecord> {
     let mut done = Vec::new();
+    // Silent hops wait here until a later hop answers (then each gets its
+    // line) or the trace ends (then they are the silent tail: one row).
+    let mut silent: Vec<HopRecord> = Vec::new();
     while let Some(mut hop) = rx.recv().await {
+        if is_silent(&hop) {
+            silent.push(hop);
+            continue;
+        }
+        for h in silent.drain(..) {
+            emit(h, &names, &sink, &mut done);
+        }
         let addrs: Vec<IpAddr> = hop.probes.iter().filter_map(|p| p.from).collect();
         names.settle(&addrs, NAME_WAIT).await;
         for p in &mut hop.probes {
             p.name = p.from.and_then(|a| names.get(a));
         }
-        sink.line(&hop_line(&hop, &names));
-        sink.event("hop", &hop);
-        done.push(hop);
+        emit(hop, &names, &sink, &mut done);
+    }
+    match (silent.first(), silent.last()) {
+        (Some(first), Some(last)) if silent.len() > 1 => {
+            sink.line(&tail_line(first.ttl, last.ttl, first.probes.len()));
+            for h in silent {
+                sink.event("hop", &h);
+                done.push(h);
+            }
+        }
+        _ => {
+            for h in silent {
+                emit(h, &names, &sink, &mut done);
+            }
+        }
     }
     done
+}
+
+/// True when no probe of the hop got any answer.
+fn is_silent(hop: &HopRecord) -> bool {
+    !hop.probes.is_empty() && hop.probes.iter().all(|p| p.answer == HopAnswer::Silent)
+}
+
+/// Prints a hop's line, streams its event and keeps it.
+fn emit(hop: HopRecord, names: &Names, sink: &Sink, done: &mut Vec<HopRecord>) {
+    sink.line(&hop_line(&hop, names));
+    sink.event("hop", &hop);
+    done.push(hop);
+}
+
+/// The one row standing for the silent hops `first..=last` at the end of a
+/// trace: ` 6-30  * * *  (no answer from 25 hops)`, as trippy folds them.
+pub fn tail_line(first: u8, last: u8, queries: usize) -> String {
+    let stars = vec!["*"; queries.max(1)].join(" ");
+    let count = usize::from(last) - usize::from(first) + 1;
+    format!(
+        "{:>2}-{last}  {stars}  (no answer from {count} hops)",
+        first
+    )
 }
 
 /// One traceroute line: ` 3  name (addr)  0.123 ms !X  *  0.101 ms`.
@@ -394,6 +647,10 @@ pub fn hop_line(hop: &HopRecord, names: &Names) -> String {
             (Some(from), Some(rtt)) => {
                 if shown != Some(from) {
                     line.push_str(&format!(" {}", names.label(from)));
+                    // traceroute --back: the way back is N hops, not TTL.
+                    if let Some(back) = p.back_hops.filter(|b| *b != u16::from(hop.ttl)) {
+                        line.push_str(&format!(" '-{back}'"));
+                    }
                     shown = Some(from);
                 }
                 line.push_str(&format!("  {rtt:.3} ms"));

@@ -335,6 +335,45 @@ fn unreachable_destination_and_unprivileged_interval() {
             .any(|(c, _)| c == "path.destination_unreachable"),
         "{found:?}"
     );
+    // As mtr: one `???` row after the last hop that answered.
+    let hops = hop_figures(&doc);
+    assert_eq!(hops.len(), 3, "{hops:?}");
+    assert_eq!(hops[2].0, 3);
+    assert_eq!(
+        doc["hops"][2]["addresses"].as_array().map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(doc["hops"][2]["loss_pct"], 100.0);
+    let server = lab.server_v4();
+    let args = [
+        "-n", "-c", "3", "-i", "0.05", "-w", "0.3", "-m", "4", &server,
+    ];
+    let mut report = vec!["mtr", "-r"];
+    report.extend_from_slice(&args);
+    let run = lab.netdx(lab.client(), &report);
+    let last = run
+        .stdout
+        .lines()
+        .rfind(|l| l.contains(".|--"))
+        .unwrap_or("");
+    assert!(last.starts_with("  3.|-- ???"), "{}", run.stdout);
+    let reference = lab.exec(
+        lab.client(),
+        &[
+            "mtr", "-r", "-n", "-c", "3", "-i", "0.2", "-m", "4", &server,
+        ],
+    );
+    let ref_last = reference
+        .stdout
+        .lines()
+        .rfind(|l| l.contains(".|--"))
+        .unwrap_or("");
+    assert!(ref_last.contains("3.|-- ???"), "{}", reference.stdout);
+
+    // One layout or the other: -r and --pathping together are refused.
+    let run = lab.netdx(lab.client(), &["mtr", "-r", "--pathping", &server]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--pathping"), "{}", run.stderr);
 
     // mtr's rule: below 1 s needs root.
     lab.sysctl(
@@ -675,4 +714,57 @@ fn jttr_is_the_current_jitter_javg_the_mean() {
     );
     assert!((avg - want_avg).abs() < 1e-6, "{avg} vs {want_avg}: {rtt}");
     assert!(rtt.get("jitter_ms").is_none(), "{rtt}");
+}
+
+/// Ctrl-C during `--jsonl mtr` with a silent hop: the rounds still out are
+/// streamed as partial rounds, so per hop the probes in the round events add
+/// up to the summary's Snt.
+#[test]
+fn ctrl_c_jsonl_rounds_add_up_to_the_summary() {
+    if !can_build_namespaces("mtr_jsonl_ctrl_c") {
+        return;
+    }
+    let lab = Lab::chain(3);
+    lab.nft(
+        lab.router(2),
+        "table inet quiet { chain out { type filter hook output priority 0; \
+         icmp type time-exceeded drop; }; }",
+    );
+    let server = lab.server_v4();
+    let (run, _) = lab.netdx_interrupted(
+        lab.client(),
+        &[
+            "--jsonl", "mtr", "-n", "-c", "100", "-i", "0.2", "-w", "5", &server,
+        ],
+        std::time::Duration::from_millis(1200),
+    );
+    let events = run.jsonl();
+    let mut streamed: std::collections::BTreeMap<u64, u64> = std::collections::BTreeMap::new();
+    for e in events.iter().filter(|e| e["event"] == "round") {
+        for p in e["probes"].as_array().into_iter().flatten() {
+            *streamed.entry(p["ttl"].as_u64().unwrap_or(0)).or_default() += 1;
+        }
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "round" && e["partial"] == true),
+        "{}",
+        run.stdout
+    );
+    let summary = events
+        .iter()
+        .find(|e| e["event"] == "summary")
+        .cloned()
+        .unwrap_or_default();
+    let hops = summary["hops"].as_array().cloned().unwrap_or_default();
+    assert!(hops.len() >= 3, "{summary}");
+    for h in &hops {
+        let ttl = h["ttl"].as_u64().unwrap_or(0);
+        assert_eq!(
+            h["sent"].as_u64().unwrap_or(0),
+            streamed.get(&ttl).copied().unwrap_or(0),
+            "hop {ttl}: {summary}"
+        );
+    }
 }

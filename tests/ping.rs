@@ -23,8 +23,10 @@ fn hop_count_across(routers: usize, v6: bool) {
         assert!(line.contains(&format!("from {server}:")), "{line}");
     }
     assert!(
-        run.stdout
-            .contains(&format!("initial TTL 64 → {routers} hop(s) away")),
+        run.stdout.contains(&format!(
+            "initial TTL 64 → {routers} router(s) between: hop {} as trace counts",
+            routers + 1
+        )),
         "{}",
         run.stdout
     );

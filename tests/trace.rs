@@ -867,3 +867,484 @@ fn no_route_and_a_local_firewall_give_one_diagnosis() {
         );
     }
 }
+
+/// The destination drops everything and hop 2 is silent: at default
+/// settings the trace ends in about one wait (5 s, where hop by hop it
+/// would be hops × wait), prints the silent tail as one row, keeps every
+/// hop in JSON and names the last hop that answered.
+#[test]
+fn silent_destination_ends_in_one_wait_with_one_tail_row() {
+    if !can_build_namespaces("silent_tail") {
+        return;
+    }
+    let lab = Lab::chain(3);
+    lab.nft(
+        lab.router(2),
+        "table inet quiet { chain out { type filter hook output priority 0; \
+         icmp type time-exceeded drop; }; }",
+    );
+    lab.nft(
+        lab.server(),
+        "table inet d { chain input { type filter hook input priority 0; drop; }; }",
+    );
+    let server = lab.server_v4();
+    for method in ["--icmp", "--udp"] {
+        let started = std::time::Instant::now();
+        let run = lab.netdx(lab.client(), &["trace", "-n", method, &server]);
+        let took = started.elapsed().as_secs_f64();
+        let text = &run.stdout;
+        assert_eq!(run.code, 1, "{text}{}", run.stderr);
+        // One default wait (5 s), not 30 hops × 5 s / 16 in flight.
+        assert!(
+            (4.5..8.0).contains(&took),
+            "{method}: took {took} s\n{text}"
+        );
+        assert!(text.contains("\n 2  * * *\n"), "{text}");
+        assert!(
+            text.contains("\n 4-30  * * *  (no answer from 27 hops)\n"),
+            "{text}"
+        );
+        assert_eq!(text.matches("* * *").count(), 2, "{text}");
+        assert!(text.contains("path.silent_hop"), "{text}");
+        assert!(text.contains("trace.incomplete"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "the last hop that answered is 3 ({})",
+                lab.router_v4(3)
+            )),
+            "{text}"
+        );
+    }
+    let run = lab.netdx(lab.client(), &["--json", "trace", "-n", &server]);
+    let doc = run.json();
+    assert_eq!(doc["hops"].as_array().map(Vec::len), Some(30), "{doc}");
+    let d = doc["diagnosis"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["code"] == "trace.incomplete"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(d["evidence"]["last_hop"], 3, "{doc}");
+}
+
+/// Ctrl-C while a silent hop is still being waited out, with a later hop
+/// answered: the hop prints as `* * *` (not an empty line), JSON shows its
+/// probes, and the silent-hop diagnosis stays.
+#[test]
+fn interrupted_trace_shows_the_in_flight_hop_silent() {
+    if !can_build_namespaces("trace_ctrl_c_silent") {
+        return;
+    }
+    let lab = Lab::chain(3);
+    lab.nft(
+        lab.router(2),
+        "table inet quiet { chain out { type filter hook output priority 0; \
+         icmp type time-exceeded drop; }; }",
+    );
+    lab.nft(
+        lab.server(),
+        "table inet d { chain input { type filter hook input priority 0; drop; }; }",
+    );
+    let server = lab.server_v4();
+    for json in [false, true] {
+        let mut args = vec!["trace", "-n", "-w", "30", &server];
+        if json {
+            args.insert(0, "--json");
+        }
+        let (run, _) =
+            lab.netdx_interrupted(lab.client(), &args, std::time::Duration::from_millis(1500));
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        if json {
+            let doc = run.json();
+            assert_eq!(doc["hops"][1]["probes"].as_array().map(Vec::len), Some(3));
+            let codes: Vec<&str> = doc["diagnosis"]
+                .as_array()
+                .map(|ds| ds.iter().filter_map(|d| d["code"].as_str()).collect())
+                .unwrap_or_default();
+            assert_eq!(codes, ["trace.interrupted", "path.silent_hop"], "{doc}");
+        } else {
+            assert!(run.stdout.contains("\n 2  * * *\n"), "{}", run.stdout);
+            assert!(run.stdout.contains("path.silent_hop"), "{}", run.stdout);
+        }
+    }
+}
+
+/// A resolver that never answers (its address drops DNS): hop lines do not
+/// wait one name-wait each, and neither trace nor `mtr -r` waits for the
+/// resolver after its output.
+#[test]
+fn a_dead_resolver_costs_one_bounded_wait() {
+    if !can_build_namespaces("dead_resolver") {
+        return;
+    }
+    let lab = Lab::chain(3);
+    let dir = std::path::PathBuf::from("/etc/netns").join(lab.client());
+    let _cleanup = NetnsHosts(dir.clone());
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {dir:?}: {e}"));
+    std::fs::write(dir.join("hosts"), "127.0.0.1 localhost\n")
+        .unwrap_or_else(|e| panic!("hosts: {e}"));
+    std::fs::write(
+        dir.join("resolv.conf"),
+        format!("nameserver {}\n", lab.router_v4(1)),
+    )
+    .unwrap_or_else(|e| panic!("resolv.conf: {e}"));
+    lab.nft(
+        lab.router(1),
+        "table inet dns { chain input { type filter hook input priority 0; udp dport 53 drop; tcp dport 53 drop; }; }",
+    );
+    let server = lab.server_v4();
+    let started = std::time::Instant::now();
+    let run = lab.netdx(lab.client(), &["trace", "-w", "1", &server]);
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(text_hops(&run.stdout), expected_path(&lab, false));
+    // The names are waited for once (1.5 s), side by side: not 1.5 s per
+    // hop (4.5 s), nor the resolver's own 10 s before exiting.
+    assert!(took < 3.5, "trace with a dead resolver took {took} s");
+    let started = std::time::Instant::now();
+    let run = lab.netdx(
+        lab.client(),
+        &["mtr", "-r", "-c", "2", "-i", "0.1", &server],
+    );
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(took < 4.0, "mtr -r -c 2 with a dead resolver took {took} s");
+}
+
+/// A namespace the test adds beside a Lab, deleted when the test ends.
+struct ExtraNs(String);
+
+impl Drop for ExtraNs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.0])
+            .output();
+    }
+}
+
+/// `client — r1 — {r2 | rb} — r3 — server`: r1 balances the server's
+/// network over two equal-cost next hops (r2 and rb) by L4 hash. r3
+/// answers from the address of the link a probe came in on, so hop 3 also
+/// tells the branch: 198.18.2.2 behind r2, 198.18.21.2 behind rb.
+fn ecmp_lab() -> (Lab, ExtraNs) {
+    let lab = Lab::chain(3);
+    let rb = ExtraNs(format!("{}-rb", lab.client().trim_end_matches("-client")));
+    common::must(&["ip", "netns", "add", &rb.0]);
+    lab.sysctl(
+        &rb.0,
+        &[
+            ("net.ipv4.ip_forward", "1"),
+            ("net.ipv4.icmp_ratelimit", "0"),
+        ],
+    );
+    lab.sysctl(
+        lab.router(1),
+        &[("net.ipv4.fib_multipath_hash_policy", "1")],
+    );
+    lab.sysctl(
+        lab.router(3),
+        &[
+            ("net.ipv4.conf.all.rp_filter", "0"),
+            ("net.ipv4.icmp_errors_use_inbound_ifaddr", "1"),
+        ],
+    );
+    common::must(&[
+        "ip",
+        "link",
+        "add",
+        "tob",
+        "netns",
+        lab.router(1),
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "west",
+        "netns",
+        &rb.0,
+    ]);
+    common::must(&[
+        "ip",
+        "link",
+        "add",
+        "east",
+        "netns",
+        &rb.0,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "fromb",
+        "netns",
+        lab.router(3),
+    ]);
+    let ip = |ns: &str, args: &str| {
+        let mut cmd = vec!["ip", "-n", ns];
+        cmd.extend(args.split_whitespace());
+        common::must(&cmd);
+    };
+    ip(lab.router(1), "addr add 198.18.20.1/24 dev tob");
+    ip(lab.router(1), "link set tob up");
+    ip(&rb.0, "link set lo up");
+    ip(&rb.0, "addr add 198.18.20.2/24 dev west");
+    ip(&rb.0, "link set west up");
+    ip(&rb.0, "addr add 198.18.21.1/24 dev east");
+    ip(&rb.0, "link set east up");
+    ip(lab.router(3), "addr add 198.18.21.2/24 dev fromb");
+    ip(lab.router(3), "link set fromb up");
+    ip(&rb.0, "route add 198.18.3.0/24 via 198.18.21.2");
+    ip(&rb.0, "route add 198.18.0.0/24 via 198.18.20.1");
+    ip(
+        lab.router(1),
+        "route replace 198.18.3.0/24 nexthop via 198.18.1.2 nexthop via 198.18.20.2",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    (lab, rb)
+}
+
+/// Hops 2 and 3 of a trace's JSON.
+fn hops_2_3(doc: &Value) -> Vec<Vec<String>> {
+    let hops = json_hops(doc);
+    hops.get(1..3).map(<[_]>::to_vec).unwrap_or_default()
+}
+
+/// Two equal-cost next hops at r1, balanced by L4 hash: every UDP trace
+/// keeps all its probes on one branch (hop 2 and hop 3 of the same branch,
+/// never a path that does not exist), and `--flows 16` finds both branches (all 16 on one: 2^-15)
+/// and diagnoses `path.ecmp`, naming where the paths split and join.
+#[test]
+fn ecmp_one_trace_one_branch_and_flows_find_both() {
+    if !can_build_namespaces("ecmp") {
+        return;
+    }
+    let (lab, _rb) = ecmp_lab();
+    let server = lab.server_v4();
+    let branch_a = ["198.18.1.2", "198.18.2.2"];
+    let branch_b = ["198.18.20.2", "198.18.21.2"];
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..6 {
+        let run = lab.netdx(
+            lab.client(),
+            &["--json", "trace", "-n", "-w", "1", "--udp", &server],
+        );
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        let doc = run.json();
+        let hops = hops_2_3(&doc);
+        let all: Vec<&str> = hops.iter().flatten().map(String::as_str).collect();
+        let on_a = all.iter().all(|a| branch_a.contains(a));
+        let on_b = all.iter().all(|a| branch_b.contains(a));
+        assert!(on_a || on_b, "one trace mixed branches: {hops:?}");
+        assert_eq!(all.len(), 6, "{hops:?}");
+        seen.insert(on_a);
+    }
+    let run = lab.netdx(
+        lab.client(),
+        &["trace", "-n", "-w", "1", "--udp", "--flows", "16", &server],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let text = &run.stdout;
+    assert!(
+        text.contains("16 flows: hops where the flows took different branches"),
+        "{text}"
+    );
+    for addr in branch_a.iter().chain(&branch_b) {
+        assert!(text.contains(&format!(" {addr} (flows ")), "{addr}: {text}");
+    }
+    assert!(text.contains("path.ecmp"), "{text}");
+    assert!(
+        text.contains("split after hop 1 (198.18.0.2) and join again at hop 4 (198.18.3.2)"),
+        "{text}"
+    );
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "--json", "trace", "-n", "-w", "1", "--udp", "--flows", "16", &server,
+        ],
+    );
+    let doc = run.json();
+    assert_eq!(doc["flows"], 16);
+    let ttls: Vec<u64> = doc["branches"]
+        .as_array()
+        .map(|b| b.iter().filter_map(|h| h["ttl"].as_u64()).collect())
+        .unwrap_or_default();
+    assert_eq!(ttls, [2, 3], "{doc}");
+    let d = doc["diagnosis"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["code"] == "path.ecmp"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(d["evidence"]["split_after"], 1, "{doc}");
+    assert_eq!(d["evidence"]["join_at"], 4, "{doc}");
+    assert_eq!(d["evidence"]["branches"], 2, "{doc}");
+    // Several flows are UDP flows: with ICMP or TCP, one usage line.
+    for method in ["--icmp", "--tcp"] {
+        let run = lab.netdx(
+            lab.client(),
+            &["trace", "-n", method, "--flows", "4", &server],
+        );
+        assert_eq!(run.code, 2, "{method}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("--flows 4: several flows need --udp"),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = lab.netdx(
+        lab.client(),
+        &["trace", "-n", "-U", "--flows", "17", &server],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    // A single flow on a chain: no branches, no path.ecmp.
+    let run = lab.netdx(lab.client(), &["--json", "trace", "-n", "-w", "1", &server]);
+    let doc = run.json();
+    assert_eq!(doc["branches"].as_array().map(Vec::len), Some(0), "{doc}");
+}
+
+/// At default settings a silent hop before an answering destination costs
+/// what it costs traceroute (its `-w 5,3,10`: ten times the destination's
+/// round trip), not the 5 s wait; traceroute side by side.
+#[test]
+fn default_wait_is_near_once_the_destination_answered() {
+    if !can_build_namespaces("near_wait") {
+        return;
+    }
+    let lab = Lab::chain(3);
+    lab.nft(
+        lab.router(2),
+        "table inet quiet { chain out { type filter hook output priority 0; \
+         icmp type time-exceeded drop; }; }",
+    );
+    let server = lab.server_v4();
+    for method in ["--icmp", "--udp"] {
+        let started = std::time::Instant::now();
+        let run = lab.netdx(lab.client(), &["trace", "-n", method, &server]);
+        let took = started.elapsed().as_secs_f64();
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains("\n 2  * * *\n"), "{}", run.stdout);
+        assert!(took < 1.5, "{method}: took {took} s");
+        let mut want = expected_path(&lab, false);
+        want[1] = "*".into();
+        assert_eq!(text_hops(&run.stdout), want, "{}", run.stdout);
+    }
+    let started = std::time::Instant::now();
+    let reference = lab.exec(lab.client(), &["traceroute", "-n", &server]);
+    let took = started.elapsed().as_secs_f64();
+    assert!(
+        reference.stdout.contains(" 2  * * *"),
+        "{}",
+        reference.stdout
+    );
+    assert!(took < 1.5, "traceroute took {took} s");
+}
+
+/// A bracketed IPv6 literal is echoed as the address it is.
+#[test]
+fn bracketed_v6_literal_is_echoed_bare() {
+    if !can_build_namespaces("v6_brackets") {
+        return;
+    }
+    let lab = Lab::chain(1);
+    let bracketed = format!("[{}]", lab.server_v6());
+    let run = lab.netdx(lab.client(), &["trace", "-n", "-w", "1", &bracketed]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let want = format!("trace to {0} ({0}),", lab.server_v6());
+    assert!(run.stdout.starts_with(&want), "{}", run.stdout);
+    let run = lab.netdx(
+        lab.client(),
+        &["--json", "trace", "-n", "-w", "1", &bracketed],
+    );
+    let doc = run.json();
+    assert_eq!(doc["host"], lab.server_v6());
+    // Start and end stamps, RFC 3339 UTC.
+    for key in ["started_at", "ended_at"] {
+        let stamp = doc[key].as_str().unwrap_or("");
+        assert_eq!(stamp.len(), 20, "{key}: {stamp}");
+        assert!(
+            stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
+            "{stamp}"
+        );
+    }
+    let run = lab.netdx(
+        lab.client(),
+        &["--json", "mtr", "-n", "-c", "1", "-i", "0.1", &bracketed],
+    );
+    let doc = run.json();
+    assert_eq!(doc["host"], lab.server_v6());
+    assert!(
+        doc["ended_at"].as_str().is_some_and(|s| s.ends_with('Z')),
+        "{doc}"
+    );
+}
+
+/// r3 returns everything to the client over a shortcut to r1 (two hops
+/// back instead of three; the server three instead of four): the hop lines
+/// carry traceroute --back's `'-N'`, the same figures as traceroute --back
+/// on the same bed, and `path.asymmetric` names hop 3.
+#[test]
+fn a_shorter_return_path_is_shown_and_diagnosed() {
+    if !can_build_namespaces("asymmetric") {
+        return;
+    }
+    let lab = Lab::chain(3);
+    common::must(&[
+        "ip",
+        "link",
+        "add",
+        "short",
+        "netns",
+        lab.router(1),
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "short",
+        "netns",
+        lab.router(3),
+    ]);
+    let ip = |ns: &str, args: &str| {
+        let mut cmd = vec!["ip", "-n", ns];
+        cmd.extend(args.split_whitespace());
+        common::must(&cmd);
+    };
+    ip(lab.router(1), "addr add 198.18.30.1/24 dev short");
+    ip(lab.router(1), "link set short up");
+    ip(lab.router(3), "addr add 198.18.30.2/24 dev short");
+    ip(lab.router(3), "link set short up");
+    ip(lab.router(3), "route replace 198.18.0.0/24 via 198.18.30.1");
+    lab.sysctl(
+        lab.router(3),
+        &[
+            ("net.ipv4.conf.all.rp_filter", "0"),
+            ("net.ipv4.icmp_errors_use_inbound_ifaddr", "1"),
+        ],
+    );
+    lab.sysctl(lab.router(1), &[("net.ipv4.conf.all.rp_filter", "0")]);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let server = lab.server_v4();
+    let run = lab.netdx(lab.client(), &["trace", "-n", "-w", "1", &server]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let text = &run.stdout;
+    assert!(
+        text.contains(&format!("\n 2  {}  ", lab.router_v4(2))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("\n 3  {} '-2'  ", lab.router_v4(3))),
+        "{text}"
+    );
+    assert!(text.contains(&format!("\n 4  {server} '-3'  ")), "{text}");
+    assert!(text.contains("path.asymmetric"), "{text}");
+    assert!(
+        text.contains("come back over 2 hops: the return path is shorter"),
+        "{text}"
+    );
+    let reference = lab.exec(
+        lab.client(),
+        &["traceroute", "-n", "--back", "-w", "1", &server],
+    );
+    assert!(reference.stdout.contains(" '-2' "), "{}", reference.stdout);
+    assert!(reference.stdout.contains(" '-3' "), "{}", reference.stdout);
+    let run = lab.netdx(lab.client(), &["--json", "trace", "-n", "-w", "1", &server]);
+    let doc = run.json();
+    assert_eq!(doc["hops"][2]["probes"][0]["back_hops"], 2, "{doc}");
+    assert_eq!(doc["hops"][2]["probes"][0]["reply_ttl"], 63, "{doc}");
+}

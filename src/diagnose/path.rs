@@ -473,17 +473,7 @@ pub fn trace(hops: &[HopFact], target: IpAddr, max: u8) -> Vec<Diagnosis> {
                 .with("errno_name", errno_name(errno)),
             );
         } else if silent(h) && hops.iter().any(|l| l.ttl > h.ttl && answered(l)) {
-            out.push(
-                Diagnosis::new(
-                    "path.silent_hop",
-                    Severity::Info,
-                    format!(
-                        "hop {} never answered but the trace went on past it: that router does not send TTL-exceeded (configured silent or filtered); not a fault by itself",
-                        h.ttl
-                    ),
-                )
-                .with("hop", h.ttl),
-            );
+            out.push(silent_hop(h.ttl));
         }
     }
     let reached = last
@@ -513,7 +503,11 @@ pub fn trace(hops: &[HopFact], target: IpAddr, max: u8) -> Vec<Diagnosis> {
             Diagnosis::new(
                 "trace.reached",
                 Severity::Ok,
-                format!("reached {target} at hop {}{rtt}", last.ttl),
+                format!(
+                    "reached {target} at hop {} ({} router(s) between){rtt}",
+                    last.ttl,
+                    last.ttl.saturating_sub(1)
+                ),
             )
             .with("hops", last.ttl),
         );
@@ -552,6 +546,84 @@ pub fn trace(hops: &[HopFact], target: IpAddr, max: u8) -> Vec<Diagnosis> {
         );
     }
     out
+}
+
+/// The diagnosis of Paris flows that met different routers at some hops:
+/// the path load-balances (ECMP). `split` holds each such TTL with its
+/// addresses, `agreed` the hops every flow shared (TTL and address), so the
+/// text can say where the paths split and join again. None with no split.
+pub fn ecmp(split: &[(u8, Vec<IpAddr>)], agreed: &[(u8, IpAddr)], flows: u16) -> Option<Diagnosis> {
+    let (first, addrs) = split.first()?;
+    let last = split.last().map(|(t, _)| *t).unwrap_or(*first);
+    let widest = split.iter().map(|(_, a)| a.len()).max().unwrap_or(0);
+    let before = agreed.iter().rev().find(|(t, _)| t < first);
+    let after = agreed.iter().find(|(t, _)| *t > last);
+    let list: Vec<String> = addrs.iter().map(IpAddr::to_string).collect();
+    let mut summary = format!(
+        "the path load-balances (ECMP): {flows} flows met {} different routers at hop {first} ({})",
+        addrs.len(),
+        list.join(", ")
+    );
+    if let Some((t, a)) = before {
+        summary.push_str(&format!("; the paths split after hop {t} ({a})"));
+    }
+    if let Some((t, a)) = after {
+        summary.push_str(&format!(" and join again at hop {t} ({a})"));
+    }
+    summary.push_str(
+        "; each flow stays on one branch (Paris probes), so one trace is one real path — compare the branches when one of them loses packets",
+    );
+    Some(
+        Diagnosis::new("path.ecmp", Severity::Info, summary)
+            .with("split_after", before.map(|(t, _)| *t))
+            .with("join_at", after.map(|(t, _)| *t))
+            .with("first_hop", *first)
+            .with("last_hop", last)
+            .with("branches", widest),
+    )
+}
+
+/// The diagnosis of answers that came back over more or fewer hops than
+/// the probes went out (`backs`: TTL, address, hops back per hop): the
+/// return path differs (asymmetric routing). Names the first such hop.
+pub fn asymmetric(backs: &[(u8, IpAddr, u16)]) -> Option<Diagnosis> {
+    let odd: Vec<&(u8, IpAddr, u16)> = backs
+        .iter()
+        .filter(|(ttl, _, back)| *back != u16::from(*ttl))
+        .collect();
+    let (ttl, addr, back) = **odd.first()?;
+    let how = if back > u16::from(ttl) {
+        "longer"
+    } else {
+        "shorter"
+    };
+    let list: Vec<String> = odd.iter().map(|(t, _, _)| t.to_string()).collect();
+    Some(
+        Diagnosis::new(
+            "path.asymmetric",
+            Severity::Info,
+            format!(
+                "answers from hop {ttl} ({}) come back over {back} hops: the return path is {how} than the way out (asymmetric routing; hops {} differ) — common and not a fault, but loss or latency seen at those hops may come from the way back",
+                addr_text(Some(addr)),
+                list.join(", ")
+            ),
+        )
+        .with("hop", ttl)
+        .with("back_hops", back)
+        .with("hops", odd.iter().map(|(t, _, _)| *t).collect::<Vec<u8>>()),
+    )
+}
+
+/// A hop that never answered while later hops did.
+fn silent_hop(ttl: u8) -> Diagnosis {
+    Diagnosis::new(
+        "path.silent_hop",
+        Severity::Info,
+        format!(
+            "hop {ttl} never answered but the trace went on past it: that router does not send TTL-exceeded (configured silent or filtered); not a fault by itself"
+        ),
+    )
+    .with("hop", ttl)
 }
 
 /// strerror without Rust's " (os error N)" tail: "Network is unreachable".
@@ -673,12 +745,22 @@ pub fn trace_interrupted(hops: &[HopFact], target: IpAddr) -> Vec<Diagnosis> {
             "the trace was interrupted before any hop answered on the way to {target}; run it again and let it finish (a shorter -w ends it sooner)"
         ),
     };
-    vec![
+    let mut out = vec![
         Diagnosis::new("trace.interrupted", Severity::Warning, summary)
             .with("hops_seen", seen)
             .with("last_hop", last_answer.map(|(t, _)| t))
             .with("last_address", last_answer.map(|(_, a)| a)),
-    ]
+    ];
+    // A hop with no answer before one that answered stays a silent hop,
+    // however early the trace was stopped.
+    if let Some((last, _)) = last_answer {
+        out.extend(
+            hops.iter()
+                .filter(|h| h.ttl < last && h.probes.iter().all(|p| p.answer == HopAnswer::Silent))
+                .map(|h| silent_hop(h.ttl)),
+        );
+    }
+    out
 }
 
 #[cfg(test)]

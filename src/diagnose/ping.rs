@@ -69,7 +69,13 @@ pub fn diagnose(
     let lost = s.transmitted.saturating_sub(s.received);
     let avg = s.avg_ms.unwrap_or(0.0);
     let hops = inference
-        .map(|h| format!(", {} hop(s) away", h.hops))
+        .map(|h| {
+            format!(
+                ", at hop {} ({} router(s) between, from the reply TTL)",
+                u32::from(h.hops) + 1,
+                h.hops
+            )
+        })
         .unwrap_or_default();
     let d = if s.transmitted == 0 {
         Diagnosis::new("ping.not_sent", Severity::Critical, "no probe was sent")

@@ -58,6 +58,10 @@ pub struct MtrReport {
     pub reached: bool,
     /// The hops up to where the path ends (or the last that answered).
     pub hops: Vec<HopRow>,
+    /// When the probing started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When it ended (RFC 3339, UTC).
+    pub ended_at: String,
     /// Wall time of the run.
     pub duration_ms: u128,
     /// What the loss and latency pattern means.
@@ -191,7 +195,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     }
     let port = (plan.method != Method::Icmp).then_some(plan.port);
     let mut report = MtrReport {
-        host: args.path.host.clone(),
+        host: hops::shown_host(&args.path.host).to_string(),
         address: target,
         method: plan.method,
         port,
@@ -201,6 +205,8 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         interval_s: args.interval,
         reached: false,
         hops: Vec::new(),
+        started_at: hops::utc_stamp(std::time::SystemTime::now()),
+        ended_at: hops::utc_stamp(std::time::SystemTime::now()),
         duration_ms: 0,
         diagnosis: Vec::new(),
         layout: Layout::NoRoute,
@@ -220,7 +226,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     });
     sink.event(
         "start",
-        &serde_json::json!({"host": args.path.host, "address": target, "method": plan.method,
+        &serde_json::json!({"host": hops::shown_host(&args.path.host), "address": target, "method": plan.method,
             "port": port, "socket": mode, "interval_s": args.interval,
             "rounds": (rounds != u64::MAX).then_some(rounds)}),
     );
@@ -236,7 +242,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         names: &names,
         sink,
         live,
-        host: &args.path.host,
+        host: hops::shown_host(&args.path.host),
     };
     let (table, sent_rounds) = run.go().await?;
     let seconds = started.elapsed().as_secs_f64();
@@ -265,6 +271,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     report.reached = table.reached;
     report.hops = rows;
     report.duration_ms = started.elapsed().as_millis();
+    report.ended_at = hops::utc_stamp(std::time::SystemTime::now());
     report.exit = if failed {
         Exit::TargetFailed
     } else {
@@ -306,7 +313,6 @@ impl Run<'_> {
         let mut view = LiveView::default();
         let mut sent_rounds: u64 = 0;
         let mut in_flight: u64 = 0;
-        let mut index: u64 = 0;
         let mut acc: HashMap<u64, RoundAcc> = HashMap::new();
         let jsonl = self.sink.mode == Mode::Jsonl;
         // A report run is silent until the end: show the rounds on stderr
@@ -325,8 +331,7 @@ impl Run<'_> {
                     let limit = table.limit(plan.max);
                     let round = sent_rounds;
                     for ttl in plan.first..=limit {
-                        let probe = plan.probe(self.target, ttl, index);
-                        index += 1;
+                        let probe = plan.probe(self.target, ttl);
                         let engine = self.engine.clone();
                         let tx = tx.clone();
                         tokio::spawn(async move {
@@ -362,6 +367,18 @@ impl Run<'_> {
                 }
                 _ = &mut ctrl_c => break,
             }
+        }
+        // Ctrl-C: the rounds still out are streamed with the probes whose
+        // fate is known (the ones the table counted), marked partial, so
+        // the events add up to the table's Snt.
+        let mut rest: Vec<(u64, RoundAcc)> = acc.drain().collect();
+        rest.sort_by_key(|(r, _)| *r);
+        for (round, mut done) in rest {
+            done.probes.sort_by_key(|p| p.ttl);
+            self.sink.event(
+                "round",
+                &serde_json::json!({"round": round + 1, "partial": true, "probes": done.probes}),
+            );
         }
         if self.live {
             self.draw(&mut view, &table);
@@ -435,42 +452,5 @@ fn hostname() -> String {
 
 /// UTC wall-clock time as mtr's report prints its start.
 fn now_text() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+0000",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_417), (2025, 11, 25));
-    }
+    hops::utc_stamp(std::time::SystemTime::now()).replace('Z', "+0000")
 }

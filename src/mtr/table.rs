@@ -158,30 +158,44 @@ impl Table {
     /// their names as far as `names` knows them, and pathping's split.
     pub fn rows(&self, names: &Names) -> Vec<HopRow> {
         let splits = path::pathping_split(&self.losses());
-        self.shown()
+        let shown = self.shown();
+        let mut rows: Vec<HopRow> = shown
             .iter()
             .zip(&splits)
-            .map(|(h, s)| HopRow {
-                ttl: h.ttl,
-                addresses: h
-                    .addrs
-                    .iter()
-                    .map(|(a, n)| AddrRow {
-                        address: *a,
-                        name: names.get(*a),
-                        count: *n,
-                    })
-                    .collect(),
-                sent: h.sent,
-                received: h.received,
-                loss_pct: h.loss_pct(),
-                rtt: HopRtt::of(&h.rtt),
-                mark: h.mark.clone(),
-                ended_by: h.end.clone(),
-                node_lost: s.node_lost,
-                link_lost: s.link_lost,
+            .map(|(h, s)| row(h, names, s.node_lost, s.link_lost))
+            .collect();
+        // mtr's last `???` row: the first hop after the last that answered,
+        // when the path did not end (the destination never answered).
+        if self.end_ttl.is_none() && !self.reached {
+            if let Some(next) = self.hops.get(shown.len()).filter(|h| h.sent > 0) {
+                rows.push(row(next, names, 0, 0));
+            }
+        }
+        rows
+    }
+}
+
+/// One hop's row, with pathping's split of its losses.
+fn row(h: &HopStats, names: &Names, node_lost: u64, link_lost: u64) -> HopRow {
+    HopRow {
+        ttl: h.ttl,
+        addresses: h
+            .addrs
+            .iter()
+            .map(|(a, n)| AddrRow {
+                address: *a,
+                name: names.get(*a),
+                count: *n,
             })
-            .collect()
+            .collect(),
+        sent: h.sent,
+        received: h.received,
+        loss_pct: h.loss_pct(),
+        rtt: HopRtt::of(&h.rtt),
+        mark: h.mark.clone(),
+        ended_by: h.end.clone(),
+        node_lost,
+        link_lost,
     }
 }
 

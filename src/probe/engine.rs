@@ -47,6 +47,7 @@ pub struct Engine {
     tcp4: Mutex<Option<Arc<super::tcp::TcpChannel>>>,
     tcp6: Mutex<Option<Arc<super::tcp::TcpChannel>>>,
     raw_allowed: std::sync::OnceLock<bool>,
+    flows: Mutex<std::collections::HashMap<(bool, u16), Arc<super::udp::FlowSocket>>>,
 }
 
 impl Engine {
@@ -63,6 +64,7 @@ impl Engine {
             tcp4: Mutex::new(None),
             tcp6: Mutex::new(None),
             raw_allowed: std::sync::OnceLock::new(),
+            flows: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -124,6 +126,17 @@ impl Engine {
         lock(slot)
             .as_ref()
             .is_some_and(|ch| ch.mode == SocketMode::Raw)
+    }
+
+    /// The socket of Paris flow `id` in a family, opened on first use.
+    fn udp_flow(&self, v6: bool, id: u16) -> AppResult<Arc<super::udp::FlowSocket>> {
+        let mut flows = lock(&self.flows);
+        if let Some(f) = flows.get(&(v6, id)) {
+            return Ok(f.clone());
+        }
+        let f = Arc::new(super::udp::FlowSocket::open(v6, self)?);
+        flows.insert((v6, id), f.clone());
+        Ok(f)
     }
 
     fn tcp_channel(&self, v6: bool) -> AppResult<Arc<super::tcp::TcpChannel>> {
@@ -197,11 +210,17 @@ impl Engine {
     pub async fn probe(&self, probe: Probe) -> AppResult<Outcome> {
         match probe.kind {
             ProbeKind::Echo { payload } => self.probe_echo(probe, payload).await,
-            ProbeKind::Udp { port } => {
+            ProbeKind::Udp { port, flow } => {
                 let v6 = probe.target.is_ipv6();
                 let listen = self.raw_listener(v6);
                 let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-                super::udp::probe(self, probe, port, seq, listen).await
+                match flow {
+                    Some(id) if listen => {
+                        let sock = self.udp_flow(v6, id)?;
+                        super::udp::flow_probe(self, &sock, probe, port, seq).await
+                    }
+                    _ => super::udp::probe(self, probe, port, seq, listen).await,
+                }
             }
             ProbeKind::TcpSyn { port } => {
                 let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
@@ -399,7 +418,7 @@ pub(super) fn answer_from_queue(rx: &Received, v6: bool) -> Option<Answer> {
 /// passes a Packet Too Big's MTU in `ee_info`.
 pub(super) fn queued_response(v6: bool, from: IpAddr, err: &QueuedError) -> Response {
     let mtu = packet::is_too_big(v6, err.icmp_type, err.code).then_some(err.info);
-    error_response(v6, from, err.icmp_type, err.code, mtu)
+    error_response(v6, from, err.icmp_type, err.code, mtu, None)
 }
 
 /// Maps an ICMP error to the outcome commands see: Time Exceeded or
@@ -410,6 +429,7 @@ pub(super) fn error_response(
     icmp_type: u8,
     code: u8,
     mtu: Option<u32>,
+    ttl: Option<u8>,
 ) -> Response {
     let exceeded = if v6 {
         packet::v6types::TIME_EXCEEDED
@@ -417,7 +437,7 @@ pub(super) fn error_response(
         packet::v4types::TIME_EXCEEDED
     };
     if icmp_type == exceeded {
-        Response::TimeExceeded { from }
+        Response::TimeExceeded { from, ttl }
     } else {
         Response::Unreachable {
             from,

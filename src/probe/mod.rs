@@ -40,6 +40,12 @@ pub enum ProbeKind {
     Udp {
         /// Destination port.
         port: u16,
+        /// Paris flow: every probe of one flow leaves from one socket (one
+        /// source port) to one port, so ECMP routers hash them all onto one
+        /// branch; probes differ only in TTL and UDP length, which is how
+        /// the quoted error is matched. Needs the raw ICMP listener (root);
+        /// without it each probe has its own socket (classic traceroute).
+        flow: Option<u16>,
     },
     /// TCP SYN to `port`, as tcptraceroute sends it: the destination answers
     /// SYN-ACK or RST and both mean "reached". Hand-built on a raw TCP
@@ -81,6 +87,10 @@ pub enum Response {
     TimeExceeded {
         /// The router that said so.
         from: IpAddr,
+        /// TTL / hop limit of its message as received, when known: how far
+        /// the way back is (traceroute --back).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ttl: Option<u8>,
     },
     /// A router or the target said the destination cannot be reached
     /// (also Packet Too Big and Parameter Problem).

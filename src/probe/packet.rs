@@ -28,6 +28,13 @@ pub fn echo_request(v6: bool, id: u16, seq: u16, payload: usize) -> Vec<u8> {
     for (i, b) in buf[ECHO_HEADER..].iter_mut().enumerate() {
         *b = (i % 256) as u8;
     }
+    // Paris: the first payload word is the complement of the sequence, so
+    // the two add up to 0xffff in one's complement and every request with
+    // one identifier has one checksum — a load balancer that hashes the
+    // first bytes of the ICMP header keeps them all on one path.
+    if let Some(word) = buf.get_mut(ECHO_HEADER..ECHO_HEADER + 2) {
+        word.copy_from_slice(&(!seq).to_be_bytes());
+    }
     if v6 {
         if let Some(mut pkt) = MutableEcho6::new(&mut buf) {
             pkt.set_icmpv6_type(Icmpv6Types::EchoRequest);
@@ -59,7 +66,17 @@ pub enum Identity {
         /// Echo sequence number.
         seq: u16,
     },
-    /// UDP or TCP: source and destination ports.
+    /// UDP: ports and the UDP length (Paris probes of one flow share the
+    /// ports and differ in length).
+    Udp {
+        /// Source port of the probe.
+        src: u16,
+        /// Destination port of the probe.
+        dst: u16,
+        /// UDP length field (header and payload).
+        len: u16,
+    },
+    /// TCP: source and destination ports.
     Ports {
         /// IP protocol (UDP or TCP).
         proto: u8,
@@ -262,7 +279,12 @@ pub fn transport_identity(proto: u8, header: &[u8]) -> Option<Identity> {
     }
     match proto {
         PROTO_ICMP | PROTO_ICMPV6 => echo_identity(header),
-        PROTO_UDP | PROTO_TCP => Some(Identity::Ports {
+        PROTO_UDP => Some(Identity::Udp {
+            src: u16::from_be_bytes([header[0], header[1]]),
+            dst: u16::from_be_bytes([header[2], header[3]]),
+            len: u16::from_be_bytes([header[4], header[5]]),
+        }),
+        PROTO_TCP => Some(Identity::Ports {
             proto,
             src: u16::from_be_bytes([header[0], header[1]]),
             dst: u16::from_be_bytes([header[2], header[3]]),
@@ -285,6 +307,18 @@ mod tests {
             echo_identity(&pkt),
             Some(Identity::Echo { id: 0x1234, seq: 7 })
         );
+    }
+
+    #[test]
+    fn echo_requests_of_one_identifier_share_one_checksum() {
+        let sums: std::collections::HashSet<[u8; 2]> = [1u16, 2, 300, 65535]
+            .iter()
+            .map(|&seq| {
+                let pkt = echo_request(false, 0x4e44, seq, 32);
+                [pkt[2], pkt[3]]
+            })
+            .collect();
+        assert_eq!(sums.len(), 1);
     }
 
     #[test]

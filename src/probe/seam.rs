@@ -96,7 +96,7 @@ impl Matcher {
                 Some(Match {
                     key,
                     about: dst,
-                    response: error_response(self.v6, from, icmp_type, code, mtu),
+                    response: error_response(self.v6, from, icmp_type, code, mtu, incoming.ttl),
                 })
             }
             Message::EchoReply(_) => None,

@@ -509,6 +509,20 @@ pub fn open_udp_probe(v6: bool, binding: &Binding) -> AppResult<Socket> {
     Ok(socket)
 }
 
+/// The socket of a Paris UDP flow: like a probe socket, without IP_RECVERR
+/// (the raw ICMP listener matches its errors), bound to one source port.
+pub fn open_udp_flow(v6: bool, binding: &Binding) -> AppResult<Socket> {
+    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+    let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
+        .map_err(|e| AppError::cannot_run(format!("cannot open a UDP probe socket: {e}")))?;
+    socket
+        .set_nonblocking(true)
+        .map_err(|e| AppError::cannot_run(format!("cannot configure a UDP probe socket: {e}")))?;
+    apply_binding(&socket, v6, binding)?;
+    bind_any_port(&socket, v6, binding)?;
+    Ok(socket)
+}
+
 /// Binds to an ephemeral port (after any source binding) so the port is
 /// known before the probe leaves and cannot be taken by another prober.
 fn bind_any_port(socket: &Socket, v6: bool, binding: &Binding) -> AppResult<()> {

@@ -11,6 +11,8 @@ use std::collections::VecDeque;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 
+/// UDP length of every captured UDP probe.
+const UDP_LEN: u16 = 24;
 const PACKETS: &str = include_str!("../testdata/packets.txt");
 
 /// Echo identifier of every captured echo probe.
@@ -121,10 +123,10 @@ fn echo(seq: u16) -> Identity {
 }
 
 fn udp() -> Identity {
-    Identity::Ports {
-        proto: packet::PROTO_UDP,
+    Identity::Udp {
         src: 40000,
         dst: 33434,
+        len: UDP_LEN,
     }
 }
 
@@ -162,8 +164,15 @@ fn hit(key: Identity, about: IpAddr, response: Response) -> Option<Match> {
 /// the engine must make of it.
 #[test]
 fn captured_icmp_packets_match_their_probes() {
-    let te4 = Response::TimeExceeded { from: R4 };
-    let te6 = Response::TimeExceeded { from: R6 };
+    // The routers next door: their messages arrive with TTL 64.
+    let te4 = Response::TimeExceeded {
+        from: R4,
+        ttl: Some(64),
+    };
+    let te6 = Response::TimeExceeded {
+        from: R6,
+        ttl: Some(64),
+    };
     let cases: Vec<(&str, Matcher, Option<Match>)> = vec![
         (
             "v4_echo_reply",
@@ -479,7 +488,10 @@ fn error_queue_entries_match_the_echo_they_carry() {
             "time exceeded",
             false,
             queued(Some(B4), Some(R4), 11, 0, libc::EHOSTUNREACH, 0),
-            Some(Response::TimeExceeded { from: R4 }),
+            Some(Response::TimeExceeded {
+                from: R4,
+                ttl: None,
+            }),
         ),
         (
             "fragmentation needed",
@@ -601,7 +613,13 @@ fn errors_match_the_quoted_destination() {
         Some(Completion::Answered)
     );
     let got = udp_rx.try_recv().map(|a| a.response).ok();
-    assert_eq!(got, Some(Response::TimeExceeded { from: R6 }));
+    assert_eq!(
+        got,
+        Some(Response::TimeExceeded {
+            from: R6,
+            ttl: Some(64)
+        })
+    );
     assert_eq!(
         feed(&pending, "v6_time_exceeded_udp"),
         Some(Completion::Stray)
@@ -676,5 +694,11 @@ fn the_receive_path_completes_probes_from_a_fake_socket() {
     assert_eq!(dups.try_recv().map(|d| d.seq).ok(), Some(1));
     assert!(dups.try_recv().is_err(), "one duplicate only");
     let error = error_rx.try_recv().map(|a| a.response).ok();
-    assert_eq!(error, Some(Response::TimeExceeded { from: R4 }));
+    assert_eq!(
+        error,
+        Some(Response::TimeExceeded {
+            from: R4,
+            ttl: None
+        })
+    );
 }
