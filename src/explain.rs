@@ -487,6 +487,102 @@ mod tests {
         assert!(closest("CLOSE_WIAT", 3).iter().any(|w| w == "CLOSE_WAIT"));
     }
 
+    /// Every `.rs` file under `dir`, recursively.
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// String literals in `src` shaped like a diagnosis code
+    /// (`"family.word"`, word in `[a-z0-9_]`), file names excluded.
+    fn code_literals(src: &str) -> Vec<String> {
+        const FAMILIES: [&str; 9] = [
+            "ping", "path", "trace", "mtr", "tcp", "dns", "sockets", "serve", "check",
+        ];
+        const FILE_EXTENSIONS: [&str; 5] = ["rs", "json", "toml", "md", "txt"];
+        let mut found = Vec::new();
+        for (start, _) in src.match_indices('"') {
+            let rest = &src[start + 1..];
+            let Some(end) = rest.find('"') else { continue };
+            let literal = &rest[..end];
+            let Some((family, word)) = literal.split_once('.') else {
+                continue;
+            };
+            if FAMILIES.contains(&family)
+                && !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                && !FILE_EXTENSIONS.contains(&word)
+            {
+                found.push(literal.to_string());
+            }
+        }
+        found
+    }
+
+    /// DESIGN.md: `netdx explain CODE` knows every code. Every literal in
+    /// src/ shaped like a diagnosis code (`Diagnosis::new("x.y"`, `const
+    /// X_CODE: &str = "x.y"`, codes handed to helpers) must be found by the
+    /// same lookup `netdx explain` runs.
+    #[test]
+    fn every_code_in_the_source_is_explained() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&root, &mut files);
+        files.sort();
+        let mut seen = 0;
+        let mut unknown = Vec::new();
+        for file in &files {
+            let text =
+                std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            for code in code_literals(&text) {
+                seen += 1;
+                if lookup(&code).is_err() {
+                    let name = file.strip_prefix(&root).unwrap_or(file).display();
+                    unknown.push(format!("{code} (src/{name})"));
+                }
+            }
+        }
+        unknown.sort();
+        unknown.dedup();
+        assert!(
+            seen > 50,
+            "the scan found only {seen} code literals in src/"
+        );
+        assert!(
+            unknown.is_empty(),
+            "unknown to `netdx explain`: {}",
+            unknown.join(", ")
+        );
+    }
+
+    /// Codes built at run time (`{prefix}.{no_route,send_failed}` by
+    /// `path::local_end`) are explained too.
+    #[test]
+    fn composed_codes_are_explained() {
+        let target: std::net::IpAddr = [198, 18, 0, 1].into();
+        for prefix in ["trace", "path"] {
+            for errno in [libc::ENETUNREACH, libc::EPERM, libc::EIO] {
+                let d = crate::diagnose::path::local_end(prefix, errno, target);
+                assert!(lookup(&d.code).is_ok(), "{} unexplained", d.code);
+            }
+        }
+    }
+
+    #[test]
+    fn code_literals_skip_file_names_and_prose() {
+        let src = r#"let a = "tcp.rs"; Diagnosis::new("ping.lossy", s, "x"); const C: &str = "dns.ok"; "tcp. x" "#;
+        assert_eq!(code_literals(src), ["ping.lossy", "dns.ok"]);
+    }
+
     #[test]
     fn icmp_words_stay_together() {
         let q = split_queries(&["icmp".into(), "3/13".into(), "RST".into()]).unwrap_or_default();

@@ -74,6 +74,226 @@ pub const CODES: &[CodeInfo] = &[
         meaning: "a held connection failed with another errno",
         check: "`netdx explain ERRNO` for the errno named",
     },
+    // netdx ping (src/diagnose/ping.rs): one finding per run.
+    CodeInfo {
+        code: "ping.healthy",
+        meaning: "every echo request got its reply: the host is up and ICMP echo passes both ways. The summary gives the mean round trip and, from the reply TTL, how many routers lie between",
+        check: "nothing; if an application still fails, test its port (`netdx tcp HOST:PORT`)",
+    },
+    CodeInfo {
+        code: "ping.lossy",
+        meaning: "the host answers, but some probes got no reply: the path or the host drops packets (congestion, a bad link, a rate limit on ICMP at the host)",
+        check: "`netdx mtr HOST` to see at which hop the loss starts; a longer run (-c 100) to tell a burst from steady loss",
+    },
+    CodeInfo {
+        code: "ping.path_mtu",
+        meaning: "a router (or the target) answered \"fragmentation needed\" (ICMP 3/4) or \"packet too big\" (ICMPv6 2): the probes are larger than a link on the path, whose MTU the summary gives. Warning when smaller probes still got through, critical when none did",
+        check: "send smaller packets (-s); make sure those ICMP errors are not filtered anywhere, or TCP stalls on large segments (PMTU black hole); MSS clamping on tunnels and VPNs",
+    },
+    CodeInfo {
+        code: "ping.ttl_exceeded",
+        meaning: "no reply; a router answered \"time exceeded\" instead: the probes expire before reaching the target — the TTL (-t) is too small for the path, or packets loop between routers",
+        check: "`netdx trace HOST` — a routing loop shows the same routers repeating; raise -t if it was set low",
+    },
+    CodeInfo {
+        code: "ping.unreachable",
+        meaning: "no reply; a router or the target answered with an ICMP destination-unreachable (no route, host unreachable, port unreachable, administratively prohibited...). The summary names the sender and the ICMP type/code",
+        check: "`netdx explain icmp TYPE/CODE` for the code named; the routes and firewall of the machine that sent it; `netdx trace HOST` to see where the path ends",
+    },
+    CodeInfo {
+        code: "ping.silent",
+        meaning: "no reply and no ICMP error at all: the host is down, or a firewall drops ICMP echo (or its replies) without a word. Many hosts and clouds filter ping, so this alone does not prove the host down",
+        check: "`netdx tcp HOST:PORT` on a port it serves (a TCP answer proves it up); `netdx trace HOST` to see where packets stop",
+    },
+    CodeInfo {
+        code: "ping.no_route",
+        meaning: "this host refused to send: the kernel has no route to the target (ENETUNREACH / EHOSTUNREACH at send time), so no packet left",
+        check: "`ip route get HOST` — a missing default route, an interface down, or an `unreachable` route",
+    },
+    CodeInfo {
+        code: "ping.send_failed",
+        meaning: "this host refused to send the probes with an errno other than no-route: a local firewall rule (EPERM) or a probe larger than the interface MTU (EMSGSIZE), among others",
+        check: "`nft list ruleset` (the output chain) for EPERM; the packet size (-s) against `ip link` MTU for EMSGSIZE; `netdx explain ERRNO` for the errno named",
+    },
+    CodeInfo {
+        code: "ping.not_sent",
+        meaning: "the run ended before its first probe left (stopped at once by Ctrl-C, a deadline or a closed output), so there is nothing to judge",
+        check: "run it again and let it send",
+    },
+    CodeInfo {
+        code: "ping.duplicates",
+        meaning: "some replies arrived more than once (iputils prints DUP!): something on the path copies packets",
+        check: "a layer-2 loop (spanning tree), a bridge or bond misconfiguration, or a mirror/TAP port sending traffic back",
+    },
+    // netdx trace (src/diagnose/path.rs).
+    CodeInfo {
+        code: "trace.reached",
+        meaning: "the target answered: the trace reached it at the hop named, with that many routers between",
+        check: "nothing; for loss or latency along the way run `netdx mtr HOST`",
+    },
+    CodeInfo {
+        code: "trace.unreachable",
+        meaning: "the trace ended with an ICMP destination-unreachable from the last hop (traceroute marks !H, !N, !P, !X...): that router or the target refused the probes instead of forwarding or answering them. The summary names the sender and the ICMP meaning",
+        check: "`netdx explain icmp TYPE/CODE`; the routing table and firewall of the sender; a port-unreachable from the target itself is a normal end for UDP probes",
+    },
+    CodeInfo {
+        code: "trace.incomplete",
+        meaning: "the target never answered within the maximum hops: probes are dropped after the last hop that answered (a firewall beyond it, or a target that filters this probe type), or no hop answered at all (the first router or this host's firewall drops the probes or their answers)",
+        check: "another probe type (`--tcp -p PORT`, `--udp`); the firewall just past the last answering hop; this host's firewall when nothing answered",
+    },
+    CodeInfo {
+        code: "trace.interrupted",
+        meaning: "the trace was stopped (Ctrl-C) before the target answered; the hops after the last answer were not waited out, so this is no verdict on the path, only how far it got",
+        check: "run it again and let it finish (a shorter -w ends it sooner)",
+    },
+    CodeInfo {
+        code: "trace.send_failed",
+        meaning: "this host refused to send probes (an errno at send time, shown as !<ERRNO>): some probes of a hop along the way, or every probe at the end — a local firewall rule (EPERM/EACCES), a `prohibit` route, or another local error",
+        check: "`nft list ruleset` (output chain), `ip route get HOST`; `netdx explain ERRNO` for the errno named",
+    },
+    CodeInfo {
+        code: "trace.no_route",
+        meaning: "this host has no route to the target (ENETUNREACH / EHOSTUNREACH at send time): no probe left, so the trace has no hops",
+        check: "`ip route get HOST` — a missing default route, an interface down, or an `unreachable` route",
+    },
+    // netdx trace and netdx mtr: what the path does.
+    CodeInfo {
+        code: "path.silent_hop",
+        meaning: "a hop never answered while later hops did: that router forwards traffic but does not send ICMP time-exceeded (configured silent, or its answers are filtered). Not a fault by itself",
+        check: "nothing, unless the loss continues to later hops; then see path.loss_from_hop",
+    },
+    CodeInfo {
+        code: "path.ecmp",
+        meaning: "`trace --flows N` sent several Paris flows and they met different routers at the same hop: the path load-balances (ECMP) and each flow hashes onto one branch. Common and not a fault; the summary says where the branches split and join",
+        check: "when one branch loses packets, compare the branches hop by hop; an application's connections may take different branches",
+    },
+    CodeInfo {
+        code: "path.asymmetric",
+        meaning: "answers from a hop came back over more or fewer hops than the probe went out (judged from the reply TTL): the return path differs from the way out (asymmetric routing). Common and not a fault",
+        check: "loss or latency seen at those hops may come from the way back: trace from the other end to see it",
+    },
+    CodeInfo {
+        code: "path.rate_limited_hop",
+        meaning: "mtr: a hop loses a significant share of its own replies but the loss does not continue to the hops after it: that router rate-limits or deprioritises the ICMP it generates. The path through it is fine",
+        check: "nothing; judge loss by the destination and the last hops, not by an intermediate router's own replies",
+    },
+    CodeInfo {
+        code: "path.loss_from_hop",
+        meaning: "mtr: loss starts at a hop and persists to every later hop and the destination: the link into that hop, or that router, drops traffic. Critical when the destination loses half or more or never answers",
+        check: "the link and the router named (interface errors, congestion, a policer); report it to whoever runs that hop, with the mtr output",
+    },
+    CodeInfo {
+        code: "path.latency_step",
+        meaning: "mtr: round trips grow by at least 10 ms and a quarter at a hop and stay higher to the destination: congestion or a long (distant) link into that hop, or on the stretch named when the hop itself is slow to answer",
+        check: "whether the step is distance (stable, expected for a long link) or queueing (varies, grows under load); the link into that hop",
+    },
+    CodeInfo {
+        code: "path.latency_spike",
+        meaning: "mtr: one hop answers much slower than the hops after it: that router is slow to generate ICMP, not slow to forward — traffic does not see the delay",
+        check: "nothing; latency that matters shows up at the later hops and the destination too",
+    },
+    CodeInfo {
+        code: "path.rejected",
+        meaning: "mtr: the path ended with an ICMP destination-unreachable (no route, host unreachable, administratively prohibited...) from the last hop: that router or the target refused the probes. The summary names the sender and the ICMP meaning",
+        check: "`netdx explain icmp TYPE/CODE`; the routing table and firewall of the sender",
+    },
+    CodeInfo {
+        code: "path.destination_unreachable",
+        meaning: "mtr: the target never answered; packets stop after the last hop that answers (named in the summary), or nothing answered at all — a firewall or a routing problem there, or a target that filters this probe type",
+        check: "the firewall and routes just past the last answering hop; another probe type (`netdx tcp HOST:PORT`)",
+    },
+    CodeInfo {
+        code: "path.healthy",
+        meaning: "mtr: the target answers and no hop loses traffic that persists; the summary gives the destination's loss and mean round trip",
+        check: "nothing; intermediate hops' own loss or slowness (rate limiting) does not matter here",
+    },
+    CodeInfo {
+        code: "path.no_route",
+        meaning: "mtr: this host has no route to the target (ENETUNREACH / EHOSTUNREACH at send time): no probe left",
+        check: "`ip route get HOST` — a missing default route, an interface down, or an `unreachable` route",
+    },
+    CodeInfo {
+        code: "path.send_failed",
+        meaning: "mtr: this host refused to send the probes — a local firewall rule or a `prohibit` route (EPERM/EACCES), or another local error",
+        check: "`nft list ruleset` (output chain), `ip route get HOST`; `netdx explain ERRNO` for the errno named",
+    },
+    // netdx tcp (src/diagnose/tcp.rs).
+    CodeInfo {
+        code: "tcp.open",
+        meaning: "every target accepted connections (the handshake completed and the connection stayed up); the summary gives the mean connect time",
+        check: "nothing; if the application still fails, its protocol or its logs (a banner shows what greets)",
+    },
+    CodeInfo {
+        code: "tcp.intermittent",
+        meaning: "a target connected on some attempts and failed on others: packet loss, an overloaded listener (a full accept queue drops SYNs), or a load balancer with a flapping backend",
+        check: "`netdx sockets --port PORT` on the server (accept queue, ListenOverflows); `netdx mtr HOST` for loss; the load balancer's backend health",
+    },
+    CodeInfo {
+        code: "tcp.connect_error",
+        meaning: "connect() failed with an errno that has no diagnosis code of its own (not refused, timed out or unreachable); the summary names the errno",
+        check: "`netdx explain ERRNO` for the errno named",
+    },
+    CodeInfo {
+        code: "tcp.admin_prohibited",
+        meaning: "a router or the host rejected the SYN with an ICMP \"administratively prohibited\" (traceroute's !X: icmp 3/9, 3/10, 3/13, icmp6 1/1, 1/5, 1/6): a firewall rule that rejects, rather than drops, this traffic",
+        check: "the firewall rules of the machine that sent the ICMP (named in the evidence, icmp_from); `netdx trace --tcp -p PORT HOST` to see where it sits",
+    },
+    CodeInfo {
+        code: "tcp.self_connect",
+        meaning: "connect() \"succeeded\" but met itself: nothing listens on a local target whose port lies in this host's ephemeral range, and the kernel picked that very port as the source port (local address = peer address). Not a service",
+        check: "start the service (`netdx sockets --port PORT`); keep listening ports outside net.ipv4.ip_local_port_range",
+    },
+    CodeInfo {
+        code: "tcp.resolve_failed",
+        meaning: "a target's name did not resolve, so it was not probed; the other targets were",
+        check: "`netdx dns NAME` for the resolver's answer; the spelling",
+    },
+    CodeInfo {
+        code: "tcp.some_addresses_fail",
+        meaning: "a name with several addresses: some accepted connections and some did not. Clients that pick a failing address fail or stall until they try the next one",
+        check: "the failing addresses (listed in the evidence): a server down behind one of them, a stale DNS record, IPv6 not served while AAAA is published",
+    },
+    CodeInfo {
+        code: "tcp.banner",
+        meaning: "the server sent data first after the handshake (SSH, SMTP, FTP greet): the banner names what listens, often its software and version",
+        check: "nothing; it tells what listens on that port",
+    },
+    CodeInfo {
+        code: "tcp.unexpectedly_open",
+        meaning: "`--expect closed`: a target accepted connections (a completed handshake counts, even one the application reset at once) though it must be closed — a firewall rule is missing or a service listens that should not",
+        check: "the firewall rules for that port; `netdx sockets --port PORT` on the host for the program listening",
+    },
+    CodeInfo {
+        code: "tcp.closed_as_expected",
+        meaning: "`--expect closed`: every probed target refused, dropped, was unreachable or was blocked locally — none accepted a connection, as required",
+        check: "nothing; a target blocked locally was never tested on the path",
+    },
+    // netdx sockets (src/diagnose/sockets.rs).
+    CodeInfo {
+        code: "sockets.healthy",
+        meaning: "no rule found a problem: no state piles, no full accept queues, no port exhaustion, no overflowing listeners",
+        check: "nothing; `--watch` shows counters that move over time",
+    },
+    CodeInfo {
+        code: "sockets.accept_queue_full",
+        meaning: "a listener's accept queue is full (Recv-Q at its backlog): the program does not call accept() fast enough, so the kernel drops new handshakes and clients see timeouts (counted as ListenOverflows)",
+        check: "the program's accept loop or worker pool (named in the summary); then raise its listen() backlog and net.core.somaxconn",
+    },
+    CodeInfo {
+        code: "sockets.listen_overflows",
+        meaning: "the kernel dropped connections because an accept queue was full (TcpExtListenOverflows), though no queue is full at this instant: a listener falls behind in bursts. Warning when the counter grows during --watch, info when it is only a count since boot",
+        check: "`netdx sockets --watch` to see whether it still grows and which port's Recv-Q rises; `nstat -az TcpExtListenOverflows`",
+    },
+    CodeInfo {
+        code: "sockets.port_exhaustion",
+        meaning: "half or more of the local ephemeral ports (net.ipv4.ip_local_port_range) are held towards one destination by live connections: at 100% connect() fails with EADDRNOTAVAIL",
+        check: "reuse connections (keep-alive, pooling); a connection leak in the client; widen ip_local_port_range",
+    },
+    CodeInfo {
+        code: "sockets.time_wait_exhaustion",
+        meaning: "half or more of the local ephemeral ports are held towards one destination, mostly in TIME_WAIT: this host opens and closes short connections faster than TIME_WAIT (60 s) frees the ports; at 100% connect() fails with EADDRNOTAVAIL",
+        check: "reuse connections (keep-alive, pooling); net.ipv4.tcp_tw_reuse=1; widen ip_local_port_range",
+    },
 ];
 
 /// The entry for `code`, from this table or the `dns.*` one.
@@ -93,6 +313,22 @@ pub fn all() -> impl Iterator<Item = &'static CodeInfo> {
 mod tests {
     use super::*;
     use crate::diagnose::hold::{diagnose, Ending, HoldFact};
+
+    #[test]
+    fn no_code_is_explained_twice() {
+        let mut codes: Vec<&str> = all().map(|c| c.code).collect();
+        let total = codes.len();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), total, "a code appears twice in the tables");
+        for c in all() {
+            assert!(
+                !c.meaning.is_empty() && !c.check.is_empty(),
+                "{} lacks words",
+                c.code
+            );
+        }
+    }
 
     #[test]
     fn every_hold_ending_has_an_explained_code() {
