@@ -128,6 +128,9 @@ pub struct PingArgs {
     /// Loss percentage above which the exit status is 1 (default: 100, only total loss fails).
     #[arg(long = "max-loss", value_name = "PCT")]
     pub max_loss: Option<f64>,
+    /// Path MTU discovery, as iputils: do (DF, never fragment), want (DF while it fits), dont (fragment).
+    #[arg(short = 'M', value_name = "do|want|dont", value_parser = ["do", "want", "dont"])]
+    pub pmtudisc: Option<String>,
 }
 
 /// Probe method and path flags shared by `trace` and `mtr`, in

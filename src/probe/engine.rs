@@ -114,6 +114,12 @@ impl Engine {
         socket::source_for(target, &self.binding).ok()
     }
 
+    /// The MTU the kernel holds for the route to `target`: the interface's,
+    /// or a path MTU learnt from Fragmentation Needed / Packet Too Big.
+    pub fn route_mtu(&self, target: IpAddr) -> Option<u32> {
+        socket::route_mtu(target, &self.binding)
+    }
+
     /// The binding (source / interface) probes leave from.
     pub(super) fn binding(&self) -> &Binding {
         &self.binding

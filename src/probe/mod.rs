@@ -24,7 +24,7 @@ use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 pub use engine::Engine;
-pub use socket::{Binding, SocketMode};
+pub use socket::{Binding, PmtuDisc, SocketMode};
 
 /// What kind of packet a probe is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
