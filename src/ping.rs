@@ -372,16 +372,6 @@ pub async fn ping(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
             }
         }
     }
-    if !interrupted && !sink.is_closed() {
-        evidence.small_probes = blackhole_check(&engine, target, &plan, &report.stats).await;
-        report.pmtu_check = evidence.small_probes;
-        if let (Some(p), false) = (evidence.small_probes, plan.quiet) {
-            sink.line(&format!(
-                "(no answer and no ICMP error to {}-byte packets; {}/{} probes of {} bytes answered)",
-                p.large_bytes, p.answered, p.sent, p.small_bytes
-            ));
-        }
-    }
 
     // Copies that arrived with the last reply are still queued: count them
     // as iputils does, which drains its socket before it stops.
@@ -394,6 +384,16 @@ pub async fn ping(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
     report.stats.time_ms = started.elapsed().as_millis();
     report.stats.loss_pct = loss_pct(report.stats.transmitted, report.stats.received);
     report.stats.rtt = rtt.summary();
+    if !interrupted && !sink.is_closed() {
+        evidence.small_probes = blackhole_check(&engine, target, &plan, &report.stats).await;
+        report.pmtu_check = evidence.small_probes;
+        if let (Some(p), false) = (evidence.small_probes, plan.quiet) {
+            sink.line(&format!(
+                "(no answer and no ICMP error to {}-byte packets; {}/{} probes of {} bytes answered)",
+                p.large_bytes, p.answered, p.sent, p.small_bytes
+            ));
+        }
+    }
     report.inference = evidence.first_ttl.map(ttl::infer);
     let tally = Tally {
         transmitted: report.stats.transmitted,
