@@ -120,6 +120,26 @@ impl Engine {
         socket::route_mtu(target, &self.binding)
     }
 
+    /// The MTU of the interface probes to `target` leave by, learnt path
+    /// MTUs aside.
+    pub fn interface_mtu(&self, target: IpAddr) -> Option<u32> {
+        socket::interface_mtu(target, &self.binding)
+    }
+
+    /// Sets path MTU discovery on the ICMP socket of `target`'s family
+    /// (opened if needed): `trace --mtu` turns DF on for its discovery.
+    pub fn set_pmtu(&self, target: IpAddr, mode: socket::PmtuDisc) -> AppResult<()> {
+        let ch = self.channel(target.is_ipv6())?;
+        socket::set_pmtu(ch.fd.get_ref(), ch.v6, mode).map_err(|e| {
+            crate::error::AppError::cannot_run(format!("cannot set path MTU discovery: {e}"))
+        })
+    }
+
+    /// The path MTU discovery the binding asked for, if any.
+    pub fn pmtu_mode(&self) -> Option<socket::PmtuDisc> {
+        self.binding.pmtu
+    }
+
     /// The binding (source / interface) probes leave from.
     pub(super) fn binding(&self) -> &Binding {
         &self.binding

@@ -10,6 +10,7 @@ pub mod listen;
 pub mod netlink;
 pub mod packet;
 pub mod pending;
+pub mod pmtu;
 pub mod pool;
 pub mod privilege;
 pub mod route;

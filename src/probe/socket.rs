@@ -52,6 +52,9 @@ pub enum PmtuDisc {
     Want,
     /// `dont`: DF clear, fragment as needed.
     Dont,
+    /// `probe`: DF set and the learnt path MTU ignored (sizes up to the
+    /// interface MTU leave, so every router on the way answers again).
+    Probe,
 }
 
 impl PmtuDisc {
@@ -61,6 +64,7 @@ impl PmtuDisc {
             "do" => Some(PmtuDisc::Do),
             "want" => Some(PmtuDisc::Want),
             "dont" => Some(PmtuDisc::Dont),
+            "probe" => Some(PmtuDisc::Probe),
             _ => None,
         }
     }
@@ -71,18 +75,43 @@ impl PmtuDisc {
             PmtuDisc::Do => libc::IP_PMTUDISC_DO,
             PmtuDisc::Want => libc::IP_PMTUDISC_WANT,
             PmtuDisc::Dont => libc::IP_PMTUDISC_DONT,
+            PmtuDisc::Probe => libc::IP_PMTUDISC_PROBE,
         }
     }
 }
 
 /// Sets IP_MTU_DISCOVER (IPV6_MTU_DISCOVER) on a probe socket.
-fn set_pmtu(socket: &Socket, v6: bool, mode: PmtuDisc) -> io::Result<()> {
+pub fn set_pmtu(socket: &Socket, v6: bool, mode: PmtuDisc) -> io::Result<()> {
     let (level, name) = if v6 {
         (libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER)
     } else {
         (libc::IPPROTO_IP, libc::IP_MTU_DISCOVER)
     };
     set_int(socket.as_raw_fd(), level, name, mode.value())
+}
+
+/// The MTU of the interface probes to `target` leave by (the bound one, or
+/// the one holding the route's source address), learnt path MTUs aside:
+/// where tracepath and `traceroute --mtu` start.
+pub fn interface_mtu(target: IpAddr, binding: &Binding) -> Option<u32> {
+    let name = match &binding.device {
+        Some(dev) => dev.clone(),
+        None => {
+            let src = source_for(target, binding).ok()?;
+            nix::ifaddrs::getifaddrs()
+                .ok()?
+                .find(|ifa| ifa.address.as_ref().and_then(storage_ip) == Some(src))?
+                .interface_name
+        }
+    };
+    if name.contains('/') || name.contains("..") {
+        return None;
+    }
+    std::fs::read_to_string(format!("/sys/class/net/{name}/mtu"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The MTU the kernel holds for the route to `target` (IP_MTU on a
