@@ -59,6 +59,26 @@ fn ping_m_do_shows_the_frag_needed_and_the_local_error_like_iputils() {
     let doc = json.json();
     assert_eq!(doc["diagnosis"][0]["code"], "ping.path_mtu");
     assert_eq!(doc["diagnosis"][0]["evidence"]["mtu"], 1280);
+    // IPv6: the router's Packet Too Big, iputils' wording.
+    let v6 = lab.netdx(
+        lab.client(),
+        &[
+            "ping",
+            "-M",
+            "do",
+            "-s",
+            "1400",
+            "-c",
+            "2",
+            "-i",
+            "0.2",
+            "-W",
+            "1",
+            &lab.server_v6(),
+        ],
+    );
+    assert!(v6.stdout.contains("mtu=1280"), "{}{}", v6.stdout, v6.stderr);
+    assert!(v6.stdout.contains("ping.path_mtu"), "{}", v6.stdout);
     // -M dont: fragments pass the small link, every probe answers.
     let dont = lab.netdx(
         lab.client(),
@@ -108,6 +128,30 @@ fn filtered_frag_needed_is_a_pmtu_black_hole_where_iputils_shows_only_loss() {
     assert_eq!(d["evidence"]["large_bytes"], 1428);
     assert_eq!(d["evidence"]["small_bytes"], 84);
     assert_eq!(doc["pmtu_check"]["answered"], 3);
+    // IPv6: the Packet Too Big is filtered the same way.
+    let v6 = lab.netdx(
+        lab.client(),
+        &[
+            "--json",
+            "ping",
+            "-s",
+            "1400",
+            "-c",
+            "2",
+            "-i",
+            "0.2",
+            "-W",
+            "1",
+            &lab.server_v6(),
+        ],
+    );
+    let doc6 = v6.json();
+    assert_eq!(
+        doc6["diagnosis"][0]["code"], "ping.pmtu_blackhole",
+        "{doc6}"
+    );
+    assert_eq!(doc6["diagnosis"][0]["evidence"]["large_bytes"], 1448);
+    assert_eq!(doc6["diagnosis"][0]["evidence"]["small_bytes"], 104);
     // A normal ping on the same path is healthy.
     let small = lab.netdx(
         lab.client(),
