@@ -441,7 +441,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__ping)
-            opts="-c -i -s -t -W -w -I -q -4 -6 -h --count --interval --size --ttl --wait --deadline --interface --quiet --max-loss --json --jsonl --timeout --no-color --help"
+            opts="-c -i -s -t -W -w -I -q -M -4 -6 -h --count --interval --size --ttl --wait --deadline --interface --quiet --max-loss --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -505,6 +505,10 @@ _netdx() {
                     ;;
                 --max-loss)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -M)
+                    COMPREPLY=($(compgen -W "do want dont probe" -- "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -689,7 +693,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__trace)
-            opts="-I -U -T -p -f -m -w -n -q -N -s -i -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --queries --sim-queries --flows --source --interface --json --jsonl --timeout --no-color --help"
+            opts="-I -U -T -p -f -m -w -n -q -N -s -i -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --queries --sim-queries --flows --mtu --source --interface --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -52,6 +52,10 @@ complete -c netdx -n "__fish_netdx_using_subcommand ping" -s W -l wait -d 'Secon
 complete -c netdx -n "__fish_netdx_using_subcommand ping" -s w -l deadline -d 'Deadline: stop after this many seconds whatever the count' -r
 complete -c netdx -n "__fish_netdx_using_subcommand ping" -s I -l interface -d 'Source interface name or source address' -r
 complete -c netdx -n "__fish_netdx_using_subcommand ping" -l max-loss -d 'Loss percentage above which the exit status is 1 (default: 100, only total loss fails)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand ping" -s M -d 'Path MTU discovery, as iputils: do (DF, never fragment), want (DF while it fits), dont (fragment), probe (DF, learnt PMTU ignored)' -r -f -a "do\t''
+want\t''
+dont\t''
+probe\t''"
 complete -c netdx -n "__fish_netdx_using_subcommand ping" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand ping" -s q -l quiet -d 'Quiet: only the summary and the diagnosis'
 complete -c netdx -n "__fish_netdx_using_subcommand ping" -l json -d 'Print one JSON document when the command ends'
@@ -74,6 +78,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand trace" -s I -l icmp -d 'ICMP
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s U -l udp -d 'UDP probes to port 33434 and up, as classic traceroute (no root needed)'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s T -l tcp -d 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Raw SYNs as root, else kernel connect() probes'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s n -l numeric -d 'Numeric output: no reverse DNS names'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l mtu -d 'Discover the path MTU with DF echo probes and show it per hop (F=N), as traceroute --mtu / tracepath'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s 4 -d 'Use IPv4 only'

@@ -128,6 +128,9 @@ pub struct PingArgs {
     /// Loss percentage above which the exit status is 1 (default: 100, only total loss fails).
     #[arg(long = "max-loss", value_name = "PCT")]
     pub max_loss: Option<f64>,
+    /// Path MTU discovery, as iputils: do (DF, never fragment), want (DF while it fits), dont (fragment), probe (DF, learnt PMTU ignored).
+    #[arg(short = 'M', value_name = "do|want|dont|probe", value_parser = ["do", "want", "dont", "probe"])]
+    pub pmtudisc: Option<String>,
 }
 
 /// Probe method and path flags shared by `trace` and `mtr`, in
@@ -196,6 +199,9 @@ pub struct TraceArgs {
     /// Paris UDP flows to run side by side (1-16, with --udp): each keeps its own ports for every probe, so a load-balanced path shows each branch per hop.
     #[arg(long = "flows", value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
     pub flows: u32,
+    /// Discover the path MTU with DF echo probes and show it per hop (F=N), as traceroute --mtu / tracepath.
+    #[arg(long = "mtu")]
+    pub mtu: bool,
     /// Source address the probes leave from (traceroute's -s); must be configured on this host.
     #[arg(short = 's', long = "source", value_name = "ADDR")]
     pub source: Option<String>,

@@ -3,13 +3,13 @@
 //! absence) mean.
 
 use crate::cli::{GlobalOpts, PingArgs};
-use crate::diagnose::ping::{fmt_pct, Evidence, IcmpFact, Tally};
+use crate::diagnose::ping::{fmt_pct, Evidence, IcmpFact, SmallProbes, Tally, MIN_COMMON_MTU};
 use crate::diagnose::ttl::{self, HopInference};
 use crate::diagnose::{self, icmp, Diagnosis};
 use crate::error::{AppError, AppResult, Exit};
 use crate::output::{Mode, Report, Sink};
 use crate::probe::pending::Duplicate;
-use crate::probe::{Binding, Outcome, Probe, ProbeKind, Response, SocketMode};
+use crate::probe::{Binding, Engine, Outcome, PmtuDisc, Probe, ProbeKind, Response, SocketMode};
 use crate::resolve::{self, Family};
 use crate::stats::{loss_pct, RttStats, RttSummary};
 use serde::Serialize;
@@ -23,6 +23,8 @@ const MAX_PAYLOAD_V4: usize = 65507;
 const MAX_PAYLOAD_V6: usize = 65527;
 /// iputils' floor for the interval of an unprivileged user.
 const USER_MIN_INTERVAL: f64 = 0.2;
+/// iputils' default payload.
+const DEFAULT_PAYLOAD: usize = 56;
 /// iputils' default wait for a reply.
 const DEFAULT_WAIT: f64 = 10.0;
 
@@ -170,6 +172,9 @@ pub struct PingReport {
     pub stats: PingStats,
     /// Distance and OS family inferred from the first reply's TTL.
     pub inference: Option<HopInference>,
+    /// The black-hole check, when large probes vanished without any ICMP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pmtu_check: Option<SmallProbes>,
     /// What the run means.
     pub diagnosis: Vec<Diagnosis>,
     /// The exit status the run stands for (iputils' rules plus `--max-loss`).
@@ -247,7 +252,8 @@ pub async fn run(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult
 pub async fn ping(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<PingReport> {
     let plan = plan(args, global)?;
     let family = Family::from_flags(global.ipv4, global.ipv6);
-    let binding = Binding::from_flag(args.interface.as_deref())?;
+    let mut binding = Binding::from_flag(args.interface.as_deref())?;
+    binding.pmtu = args.pmtudisc.as_deref().and_then(PmtuDisc::parse);
     let target = resolve::resolve_one_within(
         &args.host,
         family,
@@ -306,6 +312,7 @@ pub async fn ping(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
             rtt: None,
         },
         inference: None,
+        pmtu_check: None,
         diagnosis: Vec::new(),
         exit: Exit::TargetFailed,
     };
@@ -319,6 +326,7 @@ pub async fn ping(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
     let deadline = plan.deadline.map(|d| tokio::time::Instant::now() + d);
     let mut in_flight: u64 = 0;
     let mut sending = true;
+    let mut interrupted = false;
     let mut dups = engine.duplicates(target);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -350,14 +358,18 @@ pub async fn ping(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
             Some(outcome) = rx.recv() => {
                 in_flight = in_flight.saturating_sub(1);
                 let outcome = outcome?;
-                record(&outcome, &mut report, &mut evidence, &mut rtt, &plan, sink, &args.host, name_shown);
+                let local_mtu = local_mtu(&engine, &outcome);
+                record(&outcome, local_mtu, &mut report, &mut evidence, &mut rtt, &plan, sink, &args.host, name_shown);
                 if plan.count.is_some_and(|c| report.stats.received >= c) {
                     break;
                 }
             }
             Some(dup) = dups.recv() => show_duplicate(&dup, &mut report, &plan, sink),
             _ = deadline_sleep => break,
-            _ = &mut ctrl_c => break,
+            _ = &mut ctrl_c => {
+                interrupted = true;
+                break;
+            }
         }
     }
 
@@ -372,6 +384,16 @@ pub async fn ping(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
     report.stats.time_ms = started.elapsed().as_millis();
     report.stats.loss_pct = loss_pct(report.stats.transmitted, report.stats.received);
     report.stats.rtt = rtt.summary();
+    if !interrupted && !sink.is_closed() {
+        evidence.small_probes = blackhole_check(&engine, target, &plan, &report.stats).await;
+        report.pmtu_check = evidence.small_probes;
+        if let (Some(p), false) = (evidence.small_probes, plan.quiet) {
+            sink.line(&format!(
+                "(no answer and no ICMP error to {}-byte packets; {}/{} probes of {} bytes answered)",
+                p.large_bytes, p.answered, p.sent, p.small_bytes
+            ));
+        }
+    }
     report.inference = evidence.first_ttl.map(ttl::infer);
     let tally = Tally {
         transmitted: report.stats.transmitted,
@@ -404,6 +426,72 @@ pub async fn ping(args: &PingArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
     Ok(report)
 }
 
+/// Small probes sent to tell a PMTU black hole from a silent host.
+const SMALL_PROBES: u64 = 3;
+/// The most they wait for their answers.
+const SMALL_WAIT: Duration = Duration::from_secs(2);
+
+/// When every probe bigger than the smallest common MTU vanished without
+/// any ICMP, sends a few default-size probes to the same target: the
+/// diagnosis needs to know whether small packets get through.
+async fn blackhole_check(
+    engine: &std::sync::Arc<Engine>,
+    target: IpAddr,
+    plan: &Plan,
+    stats: &PingStats,
+) -> Option<SmallProbes> {
+    let header = if target.is_ipv6() { 40 } else { 20 };
+    let large_bytes = plan.payload + 8 + header;
+    let all_silent = stats.transmitted > 0 && stats.received == 0 && stats.errors == 0;
+    if !all_silent || large_bytes <= MIN_COMMON_MTU {
+        return None;
+    }
+    let small = DEFAULT_PAYLOAD;
+    let tasks: Vec<_> = (0..SMALL_PROBES)
+        .map(|_| {
+            let engine = engine.clone();
+            let probe = Probe {
+                target,
+                ttl: plan.ttl,
+                kind: ProbeKind::Echo { payload: small },
+                timeout: plan.wait.min(SMALL_WAIT),
+            };
+            tokio::spawn(async move { engine.probe(probe).await })
+        })
+        .collect();
+    let mut answered = 0;
+    for task in tasks {
+        if let Ok(Ok(Outcome {
+            response: Response::Reply { .. },
+            ..
+        })) = task.await
+        {
+            answered += 1;
+        }
+    }
+    Some(SmallProbes {
+        large_bytes,
+        small_bytes: small + 8 + header,
+        sent: SMALL_PROBES,
+        answered,
+    })
+}
+
+/// The route's MTU when the local stack refused a probe as too long
+/// (EMSGSIZE under `-M do`): the figure iputils prints with it.
+/// Returns it with this host's source address toward the target, which
+/// stands as the reporter in the diagnosis.
+fn local_mtu(engine: &Engine, outcome: &Outcome) -> Option<(IpAddr, u32)> {
+    match outcome.response {
+        Response::LocalError { errno } if errno == libc::EMSGSIZE => {
+            let target = outcome.probe.target;
+            let mtu = engine.route_mtu(target)?;
+            Some((engine.source_for(target).unwrap_or(target), mtu))
+        }
+        _ => None,
+    }
+}
+
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
@@ -416,6 +504,7 @@ fn is_root() -> bool {
 #[allow(clippy::too_many_arguments)]
 fn record(
     outcome: &Outcome,
+    local_mtu: Option<(IpAddr, u32)>,
     report: &mut PingReport,
     evidence: &mut Evidence,
     rtt: &mut RttStats,
@@ -504,10 +593,21 @@ fn record(
             }
         }
         Response::LocalError { errno } => {
-            let text = std::io::Error::from_raw_os_error(*errno).to_string();
+            let text = match local_mtu {
+                Some((_, m)) => format!("local error: message too long, mtu={m}"),
+                None => std::io::Error::from_raw_os_error(*errno).to_string(),
+            };
             report.stats.errors += 1;
             if !plan.quiet {
-                sink.line(&format!("ping: sendmsg: {text} (icmp_seq={seq})"));
+                if local_mtu.is_some() {
+                    // iputils' words for a size over the known path MTU.
+                    sink.line(&format!("ping: {text}"));
+                } else {
+                    sink.line(&format!("ping: sendmsg: {text} (icmp_seq={seq})"));
+                }
+            }
+            if evidence.first_too_big.is_none() {
+                evidence.first_too_big = local_mtu;
             }
             evidence.first_local_errno.get_or_insert(*errno);
             let rec = ErrorRecord {
@@ -610,6 +710,7 @@ mod tests {
                 rtt: None,
             },
             inference: Some(ttl::infer(62)),
+            pmtu_check: None,
             diagnosis: vec![Diagnosis::new("ping.lossy", Severity::Warning, "lossy")],
             exit: Exit::Healthy,
         }

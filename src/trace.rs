@@ -8,6 +8,7 @@ use crate::diagnose::Diagnosis;
 use crate::error::{AppError, AppResult, Exit};
 use crate::hops::{self, HopAnswer, Method, Names, PathPlan};
 use crate::output::{Report, Sink};
+use crate::probe::pmtu::{self, MtuDrop, PathMtu};
 use crate::probe::{Engine, Outcome, SocketMode};
 
 use serde::Serialize;
@@ -54,6 +55,9 @@ pub struct HopRecord {
     pub ttl: u8,
     /// The probes' results.
     pub probes: Vec<ProbeRecord>,
+    /// With `--mtu`: the path MTU up to this hop (`F=` where it changes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
 }
 
 impl HopRecord {
@@ -132,6 +136,9 @@ pub struct TraceReport {
     pub ended_at: String,
     /// Wall time of the trace.
     pub duration_ms: u128,
+    /// With `--mtu`: where the path MTU starts, drops and ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_mtu: Option<PathMtu>,
     /// What the trace means.
     pub diagnosis: Vec<Diagnosis>,
     /// False when this host had no route and nothing was probed: then no
@@ -162,7 +169,7 @@ impl Report for TraceReport {
     fn summary_event(&self) -> Option<serde_json::Value> {
         Some(
             serde_json::json!({"reached": self.reached, "interrupted": self.interrupted,
-            "duration_ms": self.duration_ms, "diagnosis": self.diagnosis}),
+            "duration_ms": self.duration_ms, "path_mtu": self.path_mtu, "diagnosis": self.diagnosis}),
         )
     }
 }
@@ -229,6 +236,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
         started_at: hops::utc_stamp(std::time::SystemTime::now()),
         ended_at: hops::utc_stamp(std::time::SystemTime::now()),
         duration_ms: 0,
+        path_mtu: None,
         diagnosis: Vec::new(),
         probed: false,
     };
@@ -252,9 +260,15 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
             "port": port, "socket": mode, "first_ttl": plan.first, "max_ttl": plan.max}),
     );
     let started = Instant::now();
+    let path_mtu = if args.mtu {
+        Some(pmtu::discover(&engine, target, None, plan.wait).await?)
+    } else {
+        None
+    };
     let names = Names::new(plan.names);
     let (hop_tx, hop_rx) = mpsc::unbounded_channel::<HopRecord>();
-    let printer = tokio::spawn(print_hops(hop_rx, names.clone(), sink.clone()));
+    let marks = path_mtu.as_ref().map(MtuMarks::new);
+    let printer = tokio::spawn(print_hops(hop_rx, names.clone(), sink.clone(), marks));
     // The other flows run beside the printed one (flow 0), unprinted.
     let mut others = JoinSet::new();
     for flow in 1..args.flows as u16 {
@@ -335,6 +349,10 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
         })
         .collect();
     report.diagnosis.extend(path::asymmetric(&backs));
+    if let Some(found) = &path_mtu {
+        report.diagnosis.push(mtu_diagnosis(found, &hops, target));
+    }
+    report.path_mtu = path_mtu;
     report.branches = branches;
     report.source = engine.source_for(target);
     report.hops = hops;
@@ -456,6 +474,7 @@ async fn schedule(
             let _ = hop_tx.send(HopRecord {
                 ttl: next_print,
                 probes,
+                mtu: None,
             });
             if next_print == u8::MAX {
                 break;
@@ -569,7 +588,11 @@ fn flush_partial(
                 })
             })
             .collect();
-        let _ = hop_tx.send(HopRecord { ttl, probes });
+        let _ = hop_tx.send(HopRecord {
+            ttl,
+            probes,
+            mtu: None,
+        });
     }
 }
 
@@ -578,6 +601,7 @@ async fn print_hops(
     mut rx: mpsc::UnboundedReceiver<HopRecord>,
     names: Names,
     sink: Sink,
+    mut marks: Option<MtuMarks>,
 ) -> Vec<HopRecord> {
     let mut done = Vec::new();
     // Silent hops wait here until a later hop answers (then each gets its
@@ -589,14 +613,14 @@ async fn print_hops(
             continue;
         }
         for h in silent.drain(..) {
-            emit(h, &names, &sink, &mut done);
+            emit(h, &names, &sink, &mut done, &mut marks);
         }
         let addrs: Vec<IpAddr> = hop.probes.iter().filter_map(|p| p.from).collect();
         names.settle(&addrs, NAME_WAIT).await;
         for p in &mut hop.probes {
             p.name = p.from.and_then(|a| names.get(a));
         }
-        emit(hop, &names, &sink, &mut done);
+        emit(hop, &names, &sink, &mut done, &mut marks);
     }
     match (silent.first(), silent.last()) {
         (Some(first), Some(last)) if silent.len() > 1 => {
@@ -608,7 +632,7 @@ async fn print_hops(
         }
         _ => {
             for h in silent {
-                emit(h, &names, &sink, &mut done);
+                emit(h, &names, &sink, &mut done, &mut marks);
             }
         }
     }
@@ -621,10 +645,86 @@ fn is_silent(hop: &HopRecord) -> bool {
 }
 
 /// Prints a hop's line, streams its event and keeps it.
-fn emit(hop: HopRecord, names: &Names, sink: &Sink, done: &mut Vec<HopRecord>) {
-    sink.line(&hop_line(&hop, names));
+fn emit(
+    mut hop: HopRecord,
+    names: &Names,
+    sink: &Sink,
+    done: &mut Vec<HopRecord>,
+    marks: &mut Option<MtuMarks>,
+) {
+    let shown = marks.as_mut().and_then(|m| m.apply(&mut hop));
+    let line = hop_line(&hop, names);
+    match shown {
+        Some(mtu) => sink.line(&with_mtu_mark(&line, mtu)),
+        None => sink.line(&line),
+    }
     sink.event("hop", &hop);
     done.push(hop);
+}
+
+/// The per-hop MTU while hops are printed in TTL order: the route's MTU
+/// from the first hop on, each drop from the hop after the router that
+/// reported it (as `traceroute --mtu` shows `F=`).
+pub struct MtuMarks {
+    current: u32,
+    shown: Option<u32>,
+    drops: Vec<MtuDrop>,
+}
+
+impl MtuMarks {
+    /// Marks from a discovery; drops the local stack already knew apply at once.
+    pub fn new(found: &PathMtu) -> MtuMarks {
+        let mut current = found.first;
+        for d in found.drops.iter().filter(|d| d.reported_by.is_none()) {
+            current = d.mtu;
+        }
+        MtuMarks {
+            current,
+            shown: None,
+            drops: found
+                .drops
+                .iter()
+                .filter(|d| d.reported_by.is_some())
+                .copied()
+                .collect(),
+        }
+    }
+
+    /// Sets the hop's MTU; returns it when the line should show `F=`.
+    fn apply(&mut self, hop: &mut HopRecord) -> Option<u32> {
+        hop.mtu = Some(self.current);
+        let answered = hop.probes.iter().any(|p| p.from.is_some());
+        let show = (answered && self.shown != Some(self.current)).then_some(self.current);
+        if show.is_some() {
+            self.shown = show;
+        }
+        for p in &hop.probes {
+            if let Some(pos) = self.drops.iter().position(|d| d.reported_by == p.from) {
+                self.current = self.drops.remove(pos).mtu;
+            }
+        }
+        show
+    }
+}
+
+/// ` 2  198.18.1.2  0.017 ms F=1280  0.007 ms`: the mark after the first time.
+fn with_mtu_mark(line: &str, mtu: u32) -> String {
+    match line.find(" ms") {
+        Some(at) => format!("{} F={mtu}{}", &line[..at + 3], &line[at + 3..]),
+        None => format!("{line} F={mtu}"),
+    }
+}
+
+/// The `path.mtu` finding, naming the first hop past the smaller link.
+fn mtu_diagnosis(found: &PathMtu, hops: &[HopRecord], target: IpAddr) -> Diagnosis {
+    let changes: Vec<(u8, u32, Option<IpAddr>)> = hops
+        .windows(2)
+        .filter_map(|w| {
+            let (before, after) = (w[0].mtu?, w[1].mtu?);
+            (after < before).then(|| (w[1].ttl, after, w[0].probes.iter().find_map(|p| p.from)))
+        })
+        .collect();
+    path::mtu(found.first, found.mtu, changes.last().copied(), target)
 }
 
 /// The one row standing for the silent hops `first..=last` at the end of a

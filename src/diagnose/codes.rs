@@ -35,6 +35,21 @@ pub const CODES: &[CodeInfo] = &[
         check: "set SO_KEEPALIVE with TCP_KEEPIDLE about 300 s in the application, or lower net.ipv4.tcp_keepalive_time; `netdx tcp HOST:PORT --hold --keepalive 300,30,4` shows what the path does to an idle connection",
     },
     CodeInfo {
+        code: "ping.pmtu_blackhole",
+        meaning: "every probe larger than 1280 bytes was lost without any ICMP error while default-size probes (84 bytes) to the same host came back: a link on the path has a smaller MTU and the router in front of it cannot tell the sender, because its Fragmentation Needed (ICMP 3/4) or Packet Too Big (ICMPv6 2) is filtered. TCP connections then hang as soon as a full-size segment is sent (PMTU black hole)",
+        check: "`netdx trace --mtu HOST` (where the MTU drops), `netdx ping -M do -s SIZE HOST` to find the largest size that passes; allow ICMP type 3 code 4 / ICMPv6 type 2 on the routers and firewalls, or clamp the TCP MSS (`nft ... tcp option maxseg size set rt mtu`) on the tunnel",
+    },
+    CodeInfo {
+        code: "ping.path_mtu",
+        meaning: "probes were larger than the path MTU: a router answered Fragmentation Needed / Packet Too Big with the MTU of its next link, or (with -M do) the local stack refused them as too long (EMSGSIZE) because it already knows the path MTU",
+        check: "send smaller packets (-s); make sure Fragmentation Needed / Packet Too Big is never filtered on the path; MSS clamping on tunnels",
+    },
+    CodeInfo {
+        code: "path.mtu",
+        meaning: "the path MTU `netdx trace --mtu` found, as tracepath and `traceroute --mtu` find it: probes with DF set start at the interface MTU and shrink each time a router answers Fragmentation Needed / Packet Too Big; the hop named is the first one past the smaller link",
+        check: "expected on tunnels (WireGuard, IPsec, GRE, PPPoE); if TCP stalls on that path, check that Fragmentation Needed / Packet Too Big passes every firewall, or clamp the MSS",
+    },
+    CodeInfo {
         code: "tcp.hold_alive",
         meaning: "the held connection (`netdx tcp --hold`) stayed up until --duration ran out (or Ctrl-C)",
         check: "nothing; hold longer than the middleboxes' idle timeouts to test them",
@@ -361,6 +376,9 @@ mod tests {
             crate::diagnose::tcp::SILENT_PORT_CODE,
             "sockets.stalled_peer",
             "sockets.keepalive_default",
+            "ping.pmtu_blackhole",
+            "ping.path_mtu",
+            "path.mtu",
         ] {
             assert!(by_code(code).is_some(), "{code} unexplained");
         }

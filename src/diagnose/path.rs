@@ -614,6 +614,51 @@ pub fn asymmetric(backs: &[(u8, IpAddr, u16)]) -> Option<Diagnosis> {
     )
 }
 
+/// The path MTU `trace --mtu` found (`first`: the route's MTU probing
+/// started at; `drop`: the first hop past the smallest link, its MTU, and
+/// the router before it that reported it).
+pub fn mtu(
+    first: u32,
+    found: Option<u32>,
+    drop: Option<(u8, u32, Option<IpAddr>)>,
+    target: IpAddr,
+) -> Diagnosis {
+    let Some(mtu) = found else {
+        return Diagnosis::new(
+            "path.mtu",
+            Severity::Warning,
+            format!(
+                "no answer from {target} to DF probes of {} bytes and no Fragmentation Needed / Packet Too Big: the path MTU is unknown — a smaller link whose ICMP is filtered (PMTU black hole) or a target that ignores large echoes; `netdx ping -s SIZE {target}` with smaller sizes finds what passes",
+                drop.map(|(_, m, _)| m).unwrap_or(first)
+            ),
+        )
+        .with("first_mtu", first);
+    };
+    let d = match drop {
+        Some((hop, m, reporter)) => Diagnosis::new(
+            "path.mtu",
+            Severity::Info,
+            format!(
+                "the path MTU to {target} is {mtu} bytes: it drops from {first} to {m} at hop {hop}, on the link after {} (which reported Fragmentation Needed / Packet Too Big) — packets over {mtu} bytes need fragmentation or a smaller MSS",
+                addr_text(reporter)
+            ),
+        )
+        .with("hop", hop)
+        .with("reported_by", addr_text(reporter)),
+        None if mtu < first => Diagnosis::new(
+            "path.mtu",
+            Severity::Info,
+            format!("the path MTU to {target} is {mtu} bytes (below this host's {first}; the kernel already knew it, or the hop that reported it did not answer the trace)"),
+        ),
+        None => Diagnosis::new(
+            "path.mtu",
+            Severity::Info,
+            format!("the path MTU to {target} is {mtu} bytes, this host's route MTU: no link on the path is smaller"),
+        ),
+    };
+    d.with("mtu", mtu).with("first_mtu", first)
+}
+
 /// A hop that never answered while later hops did.
 fn silent_hop(ttl: u8) -> Diagnosis {
     Diagnosis::new(

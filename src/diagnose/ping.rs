@@ -49,7 +49,30 @@ pub struct Evidence {
     pub first_local_errno: Option<i32>,
     /// First Fragmentation Needed / Packet Too Big: who sent it, and the MTU.
     pub first_too_big: Option<(IpAddr, u32)>,
+    /// Small probes sent after large ones vanished without any ICMP.
+    pub small_probes: Option<SmallProbes>,
 }
+
+/// The black-hole check: large probes all lost without an ICMP error, then
+/// a few default-size probes to the same target. Small ones answering while
+/// large ones vanish is a PMTU black hole, not a silent host.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
+pub struct SmallProbes {
+    /// IP packet bytes of the lost probes.
+    pub large_bytes: usize,
+    /// IP packet bytes of the small probes (84 for IPv4, 104 for IPv6).
+    pub small_bytes: usize,
+    /// Small probes sent.
+    pub sent: u64,
+    /// Small probes answered.
+    pub answered: u64,
+}
+
+/// The smallest MTU every IPv6 link must carry, and the usual floor of
+/// tunnels: a packet above it may meet a smaller link.
+pub const MIN_COMMON_MTU: usize = 1280;
 
 /// Formats a percentage like C's `%g`, as iputils prints loss.
 pub fn fmt_pct(p: f64) -> String {
@@ -139,6 +162,8 @@ pub fn diagnose(
         }
     } else if let Some(errno) = evidence.first_local_errno {
         local_send_error(errno, target)
+    } else if let Some(small) = evidence.small_probes.filter(|p| p.answered > 0) {
+        pmtu_blackhole(&small, target)
     } else {
         Diagnosis::new(
             "ping.silent",
@@ -150,6 +175,27 @@ pub fn diagnose(
         .with("received", s.received)
         .with("errors", s.errors)
         .with("loss_pct", s.loss_pct)
+}
+
+/// Large probes lost without a word while small ones arrive: a link on the
+/// path is smaller and its Fragmentation Needed / Packet Too Big is dropped.
+fn pmtu_blackhole(small: &SmallProbes, target: IpAddr) -> Diagnosis {
+    let icmp = if target.is_ipv6() {
+        "ICMPv6 type 2 (Packet Too Big)"
+    } else {
+        "ICMP type 3 code 4 (Fragmentation Needed)"
+    };
+    Diagnosis::new(
+        "ping.pmtu_blackhole",
+        Severity::Critical,
+        format!(
+            "packets of {} bytes to {target} are lost without any ICMP while {}-byte ones arrive ({}/{} answered): a link on the path has a smaller MTU and its Fragmentation Needed / Packet Too Big is filtered — PMTU black hole; check with `netdx trace --mtu {target}`; fix: allow {icmp}, or clamp the TCP MSS",
+            small.large_bytes, small.small_bytes, small.answered, small.sent
+        ),
+    )
+    .with("large_bytes", small.large_bytes)
+    .with("small_bytes", small.small_bytes)
+    .with("small_answered", small.answered)
 }
 
 /// Duplicated replies: something on the path copies packets.
@@ -217,6 +263,28 @@ mod tests {
             code: 13,
             text: "Packet filtered".into(),
         });
+        let blackhole = Evidence {
+            small_probes: Some(SmallProbes {
+                large_bytes: 1428,
+                small_bytes: 84,
+                sent: 3,
+                answered: 3,
+            }),
+            ..Evidence::default()
+        };
+        let d = diagnose(&tally, None, &blackhole, target);
+        assert_eq!(d.code, "ping.pmtu_blackhole");
+        assert!(d.summary.contains("1428 bytes"), "{}", d.summary);
+        let still_silent = Evidence {
+            small_probes: blackhole
+                .small_probes
+                .map(|p| SmallProbes { answered: 0, ..p }),
+            ..Evidence::default()
+        };
+        assert_eq!(
+            diagnose(&tally, None, &still_silent, target).code,
+            "ping.silent"
+        );
         let refused = diagnose(&tally, None, &ev, target);
         assert_eq!(refused.code, "ping.unreachable");
         assert!(

@@ -114,6 +114,32 @@ impl Engine {
         socket::source_for(target, &self.binding).ok()
     }
 
+    /// The MTU the kernel holds for the route to `target`: the interface's,
+    /// or a path MTU learnt from Fragmentation Needed / Packet Too Big.
+    pub fn route_mtu(&self, target: IpAddr) -> Option<u32> {
+        socket::route_mtu(target, &self.binding)
+    }
+
+    /// The MTU of the interface probes to `target` leave by, learnt path
+    /// MTUs aside.
+    pub fn interface_mtu(&self, target: IpAddr) -> Option<u32> {
+        socket::interface_mtu(target, &self.binding)
+    }
+
+    /// Sets path MTU discovery on the ICMP socket of `target`'s family
+    /// (opened if needed): `trace --mtu` turns DF on for its discovery.
+    pub fn set_pmtu(&self, target: IpAddr, mode: socket::PmtuDisc) -> AppResult<()> {
+        let ch = self.channel(target.is_ipv6())?;
+        socket::set_pmtu(ch.fd.get_ref(), ch.v6, mode).map_err(|e| {
+            crate::error::AppError::cannot_run(format!("cannot set path MTU discovery: {e}"))
+        })
+    }
+
+    /// The path MTU discovery the binding asked for, if any.
+    pub fn pmtu_mode(&self) -> Option<socket::PmtuDisc> {
+        self.binding.pmtu
+    }
+
     /// The binding (source / interface) probes leave from.
     pub(super) fn binding(&self) -> &Binding {
         &self.binding

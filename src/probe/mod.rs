@@ -10,6 +10,7 @@ pub mod listen;
 pub mod netlink;
 pub mod packet;
 pub mod pending;
+pub mod pmtu;
 pub mod pool;
 pub mod privilege;
 pub mod route;
@@ -24,7 +25,7 @@ use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 pub use engine::Engine;
-pub use socket::{Binding, SocketMode};
+pub use socket::{Binding, PmtuDisc, SocketMode};
 
 /// What kind of packet a probe is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -18,8 +18,12 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 /// Whether runs share engines.
 static SHARING: AtomicBool = AtomicBool::new(false);
 
-/// A binding as a map key: source address and interface.
-type BindingKey = (Option<std::net::IpAddr>, Option<String>);
+/// A binding as a map key: source address, interface, PMTU discovery.
+type BindingKey = (
+    Option<std::net::IpAddr>,
+    Option<String>,
+    Option<super::socket::PmtuDisc>,
+);
 
 /// The live shared engines, by binding.
 type Pool = Mutex<HashMap<BindingKey, Weak<Engine>>>;
@@ -41,7 +45,7 @@ pub fn engine_for(binding: Binding) -> Arc<Engine> {
     if !SHARING.load(Ordering::Relaxed) {
         return Engine::new(binding);
     }
-    let key = (binding.source, binding.device.clone());
+    let key = (binding.source, binding.device.clone(), binding.pmtu);
     let mut map = pool().lock().unwrap_or_else(|p| p.into_inner());
     if let Some(engine) = map.get(&key).and_then(Weak::upgrade) {
         return engine;

@@ -37,6 +37,119 @@ pub struct Binding {
     pub source: Option<IpAddr>,
     /// Interface to bind with SO_BINDTODEVICE.
     pub device: Option<String>,
+    /// Path MTU discovery of every probe socket (iputils' `-M`); None keeps
+    /// the kernel's default (want: DF set, fragment above the known PMTU).
+    pub pmtu: Option<PmtuDisc>,
+}
+
+/// IP_MTU_DISCOVER / IPV6_MTU_DISCOVER, as iputils' `ping -M` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PmtuDisc {
+    /// `do`: DF set, never fragment; a size over the path MTU fails locally
+    /// (EMSGSIZE) or comes back as Fragmentation Needed / Packet Too Big.
+    Do,
+    /// `want`: DF set while the packet fits the known path MTU, else fragment.
+    Want,
+    /// `dont`: DF clear, fragment as needed.
+    Dont,
+    /// `probe`: DF set and the learnt path MTU ignored (sizes up to the
+    /// interface MTU leave, so every router on the way answers again).
+    Probe,
+}
+
+impl PmtuDisc {
+    /// Reads iputils' words `do`, `want`, `dont`.
+    pub fn parse(text: &str) -> Option<PmtuDisc> {
+        match text {
+            "do" => Some(PmtuDisc::Do),
+            "want" => Some(PmtuDisc::Want),
+            "dont" => Some(PmtuDisc::Dont),
+            "probe" => Some(PmtuDisc::Probe),
+            _ => None,
+        }
+    }
+
+    /// The kernel's value for the option (the v4 and v6 constants agree).
+    fn value(self) -> i32 {
+        match self {
+            PmtuDisc::Do => libc::IP_PMTUDISC_DO,
+            PmtuDisc::Want => libc::IP_PMTUDISC_WANT,
+            PmtuDisc::Dont => libc::IP_PMTUDISC_DONT,
+            PmtuDisc::Probe => libc::IP_PMTUDISC_PROBE,
+        }
+    }
+}
+
+/// Sets IP_MTU_DISCOVER (IPV6_MTU_DISCOVER) on a probe socket.
+pub fn set_pmtu(socket: &Socket, v6: bool, mode: PmtuDisc) -> io::Result<()> {
+    let (level, name) = if v6 {
+        (libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER)
+    } else {
+        (libc::IPPROTO_IP, libc::IP_MTU_DISCOVER)
+    };
+    set_int(socket.as_raw_fd(), level, name, mode.value())
+}
+
+/// The MTU of the interface probes to `target` leave by (the bound one, or
+/// the one holding the route's source address), learnt path MTUs aside:
+/// where tracepath and `traceroute --mtu` start.
+pub fn interface_mtu(target: IpAddr, binding: &Binding) -> Option<u32> {
+    let name = match &binding.device {
+        Some(dev) => dev.clone(),
+        None => {
+            let src = source_for(target, binding).ok()?;
+            nix::ifaddrs::getifaddrs()
+                .ok()?
+                .find(|ifa| ifa.address.as_ref().and_then(storage_ip) == Some(src))?
+                .interface_name
+        }
+    };
+    if name.contains('/') || name.contains("..") {
+        return None;
+    }
+    std::fs::read_to_string(format!("/sys/class/net/{name}/mtu"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The MTU the kernel holds for the route to `target` (IP_MTU on a
+/// connected UDP socket): the interface MTU, or the path MTU learnt from a
+/// Fragmentation Needed / Packet Too Big. What iputils prints after
+/// "message too long".
+pub fn route_mtu(target: IpAddr, binding: &Binding) -> Option<u32> {
+    let v6 = target.is_ipv6();
+    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+    let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).ok()?;
+    if let Some(dev) = &binding.device {
+        socket.bind_device(Some(dev.as_bytes())).ok()?;
+    }
+    socket
+        .connect(&SockAddr::from(SocketAddr::new(target, 9)))
+        .ok()?;
+    let (level, name) = if v6 {
+        (libc::IPPROTO_IPV6, libc::IPV6_MTU)
+    } else {
+        (libc::IPPROTO_IP, libc::IP_MTU)
+    };
+    let mut value: i32 = 0;
+    let mut len = size_of::<i32>() as libc::socklen_t;
+    // SAFETY: passes a live c_int and its exact size for the kernel to fill.
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            level,
+            name,
+            &mut value as *mut i32 as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    if rc == 0 {
+        u32::try_from(value).ok()
+    } else {
+        None
+    }
 }
 
 impl Binding {
@@ -48,12 +161,12 @@ impl Binding {
         if let Ok(addr) = text.parse::<IpAddr>() {
             return Ok(Binding {
                 source: Some(addr),
-                device: None,
+                ..Binding::default()
             });
         }
         Ok(Binding {
-            source: None,
             device: Some(checked_device("-I", text)?),
+            ..Binding::default()
         })
     }
 
@@ -75,7 +188,11 @@ impl Binding {
             None => None,
             Some((flag, text)) => Some(checked_device(flag, text)?),
         };
-        Ok(Binding { source, device })
+        Ok(Binding {
+            source,
+            device,
+            pmtu: None,
+        })
     }
 }
 
@@ -166,6 +283,13 @@ fn configure(socket: &Socket, v6: bool, mode: SocketMode) -> io::Result<()> {
 }
 
 fn apply_binding(socket: &Socket, v6: bool, binding: &Binding) -> AppResult<()> {
+    if let Some(mode) = binding.pmtu {
+        set_pmtu(socket, v6, mode).map_err(|e| {
+            AppError::cannot_run(format!(
+                "cannot set path MTU discovery on a probe socket: {e}"
+            ))
+        })?;
+    }
     if let Some(dev) = &binding.device {
         socket
             .bind_device(Some(dev.as_bytes()))
