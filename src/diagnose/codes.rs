@@ -40,11 +40,6 @@ pub const CODES: &[CodeInfo] = &[
         check: "`netdx trace --mtu HOST` (where the MTU drops), `netdx ping -M do -s SIZE HOST` to find the largest size that passes; allow ICMP type 3 code 4 / ICMPv6 type 2 on the routers and firewalls, or clamp the TCP MSS (`nft ... tcp option maxseg size set rt mtu`) on the tunnel",
     },
     CodeInfo {
-        code: "ping.path_mtu",
-        meaning: "probes were larger than the path MTU: a router answered Fragmentation Needed / Packet Too Big with the MTU of its next link, or (with -M do) the local stack refused them as too long (EMSGSIZE) because it already knows the path MTU",
-        check: "send smaller packets (-s); make sure Fragmentation Needed / Packet Too Big is never filtered on the path; MSS clamping on tunnels",
-    },
-    CodeInfo {
         code: "path.mtu",
         meaning: "the path MTU `netdx trace --mtu` found, as tracepath and `traceroute --mtu` find it: probes with DF set start at the interface MTU and shrink each time a router answers Fragmentation Needed / Packet Too Big; the hop named is the first one past the smaller link",
         check: "expected on tunnels (WireGuard, IPsec, GRE, PPPoE); if TCP stalls on that path, check that Fragmentation Needed / Packet Too Big passes every firewall, or clamp the MSS",
@@ -102,7 +97,7 @@ pub const CODES: &[CodeInfo] = &[
     },
     CodeInfo {
         code: "ping.path_mtu",
-        meaning: "a router (or the target) answered \"fragmentation needed\" (ICMP 3/4) or \"packet too big\" (ICMPv6 2): the probes are larger than a link on the path, whose MTU the summary gives. Warning when smaller probes still got through, critical when none did",
+        meaning: "a router (or the target) answered \"fragmentation needed\" (ICMP 3/4) or \"packet too big\" (ICMPv6 2): the probes are larger than a link on the path, whose MTU the summary gives; or (with -M do) the local stack refused them as too long (EMSGSIZE) because it already knows the path MTU. Warning when smaller probes still got through, critical when none did",
         check: "send smaller packets (-s); make sure those ICMP errors are not filtered anywhere, or TCP stalls on large segments (PMTU black hole); MSS clamping on tunnels and VPNs",
     },
     CodeInfo {
