@@ -804,3 +804,142 @@ fn probe_success_agrees_with_blackbox_exporter() {
         );
     }
 }
+
+/// An exporter of its own in `lab`'s client namespace, started with
+/// `args`; its answers come over `scheme` (http or https) with curl's
+/// `extra` arguments (auth, CA).
+struct Exporter<'a> {
+    lab: &'a Lab,
+    base: String,
+}
+
+impl<'a> Exporter<'a> {
+    /// Starts `netdx serve --listen 127.0.0.1:PORT ARGS…` and waits for
+    /// `ready_path` to answer anything at all.
+    fn start(lab: &'a mut Lab, args: &[&str], scheme: &str, extra: &[&str]) -> Exporter<'a> {
+        let listen = format!("127.0.0.1:{PORT}");
+        let mut cmd = vec![env!("CARGO_BIN_EXE_netdx"), "serve", "--listen", &listen];
+        cmd.extend_from_slice(args);
+        let client = lab.client().to_string();
+        lab.spawn(&client, &cmd);
+        let exporter = Exporter {
+            lab,
+            base: format!("{scheme}://127.0.0.1:{PORT}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while exporter.get("/", extra).status == 0 {
+            assert!(Instant::now() < deadline, "the exporter did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        exporter
+    }
+
+    fn get(&self, path: &str, extra: &[&str]) -> Answer {
+        let url = format!("{}{path}", self.base);
+        let mut cmd = vec!["curl", "-sS", "--max-time", "20", "-w", "\n%{http_code}"];
+        cmd.extend_from_slice(extra);
+        cmd.push(&url);
+        let run: Run = self.lab.exec(self.lab.client(), &cmd);
+        let (body, status) = run.stdout.rsplit_once('\n').unwrap_or(("", "0"));
+        Answer {
+            status: status.trim().parse().unwrap_or(0),
+            body: body.to_string(),
+        }
+    }
+
+    /// Polls `/metrics` until `series` has `value` (or fails after 20 s).
+    fn wait_for(&self, series: &str, value: f64, extra: &[&str]) -> Answer {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let a = self.get("/metrics", extra);
+            if a.value(series) == Some(value) {
+                return a;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{series} never became {value}:\n{}",
+                a.body
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+#[test]
+fn scheduled_checks_show_on_metrics_and_flip_when_a_port_closes() {
+    if !can_build_namespaces("serve") {
+        return;
+    }
+    let mut lab = Lab::chain(1);
+    let server = lab.server().to_string();
+    lab.spawn(&server, &["python3", "-c", LISTENER]);
+    let dir = TempDir::new(&format!("{}-checks", lab.client()));
+    let checks = dir.write(
+        "checks.txt",
+        "# the web server\ntcp 198.18.1.2:8080\n\nping -c 2 -i 0.2 198.18.1.2\n",
+    );
+    let exporter = Exporter::start(
+        &mut lab,
+        &["--checks", &checks, "--checks-interval", "1"],
+        "http",
+        &[],
+    );
+    let tcp = r#"{line="2",check="tcp 198.18.1.2:8080"}"#;
+    let ping = r#"{line="4",check="ping -c 2 -i 0.2 198.18.1.2"}"#;
+    let up = exporter.wait_for(&format!("netdx_check_success{tcp}"), 1.0, &[]);
+    promtool_accepts(&up.body);
+    assert_eq!(up.must(&format!("netdx_check_success{ping}")), 1.0);
+    assert!(up.must(&format!("netdx_check_duration_seconds{tcp}")) < 1.0);
+    assert_eq!(up.must(&format!("netdx_check_exit_status{tcp}")), 0.0);
+    assert!(!up.body.contains("netdx_check_diagnosis{"), "{}", up.body);
+    // The port closes: the next round says so, with the CLI's code.
+    exporter.lab.nft(
+        &server,
+        "table inet closeit {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 8080 reject with tcp reset\n }\n}\n",
+    );
+    let down = exporter.wait_for(&format!("netdx_check_success{tcp}"), 0.0, &[]);
+    promtool_accepts(&down.body);
+    assert_eq!(down.must(&format!("netdx_check_exit_status{tcp}")), 1.0);
+    assert_eq!(
+        down.must(r#"netdx_check_diagnosis{line="2",check="tcp 198.18.1.2:8080",code="tcp.refused",severity="critical"}"#),
+        1.0
+    );
+    assert_eq!(down.must(&format!("netdx_check_success{ping}")), 1.0);
+}
+
+#[test]
+fn a_bad_check_file_is_refused_at_start_naming_the_line() {
+    let dir = TempDir::new("badchecks");
+    let bad = dir.write(
+        "bad.txt",
+        "tcp 198.18.1.2:80\n# fine so far\nping --nope 198.18.1.2\n",
+    );
+    for extra in [&["--config-check"][..], &["--listen", "127.0.0.1:0"][..]] {
+        let mut args = vec!["serve", "--checks", &bad];
+        args.extend_from_slice(extra);
+        let run = common::netdx_here(&args);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("line 3: unexpected argument '--nope'"),
+            "{}",
+            run.stderr
+        );
+    }
+    let good = dir.write("good.txt", "tcp 198.18.1.2:80\n");
+    let run = common::netdx_here(&["serve", "--checks", &good, "--config-check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("check line 1: tcp 198.18.1.2:80"),
+        "{}",
+        run.stdout
+    );
+    let run = common::netdx_here(&[
+        "serve",
+        "--checks",
+        &good,
+        "--checks-interval",
+        "0",
+        "--config-check",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}

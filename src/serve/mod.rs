@@ -3,6 +3,7 @@
 //! `relabel_configs` work unchanged), `/metrics` tells about the exporter.
 
 pub mod allow;
+pub mod checks;
 pub mod config;
 pub mod metrics;
 pub mod prober;
@@ -35,11 +36,23 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         return Err(AppError::usage("--max-concurrent must be at least 1"));
     }
     let config = config::Config::load(args.config.as_deref())?;
+    let interval = args.checks_interval;
+    if !(interval.is_finite() && (0.1..=86_400.0).contains(&interval)) {
+        return Err(AppError::usage(
+            "--checks-interval: give seconds from 0.1 to 86400",
+        ));
+    }
+    let plan = args.checks.as_deref().map(checks::load).transpose()?;
     if args.config_check {
         for (name, m) in &config.modules {
             sink.line(&format!("module {name}: prober {}", m.prober.name()));
         }
         sink.line(&format!("allowed targets: {}", allow.describe()));
+        if let Some(plan) = &plan {
+            for (line, text) in plan.lines() {
+                sink.line(&format!("check line {line}: {text}"));
+            }
+        }
         return Ok(Exit::Healthy);
     }
     let listener = crate::probe::listen::http_listener(listen)
@@ -47,7 +60,16 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         .map_err(|e| {
             AppError::cannot_run(format!("--listen {listen}: cannot listen there: {e}"))
         })?;
+    let checks = match plan {
+        Some(plan) => Some(checks::start(
+            plan,
+            std::time::Duration::from_secs_f64(interval),
+            args.max_concurrent,
+        )?),
+        None => None,
+    };
     let shared = Arc::new(routes::Shared {
+        checks,
         config: RwLock::new(Arc::new(config)),
         allow,
         slots: tokio::sync::Semaphore::new(args.max_concurrent),
