@@ -108,6 +108,15 @@ interval = 0.2
 prober = "dns"
 query_name = "web.lab.test"
 query_type = "A"
+
+[modules.tcp_lab]
+prober = "tcp"
+targets = ["198.18.1.2/32", "*.lab.test"]
+
+[modules.icmp_net]
+prober = "icmp"
+count = 1
+targets = ["198.18.1.2/32"]
 "#;
 
 impl Bed {
@@ -942,4 +951,48 @@ fn a_bad_check_file_is_refused_at_start_naming_the_line() {
         "--config-check",
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
+}
+
+#[test]
+fn module_target_patterns_refuse_what_they_do_not_name_with_403() {
+    if !can_build_namespaces("serve") {
+        return;
+    }
+    let bed = Bed::new();
+    let t4 = ["-H", "X-Prometheus-Scrape-Timeout-Seconds: 4"];
+    // Inside: an address in the module's network, a name below *.lab.test.
+    let a = bed.probe("tcp_lab", "198.18.1.2:8080", "");
+    assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
+    let a = bed.probe("tcp_lab", "web.lab.test:8080", "");
+    assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
+    // Outside: another address of the allowed /15, a name no pattern matches.
+    let a = bed.get("/probe?module=tcp_lab&target=198.18.1.3:8080", &t4);
+    assert_eq!(a.status, 403, "{}", a.body);
+    assert_eq!(
+        a.body.trim(),
+        "target 198.18.1.3:8080 is outside module tcp_lab's targets (198.18.1.2/32, *.lab.test): 198.18.1.3 is in none of its networks"
+    );
+    let a = bed.get("/probe?module=tcp_lab&target=lab.test:8080", &t4);
+    assert_eq!(a.status, 403, "{}", a.body);
+    assert!(a.body.contains("no name pattern matches it"), "{}", a.body);
+    // A module with networks only decides a name by its address.
+    let a = bed.probe("icmp_net", "web.lab.test", "");
+    assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
+    let a = bed.get("/probe?module=icmp_net&target=198.18.1.3", &t4);
+    assert_eq!(a.status, 403, "{}", a.body);
+    // The built-in module has no patterns: --allow alone decides.
+    let a = bed.probe("tcp", "198.18.1.3:8080", "");
+    assert_eq!(a.must("probe_success"), 0.0, "{}", a.body);
+    let run = common::netdx_here(&[
+        "serve",
+        "--config",
+        &bed.dir.write("c.toml", CONFIG),
+        "--config-check",
+    ]);
+    assert!(
+        run.stdout
+            .contains("module tcp_lab: prober tcp, targets 198.18.1.2/32, *.lab.test"),
+        "{}",
+        run.stdout
+    );
 }

@@ -6,6 +6,7 @@ pub mod allow;
 pub mod checks;
 pub mod config;
 pub mod metrics;
+pub mod patterns;
 pub mod prober;
 pub mod routes;
 
@@ -45,7 +46,11 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
     let plan = args.checks.as_deref().map(checks::load).transpose()?;
     if args.config_check {
         for (name, m) in &config.modules {
-            sink.line(&format!("module {name}: prober {}", m.prober.name()));
+            let only = match m.patterns() {
+                Ok(Some(p)) => format!(", targets {}", p.describe()),
+                _ => String::new(),
+            };
+            sink.line(&format!("module {name}: prober {}{only}", m.prober.name()));
         }
         sink.line(&format!("allowed targets: {}", allow.describe()));
         if let Some(plan) = &plan {

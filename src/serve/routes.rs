@@ -118,6 +118,7 @@ async fn probe(
     let left = budget.saturating_sub(started.elapsed());
     shared.metrics.started();
     let result = prober::probe(
+        module_name,
         module,
         target,
         params.get("name").map(String::as_str),
