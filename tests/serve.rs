@@ -996,3 +996,56 @@ fn module_target_patterns_refuse_what_they_do_not_name_with_403() {
         run.stdout
     );
 }
+
+#[test]
+fn basic_auth_from_the_web_config_file_answers_401_without_the_password() {
+    if !can_build_namespaces("serve") {
+        return;
+    }
+    let mut lab = Lab::chain(1);
+    let dir = TempDir::new(&format!("{}-web", lab.client()));
+    let hash = bcrypt::hash("s3cret", 4).unwrap_or_else(|e| panic!("bcrypt: {e}"));
+    let web = dir.write(
+        "web.yml",
+        &format!("# exporter-toolkit's shape\nbasic_auth_users:\n  prom: '{hash}'\n"),
+    );
+    let exporter = Exporter::start(&mut lab, &["--web.config.file", &web], "http", &[]);
+    for (extra, want) in [
+        (&[][..], 401),
+        (&["-u", "prom:wrong"][..], 401),
+        (&["-u", "nobody:s3cret"][..], 401),
+        (&["-u", "prom:s3cret"][..], 200),
+    ] {
+        let a = exporter.get("/metrics", extra);
+        assert_eq!(a.status, want, "{extra:?}: {}", a.body);
+    }
+    // The challenge names the scheme; the probe path is guarded too.
+    let run = exporter.lab.exec(
+        exporter.lab.client(),
+        &[
+            "curl",
+            "-si",
+            &format!("{}/probe?module=tcp&target=198.18.1.2:8080", exporter.base),
+        ],
+    );
+    assert!(run.stdout.starts_with("HTTP/1.1 401"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .to_ascii_lowercase()
+            .contains("www-authenticate: basic realm=\"netdx\""),
+        "{}",
+        run.stdout
+    );
+    let a = exporter.get("/metrics", &["-u", "prom:s3cret"]);
+    promtool_accepts(&a.body);
+    // A plain password instead of a hash is refused at start, naming the user.
+    let bad = dir.write("bad.yml", "basic_auth_users:\n  prom: s3cret\n");
+    let run = common::netdx_here(&["serve", "--web.config.file", &bad, "--config-check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("prom: the password must be a bcrypt hash"),
+        "{}",
+        run.stderr
+    );
+}

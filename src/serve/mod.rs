@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod patterns;
 pub mod prober;
 pub mod routes;
+pub mod web;
 
 use crate::cli::{GlobalOpts, ServeArgs};
 use crate::error::{AppError, AppResult, Exit};
@@ -44,6 +45,15 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         ));
     }
     let plan = args.checks.as_deref().map(checks::load).transpose()?;
+    let web = match &args.web_config_file {
+        Some(path) => web::WebConfig::load(path)?,
+        None => web::WebConfig::default(),
+    };
+    if web.tls.is_some() {
+        return Err(AppError::usage(
+            "--web.config.file: tls_server_config is not supported yet: put a TLS proxy in front",
+        ));
+    }
     if args.config_check {
         for (name, m) in &config.modules {
             let only = match m.patterns() {
@@ -53,6 +63,7 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
             sink.line(&format!("module {name}: prober {}{only}", m.prober.name()));
         }
         sink.line(&format!("allowed targets: {}", allow.describe()));
+        sink.line(&format!("web: {}", web.describe()));
         if let Some(plan) = &plan {
             for (line, text) in plan.lines() {
                 sink.line(&format!("check line {line}: {text}"));
@@ -87,7 +98,15 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         shared.allow.describe()
     ));
     let reload = tokio::spawn(reload_on_hangup(Arc::clone(&shared), args.config.clone()));
-    let served = axum::serve(listener, routes::router(shared))
+    let mut app = routes::router(shared);
+    if !web.users.is_empty() {
+        let auth = Arc::new(web::BasicAuth::new(web.users.clone()));
+        app = app.layer(axum::middleware::from_fn_with_state(
+            auth,
+            web::require_auth,
+        ));
+    }
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(stop_signal())
         .await;
     reload.abort();
