@@ -1049,3 +1049,119 @@ fn basic_auth_from_the_web_config_file_answers_401_without_the_password() {
         run.stderr
     );
 }
+
+/// `openssl` with `args` in `dir`, which must succeed.
+fn openssl(dir: &TempDir, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(&dir.0)
+        .output()
+        .unwrap_or_else(|e| panic!("openssl (Debian package openssl, see .ci/run): {e}"));
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn tls_from_the_web_config_file_serves_https_with_a_test_ca() {
+    if !can_build_namespaces("serve") {
+        return;
+    }
+    let mut lab = Lab::chain(1);
+    let dir = TempDir::new(&format!("{}-tls", lab.client()));
+    // A test CA, and a server certificate it signs for 127.0.0.1.
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=netdx test CA",
+        ],
+    );
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    dir.write("ext.cnf", "subjectAltName=IP:127.0.0.1\n");
+    openssl(
+        &dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
+    let hash = bcrypt::hash("s3cret", 4).unwrap_or_else(|e| panic!("bcrypt: {e}"));
+    // Relative paths are relative to the web config file, as in exporter-toolkit.
+    let web = dir.write(
+        "web.yml",
+        &format!("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  prom: '{hash}'\n"),
+    );
+    let ca = dir.0.join("ca.crt").display().to_string();
+    let trust = ["--cacert", ca.as_str()];
+    let exporter = Exporter::start(&mut lab, &["--web.config.file", &web], "https", &trust);
+    let a = exporter.get("/metrics", &["--cacert", &ca, "-u", "prom:s3cret"]);
+    assert_eq!(a.status, 200, "{}", a.body);
+    promtool_accepts(&a.body);
+    assert_eq!(exporter.get("/metrics", &trust).status, 401);
+    // Without the CA curl refuses the certificate; plain HTTP gets no answer.
+    assert_eq!(exporter.get("/metrics", &["-u", "prom:s3cret"]).status, 0);
+    let plain = exporter.lab.exec(
+        exporter.lab.client(),
+        &[
+            "curl",
+            "-sS",
+            "--max-time",
+            "5",
+            &format!("http://127.0.0.1:{PORT}/metrics"),
+        ],
+    );
+    assert_ne!(plain.code, 0, "{}", plain.stdout);
+    // A key that is not a key is refused at start, naming the file.
+    let bad = dir.write(
+        "bad.yml",
+        "tls_server_config:\n  cert_file: server.crt\n  key_file: ext.cnf\n",
+    );
+    let run = common::netdx_here(&["serve", "--web.config.file", &bad, "--config-check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ext.cnf: no PEM private key"),
+        "{}",
+        run.stderr
+    );
+}

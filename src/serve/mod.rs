@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod patterns;
 pub mod prober;
 pub mod routes;
+pub mod tls;
 pub mod web;
 
 use crate::cli::{GlobalOpts, ServeArgs};
@@ -49,11 +50,7 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         Some(path) => web::WebConfig::load(path)?,
         None => web::WebConfig::default(),
     };
-    if web.tls.is_some() {
-        return Err(AppError::usage(
-            "--web.config.file: tls_server_config is not supported yet: put a TLS proxy in front",
-        ));
-    }
+    let tls = web.tls.as_ref().map(tls::server_config).transpose()?;
     if args.config_check {
         for (name, m) in &config.modules {
             let only = match m.patterns() {
@@ -93,9 +90,11 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         metrics: metrics::ExporterMetrics::default(),
     });
     let bound = listener.local_addr().unwrap_or(listen);
+    let scheme = if tls.is_some() { "https" } else { "http" };
     log(&format!(
-        "listening on http://{bound}/ (allowed targets: {})",
-        shared.allow.describe()
+        "listening on {scheme}://{bound}/ (allowed targets: {}; {})",
+        shared.allow.describe(),
+        web.describe()
     ));
     let reload = tokio::spawn(reload_on_hangup(Arc::clone(&shared), args.config.clone()));
     let mut app = routes::router(shared);
@@ -106,11 +105,23 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
             web::require_auth,
         ));
     }
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(stop_signal())
-        .await;
+    let served = match tls {
+        Some(config) => {
+            let listener = tls::TlsListener::new(listener, config).map_err(|e| {
+                AppError::cannot_run(format!("--listen {listen}: cannot listen there: {e}"))
+            })?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop_signal())
+                .await
+        }
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop_signal())
+                .await
+        }
+    };
     reload.abort();
-    served.map_err(|e| AppError::cannot_run(format!("serving http://{bound}/ failed: {e}")))?;
+    served.map_err(|e| AppError::cannot_run(format!("serving {scheme}://{bound}/ failed: {e}")))?;
     log("stopped");
     Ok(Exit::Healthy)
 }
