@@ -901,6 +901,23 @@ fn scheduled_checks_show_on_metrics_and_flip_when_a_port_closes() {
     assert!(up.must(&format!("netdx_check_duration_seconds{tcp}")) < 1.0);
     assert_eq!(up.must(&format!("netdx_check_exit_status{tcp}")), 0.0);
     assert!(!up.body.contains("netdx_check_diagnosis{"), "{}", up.body);
+    // /probe pings share the runtime and ICMP engines with the check's pings.
+    for _ in 0..4 {
+        let a = exporter.get(
+            "/probe?module=icmp&target=198.18.1.2",
+            &["-H", "X-Prometheus-Scrape-Timeout-Seconds: 4"],
+        );
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
+        assert_eq!(a.must("probe_icmp_packets_received"), 3.0, "{}", a.body);
+    }
+    let during = exporter.get("/metrics", &[]);
+    assert_eq!(
+        during.must(&format!("netdx_check_success{ping}")),
+        1.0,
+        "{}",
+        during.body
+    );
     // The port closes: the next round says so, with the CLI's code.
     exporter.lab.nft(
         &server,

@@ -4,6 +4,7 @@
 
 use crate::check::{CheckPlan, CheckResult};
 use crate::error::{AppError, AppResult};
+
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -118,39 +119,34 @@ fn escape(text: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Runs the plan every `interval` on a thread of its own (the commands'
-/// futures are not `Send`, so they run on a local runtime, as `netdx check`
-/// runs them), at most `parallel` lines at once, each stopped after the
-/// interval so a round never overlaps the next.
-pub fn start(plan: CheckPlan, interval: Duration, parallel: usize) -> AppResult<Arc<CheckResults>> {
+/// The results, and the loop that runs the plan every `interval`, at most
+/// `parallel` lines at once, each stopped after the interval so a round
+/// never overlaps the next. The loop never ends; the commands' futures are
+/// not `Send`, so the caller polls it in a `LocalSet` on the runtime that
+/// serves `/probe`, whose probe engines the checks then share.
+pub fn start(
+    plan: CheckPlan,
+    interval: Duration,
+    parallel: usize,
+) -> (Arc<CheckResults>, impl std::future::Future<Output = ()>) {
     let results = Arc::new(CheckResults::default());
     let shared = Arc::clone(&results);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| AppError::cannot_run(format!("--checks: cannot start a runtime: {e}")))?;
-    std::thread::Builder::new()
-        .name("netdx-checks".into())
-        .spawn(move || {
-            let plan = std::rc::Rc::new(plan);
-            let local = tokio::task::LocalSet::new();
-            local.block_on(&runtime, async move {
-                loop {
-                    let started = Instant::now();
-                    let round = CheckPlan::run(&plan, parallel, interval).await;
-                    let failed = round.iter().filter(|r| !r.passed).count();
-                    let total = round.len();
-                    shared.store(round);
-                    super::log(&format!(
-                        "checks: {total} run, {failed} failed in {:.2} s",
-                        started.elapsed().as_secs_f64()
-                    ));
-                    tokio::time::sleep(interval.saturating_sub(started.elapsed())).await;
-                }
-            });
-        })
-        .map_err(|e| AppError::cannot_run(format!("--checks: cannot start a thread: {e}")))?;
-    Ok(results)
+    let rounds = async move {
+        let plan = std::rc::Rc::new(plan);
+        loop {
+            let started = Instant::now();
+            let round = CheckPlan::run(&plan, parallel, interval).await;
+            let failed = round.iter().filter(|r| !r.passed).count();
+            let total = round.len();
+            shared.store(round);
+            super::log(&format!(
+                "checks: {total} run, {failed} failed in {:.2} s",
+                started.elapsed().as_secs_f64()
+            ));
+            tokio::time::sleep(interval.saturating_sub(started.elapsed())).await;
+        }
+    };
+    (results, rounds)
 }
 
 #[cfg(test)]

@@ -73,13 +73,13 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         .map_err(|e| {
             AppError::cannot_run(format!("--listen {listen}: cannot listen there: {e}"))
         })?;
-    let checks = match plan {
-        Some(plan) => Some(checks::start(
-            plan,
-            std::time::Duration::from_secs_f64(interval),
-            args.max_concurrent,
-        )?),
-        None => None,
+    let (checks, rounds) = match plan {
+        Some(plan) => {
+            let every = std::time::Duration::from_secs_f64(interval);
+            let (results, rounds) = checks::start(plan, every, args.max_concurrent);
+            (Some(results), Some(rounds))
+        }
+        None => (None, None),
     };
     let shared = Arc::new(routes::Shared {
         checks,
@@ -105,20 +105,37 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
             web::require_auth,
         ));
     }
-    let served = match tls {
-        Some(config) => {
-            let listener = tls::TlsListener::new(listener, config).map_err(|e| {
-                AppError::cannot_run(format!("--listen {listen}: cannot listen there: {e}"))
-            })?;
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop_signal())
+    let serving = async move {
+        match tls {
+            Some(config) => match tls::TlsListener::new(listener, config) {
+                Ok(listener) => {
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(stop_signal())
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+            None => {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stop_signal())
+                    .await
+            }
+        }
+    };
+    // The checks run on this runtime (they share its probe engines), as
+    // local tasks beside the server, and stop with it.
+    let served = match rounds {
+        Some(rounds) => {
+            tokio::task::LocalSet::new()
+                .run_until(async move {
+                    tokio::select! {
+                        served = serving => served,
+                        () = rounds => Ok(()),
+                    }
+                })
                 .await
         }
-        None => {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop_signal())
-                .await
-        }
+        None => serving.await,
     };
     reload.abort();
     served.map_err(|e| AppError::cannot_run(format!("serving {scheme}://{bound}/ failed: {e}")))?;
