@@ -523,7 +523,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__serve)
-            opts="-4 -6 -h --listen --allow --config --config-check --max-concurrent --timeout-offset --json --jsonl --timeout --no-color --help"
+            opts="-4 -6 -h --listen --allow --config --config-check --max-concurrent --timeout-offset --checks --checks-interval --web.config.file --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -546,6 +546,18 @@ _netdx() {
                     return 0
                     ;;
                 --timeout-offset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checks-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --web.config.file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

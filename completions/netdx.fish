@@ -242,6 +242,9 @@ complete -c netdx -n "__fish_netdx_using_subcommand serve" -l allow -d 'Networks
 complete -c netdx -n "__fish_netdx_using_subcommand serve" -l config -d 'TOML file naming modules and their options (`[modules.NAME] prober = "icmp" …`)' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand serve" -l max-concurrent -d 'Most probes running at once; more wait for a slot until their timeout' -r
 complete -c netdx -n "__fish_netdx_using_subcommand serve" -l timeout-offset -d 'Seconds subtracted from Prometheus\'s scrape timeout to leave time for the reply' -r
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -l checks -d 'A `netdx check` file run in the background; each line\'s last result is on /metrics' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -l checks-interval -d 'Seconds between runs of the --checks file (each line is stopped after this long)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand serve" -l web.config.file -d 'Web configuration file in the Prometheus exporters\' format (YAML): `basic_auth_users` (bcrypt hashes) and `tls_server_config`' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand serve" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand serve" -l config-check -d 'Check the config file (and the other flags), print what it defines, and exit'
 complete -c netdx -n "__fish_netdx_using_subcommand serve" -l json -d 'Print one JSON document when the command ends'

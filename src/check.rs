@@ -258,7 +258,7 @@ fn inherited(global: &GlobalOpts) -> Vec<String> {
 /// Runs one check in-process. A check still running after `limit` is
 /// dropped (its probes stop with it) and reported as failed, so one hung
 /// line cannot hold up the run.
-async fn run_one(line: CheckLine, limit: Duration) -> CheckResult {
+async fn run_one(line: &CheckLine, limit: Duration) -> CheckResult {
     let started = Instant::now();
     let outcome = tokio::time::timeout(limit, crate::evaluate(&line.command, &line.global)).await;
     let (exit, diagnosis, error) = match outcome {
@@ -275,7 +275,7 @@ async fn run_one(line: CheckLine, limit: Duration) -> CheckResult {
     };
     CheckResult {
         line: line.number,
-        check: line.text,
+        check: line.text.clone(),
         exit: exit.code(),
         passed: exit == Exit::Healthy,
         elapsed_ms: started.elapsed().as_millis(),
@@ -368,7 +368,7 @@ async fn run_all(
         // Boxed: a command's future is large, and the set moves it.
         set.spawn_local(Box::pin(async move {
             let _permit = limit.acquire_owned().await;
-            run_one(line, check_limit).await
+            run_one(&line, check_limit).await
         }));
     }
     let mut done: BTreeMap<usize, CheckResult> = BTreeMap::new();
@@ -386,6 +386,57 @@ async fn run_all(
         }
     }
     results
+}
+
+/// A check file parsed once and run many times (`serve --checks`): the
+/// same parser and the same library calls as `netdx check`.
+#[derive(Debug)]
+pub struct CheckPlan {
+    lines: Vec<CheckLine>,
+}
+
+impl CheckPlan {
+    /// Parses a check file's text; a bad line is a usage error naming it.
+    pub fn parse(text: &str) -> AppResult<CheckPlan> {
+        Ok(CheckPlan {
+            lines: parse(text, &[])?,
+        })
+    }
+
+    /// The (line number, text) of every check, in file order.
+    pub fn lines(&self) -> Vec<(usize, String)> {
+        self.lines
+            .iter()
+            .map(|l| (l.number, l.text.clone()))
+            .collect()
+    }
+
+    /// Runs every line, at most `parallel` at a time, each stopped after
+    /// `limit`; results in file order. Must run inside a `LocalSet`.
+    pub async fn run(
+        plan: &std::rc::Rc<CheckPlan>,
+        parallel: usize,
+        limit: Duration,
+    ) -> Vec<CheckResult> {
+        let permits = Arc::new(Semaphore::new(parallel.max(1)));
+        let mut set = JoinSet::new();
+        for index in 0..plan.lines.len() {
+            let plan = std::rc::Rc::clone(plan);
+            let permits = permits.clone();
+            set.spawn_local(Box::pin(async move {
+                let _permit = permits.acquire_owned().await;
+                run_one(&plan.lines[index], limit).await
+            }));
+        }
+        let mut results = Vec::with_capacity(plan.lines.len());
+        while let Some(joined) = set.join_next().await {
+            if let Ok(result) = joined {
+                results.push(result);
+            }
+        }
+        results.sort_by_key(|r| r.line);
+        results
+    }
 }
 
 /// Runs `netdx check`.

@@ -482,6 +482,15 @@ pub struct ServeArgs {
     /// Seconds subtracted from Prometheus's scrape timeout to leave time for the reply.
     #[arg(long, value_name = "SECS", default_value_t = 0.5)]
     pub timeout_offset: f64,
+    /// A `netdx check` file run in the background; each line's last result is on /metrics.
+    #[arg(long, value_name = "FILE")]
+    pub checks: Option<std::path::PathBuf>,
+    /// Seconds between runs of the --checks file (each line is stopped after this long).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, requires = "checks")]
+    pub checks_interval: f64,
+    /// Web configuration file in the Prometheus exporters' format (YAML): `basic_auth_users` (bcrypt hashes) and `tls_server_config`.
+    #[arg(long = "web.config.file", value_name = "FILE")]
+    pub web_config_file: Option<std::path::PathBuf>,
 }
 
 /// Counts (`-c`): a negative number gets the same words as zero does in

@@ -108,6 +108,15 @@ interval = 0.2
 prober = "dns"
 query_name = "web.lab.test"
 query_type = "A"
+
+[modules.tcp_lab]
+prober = "tcp"
+targets = ["198.18.1.2/32", "*.lab.test"]
+
+[modules.icmp_net]
+prober = "icmp"
+count = 1
+targets = ["198.18.1.2/32"]
 "#;
 
 impl Bed {
@@ -803,4 +812,373 @@ fn probe_success_agrees_with_blackbox_exporter() {
             "{what}: netdx {ours}, blackbox {theirs}"
         );
     }
+}
+
+/// An exporter of its own in `lab`'s client namespace, started with
+/// `args`; its answers come over `scheme` (http or https) with curl's
+/// `extra` arguments (auth, CA).
+struct Exporter<'a> {
+    lab: &'a Lab,
+    base: String,
+}
+
+impl<'a> Exporter<'a> {
+    /// Starts `netdx serve --listen 127.0.0.1:PORT ARGS…` and waits for
+    /// `ready_path` to answer anything at all.
+    fn start(lab: &'a mut Lab, args: &[&str], scheme: &str, extra: &[&str]) -> Exporter<'a> {
+        let listen = format!("127.0.0.1:{PORT}");
+        let mut cmd = vec![env!("CARGO_BIN_EXE_netdx"), "serve", "--listen", &listen];
+        cmd.extend_from_slice(args);
+        let client = lab.client().to_string();
+        lab.spawn(&client, &cmd);
+        let exporter = Exporter {
+            lab,
+            base: format!("{scheme}://127.0.0.1:{PORT}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while exporter.get("/", extra).status == 0 {
+            assert!(Instant::now() < deadline, "the exporter did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        exporter
+    }
+
+    fn get(&self, path: &str, extra: &[&str]) -> Answer {
+        let url = format!("{}{path}", self.base);
+        let mut cmd = vec!["curl", "-sS", "--max-time", "20", "-w", "\n%{http_code}"];
+        cmd.extend_from_slice(extra);
+        cmd.push(&url);
+        let run: Run = self.lab.exec(self.lab.client(), &cmd);
+        let (body, status) = run.stdout.rsplit_once('\n').unwrap_or(("", "0"));
+        Answer {
+            status: status.trim().parse().unwrap_or(0),
+            body: body.to_string(),
+        }
+    }
+
+    /// Polls `/metrics` until `series` has `value` (or fails after 20 s).
+    fn wait_for(&self, series: &str, value: f64, extra: &[&str]) -> Answer {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let a = self.get("/metrics", extra);
+            if a.value(series) == Some(value) {
+                return a;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{series} never became {value}:\n{}",
+                a.body
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+#[test]
+fn scheduled_checks_show_on_metrics_and_flip_when_a_port_closes() {
+    if !can_build_namespaces("serve") {
+        return;
+    }
+    let mut lab = Lab::chain(1);
+    let server = lab.server().to_string();
+    lab.spawn(&server, &["python3", "-c", LISTENER]);
+    let dir = TempDir::new(&format!("{}-checks", lab.client()));
+    let checks = dir.write(
+        "checks.txt",
+        "# the web server\ntcp 198.18.1.2:8080\n\nping -c 2 -i 0.2 198.18.1.2\n",
+    );
+    let exporter = Exporter::start(
+        &mut lab,
+        &["--checks", &checks, "--checks-interval", "1"],
+        "http",
+        &[],
+    );
+    let tcp = r#"{line="2",check="tcp 198.18.1.2:8080"}"#;
+    let ping = r#"{line="4",check="ping -c 2 -i 0.2 198.18.1.2"}"#;
+    let up = exporter.wait_for(&format!("netdx_check_success{tcp}"), 1.0, &[]);
+    promtool_accepts(&up.body);
+    assert_eq!(up.must(&format!("netdx_check_success{ping}")), 1.0);
+    assert!(up.must(&format!("netdx_check_duration_seconds{tcp}")) < 1.0);
+    assert_eq!(up.must(&format!("netdx_check_exit_status{tcp}")), 0.0);
+    assert!(!up.body.contains("netdx_check_diagnosis{"), "{}", up.body);
+    // /probe pings share the runtime and ICMP engines with the check's pings.
+    for _ in 0..4 {
+        let a = exporter.get(
+            "/probe?module=icmp&target=198.18.1.2",
+            &["-H", "X-Prometheus-Scrape-Timeout-Seconds: 4"],
+        );
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
+        assert_eq!(a.must("probe_icmp_packets_received"), 3.0, "{}", a.body);
+    }
+    let during = exporter.get("/metrics", &[]);
+    assert_eq!(
+        during.must(&format!("netdx_check_success{ping}")),
+        1.0,
+        "{}",
+        during.body
+    );
+    // The port closes: the next round says so, with the CLI's code.
+    exporter.lab.nft(
+        &server,
+        "table inet closeit {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 8080 reject with tcp reset\n }\n}\n",
+    );
+    let down = exporter.wait_for(&format!("netdx_check_success{tcp}"), 0.0, &[]);
+    promtool_accepts(&down.body);
+    assert_eq!(down.must(&format!("netdx_check_exit_status{tcp}")), 1.0);
+    assert_eq!(
+        down.must(r#"netdx_check_diagnosis{line="2",check="tcp 198.18.1.2:8080",code="tcp.refused",severity="critical"}"#),
+        1.0
+    );
+    assert_eq!(down.must(&format!("netdx_check_success{ping}")), 1.0);
+}
+
+#[test]
+fn a_bad_check_file_is_refused_at_start_naming_the_line() {
+    let dir = TempDir::new("badchecks");
+    let bad = dir.write(
+        "bad.txt",
+        "tcp 198.18.1.2:80\n# fine so far\nping --nope 198.18.1.2\n",
+    );
+    for extra in [&["--config-check"][..], &["--listen", "127.0.0.1:0"][..]] {
+        let mut args = vec!["serve", "--checks", &bad];
+        args.extend_from_slice(extra);
+        let run = common::netdx_here(&args);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("line 3: unexpected argument '--nope'"),
+            "{}",
+            run.stderr
+        );
+    }
+    let good = dir.write("good.txt", "tcp 198.18.1.2:80\n");
+    let run = common::netdx_here(&["serve", "--checks", &good, "--config-check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("check line 1: tcp 198.18.1.2:80"),
+        "{}",
+        run.stdout
+    );
+    let run = common::netdx_here(&[
+        "serve",
+        "--checks",
+        &good,
+        "--checks-interval",
+        "0",
+        "--config-check",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
+
+#[test]
+fn module_target_patterns_refuse_what_they_do_not_name_with_403() {
+    if !can_build_namespaces("serve") {
+        return;
+    }
+    let bed = Bed::new();
+    let t4 = ["-H", "X-Prometheus-Scrape-Timeout-Seconds: 4"];
+    // Inside: an address in the module's network, a name below *.lab.test.
+    let a = bed.probe("tcp_lab", "198.18.1.2:8080", "");
+    assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
+    let a = bed.probe("tcp_lab", "web.lab.test:8080", "");
+    assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
+    // Outside: another address of the allowed /15, a name no pattern matches.
+    let a = bed.get("/probe?module=tcp_lab&target=198.18.1.3:8080", &t4);
+    assert_eq!(a.status, 403, "{}", a.body);
+    assert_eq!(
+        a.body.trim(),
+        "target 198.18.1.3:8080 is outside module tcp_lab's targets (198.18.1.2/32, *.lab.test): 198.18.1.3 is in none of its networks"
+    );
+    let a = bed.get("/probe?module=tcp_lab&target=lab.test:8080", &t4);
+    assert_eq!(a.status, 403, "{}", a.body);
+    assert!(a.body.contains("no name pattern matches it"), "{}", a.body);
+    // A module with networks only decides a name by its address.
+    let a = bed.probe("icmp_net", "web.lab.test", "");
+    assert_eq!(a.must("probe_success"), 1.0, "{}", a.body);
+    let a = bed.get("/probe?module=icmp_net&target=198.18.1.3", &t4);
+    assert_eq!(a.status, 403, "{}", a.body);
+    // The built-in module has no patterns: --allow alone decides.
+    let a = bed.probe("tcp", "198.18.1.3:8080", "");
+    assert_eq!(a.must("probe_success"), 0.0, "{}", a.body);
+    let run = common::netdx_here(&[
+        "serve",
+        "--config",
+        &bed.dir.write("c.toml", CONFIG),
+        "--config-check",
+    ]);
+    assert!(
+        run.stdout
+            .contains("module tcp_lab: prober tcp, targets 198.18.1.2/32, *.lab.test"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn basic_auth_from_the_web_config_file_answers_401_without_the_password() {
+    if !can_build_namespaces("serve") {
+        return;
+    }
+    let mut lab = Lab::chain(1);
+    let dir = TempDir::new(&format!("{}-web", lab.client()));
+    let hash = bcrypt::hash("s3cret", 4).unwrap_or_else(|e| panic!("bcrypt: {e}"));
+    let web = dir.write(
+        "web.yml",
+        &format!("# exporter-toolkit's shape\nbasic_auth_users:\n  prom: '{hash}'\n"),
+    );
+    let exporter = Exporter::start(&mut lab, &["--web.config.file", &web], "http", &[]);
+    for (extra, want) in [
+        (&[][..], 401),
+        (&["-u", "prom:wrong"][..], 401),
+        (&["-u", "nobody:s3cret"][..], 401),
+        (&["-u", "prom:s3cret"][..], 200),
+    ] {
+        let a = exporter.get("/metrics", extra);
+        assert_eq!(a.status, want, "{extra:?}: {}", a.body);
+    }
+    // The challenge names the scheme; the probe path is guarded too.
+    let run = exporter.lab.exec(
+        exporter.lab.client(),
+        &[
+            "curl",
+            "-si",
+            &format!("{}/probe?module=tcp&target=198.18.1.2:8080", exporter.base),
+        ],
+    );
+    assert!(run.stdout.starts_with("HTTP/1.1 401"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .to_ascii_lowercase()
+            .contains("www-authenticate: basic realm=\"netdx\""),
+        "{}",
+        run.stdout
+    );
+    let a = exporter.get("/metrics", &["-u", "prom:s3cret"]);
+    promtool_accepts(&a.body);
+    // A plain password instead of a hash is refused at start, naming the user.
+    let bad = dir.write("bad.yml", "basic_auth_users:\n  prom: s3cret\n");
+    let run = common::netdx_here(&["serve", "--web.config.file", &bad, "--config-check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("prom: the password must be a bcrypt hash"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `openssl` with `args` in `dir`, which must succeed.
+fn openssl(dir: &TempDir, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(&dir.0)
+        .output()
+        .unwrap_or_else(|e| panic!("openssl (Debian package openssl, see .ci/run): {e}"));
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn tls_from_the_web_config_file_serves_https_with_a_test_ca() {
+    if !can_build_namespaces("serve") {
+        return;
+    }
+    let mut lab = Lab::chain(1);
+    let dir = TempDir::new(&format!("{}-tls", lab.client()));
+    // A test CA, and a server certificate it signs for 127.0.0.1.
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=netdx test CA",
+        ],
+    );
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    dir.write("ext.cnf", "subjectAltName=IP:127.0.0.1\n");
+    openssl(
+        &dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
+    let hash = bcrypt::hash("s3cret", 4).unwrap_or_else(|e| panic!("bcrypt: {e}"));
+    // Relative paths are relative to the web config file, as in exporter-toolkit.
+    let web = dir.write(
+        "web.yml",
+        &format!("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  prom: '{hash}'\n"),
+    );
+    let ca = dir.0.join("ca.crt").display().to_string();
+    let trust = ["--cacert", ca.as_str()];
+    let exporter = Exporter::start(&mut lab, &["--web.config.file", &web], "https", &trust);
+    let a = exporter.get("/metrics", &["--cacert", &ca, "-u", "prom:s3cret"]);
+    assert_eq!(a.status, 200, "{}", a.body);
+    promtool_accepts(&a.body);
+    assert_eq!(exporter.get("/metrics", &trust).status, 401);
+    // Without the CA curl refuses the certificate; plain HTTP gets no answer.
+    assert_eq!(exporter.get("/metrics", &["-u", "prom:s3cret"]).status, 0);
+    let plain = exporter.lab.exec(
+        exporter.lab.client(),
+        &[
+            "curl",
+            "-sS",
+            "--max-time",
+            "5",
+            &format!("http://127.0.0.1:{PORT}/metrics"),
+        ],
+    );
+    assert_ne!(plain.code, 0, "{}", plain.stdout);
+    // A key that is not a key is refused at start, naming the file.
+    let bad = dir.write(
+        "bad.yml",
+        "tls_server_config:\n  cert_file: server.crt\n  key_file: ext.cnf\n",
+    );
+    let run = common::netdx_here(&["serve", "--web.config.file", &bad, "--config-check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ext.cnf: no PEM private key"),
+        "{}",
+        run.stderr
+    );
 }

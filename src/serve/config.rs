@@ -5,6 +5,7 @@
 //! definitions, so a module takes exactly the options and checks the CLI
 //! does, and the file is checked by parsing each module's command line.
 
+use super::patterns::TargetPatterns;
 use crate::error::{AppError, AppResult};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -64,6 +65,9 @@ pub struct Module {
     pub method: Option<String>,
     /// Destination port of udp/tcp probes (mtr).
     pub port: Option<u16>,
+    /// What this module may probe, on top of `--allow`: networks
+    /// (`198.18.0.0/15`) for addresses, name patterns (`*.lab.test`) for names.
+    pub targets: Option<Vec<String>>,
 }
 
 impl Module {
@@ -82,7 +86,16 @@ impl Module {
             max_hops: None,
             method: None,
             port: None,
+            targets: None,
         }
+    }
+
+    /// The parsed `targets` patterns, when the module has any.
+    pub fn patterns(&self) -> Result<Option<TargetPatterns>, String> {
+        self.targets
+            .as_deref()
+            .map(TargetPatterns::parse)
+            .transpose()
     }
 
     /// The longest this module's probe may run when Prometheus sends no
@@ -250,6 +263,9 @@ fn check_module(name: &str, m: &Module) -> Result<(), String> {
             return bad(format!("method = \"{method}\": give icmp, udp or tcp"));
         }
     }
+    if let Err(why) = m.patterns() {
+        return bad(why);
+    }
     // Options that mean nothing to this prober are a mistake worth naming.
     let unused: Vec<&str> = [
         ("size", m.size.is_some(), Prober::Icmp),
@@ -328,6 +344,10 @@ mod tests {
                 "module name",
             ),
             ("modules = 3", "line 1"),
+            (
+                "[modules.x]\nprober = \"tcp\"\ntargets = [\"10.0.0.0/99\"]\n",
+                "module x: targets: '10.0.0.0/99' is not a network",
+            ),
         ];
         for (text, want) in cases {
             let err = Config::parse(text).expect_err(text);

@@ -3,10 +3,14 @@
 //! `relabel_configs` work unchanged), `/metrics` tells about the exporter.
 
 pub mod allow;
+pub mod checks;
 pub mod config;
 pub mod metrics;
+pub mod patterns;
 pub mod prober;
 pub mod routes;
+pub mod tls;
+pub mod web;
 
 use crate::cli::{GlobalOpts, ServeArgs};
 use crate::error::{AppError, AppResult, Exit};
@@ -35,11 +39,33 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         return Err(AppError::usage("--max-concurrent must be at least 1"));
     }
     let config = config::Config::load(args.config.as_deref())?;
+    let interval = args.checks_interval;
+    if !(interval.is_finite() && (0.1..=86_400.0).contains(&interval)) {
+        return Err(AppError::usage(
+            "--checks-interval: give seconds from 0.1 to 86400",
+        ));
+    }
+    let plan = args.checks.as_deref().map(checks::load).transpose()?;
+    let web = match &args.web_config_file {
+        Some(path) => web::WebConfig::load(path)?,
+        None => web::WebConfig::default(),
+    };
+    let tls = web.tls.as_ref().map(tls::server_config).transpose()?;
     if args.config_check {
         for (name, m) in &config.modules {
-            sink.line(&format!("module {name}: prober {}", m.prober.name()));
+            let only = match m.patterns() {
+                Ok(Some(p)) => format!(", targets {}", p.describe()),
+                _ => String::new(),
+            };
+            sink.line(&format!("module {name}: prober {}{only}", m.prober.name()));
         }
         sink.line(&format!("allowed targets: {}", allow.describe()));
+        sink.line(&format!("web: {}", web.describe()));
+        if let Some(plan) = &plan {
+            for (line, text) in plan.lines() {
+                sink.line(&format!("check line {line}: {text}"));
+            }
+        }
         return Ok(Exit::Healthy);
     }
     let listener = crate::probe::listen::http_listener(listen)
@@ -47,7 +73,16 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         .map_err(|e| {
             AppError::cannot_run(format!("--listen {listen}: cannot listen there: {e}"))
         })?;
+    let (checks, rounds) = match plan {
+        Some(plan) => {
+            let every = std::time::Duration::from_secs_f64(interval);
+            let (results, rounds) = checks::start(plan, every, args.max_concurrent);
+            (Some(results), Some(rounds))
+        }
+        None => (None, None),
+    };
     let shared = Arc::new(routes::Shared {
+        checks,
         config: RwLock::new(Arc::new(config)),
         allow,
         slots: tokio::sync::Semaphore::new(args.max_concurrent),
@@ -55,16 +90,55 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
         metrics: metrics::ExporterMetrics::default(),
     });
     let bound = listener.local_addr().unwrap_or(listen);
+    let scheme = if tls.is_some() { "https" } else { "http" };
     log(&format!(
-        "listening on http://{bound}/ (allowed targets: {})",
-        shared.allow.describe()
+        "listening on {scheme}://{bound}/ (allowed targets: {}; {})",
+        shared.allow.describe(),
+        web.describe()
     ));
     let reload = tokio::spawn(reload_on_hangup(Arc::clone(&shared), args.config.clone()));
-    let served = axum::serve(listener, routes::router(shared))
-        .with_graceful_shutdown(stop_signal())
-        .await;
+    let mut app = routes::router(shared);
+    if !web.users.is_empty() {
+        let auth = Arc::new(web::BasicAuth::new(web.users.clone()));
+        app = app.layer(axum::middleware::from_fn_with_state(
+            auth,
+            web::require_auth,
+        ));
+    }
+    let serving = async move {
+        match tls {
+            Some(config) => match tls::TlsListener::new(listener, config) {
+                Ok(listener) => {
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(stop_signal())
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+            None => {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stop_signal())
+                    .await
+            }
+        }
+    };
+    // The checks run on this runtime (they share its probe engines), as
+    // local tasks beside the server, and stop with it.
+    let served = match rounds {
+        Some(rounds) => {
+            tokio::task::LocalSet::new()
+                .run_until(async move {
+                    tokio::select! {
+                        served = serving => served,
+                        () = rounds => Ok(()),
+                    }
+                })
+                .await
+        }
+        None => serving.await,
+    };
     reload.abort();
-    served.map_err(|e| AppError::cannot_run(format!("serving http://{bound}/ failed: {e}")))?;
+    served.map_err(|e| AppError::cannot_run(format!("serving {scheme}://{bound}/ failed: {e}")))?;
     log("stopped");
     Ok(Exit::Healthy)
 }

@@ -44,7 +44,7 @@ pub struct Outcome {
 pub enum Refusal {
     /// 400: a bad module, target or option; the one-line reason.
     BadRequest(String),
-    /// 403: the target is outside `--allow`.
+    /// 403: the target is outside `--allow` or the module's `targets`.
     Forbidden(String),
 }
 
@@ -117,6 +117,7 @@ pub fn split_target(prober: Prober, target: &str) -> Result<(String, Option<u16>
 
 /// Checks, resolves and runs one probe within `budget`.
 pub async fn probe(
+    module_name: &str,
     module: &Module,
     target: &str,
     name: Option<&str>,
@@ -135,12 +136,21 @@ pub async fn probe(
         Some(6) => Family::V6,
         _ => Family::Any,
     };
+    let patterns = module.patterns().map_err(Refusal::BadRequest)?;
+    if let Some(p) = &patterns {
+        p.check_host(module_name, target, &host)
+            .map_err(Refusal::Forbidden)?;
+    }
     let started = Instant::now();
     let ip = match resolve::resolve_one_within(&host, family, Some(budget)).await {
         Ok(ip) => ip,
         Err(e) if e.exit == Exit::Usage => return Err(Refusal::BadRequest(e.message)),
         Err(e) => return Ok(failed(&e)),
     };
+    if let Some(p) = &patterns {
+        p.check_resolved(module_name, target, &host, &ip)
+            .map_err(Refusal::Forbidden)?;
+    }
     allow.check(target, &ip).map_err(Refusal::Forbidden)?;
     let resolved = match port {
         Some(p) => SocketAddr::new(ip, p).to_string(),

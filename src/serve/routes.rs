@@ -28,6 +28,8 @@ pub struct Shared {
     pub offset: f64,
     /// The exporter's own figures.
     pub metrics: ExporterMetrics,
+    /// The last results of `--checks`, when given.
+    pub checks: Option<Arc<super::checks::CheckResults>>,
 }
 
 /// The router over `shared`.
@@ -116,6 +118,7 @@ async fn probe(
     let left = budget.saturating_sub(started.elapsed());
     shared.metrics.started();
     let result = prober::probe(
+        module_name,
         module,
         target,
         params.get("name").map(String::as_str),
@@ -139,9 +142,20 @@ async fn probe(
     }
 }
 
-/// `/metrics`: the exporter's own figures.
+/// `/metrics`: the exporter's own figures, then the `--checks` gauges.
 async fn own_metrics(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    answer(&headers, shared.metrics.render())
+    let mut text = shared.metrics.render();
+    if let Some(checks) = &shared.checks {
+        // One exposition: the check gauges go before the closing `# EOF`.
+        let body_len = text
+            .strip_suffix("# EOF\n")
+            .map(str::len)
+            .unwrap_or(text.len());
+        text.truncate(body_len);
+        text.push_str(&checks.render());
+        text.push_str("# EOF\n");
+    }
+    answer(&headers, text)
 }
 
 /// Metrics text in the format the client's `Accept` asks for.
