@@ -1182,3 +1182,95 @@ fn tls_from_the_web_config_file_serves_https_with_a_test_ca() {
         run.stderr
     );
 }
+
+/// The systemd unit's setup: a non-root user with only CAP_NET_RAW in its
+/// ambient set (what `AmbientCapabilities=CAP_NET_RAW` gives) runs the icmp
+/// module on raw sockets — the namespace allows no unprivileged ICMP.
+#[test]
+fn serve_runs_icmp_as_a_non_root_user_with_only_cap_net_raw() {
+    if !can_build_namespaces("serve_nonroot") {
+        return;
+    }
+    let mut lab = Lab::chain(1);
+    let client = lab.client().to_string();
+    let range = lab.exec(&client, &["sysctl", "-n", "net.ipv4.ping_group_range"]);
+    assert_eq!(
+        range.stdout.split_whitespace().collect::<Vec<_>>(),
+        ["1", "0"],
+        "unprivileged ICMP must be off for this test to mean anything"
+    );
+    let server = lab.server_v4();
+    let listen = format!("127.0.0.1:{PORT}");
+    lab.spawn(
+        &client,
+        &[
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=+net_raw",
+            "--ambient-caps=+net_raw",
+            env!("CARGO_BIN_EXE_netdx"),
+            "serve",
+            "--listen",
+            &listen,
+            "--allow",
+            "198.18.0.0/15",
+        ],
+    );
+    let exporter = Exporter {
+        lab: &lab,
+        base: format!("http://127.0.0.1:{PORT}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while exporter.get("/", &[]).status == 0 {
+        assert!(Instant::now() < deadline, "the exporter did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let a = exporter.get(&format!("/probe?module=icmp&target={server}"), &[]);
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.value("probe_success"), Some(1.0), "{}", a.body);
+    // The exporter really is the unprivileged user.
+    let pids = lab.exec(&client, &["pgrep", "-f", "netdx serve"]);
+    let pid = pids.stdout.split_whitespace().next().unwrap_or("0").to_string();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let uid = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>())
+        .unwrap_or_default();
+    assert_eq!(uid.first().copied(), Some("65534"), "{status}");
+}
+
+/// The README's prometheus.yml and alert rules are the files in examples/,
+/// and promtool accepts them.
+#[test]
+fn the_example_scrape_config_and_alert_rules_pass_promtool() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(repo.join("README.md")).unwrap_or_default();
+    for file in ["prometheus.yml", "netdx.rules.yml"] {
+        let text = std::fs::read_to_string(repo.join("examples").join(file))
+            .unwrap_or_else(|e| panic!("examples/{file}: {e}"));
+        assert!(
+            readme.contains(&format!("```yaml\n{text}```")),
+            "the README's {file} block differs from examples/{file}"
+        );
+    }
+    let examples = repo.join("examples");
+    for args in [
+        vec!["check", "config", "prometheus.yml"],
+        vec!["check", "rules", "netdx.rules.yml"],
+    ] {
+        let out = Command::new("promtool")
+            .args(&args)
+            .current_dir(&examples)
+            .output()
+            .unwrap_or_else(|e| panic!("promtool (package prometheus, see .ci/run): {e}"));
+        assert!(
+            out.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
