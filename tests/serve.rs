@@ -1232,7 +1232,12 @@ fn serve_runs_icmp_as_a_non_root_user_with_only_cap_net_raw() {
     assert_eq!(a.value("probe_success"), Some(1.0), "{}", a.body);
     // The exporter really is the unprivileged user.
     let pids = lab.exec(&client, &["pgrep", "-f", "netdx serve"]);
-    let pid = pids.stdout.split_whitespace().next().unwrap_or("0").to_string();
+    let pid = pids
+        .stdout
+        .split_whitespace()
+        .next()
+        .unwrap_or("0")
+        .to_string();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let uid = status
         .lines()
