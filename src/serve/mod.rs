@@ -143,9 +143,25 @@ pub async fn run(args: &ServeArgs, global: &GlobalOpts, sink: &Sink) -> AppResul
     Ok(Exit::Healthy)
 }
 
-/// One structured log line on stderr.
+/// One structured log line on stderr, in logfmt as Prometheus and its
+/// exporters write them (`ts=… level=info msg="…"`), so log shippers parse
+/// it without a custom pattern.
 fn log(msg: &str) {
-    eprintln!("netdx serve: {msg}");
+    eprintln!("{}", log_line(std::time::SystemTime::now(), "info", msg));
+}
+
+/// Like [`log`], for something that went wrong but did not stop serving.
+fn warn(msg: &str) {
+    eprintln!("{}", log_line(std::time::SystemTime::now(), "warn", msg));
+}
+
+/// The logfmt line for `msg` at `level`, stamped `at`.
+fn log_line(at: std::time::SystemTime, level: &str, msg: &str) -> String {
+    let escaped = msg.replace('\\', "\\\\").replace('"', "\\\"");
+    format!(
+        "ts={} level={level} caller=serve msg=\"{escaped}\"",
+        crate::hops::utc_stamp(at)
+    )
 }
 
 /// Ctrl-C or SIGTERM.
@@ -180,7 +196,21 @@ async fn reload_on_hangup(shared: Arc<routes::Shared>, path: Option<std::path::P
                 }
                 log(&format!("reloaded: {count} modules"));
             }
-            Err(e) => log(&format!("reload failed, keeping the modules in force: {e}")),
+            Err(e) => warn(&format!("reload failed, keeping the modules in force: {e}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::log_line;
+
+    #[test]
+    fn log_lines_are_logfmt_with_quotes_escaped() {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_764_606_713);
+        assert_eq!(
+            log_line(at, "warn", r#"reload failed: "x" \ y"#),
+            r#"ts=2025-12-01T16:31:53Z level=warn caller=serve msg="reload failed: \"x\" \\ y""#
+        );
     }
 }

@@ -77,8 +77,10 @@ impl TlsListener {
                         Ok(Ok(tls)) => {
                             let _ = tx.send((tls, peer)).await;
                         }
-                        Ok(Err(e)) => super::log(&format!("TLS handshake with {peer} failed: {e}")),
-                        Err(_) => super::log(&format!("TLS handshake with {peer} timed out")),
+                        Ok(Err(e)) => {
+                            super::warn(&format!("TLS handshake with {peer} failed: {e}"))
+                        }
+                        Err(_) => super::warn(&format!("TLS handshake with {peer} timed out")),
                     }
                 });
             }
