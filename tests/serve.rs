@@ -1230,13 +1230,20 @@ fn serve_runs_icmp_as_a_non_root_user_with_only_cap_net_raw() {
     let a = exporter.get(&format!("/probe?module=icmp&target={server}"), &[]);
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.value("probe_success"), Some(1.0), "{}", a.body);
-    // The exporter really is the unprivileged user.
-    let pids = lab.exec(&client, &["pgrep", "-f", "netdx serve"]);
+    // The exporter really is the unprivileged user (pids of this namespace
+    // only: other tests run their own exporters at the same time).
+    let pids = Command::new("ip")
+        .args(["netns", "pids", &client])
+        .output()
+        .unwrap_or_else(|e| panic!("ip netns pids: {e}"));
+    let pids = String::from_utf8_lossy(&pids.stdout).to_string();
     let pid = pids
-        .stdout
         .split_whitespace()
-        .next()
-        .unwrap_or("0")
+        .find(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("serve"))
+        })
+        .unwrap_or_else(|| panic!("no netdx serve in {client}: {pids}"))
         .to_string();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let uid = status
