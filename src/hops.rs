@@ -6,6 +6,7 @@ use crate::cli::{GlobalOpts, PathOpts};
 use crate::diagnose::icmp;
 use crate::diagnose::path::local_error_ends_path;
 use crate::error::{AppError, AppResult};
+use crate::probe::packet::MplsLabel;
 use crate::probe::{route, Binding, Engine, Outcome, Probe, ProbeKind, Response, SocketMode};
 use crate::resolve::Family;
 use serde::Serialize;
@@ -228,6 +229,14 @@ pub fn reply_ttl(outcome: &Outcome) -> Option<u8> {
         | Response::TcpReply { ttl, .. }
         | Response::TimeExceeded { ttl, .. } => *ttl,
         _ => None,
+    }
+}
+
+/// The MPLS label stack a router quoted with its Time Exceeded.
+pub fn mpls(outcome: &Outcome) -> Vec<MplsLabel> {
+    match &outcome.response {
+        Response::TimeExceeded { mpls, .. } => mpls.clone(),
+        _ => Vec::new(),
     }
 }
 

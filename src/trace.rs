@@ -8,6 +8,7 @@ use crate::diagnose::Diagnosis;
 use crate::error::{AppError, AppResult, Exit};
 use crate::hops::{self, HopAnswer, Method, Names, PathPlan};
 use crate::output::{Report, Sink};
+use crate::probe::packet::MplsLabel;
 use crate::probe::pmtu::{self, MtuDrop, PathMtu};
 use crate::probe::{Engine, Outcome, SocketMode};
 
@@ -46,6 +47,9 @@ pub struct ProbeRecord {
     /// Hops the answer travelled back (initial TTL − reply TTL + 1), as
     /// `traceroute --back`; differs from the hop's TTL on an asymmetric path.
     pub back_hops: Option<u16>,
+    /// MPLS label stack the router quoted (RFC 4950), top first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mpls: Vec<MplsLabel>,
 }
 
 /// One hop: all its probes in sending order.
@@ -454,6 +458,7 @@ async fn schedule(
                         flow: plan.flow,
                         reply_ttl: hops::reply_ttl(&outcome),
                         back_hops: hops::reply_ttl(&outcome).map(hops::back_hops),
+                        mpls: hops::mpls(&outcome),
                     });
                 }
             }
@@ -549,6 +554,7 @@ fn silent_probe(flow: u16) -> ProbeRecord {
         flow,
         reply_ttl: None,
         back_hops: None,
+        mpls: Vec::new(),
     }
 }
 
@@ -585,6 +591,7 @@ fn flush_partial(
                     flow: 0,
                     reply_ttl: None,
                     back_hops: None,
+                    mpls: Vec::new(),
                 })
             })
             .collect();
@@ -750,6 +757,10 @@ pub fn hop_line(hop: &HopRecord, names: &Names) -> String {
                     // traceroute --back: the way back is N hops, not TTL.
                     if let Some(back) = p.back_hops.filter(|b| *b != u16::from(hop.ttl)) {
                         line.push_str(&format!(" '-{back}'"));
+                    }
+                    // traceroute -e / mtr -e: the label stack per hop.
+                    for label in &p.mpls {
+                        line.push_str(&format!(" {label}"));
                     }
                     shown = Some(from);
                 }

@@ -358,6 +358,7 @@ impl Run<'_> {
                         self.names.want(from);
                     }
                     table.record(ttl, &answer, outcome.rtt);
+                    table.record_mpls(ttl, hops::mpls(&outcome));
                     if jsonl {
                         self.stream_round(&mut acc, round, ttl, &outcome, answer);
                     }

@@ -57,6 +57,10 @@ fn hop_rows(hop: &HopRow) -> Vec<String> {
     for a in hop.addresses.iter().skip(1) {
         lines.push(format!("    |  `-- {}", label(a)));
     }
+    // mtr -e: the label stack under the hop.
+    for l in &hop.mpls {
+        lines.push(format!("    |  {l}"));
+    }
     lines
 }
 

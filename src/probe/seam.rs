@@ -97,7 +97,15 @@ impl Matcher {
                 Some(Match {
                     key,
                     about: dst,
-                    response: error_response(self.v6, from, icmp_type, code, mtu, incoming.ttl, mpls),
+                    response: error_response(
+                        self.v6,
+                        from,
+                        icmp_type,
+                        code,
+                        mtu,
+                        incoming.ttl,
+                        mpls,
+                    ),
                 })
             }
             Message::EchoReply(_) => None,

@@ -784,7 +784,10 @@ fn garbled_icmp_extensions_are_ignored() {
         let sum = crate::probe::packet::internet_checksum(&p[ext..]);
         p[ext + 2..ext + 4].copy_from_slice(&sum.to_be_bytes());
         let got = classify_mpls(false, &p);
-        assert!(matches!(got, Some(Response::TimeExceeded { .. })), "len {len}");
+        assert!(
+            matches!(got, Some(Response::TimeExceeded { .. })),
+            "len {len}"
+        );
         if len > 12 || len < 4 {
             assert_eq!(got, plain, "object length {len}");
         }
@@ -792,6 +795,9 @@ fn garbled_icmp_extensions_are_ignored() {
     // Every cut inside the extension still matches the probe.
     for cut in ext..good.len() {
         let got = classify_mpls(false, &good[..cut]);
-        assert!(matches!(got, Some(Response::TimeExceeded { .. })), "cut {cut}");
+        assert!(
+            matches!(got, Some(Response::TimeExceeded { .. })),
+            "cut {cut}"
+        );
     }
 }
