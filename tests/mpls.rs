@@ -122,3 +122,23 @@ fn mtr_report_and_json_carry_the_label_stack() {
     let doc = run.json();
     assert_eq!(doc["hops"][0]["mpls"][0]["label"], 16005, "{doc}");
 }
+
+/// Prints the README's example runs (`NETDX_README=1`).
+#[test]
+fn readme_examples() {
+    if std::env::var_os("NETDX_README").is_none() || !can_build_namespaces("mpls_readme") {
+        return;
+    }
+    let lab = mpls_lab();
+    let server = lab.server_v4();
+    for args in [
+        vec!["trace", "-n", &server],
+        vec!["--json", "trace", "-n", "-q", "1", &server],
+        vec!["mtr", "-r", "-n", "-c", "3", "-i", "0.2", &server],
+    ] {
+        let run = lab.netdx(lab.client(), &args);
+        eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
+    }
+    let tr = lab.exec(lab.client(), &["traceroute", "-n", "-I", "-e", &server]);
+    eprintln!("$ traceroute -n -I -e\n{}", tr.stdout);
+}
