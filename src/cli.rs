@@ -175,6 +175,15 @@ pub struct PathOpts {
     /// Numeric output: no reverse DNS names.
     #[arg(short = 'n', long = "numeric")]
     pub numeric: bool,
+    /// Look up each hop's origin AS over DNS TXT, as mtr -z does
+    #[arg(long = "asn")]
+    pub asn: bool,
+    /// Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)
+    #[arg(long = "asn-zone", value_name = "ZONE", requires = "asn")]
+    pub asn_zone: Option<String>,
+    /// DNS server for the AS lookups (default: the first in resolv.conf)
+    #[arg(long = "asn-server", value_name = "ADDR", requires = "asn")]
+    pub asn_server: Option<String>,
 }
 
 /// `netdx trace` flags, in traceroute's habits.

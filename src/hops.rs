@@ -8,6 +8,7 @@ use crate::diagnose::path::local_error_ends_path;
 use crate::error::{AppError, AppResult};
 use crate::probe::packet::MplsLabel;
 use crate::probe::{route, Binding, Engine, Outcome, Probe, ProbeKind, Response, SocketMode};
+use crate::resolve::asn::Asns;
 use crate::resolve::Family;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -165,6 +166,26 @@ pub fn route_error(target: IpAddr, binding: &Binding) -> Option<i32> {
     route::lookup_error(target, binding).filter(|n| local_error_ends_path(*n))
 }
 
+/// The AS lookups `--asn` asks for: against `--asn-server` or the first
+/// name server of resolv.conf, under `--asn-zone` or mtr's zones.
+pub fn asns(opts: &PathOpts) -> AppResult<Option<Asns>> {
+    if !opts.asn {
+        return Ok(None);
+    }
+    let server = match &opts.asn_server {
+        Some(text) => crate::resolve::config::parse_server(text)?,
+        None => {
+            let conf = crate::resolve::config::load_system(None)?;
+            *conf.servers.first().ok_or_else(|| {
+                AppError::cannot_run(
+                    "--asn: resolv.conf lists no name server; give --asn-server ADDR",
+                )
+            })?
+        }
+    };
+    Ok(Some(Asns::new(server, opts.asn_zone.as_deref())))
+}
+
 /// Reads an outcome the way traceroute does.
 pub fn classify(outcome: &Outcome) -> HopAnswer {
     let target = outcome.probe.target;
@@ -256,6 +277,8 @@ pub fn back_hops(reply_ttl: u8) -> u16 {
 pub struct Names {
     enabled: bool,
     state: Arc<Mutex<NameState>>,
+    /// With `--asn`: origin AS lookups, started and awaited with the names.
+    asns: Option<Asns>,
 }
 
 impl Names {
@@ -264,7 +287,19 @@ impl Names {
         Names {
             enabled,
             state: Arc::default(),
+            asns: None,
         }
+    }
+
+    /// The same cache, also looking up each address's origin AS.
+    pub fn with_asns(mut self, asns: Option<Asns>) -> Names {
+        self.asns = asns;
+        self
+    }
+
+    /// The origin AS of `addr`, when `--asn` found one.
+    pub fn asn(&self, addr: IpAddr) -> Option<u32> {
+        self.asns.as_ref()?.get(addr)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, NameState> {
@@ -273,6 +308,9 @@ impl Names {
 
     /// Starts the lookup of `addr` if it is new.
     pub fn want(&self, addr: IpAddr) {
+        if let Some(asns) = &self.asns {
+            asns.want(addr);
+        }
         if !self.enabled {
             return;
         }
@@ -309,6 +347,12 @@ impl Names {
     /// True when every address in `addrs` is looked up or has waited
     /// `limit` since it was asked for.
     fn settled(&self, addrs: &[IpAddr], limit: Duration) -> bool {
+        if self.asns.as_ref().is_some_and(|a| !a.settled(addrs, limit)) {
+            return false;
+        }
+        if !self.enabled {
+            return true;
+        }
         let st = self.lock();
         addrs.iter().all(|a| match st.map.get(a) {
             Some(Lookup::Pending(since)) => since.elapsed() >= limit,
@@ -320,7 +364,7 @@ impl Names {
     /// after it was asked for: lookups run side by side, so hops whose names
     /// never come cost one `limit` in all, not one each.
     pub async fn settle(&self, addrs: &[IpAddr], limit: Duration) {
-        if !self.enabled {
+        if !self.enabled && self.asns.is_none() {
             return;
         }
         while !self.settled(addrs, limit) {

@@ -50,6 +50,9 @@ pub struct ProbeRecord {
     /// MPLS label stack the router quoted (RFC 4950), top first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mpls: Vec<MplsLabel>,
+    /// With `--asn`: the origin AS of `from`, when the lookup found one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asn: Option<u32>,
 }
 
 /// One hop: all its probes in sending order.
@@ -269,7 +272,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     } else {
         None
     };
-    let names = Names::new(plan.names);
+    let names = Names::new(plan.names).with_asns(hops::asns(&args.path)?);
     let (hop_tx, hop_rx) = mpsc::unbounded_channel::<HopRecord>();
     let marks = path_mtu.as_ref().map(MtuMarks::new);
     let printer = tokio::spawn(print_hops(hop_rx, names.clone(), sink.clone(), marks));
@@ -459,6 +462,7 @@ async fn schedule(
                         reply_ttl: hops::reply_ttl(&outcome),
                         back_hops: hops::reply_ttl(&outcome).map(hops::back_hops),
                         mpls: hops::mpls(&outcome),
+                        asn: None,
                     });
                 }
             }
@@ -555,6 +559,7 @@ fn silent_probe(flow: u16) -> ProbeRecord {
         reply_ttl: None,
         back_hops: None,
         mpls: Vec::new(),
+        asn: None,
     }
 }
 
@@ -592,6 +597,7 @@ fn flush_partial(
                     reply_ttl: None,
                     back_hops: None,
                     mpls: Vec::new(),
+                    asn: None,
                 })
             })
             .collect();
@@ -626,6 +632,7 @@ async fn print_hops(
         names.settle(&addrs, NAME_WAIT).await;
         for p in &mut hop.probes {
             p.name = p.from.and_then(|a| names.get(a));
+            p.asn = p.from.and_then(|a| names.asn(a));
         }
         emit(hop, &names, &sink, &mut done, &mut marks);
     }
@@ -754,6 +761,10 @@ pub fn hop_line(hop: &HopRecord, names: &Names) -> String {
             (Some(from), Some(rtt)) => {
                 if shown != Some(from) {
                     line.push_str(&format!(" {}", names.label(from)));
+                    // traceroute -A / mtr -z: the origin AS.
+                    if let Some(asn) = p.asn {
+                        line.push_str(&format!(" [AS{asn}]"));
+                    }
                     // traceroute --back: the way back is N hops, not TTL.
                     if let Some(back) = p.back_hops.filter(|b| *b != u16::from(hop.ttl)) {
                         line.push_str(&format!(" '-{back}'"));
