@@ -230,7 +230,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             "port": port, "socket": mode, "interval_s": args.interval,
             "rounds": (rounds != u64::MAX).then_some(rounds)}),
     );
-    let names = Names::new(plan.names);
+    let names = Names::new(plan.names).with_asns(hops::asns(&args.path)?);
     let start_text = now_text();
     let started = Instant::now();
     let run = Run {

@@ -28,7 +28,14 @@ pub fn rows(hops: &[HopRow]) -> Vec<String> {
 }
 
 fn hop_rows(hop: &HopRow) -> Vec<String> {
-    let label = |a: &AddrRow| a.name.clone().unwrap_or_else(|| a.address.to_string());
+    let label = |a: &AddrRow| {
+        let host = a.name.clone().unwrap_or_else(|| a.address.to_string());
+        // mtr -z: the origin AS before the host.
+        match a.asn {
+            Some(asn) => format!("AS{asn}  {host}"),
+            None => host,
+        }
+    };
     let mut host = match hop.addresses.first() {
         Some(a) => label(a),
         None => "???".to_string(),

@@ -198,6 +198,7 @@ fn row(h: &HopStats, names: &Names, node_lost: u64, link_lost: u64) -> HopRow {
             .map(|(a, n)| AddrRow {
                 address: *a,
                 name: names.get(*a),
+                asn: names.asn(*a),
                 count: *n,
             })
             .collect(),
@@ -298,6 +299,9 @@ pub struct AddrRow {
     pub address: IpAddr,
     /// Its reverse name, when known.
     pub name: Option<String>,
+    /// With `--asn`: its origin AS, when found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asn: Option<u32>,
     /// Answers from it.
     pub count: u64,
 }
