@@ -254,3 +254,24 @@ mod tempdir {
         }
     }
 }
+
+/// Prints the README's example runs (`NETDX_README=1`).
+#[test]
+fn readme_examples() {
+    if std::env::var_os("NETDX_README").is_none() || !can_build_namespaces("asn_readme") {
+        return;
+    }
+    let (lab, _dir) = asn_lab();
+    let server = lab.server_v4();
+    let asn = ["--asn", "--asn-zone", ZONE, "--asn-server", &server];
+    for head in [
+        vec!["trace", "-n"],
+        vec!["mtr", "-r", "-n", "-c", "3", "-i", "0.2"],
+    ] {
+        let mut args = head.clone();
+        args.extend(asn);
+        args.push(&server);
+        let run = lab.netdx(lab.client(), &args);
+        eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
+    }
+}
