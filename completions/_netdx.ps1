@@ -85,6 +85,7 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Seconds to wait for each probe''s answer')
             [CompletionResult]::new('--asn-zone', '--asn-zone', [CompletionResultType]::ParameterName, 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)')
             [CompletionResult]::new('--asn-server', '--asn-server', [CompletionResultType]::ParameterName, 'DNS server for the AS lookups (default: the first in resolv.conf)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Probes per hop')
             [CompletionResult]::new('--queries', '--queries', [CompletionResultType]::ParameterName, 'Probes per hop')
             [CompletionResult]::new('-N', '-N ', [CompletionResultType]::ParameterName, 'Probes in flight at once (by default every probe of every TTL goes out together, so a silent tail costs one wait)')
@@ -110,8 +111,8 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'netdx;mtr' {
@@ -125,6 +126,7 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Seconds to wait for each probe''s answer')
             [CompletionResult]::new('--asn-zone', '--asn-zone', [CompletionResultType]::ParameterName, 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)')
             [CompletionResult]::new('--asn-server', '--asn-server', [CompletionResultType]::ParameterName, 'DNS server for the AS lookups (default: the first in resolv.conf)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Rounds to send (default: 10 with --report/--pathping or off a terminal, else until Ctrl-C)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Rounds to send (default: 10 with --report/--pathping or off a terminal, else until Ctrl-C)')
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Seconds between rounds (below 1 needs root, like mtr; at least 0.01)')
@@ -152,8 +154,8 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'netdx;dns' {

@@ -80,6 +80,7 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand --wait 'Seconds to wait for each probe''s answer'
             cand --asn-zone 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)'
             cand --asn-server 'DNS server for the AS lookups (default: the first in resolv.conf)'
+            cand --format 'Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)'
             cand -q 'Probes per hop'
             cand --queries 'Probes per hop'
             cand -N 'Probes in flight at once (by default every probe of every TTL goes out together, so a silent tail costs one wait)'
@@ -105,8 +106,8 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand -4 'Use IPv4 only'
             cand -6 'Use IPv6 only'
             cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'netdx;mtr'= {
             cand -p 'Port: destination port for --tcp (default 80), first port for --udp (default 33434)'
@@ -119,6 +120,7 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand --wait 'Seconds to wait for each probe''s answer'
             cand --asn-zone 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)'
             cand --asn-server 'DNS server for the AS lookups (default: the first in resolv.conf)'
+            cand --format 'Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)'
             cand -c 'Rounds to send (default: 10 with --report/--pathping or off a terminal, else until Ctrl-C)'
             cand --count 'Rounds to send (default: 10 with --report/--pathping or off a terminal, else until Ctrl-C)'
             cand -i 'Seconds between rounds (below 1 needs root, like mtr; at least 0.01)'
@@ -146,8 +148,8 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand -4 'Use IPv4 only'
             cand -6 'Use IPv6 only'
             cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'netdx;dns'= {
             cand -t 'Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA'

@@ -70,6 +70,8 @@ complete -c netdx -n "__fish_netdx_using_subcommand trace" -s m -l max-hops -d '
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s w -l wait -d 'Seconds to wait for each probe\'s answer' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l asn-zone -d 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l asn-server -d 'DNS server for the AS lookups (default: the first in resolv.conf)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l format -d 'Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)' -r -f -a "csv\t'Comma-separated values, one header line (RFC 4180 quoting)'
+markdown\t'A GitHub-flavoured Markdown table, then the diagnoses as a list'"
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s q -l queries -d 'Probes per hop' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s N -l sim-queries -d 'Probes in flight at once (by default every probe of every TTL goes out together, so a silent tail costs one wait)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l flows -d 'Paris UDP flows to run side by side (1-16, with --udp): each keeps its own ports for every probe, so a load-balanced path shows each branch per hop' -r
@@ -87,13 +89,15 @@ complete -c netdx -n "__fish_netdx_using_subcommand trace" -l jsonl -d 'Print on
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s 4 -d 'Use IPv4 only'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
-complete -c netdx -n "__fish_netdx_using_subcommand trace" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s p -l port -d 'Port: destination port for --tcp (default 80), first port for --udp (default 33434)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s f -l first -d 'TTL of the first hop probed' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s m -l max-hops -d 'Largest TTL probed (the hop limit of the trace)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s w -l wait -d 'Seconds to wait for each probe\'s answer' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l asn-zone -d 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l asn-server -d 'DNS server for the AS lookups (default: the first in resolv.conf)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l format -d 'Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)' -r -f -a "csv\t'Comma-separated values, one header line (RFC 4180 quoting)'
+markdown\t'A GitHub-flavoured Markdown table, then the diagnoses as a list'"
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s c -l count -d 'Rounds to send (default: 10 with --report/--pathping or off a terminal, else until Ctrl-C)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s i -l interval -d 'Seconds between rounds (below 1 needs root, like mtr; at least 0.01)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l max-loss -d 'Loss percentage at the destination above which the exit status is 1 (default: only total loss fails)' -r
@@ -112,7 +116,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l jsonl -d 'Print one 
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s 4 -d 'Use IPv4 only'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
-complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -s t -l type -d 'Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA' -r -f -a "A\t''
 AAAA\t''
 MX\t''

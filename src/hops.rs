@@ -2,7 +2,7 @@
 //! TTL range, wait), turning a probe's outcome into what it says about a
 //! hop, and reverse DNS names looked up off the probe path.
 
-use crate::cli::{GlobalOpts, PathOpts};
+use crate::cli::{GlobalOpts, PathOpts, TableFormat};
 use crate::diagnose::icmp;
 use crate::diagnose::path::local_error_ends_path;
 use crate::error::{AppError, AppResult};
@@ -184,6 +184,52 @@ pub fn asns(opts: &PathOpts) -> AppResult<Option<Asns>> {
         }
     };
     Ok(Some(Asns::new(server, opts.asn_zone.as_deref())))
+}
+
+/// Prints a `--format` table: `header` then `rows`; Markdown adds the
+/// diagnoses as a list after it (CSV stays a pure table: the exit code and
+/// `--json` carry the diagnosis).
+pub fn print_table(
+    sink: &crate::output::Sink,
+    format: TableFormat,
+    header: &[&str],
+    rows: &[Vec<String>],
+    diagnoses: &[crate::diagnose::Diagnosis],
+) {
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    match format {
+        TableFormat::Csv => {
+            for row in std::iter::once(&header).chain(rows) {
+                let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
+                sink.line(&cells.join(","));
+            }
+        }
+        TableFormat::Markdown => {
+            let line = |row: &[String]| {
+                let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+                format!("| {} |", cells.join(" | "))
+            };
+            sink.line(&line(&header));
+            sink.line(&format!("|{}", "---|".repeat(header.len())));
+            for row in rows {
+                sink.line(&line(row));
+            }
+            sink.line("");
+            for d in diagnoses {
+                let tag = d.severity.label();
+                sink.line(&format!("- **{tag}** `{}`: {}", d.code, d.summary));
+            }
+        }
+    }
+}
+
+/// One CSV field, quoted when it holds a comma, quote or line break.
+pub fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
 }
 
 /// Reads an outcome the way traceroute does.
@@ -523,5 +569,17 @@ mod tests {
         assert_eq!(civil_from_days(20_417), (2025, 11, 25));
         let t = std::time::UNIX_EPOCH + Duration::from_secs(20_417 * 86_400 + 3_661);
         assert_eq!(utc_stamp(t), "2025-11-25T01:01:01Z");
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::csv_cell;
+
+    #[test]
+    fn csv_cells_are_quoted_only_when_needed() {
+        assert_eq!(csv_cell("198.18.0.2"), "198.18.0.2");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 }

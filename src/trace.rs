@@ -2,7 +2,7 @@
 //! core, printed hop by hop in order the way traceroute prints it, then a
 //! diagnosis of where the path ends.
 
-use crate::cli::{GlobalOpts, TraceArgs};
+use crate::cli::{GlobalOpts, TableFormat, TraceArgs};
 use crate::diagnose::path::{self, HopFact, ProbeFact};
 use crate::diagnose::Diagnosis;
 use crate::error::{AppError, AppResult, Exit};
@@ -152,6 +152,9 @@ pub struct TraceReport {
     /// header or hop line was printed, and the closing blank line is not.
     #[serde(skip)]
     probed: bool,
+    /// `--format`: the hops as one table at the end instead of live lines.
+    #[serde(skip)]
+    format: Option<TableFormat>,
 }
 
 impl Report for TraceReport {
@@ -168,9 +171,21 @@ impl Report for TraceReport {
     }
 
     fn render_human(&self, sink: &Sink) {
-        if self.probed {
-            sink.line("");
+        match self.format {
+            Some(format) => hops::print_table(
+                sink,
+                format,
+                &TABLE_HEADER,
+                &table_rows(&self.hops),
+                &self.diagnosis,
+            ),
+            None if self.probed => sink.line(""),
+            None => {}
         }
+    }
+
+    fn diagnoses_streamed(&self) -> bool {
+        self.format.is_some()
     }
 
     fn summary_event(&self) -> Option<serde_json::Value> {
@@ -246,6 +261,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
         path_mtu: None,
         diagnosis: Vec::new(),
         probed: false,
+        format: args.path.format.filter(|_| sink.human()),
     };
     if let Some(errno) = route {
         // No route (or a reject route): every TTL would fail the same way
@@ -253,6 +269,13 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
         report.diagnosis = vec![path::local_end("trace", errno, target)];
         return Ok(report);
     }
+    // With --format the live lines are not printed: the table is the output.
+    let live_sink = if report.format.is_some() {
+        Sink::silent()
+    } else {
+        sink.clone()
+    };
+    let sink = &live_sink;
     sink.line(&format!(
         "trace to {} ({target}), {} hops max, {} probes{}, {} per hop",
         crate::resolve::idn::both_forms(hops::shown_host(&args.path.host)),
@@ -546,6 +569,41 @@ fn print_branches(sink: &Sink, flows: u32, branches: &[BranchHop], names: &Names
         }
         sink.line(&line);
     }
+}
+
+/// The columns of `--format csv|markdown`: one row per probe.
+const TABLE_HEADER: [&str; 8] = [
+    "hop", "probe", "address", "name", "asn", "rtt_ms", "answer", "mpls",
+];
+
+/// One row per probe, in hop and sending order.
+fn table_rows(hops: &[HopRecord]) -> Vec<Vec<String>> {
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    hops.iter()
+        .flat_map(|hop| {
+            hop.probes.iter().enumerate().map(move |(i, p)| {
+                let kind = serde_json::to_value(&p.answer)
+                    .ok()
+                    .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
+                    .unwrap_or_default();
+                let answer = match p.answer.mark() {
+                    Some(mark) => format!("{kind} {mark}"),
+                    None => kind,
+                };
+                let mpls: Vec<String> = p.mpls.iter().map(|l| l.to_string()).collect();
+                vec![
+                    hop.ttl.to_string(),
+                    (i + 1).to_string(),
+                    opt(p.from.map(|a| a.to_string())),
+                    opt(p.name.clone()),
+                    opt(p.asn.map(|a| format!("AS{a}"))),
+                    opt(p.rtt_ms.map(|r| format!("{r:.3}"))),
+                    answer,
+                    mpls.join(" "),
+                ]
+            })
+        })
+        .collect()
 }
 
 /// The record of a probe that got no answer in time.

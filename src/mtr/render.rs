@@ -71,6 +71,65 @@ fn hop_rows(hop: &HopRow) -> Vec<String> {
     lines
 }
 
+/// The columns of `--format csv|markdown`: mtr's report columns, the
+/// addresses of the hop (ECMP: several, space-separated) and its labels.
+pub const TABLE_HEADER: [&str; 14] = [
+    "hop",
+    "host",
+    "addresses",
+    "asn",
+    "loss_pct",
+    "sent",
+    "last_ms",
+    "avg_ms",
+    "best_ms",
+    "worst_ms",
+    "stdev_ms",
+    "jitter_last_ms",
+    "jitter_avg_ms",
+    "mpls",
+];
+
+/// One hop as a `--format` row (empty RTT cells for a hop that never answered).
+pub fn table_row(hop: &HopRow) -> Vec<String> {
+    let main = hop.main();
+    let host = main
+        .map(|a| a.name.clone().unwrap_or_else(|| a.address.to_string()))
+        .unwrap_or_else(|| "???".to_string());
+    let addrs: Vec<String> = hop
+        .addresses
+        .iter()
+        .map(|a| a.address.to_string())
+        .collect();
+    let asn = main
+        .and_then(|a| a.asn)
+        .map(|a| format!("AS{a}"))
+        .unwrap_or_default();
+    let ms = |f: fn(&crate::mtr::table::HopRtt) -> f64| {
+        hop.rtt
+            .as_ref()
+            .map(|r| format!("{:.3}", f(r)))
+            .unwrap_or_default()
+    };
+    let mpls: Vec<String> = hop.mpls.iter().map(|l| l.to_string()).collect();
+    vec![
+        hop.ttl.to_string(),
+        host,
+        addrs.join(" "),
+        asn,
+        format!("{:.1}", hop.loss_pct),
+        hop.sent.to_string(),
+        ms(|r| r.last_ms),
+        ms(|r| r.avg_ms),
+        ms(|r| r.min_ms),
+        ms(|r| r.max_ms),
+        ms(|r| r.mdev_ms),
+        ms(|r| r.jitter_last_ms),
+        ms(|r| r.jitter_avg_ms),
+        mpls.join(" "),
+    ]
+}
+
 fn truncate(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         text.to_string()
