@@ -106,3 +106,22 @@ fn trace_and_mtr_print_csv_and_markdown_tables() {
     );
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
 }
+
+/// Prints the README's example runs (`NETDX_README=1`).
+#[test]
+fn readme_examples() {
+    if std::env::var_os("NETDX_README").is_none() || !can_build_namespaces("formats_readme") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    let server = lab.server_v4();
+    for args in [
+        vec!["trace", "-n", "-q", "2", "--format", "csv", &server],
+        vec![
+            "mtr", "-n", "-c", "3", "-i", "0.2", "--format", "markdown", &server,
+        ],
+    ] {
+        let run = lab.netdx(lab.client(), &args);
+        eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
+    }
+}
