@@ -83,6 +83,9 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('--max-hops', '--max-hops', [CompletionResultType]::ParameterName, 'Largest TTL probed (the hop limit of the trace)')
             [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Seconds to wait for each probe''s answer')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Seconds to wait for each probe''s answer')
+            [CompletionResult]::new('--asn-zone', '--asn-zone', [CompletionResultType]::ParameterName, 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)')
+            [CompletionResult]::new('--asn-server', '--asn-server', [CompletionResultType]::ParameterName, 'DNS server for the AS lookups (default: the first in resolv.conf)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Probes per hop')
             [CompletionResult]::new('--queries', '--queries', [CompletionResultType]::ParameterName, 'Probes per hop')
             [CompletionResult]::new('-N', '-N ', [CompletionResultType]::ParameterName, 'Probes in flight at once (by default every probe of every TTL goes out together, so a silent tail costs one wait)')
@@ -101,14 +104,15 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Raw SYNs as root, else kernel connect() probes')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Numeric output: no reverse DNS names')
             [CompletionResult]::new('--numeric', '--numeric', [CompletionResultType]::ParameterName, 'Numeric output: no reverse DNS names')
+            [CompletionResult]::new('--asn', '--asn', [CompletionResultType]::ParameterName, 'Look up each hop''s origin AS over DNS TXT, as mtr -z does')
             [CompletionResult]::new('--mtu', '--mtu', [CompletionResultType]::ParameterName, 'Discover the path MTU with DF echo probes and show it per hop (F=N), as traceroute --mtu / tracepath')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
             [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'netdx;mtr' {
@@ -120,6 +124,9 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('--max-hops', '--max-hops', [CompletionResultType]::ParameterName, 'Largest TTL probed (the hop limit of the trace)')
             [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Seconds to wait for each probe''s answer')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Seconds to wait for each probe''s answer')
+            [CompletionResult]::new('--asn-zone', '--asn-zone', [CompletionResultType]::ParameterName, 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)')
+            [CompletionResult]::new('--asn-server', '--asn-server', [CompletionResultType]::ParameterName, 'DNS server for the AS lookups (default: the first in resolv.conf)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Rounds to send (default: 10 with --report/--pathping or off a terminal, else until Ctrl-C)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Rounds to send (default: 10 with --report/--pathping or off a terminal, else until Ctrl-C)')
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Seconds between rounds (below 1 needs root, like mtr; at least 0.01)')
@@ -138,6 +145,7 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Raw SYNs as root, else kernel connect() probes')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Numeric output: no reverse DNS names')
             [CompletionResult]::new('--numeric', '--numeric', [CompletionResultType]::ParameterName, 'Numeric output: no reverse DNS names')
+            [CompletionResult]::new('--asn', '--asn', [CompletionResultType]::ParameterName, 'Look up each hop''s origin AS over DNS TXT, as mtr -z does')
             [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Print only the final table, as `mtr -r`')
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Print only the final table, as `mtr -r`')
             [CompletionResult]::new('--pathping', '--pathping', [CompletionResultType]::ParameterName, 'Print the Windows pathping layout: loss at each node and on each link (not with --report: one layout or the other)')
@@ -146,8 +154,8 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'netdx;dns' {

@@ -355,7 +355,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__mtr)
-            opts="-I -U -T -p -f -m -w -n -c -i -r -a -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --count --interval --report --pathping --max-loss --source --address --interface --json --jsonl --timeout --no-color --help"
+            opts="-I -U -T -p -f -m -w -n -c -i -r -a -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --asn --asn-zone --asn-server --format --count --interval --report --pathping --max-loss --source --address --interface --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -391,6 +391,18 @@ _netdx() {
                     ;;
                 -w)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --asn-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --asn-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "csv markdown" -- "${cur}"))
                     return 0
                     ;;
                 --count)
@@ -705,7 +717,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__trace)
-            opts="-I -U -T -p -f -m -w -n -q -N -s -i -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --queries --sim-queries --flows --mtu --source --interface --json --jsonl --timeout --no-color --help"
+            opts="-I -U -T -p -f -m -w -n -q -N -s -i -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --asn --asn-zone --asn-server --format --queries --sim-queries --flows --mtu --source --interface --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -741,6 +753,18 @@ _netdx() {
                     ;;
                 -w)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --asn-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --asn-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "csv markdown" -- "${cur}"))
                     return 0
                     ;;
                 --queries)

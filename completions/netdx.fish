@@ -68,6 +68,10 @@ complete -c netdx -n "__fish_netdx_using_subcommand trace" -s p -l port -d 'Port
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s f -l first -d 'TTL of the first hop probed' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s m -l max-hops -d 'Largest TTL probed (the hop limit of the trace)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s w -l wait -d 'Seconds to wait for each probe\'s answer' -r
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l asn-zone -d 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l asn-server -d 'DNS server for the AS lookups (default: the first in resolv.conf)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l format -d 'Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)' -r -f -a "csv\t'Comma-separated values, one header line (RFC 4180 quoting)'
+markdown\t'A GitHub-flavoured Markdown table, then the diagnoses as a list'"
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s q -l queries -d 'Probes per hop' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s N -l sim-queries -d 'Probes in flight at once (by default every probe of every TTL goes out together, so a silent tail costs one wait)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l flows -d 'Paris UDP flows to run side by side (1-16, with --udp): each keeps its own ports for every probe, so a load-balanced path shows each branch per hop' -r
@@ -78,17 +82,22 @@ complete -c netdx -n "__fish_netdx_using_subcommand trace" -s I -l icmp -d 'ICMP
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s U -l udp -d 'UDP probes to port 33434 and up, as classic traceroute (no root needed)'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s T -l tcp -d 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Raw SYNs as root, else kernel connect() probes'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s n -l numeric -d 'Numeric output: no reverse DNS names'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l asn -d 'Look up each hop\'s origin AS over DNS TXT, as mtr -z does'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l mtu -d 'Discover the path MTU with DF echo probes and show it per hop (F=N), as traceroute --mtu / tracepath'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s 4 -d 'Use IPv4 only'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
-complete -c netdx -n "__fish_netdx_using_subcommand trace" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s p -l port -d 'Port: destination port for --tcp (default 80), first port for --udp (default 33434)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s f -l first -d 'TTL of the first hop probed' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s m -l max-hops -d 'Largest TTL probed (the hop limit of the trace)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s w -l wait -d 'Seconds to wait for each probe\'s answer' -r
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l asn-zone -d 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l asn-server -d 'DNS server for the AS lookups (default: the first in resolv.conf)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l format -d 'Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)' -r -f -a "csv\t'Comma-separated values, one header line (RFC 4180 quoting)'
+markdown\t'A GitHub-flavoured Markdown table, then the diagnoses as a list'"
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s c -l count -d 'Rounds to send (default: 10 with --report/--pathping or off a terminal, else until Ctrl-C)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s i -l interval -d 'Seconds between rounds (below 1 needs root, like mtr; at least 0.01)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l max-loss -d 'Loss percentage at the destination above which the exit status is 1 (default: only total loss fails)' -r
@@ -99,6 +108,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s I -l icmp -d 'ICMP e
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s U -l udp -d 'UDP probes to port 33434 and up, as classic traceroute (no root needed)'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s T -l tcp -d 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Raw SYNs as root, else kernel connect() probes'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s n -l numeric -d 'Numeric output: no reverse DNS names'
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l asn -d 'Look up each hop\'s origin AS over DNS TXT, as mtr -z does'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s r -l report -d 'Print only the final table, as `mtr -r`'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l pathping -d 'Print the Windows pathping layout: loss at each node and on each link (not with --report: one layout or the other)'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l json -d 'Print one JSON document when the command ends'
@@ -106,7 +116,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l jsonl -d 'Print one 
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s 4 -d 'Use IPv4 only'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
-complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -s t -l type -d 'Record type to ask for (repeatable): A, AAAA, MX, TXT, NS, SOA, CNAME, PTR, SRV, CAA' -r -f -a "A\t''
 AAAA\t''
 MX\t''

@@ -175,6 +175,27 @@ pub struct PathOpts {
     /// Numeric output: no reverse DNS names.
     #[arg(short = 'n', long = "numeric")]
     pub numeric: bool,
+    /// Look up each hop's origin AS over DNS TXT, as mtr -z does
+    #[arg(long = "asn")]
+    pub asn: bool,
+    /// Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)
+    #[arg(long = "asn-zone", value_name = "ZONE", requires = "asn")]
+    pub asn_zone: Option<String>,
+    /// DNS server for the AS lookups (default: the first in resolv.conf)
+    #[arg(long = "asn-server", value_name = "ADDR", requires = "asn")]
+    pub asn_server: Option<String>,
+    /// Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)
+    #[arg(long = "format", value_name = "FORMAT", value_enum)]
+    pub format: Option<TableFormat>,
+}
+
+/// The table layouts `--format` offers for trace and mtr reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormat {
+    /// Comma-separated values, one header line (RFC 4180 quoting).
+    Csv,
+    /// A GitHub-flavoured Markdown table, then the diagnoses as a list.
+    Markdown,
 }
 
 /// `netdx trace` flags, in traceroute's habits.
@@ -232,7 +253,7 @@ pub struct MtrArgs {
     #[arg(short = 'r', long = "report")]
     pub report: bool,
     /// Print the Windows pathping layout: loss at each node and on each link (not with --report: one layout or the other).
-    #[arg(long = "pathping", conflicts_with = "report")]
+    #[arg(long = "pathping", conflicts_with_all = ["report", "format"])]
     pub pathping: bool,
     /// Loss percentage at the destination above which the exit status is 1 (default: only total loss fails).
     #[arg(long = "max-loss", value_name = "PCT")]

@@ -2,11 +2,13 @@
 //! TTL range, wait), turning a probe's outcome into what it says about a
 //! hop, and reverse DNS names looked up off the probe path.
 
-use crate::cli::{GlobalOpts, PathOpts};
+use crate::cli::{GlobalOpts, PathOpts, TableFormat};
 use crate::diagnose::icmp;
 use crate::diagnose::path::local_error_ends_path;
 use crate::error::{AppError, AppResult};
+use crate::probe::packet::MplsLabel;
 use crate::probe::{route, Binding, Engine, Outcome, Probe, ProbeKind, Response, SocketMode};
+use crate::resolve::asn::Asns;
 use crate::resolve::Family;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -164,6 +166,72 @@ pub fn route_error(target: IpAddr, binding: &Binding) -> Option<i32> {
     route::lookup_error(target, binding).filter(|n| local_error_ends_path(*n))
 }
 
+/// The AS lookups `--asn` asks for: against `--asn-server` or the first
+/// name server of resolv.conf, under `--asn-zone` or mtr's zones.
+pub fn asns(opts: &PathOpts) -> AppResult<Option<Asns>> {
+    if !opts.asn {
+        return Ok(None);
+    }
+    let server = match &opts.asn_server {
+        Some(text) => crate::resolve::config::parse_server(text)?,
+        None => {
+            let conf = crate::resolve::config::load_system(None)?;
+            *conf.servers.first().ok_or_else(|| {
+                AppError::cannot_run(
+                    "--asn: resolv.conf lists no name server; give --asn-server ADDR",
+                )
+            })?
+        }
+    };
+    Ok(Some(Asns::new(server, opts.asn_zone.as_deref())))
+}
+
+/// Prints a `--format` table: `header` then `rows`; Markdown adds the
+/// diagnoses as a list after it (CSV stays a pure table: the exit code and
+/// `--json` carry the diagnosis).
+pub fn print_table(
+    sink: &crate::output::Sink,
+    format: TableFormat,
+    header: &[&str],
+    rows: &[Vec<String>],
+    diagnoses: &[crate::diagnose::Diagnosis],
+) {
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    match format {
+        TableFormat::Csv => {
+            for row in std::iter::once(&header).chain(rows) {
+                let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
+                sink.line(&cells.join(","));
+            }
+        }
+        TableFormat::Markdown => {
+            let line = |row: &[String]| {
+                let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+                format!("| {} |", cells.join(" | "))
+            };
+            sink.line(&line(&header));
+            sink.line(&format!("|{}", "---|".repeat(header.len())));
+            for row in rows {
+                sink.line(&line(row));
+            }
+            sink.line("");
+            for d in diagnoses {
+                let tag = d.severity.label();
+                sink.line(&format!("- **{tag}** `{}`: {}", d.code, d.summary));
+            }
+        }
+    }
+}
+
+/// One CSV field, quoted when it holds a comma, quote or line break.
+pub fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
 /// Reads an outcome the way traceroute does.
 pub fn classify(outcome: &Outcome) -> HopAnswer {
     let target = outcome.probe.target;
@@ -231,6 +299,14 @@ pub fn reply_ttl(outcome: &Outcome) -> Option<u8> {
     }
 }
 
+/// The MPLS label stack a router quoted with its Time Exceeded.
+pub fn mpls(outcome: &Outcome) -> Vec<MplsLabel> {
+    match &outcome.response {
+        Response::TimeExceeded { mpls, .. } => mpls.clone(),
+        _ => Vec::new(),
+    }
+}
+
 /// How many hops an answer that arrived with `reply_ttl` travelled back,
 /// counted as trace counts the forward way (the sender is hop 1 when it
 /// is next door): the initial TTL (64, 128 or 255) minus what is left,
@@ -247,6 +323,8 @@ pub fn back_hops(reply_ttl: u8) -> u16 {
 pub struct Names {
     enabled: bool,
     state: Arc<Mutex<NameState>>,
+    /// With `--asn`: origin AS lookups, started and awaited with the names.
+    asns: Option<Asns>,
 }
 
 impl Names {
@@ -255,7 +333,19 @@ impl Names {
         Names {
             enabled,
             state: Arc::default(),
+            asns: None,
         }
+    }
+
+    /// The same cache, also looking up each address's origin AS.
+    pub fn with_asns(mut self, asns: Option<Asns>) -> Names {
+        self.asns = asns;
+        self
+    }
+
+    /// The origin AS of `addr`, when `--asn` found one.
+    pub fn asn(&self, addr: IpAddr) -> Option<u32> {
+        self.asns.as_ref()?.get(addr)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, NameState> {
@@ -264,6 +354,9 @@ impl Names {
 
     /// Starts the lookup of `addr` if it is new.
     pub fn want(&self, addr: IpAddr) {
+        if let Some(asns) = &self.asns {
+            asns.want(addr);
+        }
         if !self.enabled {
             return;
         }
@@ -300,6 +393,12 @@ impl Names {
     /// True when every address in `addrs` is looked up or has waited
     /// `limit` since it was asked for.
     fn settled(&self, addrs: &[IpAddr], limit: Duration) -> bool {
+        if self.asns.as_ref().is_some_and(|a| !a.settled(addrs, limit)) {
+            return false;
+        }
+        if !self.enabled {
+            return true;
+        }
         let st = self.lock();
         addrs.iter().all(|a| match st.map.get(a) {
             Some(Lookup::Pending(since)) => since.elapsed() >= limit,
@@ -311,7 +410,7 @@ impl Names {
     /// after it was asked for: lookups run side by side, so hops whose names
     /// never come cost one `limit` in all, not one each.
     pub async fn settle(&self, addrs: &[IpAddr], limit: Duration) {
-        if !self.enabled {
+        if !self.enabled && self.asns.is_none() {
             return;
         }
         while !self.settled(addrs, limit) {
@@ -470,5 +569,17 @@ mod tests {
         assert_eq!(civil_from_days(20_417), (2025, 11, 25));
         let t = std::time::UNIX_EPOCH + Duration::from_secs(20_417 * 86_400 + 3_661);
         assert_eq!(utc_stamp(t), "2025-11-25T01:01:01Z");
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::csv_cell;
+
+    #[test]
+    fn csv_cells_are_quoted_only_when_needed() {
+        assert_eq!(csv_cell("198.18.0.2"), "198.18.0.2");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 }

@@ -1,6 +1,7 @@
 //! Host name resolution shared by every subcommand, so a name that fails in
 //! `ping`, `tcp` or `trace` fails the same way, with the same words.
 
+pub mod asn;
 pub mod config;
 pub mod idn;
 pub mod lookup;

@@ -2,12 +2,13 @@
 //! core, printed hop by hop in order the way traceroute prints it, then a
 //! diagnosis of where the path ends.
 
-use crate::cli::{GlobalOpts, TraceArgs};
+use crate::cli::{GlobalOpts, TableFormat, TraceArgs};
 use crate::diagnose::path::{self, HopFact, ProbeFact};
 use crate::diagnose::Diagnosis;
 use crate::error::{AppError, AppResult, Exit};
 use crate::hops::{self, HopAnswer, Method, Names, PathPlan};
 use crate::output::{Report, Sink};
+use crate::probe::packet::MplsLabel;
 use crate::probe::pmtu::{self, MtuDrop, PathMtu};
 use crate::probe::{Engine, Outcome, SocketMode};
 
@@ -46,6 +47,12 @@ pub struct ProbeRecord {
     /// Hops the answer travelled back (initial TTL − reply TTL + 1), as
     /// `traceroute --back`; differs from the hop's TTL on an asymmetric path.
     pub back_hops: Option<u16>,
+    /// MPLS label stack the router quoted (RFC 4950), top first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mpls: Vec<MplsLabel>,
+    /// With `--asn`: the origin AS of `from`, when the lookup found one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asn: Option<u32>,
 }
 
 /// One hop: all its probes in sending order.
@@ -145,6 +152,9 @@ pub struct TraceReport {
     /// header or hop line was printed, and the closing blank line is not.
     #[serde(skip)]
     probed: bool,
+    /// `--format`: the hops as one table at the end instead of live lines.
+    #[serde(skip)]
+    format: Option<TableFormat>,
 }
 
 impl Report for TraceReport {
@@ -161,9 +171,21 @@ impl Report for TraceReport {
     }
 
     fn render_human(&self, sink: &Sink) {
-        if self.probed {
-            sink.line("");
+        match self.format {
+            Some(format) => hops::print_table(
+                sink,
+                format,
+                &TABLE_HEADER,
+                &table_rows(&self.hops),
+                &self.diagnosis,
+            ),
+            None if self.probed => sink.line(""),
+            None => {}
         }
+    }
+
+    fn diagnoses_streamed(&self) -> bool {
+        self.format.is_some()
     }
 
     fn summary_event(&self) -> Option<serde_json::Value> {
@@ -239,6 +261,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
         path_mtu: None,
         diagnosis: Vec::new(),
         probed: false,
+        format: args.path.format.filter(|_| sink.human()),
     };
     if let Some(errno) = route {
         // No route (or a reject route): every TTL would fail the same way
@@ -246,6 +269,13 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
         report.diagnosis = vec![path::local_end("trace", errno, target)];
         return Ok(report);
     }
+    // With --format the live lines are not printed: the table is the output.
+    let live_sink = if report.format.is_some() {
+        Sink::silent()
+    } else {
+        sink.clone()
+    };
+    let sink = &live_sink;
     sink.line(&format!(
         "trace to {} ({target}), {} hops max, {} probes{}, {} per hop",
         crate::resolve::idn::both_forms(hops::shown_host(&args.path.host)),
@@ -265,7 +295,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     } else {
         None
     };
-    let names = Names::new(plan.names);
+    let names = Names::new(plan.names).with_asns(hops::asns(&args.path)?);
     let (hop_tx, hop_rx) = mpsc::unbounded_channel::<HopRecord>();
     let marks = path_mtu.as_ref().map(MtuMarks::new);
     let printer = tokio::spawn(print_hops(hop_rx, names.clone(), sink.clone(), marks));
@@ -454,6 +484,8 @@ async fn schedule(
                         flow: plan.flow,
                         reply_ttl: hops::reply_ttl(&outcome),
                         back_hops: hops::reply_ttl(&outcome).map(hops::back_hops),
+                        mpls: hops::mpls(&outcome),
+                        asn: None,
                     });
                 }
             }
@@ -539,6 +571,41 @@ fn print_branches(sink: &Sink, flows: u32, branches: &[BranchHop], names: &Names
     }
 }
 
+/// The columns of `--format csv|markdown`: one row per probe.
+const TABLE_HEADER: [&str; 8] = [
+    "hop", "probe", "address", "name", "asn", "rtt_ms", "answer", "mpls",
+];
+
+/// One row per probe, in hop and sending order.
+fn table_rows(hops: &[HopRecord]) -> Vec<Vec<String>> {
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    hops.iter()
+        .flat_map(|hop| {
+            hop.probes.iter().enumerate().map(move |(i, p)| {
+                let kind = serde_json::to_value(&p.answer)
+                    .ok()
+                    .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
+                    .unwrap_or_default();
+                let answer = match p.answer.mark() {
+                    Some(mark) => format!("{kind} {mark}"),
+                    None => kind,
+                };
+                let mpls: Vec<String> = p.mpls.iter().map(|l| l.to_string()).collect();
+                vec![
+                    hop.ttl.to_string(),
+                    (i + 1).to_string(),
+                    opt(p.from.map(|a| a.to_string())),
+                    opt(p.name.clone()),
+                    opt(p.asn.map(|a| format!("AS{a}"))),
+                    opt(p.rtt_ms.map(|r| format!("{r:.3}"))),
+                    answer,
+                    mpls.join(" "),
+                ]
+            })
+        })
+        .collect()
+}
+
 /// The record of a probe that got no answer in time.
 fn silent_probe(flow: u16) -> ProbeRecord {
     ProbeRecord {
@@ -549,6 +616,8 @@ fn silent_probe(flow: u16) -> ProbeRecord {
         flow,
         reply_ttl: None,
         back_hops: None,
+        mpls: Vec::new(),
+        asn: None,
     }
 }
 
@@ -585,6 +654,8 @@ fn flush_partial(
                     flow: 0,
                     reply_ttl: None,
                     back_hops: None,
+                    mpls: Vec::new(),
+                    asn: None,
                 })
             })
             .collect();
@@ -619,6 +690,7 @@ async fn print_hops(
         names.settle(&addrs, NAME_WAIT).await;
         for p in &mut hop.probes {
             p.name = p.from.and_then(|a| names.get(a));
+            p.asn = p.from.and_then(|a| names.asn(a));
         }
         emit(hop, &names, &sink, &mut done, &mut marks);
     }
@@ -747,9 +819,17 @@ pub fn hop_line(hop: &HopRecord, names: &Names) -> String {
             (Some(from), Some(rtt)) => {
                 if shown != Some(from) {
                     line.push_str(&format!(" {}", names.label(from)));
+                    // traceroute -A / mtr -z: the origin AS.
+                    if let Some(asn) = p.asn {
+                        line.push_str(&format!(" [AS{asn}]"));
+                    }
                     // traceroute --back: the way back is N hops, not TTL.
                     if let Some(back) = p.back_hops.filter(|b| *b != u16::from(hop.ttl)) {
                         line.push_str(&format!(" '-{back}'"));
+                    }
+                    // traceroute -e / mtr -e: the label stack per hop.
+                    for label in &p.mpls {
+                        line.push_str(&format!(" {label}"));
                     }
                     shown = Some(from);
                 }

@@ -6,7 +6,7 @@
 mod render;
 mod table;
 
-use crate::cli::{GlobalOpts, MtrArgs};
+use crate::cli::{GlobalOpts, MtrArgs, TableFormat};
 use crate::diagnose::{path, Diagnosis};
 use crate::error::{AppError, AppResult, Exit};
 use crate::hops::{self, Method, Names, PathPlan};
@@ -86,6 +86,8 @@ enum Layout {
         /// When the run started, as mtr prints it.
         start: String,
     },
+    /// `--format csv|markdown`: the report as one table.
+    Format(TableFormat),
     /// The Windows pathping layout.
     Pathping {
         /// The max hops, for its first line.
@@ -115,6 +117,11 @@ impl Report for MtrReport {
                     sink.line(&line);
                 }
             }
+            Layout::Format(format) => {
+                let rows: Vec<Vec<String>> = self.hops.iter().map(render::table_row).collect();
+                hops::print_table(sink, *format, &render::TABLE_HEADER, &rows, &self.diagnosis);
+                return;
+            }
             Layout::Pathping { max, seconds } => {
                 let text = render::pathping(&self.hops, self.address, self.source, *max, *seconds);
                 for line in text {
@@ -123,6 +130,10 @@ impl Report for MtrReport {
             }
         }
         sink.line("");
+    }
+
+    fn diagnoses_streamed(&self) -> bool {
+        matches!(self.layout, Layout::Format(_))
     }
 
     fn summary_event(&self) -> Option<serde_json::Value> {
@@ -218,7 +229,8 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         report.diagnosis = vec![path::local_end("path", errno, target)];
         return Ok(report);
     }
-    let live = sink.human() && sink.tty && !args.report && !args.pathping;
+    let live =
+        sink.human() && sink.tty && !args.report && !args.pathping && args.path.format.is_none();
     let rounds = args.count.unwrap_or(if live {
         u64::MAX
     } else {
@@ -230,7 +242,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             "port": port, "socket": mode, "interval_s": args.interval,
             "rounds": (rounds != u64::MAX).then_some(rounds)}),
     );
-    let names = Names::new(plan.names);
+    let names = Names::new(plan.names).with_asns(hops::asns(&args.path)?);
     let start_text = now_text();
     let started = Instant::now();
     let run = Run {
@@ -260,6 +272,8 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             max: plan.max,
             seconds,
         }
+    } else if let Some(format) = args.path.format {
+        Layout::Format(format)
     } else if live {
         Layout::Live
     } else {
@@ -358,6 +372,7 @@ impl Run<'_> {
                         self.names.want(from);
                     }
                     table.record(ttl, &answer, outcome.rtt);
+                    table.record_mpls(ttl, hops::mpls(&outcome));
                     if jsonl {
                         self.stream_round(&mut acc, round, ttl, &outcome, answer);
                     }

@@ -28,7 +28,14 @@ pub fn rows(hops: &[HopRow]) -> Vec<String> {
 }
 
 fn hop_rows(hop: &HopRow) -> Vec<String> {
-    let label = |a: &AddrRow| a.name.clone().unwrap_or_else(|| a.address.to_string());
+    let label = |a: &AddrRow| {
+        let host = a.name.clone().unwrap_or_else(|| a.address.to_string());
+        // mtr -z: the origin AS before the host.
+        match a.asn {
+            Some(asn) => format!("AS{asn}  {host}"),
+            None => host,
+        }
+    };
     let mut host = match hop.addresses.first() {
         Some(a) => label(a),
         None => "???".to_string(),
@@ -57,7 +64,70 @@ fn hop_rows(hop: &HopRow) -> Vec<String> {
     for a in hop.addresses.iter().skip(1) {
         lines.push(format!("    |  `-- {}", label(a)));
     }
+    // mtr -e: the label stack under the hop.
+    for l in &hop.mpls {
+        lines.push(format!("    |  {l}"));
+    }
     lines
+}
+
+/// The columns of `--format csv|markdown`: mtr's report columns, the
+/// addresses of the hop (ECMP: several, space-separated) and its labels.
+pub const TABLE_HEADER: [&str; 14] = [
+    "hop",
+    "host",
+    "addresses",
+    "asn",
+    "loss_pct",
+    "sent",
+    "last_ms",
+    "avg_ms",
+    "best_ms",
+    "worst_ms",
+    "stdev_ms",
+    "jitter_last_ms",
+    "jitter_avg_ms",
+    "mpls",
+];
+
+/// One hop as a `--format` row (empty RTT cells for a hop that never answered).
+pub fn table_row(hop: &HopRow) -> Vec<String> {
+    let main = hop.main();
+    let host = main
+        .map(|a| a.name.clone().unwrap_or_else(|| a.address.to_string()))
+        .unwrap_or_else(|| "???".to_string());
+    let addrs: Vec<String> = hop
+        .addresses
+        .iter()
+        .map(|a| a.address.to_string())
+        .collect();
+    let asn = main
+        .and_then(|a| a.asn)
+        .map(|a| format!("AS{a}"))
+        .unwrap_or_default();
+    let ms = |f: fn(&crate::mtr::table::HopRtt) -> f64| {
+        hop.rtt
+            .as_ref()
+            .map(|r| format!("{:.3}", f(r)))
+            .unwrap_or_default()
+    };
+    let mpls: Vec<String> = hop.mpls.iter().map(|l| l.to_string()).collect();
+    vec![
+        hop.ttl.to_string(),
+        host,
+        addrs.join(" "),
+        asn,
+        format!("{:.1}", hop.loss_pct),
+        hop.sent.to_string(),
+        ms(|r| r.last_ms),
+        ms(|r| r.avg_ms),
+        ms(|r| r.min_ms),
+        ms(|r| r.max_ms),
+        ms(|r| r.mdev_ms),
+        ms(|r| r.jitter_last_ms),
+        ms(|r| r.jitter_avg_ms),
+        mpls.join(" "),
+    ]
 }
 
 fn truncate(text: &str, width: usize) -> String {

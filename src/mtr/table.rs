@@ -4,6 +4,7 @@
 
 use crate::diagnose::path::{self, HopLoss};
 use crate::hops::{HopAnswer, Names};
+use crate::probe::packet::MplsLabel;
 use crate::stats::{loss_pct, RttStats};
 use serde::Serialize;
 use std::net::IpAddr;
@@ -32,6 +33,8 @@ pub struct HopStats {
     /// its sender, type and code, or a local send error), so the diagnosis
     /// can say why the path ends here and not only that it does.
     pub end: Option<HopAnswer>,
+    /// The last MPLS label stack the hop quoted (RFC 4950).
+    pub mpls: Vec<MplsLabel>,
 }
 
 impl HopStats {
@@ -116,6 +119,16 @@ impl Table {
         }
     }
 
+    /// Keeps the label stack a hop's Time Exceeded quoted, if any.
+    pub fn record_mpls(&mut self, ttl: u8, mpls: Vec<MplsLabel>) {
+        let hop = ttl
+            .checked_sub(self.first)
+            .and_then(|i| self.hops.get_mut(usize::from(i)));
+        if let Some(hop) = hop.filter(|_| !mpls.is_empty()) {
+            hop.mpls = mpls;
+        }
+    }
+
     /// The TTL up to which probes are worth sending.
     pub fn limit(&self, max: u8) -> u8 {
         self.end_ttl.unwrap_or(max)
@@ -185,6 +198,7 @@ fn row(h: &HopStats, names: &Names, node_lost: u64, link_lost: u64) -> HopRow {
             .map(|(a, n)| AddrRow {
                 address: *a,
                 name: names.get(*a),
+                asn: names.asn(*a),
                 count: *n,
             })
             .collect(),
@@ -194,6 +208,7 @@ fn row(h: &HopStats, names: &Names, node_lost: u64, link_lost: u64) -> HopRow {
         rtt: HopRtt::of(&h.rtt),
         mark: h.mark.clone(),
         ended_by: h.end.clone(),
+        mpls: h.mpls.clone(),
         node_lost,
         link_lost,
     }
@@ -219,6 +234,9 @@ pub struct HopRow {
     /// The last answer that ended the path here: the ICMP error (sender,
     /// type, code, mark) or the local send error (errno); null otherwise.
     pub ended_by: Option<HopAnswer>,
+    /// The last MPLS label stack the hop quoted (RFC 4950), top first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mpls: Vec<MplsLabel>,
     /// pathping: lost at the node itself.
     pub node_lost: u64,
     /// pathping: lost on the link into this hop.
@@ -281,6 +299,9 @@ pub struct AddrRow {
     pub address: IpAddr,
     /// Its reverse name, when known.
     pub name: Option<String>,
+    /// With `--asn`: its origin AS, when found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asn: Option<u32>,
     /// Answers from it.
     pub count: u64,
 }

@@ -444,7 +444,7 @@ pub(super) fn answer_from_queue(rx: &Received, v6: bool) -> Option<Answer> {
 /// passes a Packet Too Big's MTU in `ee_info`.
 pub(super) fn queued_response(v6: bool, from: IpAddr, err: &QueuedError) -> Response {
     let mtu = packet::is_too_big(v6, err.icmp_type, err.code).then_some(err.info);
-    error_response(v6, from, err.icmp_type, err.code, mtu, None)
+    error_response(v6, from, err.icmp_type, err.code, mtu, None, Vec::new())
 }
 
 /// Maps an ICMP error to the outcome commands see: Time Exceeded or
@@ -456,6 +456,7 @@ pub(super) fn error_response(
     code: u8,
     mtu: Option<u32>,
     ttl: Option<u8>,
+    mpls: Vec<packet::MplsLabel>,
 ) -> Response {
     let exceeded = if v6 {
         packet::v6types::TIME_EXCEEDED
@@ -463,7 +464,7 @@ pub(super) fn error_response(
         packet::v4types::TIME_EXCEEDED
     };
     if icmp_type == exceeded {
-        Response::TimeExceeded { from, ttl }
+        Response::TimeExceeded { from, ttl, mpls }
     } else {
         Response::Unreachable {
             from,

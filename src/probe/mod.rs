@@ -92,6 +92,9 @@ pub enum Response {
         /// the way back is (traceroute --back).
         #[serde(skip_serializing_if = "Option::is_none")]
         ttl: Option<u8>,
+        /// MPLS label stack the router quoted (RFC 4950), top first.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        mpls: Vec<packet::MplsLabel>,
     },
     /// A router or the target said the destination cannot be reached
     /// (also Packet Too Big and Parameter Problem).

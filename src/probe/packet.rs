@@ -105,7 +105,120 @@ pub enum Message {
         quoted: Identity,
         /// Next-hop MTU of a Fragmentation Needed / Packet Too Big.
         mtu: Option<u32>,
+        /// MPLS label stack from an RFC 4884 / 4950 extension, top first.
+        mpls: Vec<MplsLabel>,
     },
+}
+
+/// One MPLS label stack entry a router quoted (RFC 4950): tells which
+/// label-switched path the probe was on when its TTL ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct MplsLabel {
+    /// The 20-bit label.
+    pub label: u32,
+    /// Traffic class (3 bits, formerly EXP).
+    pub tc: u8,
+    /// Bottom-of-stack bit.
+    pub s: bool,
+    /// The label's TTL.
+    pub ttl: u8,
+}
+
+impl std::fmt::Display for MplsLabel {
+    /// mtr -e's form: `[MPLS: Lbl 16005 TC 0 S 1 TTL 1]`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "[MPLS: Lbl {} TC {} S {} TTL {}]",
+            self.label,
+            self.tc,
+            u8::from(self.s),
+            self.ttl
+        )
+    }
+}
+
+/// Length of the original datagram an RFC 4884 error pads to when it
+/// carries extensions, and where pre-4884 senders put them (RFC 4884 §5).
+const EXT_ORIGINAL: usize = 128;
+/// Extension structure version (RFC 4884 §7).
+const EXT_VERSION: u8 = 2;
+/// Extension object class of an MPLS label stack (RFC 4950).
+const CLASS_MPLS: u8 = 1;
+
+/// The MPLS label stack of an ICMP Time Exceeded / Destination Unreachable
+/// carrying RFC 4884 extensions; empty when there are none or they are
+/// malformed (bad version, checksum or object length): junk is ignored.
+pub fn mpls_labels(v6: bool, icmp: &[u8]) -> Vec<MplsLabel> {
+    extension(v6, icmp).map(mpls_objects).unwrap_or_default()
+}
+
+/// The extension structure (header and objects) of an ICMP error, if any.
+fn extension(v6: bool, icmp: &[u8]) -> Option<&[u8]> {
+    let (length, unit) = if v6 {
+        (*icmp.get(4)?, 8)
+    } else {
+        (*icmp.get(5)?, 4)
+    };
+    let original = usize::from(length) * unit;
+    let start = ECHO_HEADER
+        + match original {
+            // RFC 4884 §5: a sender without the length field puts the
+            // extension after exactly 128 bytes of original datagram.
+            0 => EXT_ORIGINAL,
+            n if n < EXT_ORIGINAL => return None,
+            n => n,
+        };
+    let ext = icmp.get(start..)?;
+    if ext.len() < 4 || ext[0] >> 4 != EXT_VERSION {
+        return None;
+    }
+    let sum = u16::from_be_bytes([ext[2], ext[3]]);
+    // A zero checksum means the sender did not compute one (RFC 4884 §7).
+    if sum != 0 && internet_checksum(ext) != 0 {
+        return None;
+    }
+    Some(ext)
+}
+
+/// Label stack entries of every MPLS object in an extension structure;
+/// stops at the first object whose length is impossible.
+fn mpls_objects(ext: &[u8]) -> Vec<MplsLabel> {
+    let mut out = Vec::new();
+    let mut rest = ext.get(4..).unwrap_or_default();
+    while rest.len() >= 4 {
+        let len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+        let (class, ctype) = (rest[2], rest[3]);
+        let Some(object) = rest.get(4..len).filter(|_| len >= 4) else {
+            break;
+        };
+        if class == CLASS_MPLS && ctype == 1 {
+            out.extend(object.chunks_exact(4).map(|e| {
+                let word = u32::from_be_bytes([e[0], e[1], e[2], e[3]]);
+                MplsLabel {
+                    label: word >> 12,
+                    tc: ((word >> 9) & 0x7) as u8,
+                    s: (word >> 8) & 1 == 1,
+                    ttl: (word & 0xff) as u8,
+                }
+            }));
+        }
+        rest = rest.get(len..).unwrap_or_default();
+    }
+    out
+}
+
+/// The one's complement sum of `data` folded to 16 bits and inverted: 0
+/// for data that includes its own correct checksum.
+pub fn internet_checksum(data: &[u8]) -> u16 {
+    let mut sum: u64 = data
+        .chunks(2)
+        .map(|c| u64::from(u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
 }
 
 /// A parsed ICMP message plus the facts of the packet that carried it.
@@ -194,6 +307,7 @@ pub fn parse_icmp(v6: bool, icmp: &[u8]) -> Option<Incoming> {
             dst: Some(dst),
             quoted,
             mtu: reported_mtu(v6, icmp_type, code, icmp),
+            mpls: mpls_labels(v6, icmp),
         }
     } else {
         return None;
@@ -336,6 +450,7 @@ mod tests {
             dst: Some("198.18.3.2".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))),
             quoted: Identity::Echo { id: 99, seq: 5 },
             mtu: None,
+            mpls: Vec::new(),
         };
         assert_eq!(parsed.map(|p| p.message), Some(expected));
     }

@@ -81,6 +81,7 @@ impl Matcher {
                 quoted,
                 dst,
                 mtu,
+                mpls,
             } => {
                 let key = match quoted {
                     Identity::Echo { id, seq }
@@ -96,7 +97,15 @@ impl Matcher {
                 Some(Match {
                     key,
                     about: dst,
-                    response: error_response(self.v6, from, icmp_type, code, mtu, incoming.ttl),
+                    response: error_response(
+                        self.v6,
+                        from,
+                        icmp_type,
+                        code,
+                        mtu,
+                        incoming.ttl,
+                        mpls,
+                    ),
                 })
             }
             Message::EchoReply(_) => None,

@@ -62,7 +62,7 @@ fn outcome(probe: Probe, seq: u16, sent: SystemTime, attempt: Attempt) -> Outcom
             let mtu = packet::is_too_big(v6, o.icmp_type, o.code).then_some(o.info);
             (
                 Some(rtt),
-                engine::error_response(v6, o.from, o.icmp_type, o.code, mtu, None),
+                engine::error_response(v6, o.from, o.icmp_type, o.code, mtu, None, Vec::new()),
             )
         }
         Attempt::Failed {

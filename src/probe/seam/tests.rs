@@ -168,10 +168,12 @@ fn captured_icmp_packets_match_their_probes() {
     let te4 = Response::TimeExceeded {
         from: R4,
         ttl: Some(64),
+        mpls: Vec::new(),
     };
     let te6 = Response::TimeExceeded {
         from: R6,
         ttl: Some(64),
+        mpls: Vec::new(),
     };
     let cases: Vec<(&str, Matcher, Option<Match>)> = vec![
         (
@@ -491,6 +493,7 @@ fn error_queue_entries_match_the_echo_they_carry() {
             Some(Response::TimeExceeded {
                 from: R4,
                 ttl: None,
+                mpls: Vec::new(),
             }),
         ),
         (
@@ -617,7 +620,8 @@ fn errors_match_the_quoted_destination() {
         got,
         Some(Response::TimeExceeded {
             from: R6,
-            ttl: Some(64)
+            ttl: Some(64),
+            mpls: Vec::new(),
         })
     );
     assert_eq!(
@@ -698,7 +702,102 @@ fn the_receive_path_completes_probes_from_a_fake_socket() {
         error,
         Some(Response::TimeExceeded {
             from: R4,
-            ttl: None
+            ttl: None,
+            mpls: Vec::new(),
         })
     );
+}
+
+fn label(label: u32, tc: u8, s: bool, ttl: u8) -> crate::probe::packet::MplsLabel {
+    crate::probe::packet::MplsLabel { label, tc, s, ttl }
+}
+
+/// The Time Exceeded with an RFC 4884 extension as a raw socket delivers it
+/// (v4 with its IP header, v6 without), classified.
+fn classify_mpls(v6: bool, packet: &[u8]) -> Option<Response> {
+    let (data, rx) = deliver(packet, v6, SocketMode::Raw);
+    raw(v6).classify(&data, &rx).map(|m| m.response)
+}
+
+/// Time Exceeded carrying an MPLS label stack extension: the probe is
+/// matched as before and the stack comes with it, top label first.
+#[test]
+fn mpls_label_stacks_are_read_from_icmp_extensions() {
+    let te4 = Response::TimeExceeded {
+        from: R4,
+        ttl: Some(64),
+        mpls: vec![label(16005, 0, false, 1), label(24001, 5, true, 1)],
+    };
+    assert_eq!(
+        classify_mpls(false, &fixture("v4_time_exceeded_echo_mpls")),
+        Some(te4)
+    );
+    let te6 = Response::TimeExceeded {
+        from: R6,
+        ttl: Some(64),
+        mpls: vec![label(16005, 0, true, 1)],
+    };
+    assert_eq!(
+        classify_mpls(true, &fixture("v6_time_exceeded_udp_mpls")),
+        Some(te6)
+    );
+    assert_eq!(
+        label(16005, 0, true, 1).to_string(),
+        "[MPLS: Lbl 16005 TC 0 S 1 TTL 1]"
+    );
+}
+
+/// Garbled extensions (bad checksum, version, lengths, cut short) leave the
+/// Time Exceeded matched with no labels; never a panic.
+#[test]
+fn garbled_icmp_extensions_are_ignored() {
+    let good = fixture("v4_time_exceeded_echo_mpls");
+    // The extension header sits after IP (20) + ICMP (8) + 128 bytes.
+    let ext = 20 + 8 + 128;
+    let plain = Some(Response::TimeExceeded {
+        from: R4,
+        ttl: Some(64),
+        mpls: Vec::new(),
+    });
+    let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
+    let mut bad_sum = good.clone();
+    bad_sum[ext + 3] ^= 0xff;
+    cases.push(("bad checksum", bad_sum));
+    let mut bad_version = good.clone();
+    bad_version[ext] = 0x10;
+    cases.push(("version 1", bad_version));
+    let mut short_length = good.clone();
+    short_length[20 + 5] = 8; // 32 bytes: RFC 4884 says at least 128
+    cases.push(("length below 128", short_length));
+    let mut past_end = good.clone();
+    past_end[20 + 5] = 0xff;
+    cases.push(("length past the end", past_end));
+    for (what, packet) in &cases {
+        assert_eq!(classify_mpls(false, packet), plain, "{what}");
+    }
+    // Object lengths 0..=255 under a recomputed checksum: no panic, and an
+    // object running past the end yields nothing.
+    for len in 0..=255u16 {
+        let mut p = good.clone();
+        p[ext + 4..ext + 6].copy_from_slice(&len.to_be_bytes());
+        p[ext + 2..ext + 4].copy_from_slice(&[0, 0]);
+        let sum = crate::probe::packet::internet_checksum(&p[ext..]);
+        p[ext + 2..ext + 4].copy_from_slice(&sum.to_be_bytes());
+        let got = classify_mpls(false, &p);
+        assert!(
+            matches!(got, Some(Response::TimeExceeded { .. })),
+            "len {len}"
+        );
+        if !(4..=12).contains(&len) {
+            assert_eq!(got, plain, "object length {len}");
+        }
+    }
+    // Every cut inside the extension still matches the probe.
+    for cut in ext..good.len() {
+        let got = classify_mpls(false, &good[..cut]);
+        assert!(
+            matches!(got, Some(Response::TimeExceeded { .. })),
+            "cut {cut}"
+        );
+    }
 }

@@ -1,0 +1,277 @@
+//! `--asn`: origin AS numbers per hop over DNS TXT, as `mtr -z` asks them,
+//! answered by unbound in the lab from a local zone `asn.lab.test` (never
+//! the real cymru zone): trace shows `[AS…]` per hop and in JSON, mtr in
+//! its host column; a server that never answers costs a bounded wait.
+
+mod common;
+use common::{can_build_namespaces, Lab};
+use std::time::{Duration, Instant};
+
+const ZONE: &str = "asn.lab.test";
+
+/// `2.0.18.198.asn.lab.test.` / the reversed nibbles of an IPv6 address.
+fn owner(addr: &str) -> String {
+    let ip: std::net::IpAddr = addr.parse().unwrap_or_else(|e| panic!("{addr}: {e}"));
+    let labels: Vec<String> = match ip {
+        std::net::IpAddr::V4(a) => a.octets().iter().rev().map(u8::to_string).collect(),
+        std::net::IpAddr::V6(a) => a
+            .octets()
+            .iter()
+            .rev()
+            .flat_map(|b| [b & 0x0f, b >> 4])
+            .map(|n| format!("{n:x}"))
+            .collect(),
+    };
+    format!("{}.{ZONE}.", labels.join("."))
+}
+
+/// client — r1 (AS64500) — r2 (AS64501) — server (AS64502, runs unbound).
+fn asn_lab() -> (Lab, tempdir::Dir) {
+    let mut lab = Lab::chain(2);
+    let hosts = [
+        (lab.router_v4(1), lab.router_v6(1), 64500),
+        (lab.router_v4(2), lab.router_v6(2), 64501),
+        (lab.server_v4(), lab.server_v6(), 64502),
+    ];
+    let mut data = String::new();
+    for (v4, v6, asn) in &hosts {
+        for addr in [v4, v6] {
+            data.push_str(&format!(
+                "  local-data: '{} TXT \"{asn} | 198.18.0.0/15 | ZZ | test | 2024-01-01\"'\n",
+                owner(addr)
+            ));
+        }
+    }
+    let dir = tempdir::Dir::new();
+    let conf = format!(
+        "server:\n  interface: {v4}\n  interface: {v6}\n  chroot: \"\"\n  username: \"\"\n  \
+         directory: \"{d}\"\n  pidfile: \"\"\n  use-syslog: no\n  logfile: \"\"\n  \
+         do-daemonize: no\n  num-threads: 1\n  access-control: 0.0.0.0/0 allow\n  \
+         access-control: ::/0 allow\n  module-config: \"iterator\"\n  local-zone: \".\" static\n  \
+         local-zone: \"{ZONE}.\" static\n{data}remote-control:\n  control-enable: no\n",
+        v4 = lab.server_v4(),
+        v6 = lab.server_v6(),
+        d = dir.path(),
+    );
+    let path = dir.write("unbound.conf", &conf);
+    let check = lab.exec(lab.server(), &["unbound-checkconf", &path]);
+    assert_eq!(check.code, 0, "{}{}\n{conf}", check.stdout, check.stderr);
+    let server = lab.server().to_string();
+    lab.spawn(&server, &["unbound", "-d", "-c", &path]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let at = format!("@{}", lab.server_v4());
+        let dig = lab.exec(
+            lab.client(),
+            &[
+                "dig",
+                &at,
+                "+short",
+                "+time=1",
+                "+tries=1",
+                "TXT",
+                &owner(&lab.router_v4(1)),
+            ],
+        );
+        if dig.stdout.contains("64500") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "unbound did not come up: {}{}",
+            dig.stdout,
+            dig.stderr
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (lab, dir)
+}
+
+#[test]
+fn trace_asn_shows_the_origin_as_per_hop_v4_and_v6() {
+    if !can_build_namespaces("trace_asn") {
+        return;
+    }
+    let (lab, _dir) = asn_lab();
+    let server = lab.server_v4();
+    let args = [
+        "trace",
+        "-n",
+        "-q",
+        "1",
+        "--asn",
+        "--asn-zone",
+        ZONE,
+        "--asn-server",
+        &server,
+    ];
+    let mut cmd = args.to_vec();
+    cmd.push(&server);
+    let run = lab.netdx(lab.client(), &cmd);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for (ttl, addr, asn) in [
+        (1, lab.router_v4(1), 64500),
+        (2, lab.router_v4(2), 64501),
+        (3, lab.server_v4(), 64502),
+    ] {
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{ttl:2} ")))
+            .unwrap_or_default();
+        assert!(
+            line.contains(&format!("{addr} [AS{asn}]")),
+            "{}",
+            run.stdout
+        );
+    }
+    let mut cmd = vec!["--json"];
+    cmd.extend(args);
+    cmd.push(&server);
+    let doc = lab.netdx(lab.client(), &cmd).json();
+    assert_eq!(doc["hops"][0]["probes"][0]["asn"], 64500, "{doc}");
+    assert_eq!(doc["hops"][2]["probes"][0]["asn"], 64502, "{doc}");
+
+    // IPv6: the nibble names under the same zone.
+    let server6 = lab.server_v6();
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "trace",
+            "-n",
+            "-q",
+            "1",
+            "--asn",
+            "--asn-zone",
+            ZONE,
+            "--asn-server",
+            &server,
+            &server6,
+        ],
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("{} [AS64500]", lab.router_v6(1))),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn mtr_asn_shows_the_origin_as_in_the_host_column() {
+    if !can_build_namespaces("mtr_asn") {
+        return;
+    }
+    let (lab, _dir) = asn_lab();
+    let server = lab.server_v4();
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "mtr",
+            "-r",
+            "-n",
+            "-c",
+            "2",
+            "-i",
+            "0.2",
+            "--asn",
+            "--asn-zone",
+            ZONE,
+            "--asn-server",
+            &server,
+            &server,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("AS64501  {}", lab.router_v4(2))),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_silent_asn_server_costs_a_bounded_wait() {
+    if !can_build_namespaces("asn_silent") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    // Nothing answers DNS at the server: queries are dropped.
+    lab.nft(
+        lab.server(),
+        "table inet t {\n chain in {\n type filter hook input priority 0;\n udp dport 53 drop\n tcp dport 53 drop\n }\n}\n",
+    );
+    let server = lab.server_v4();
+    let start = Instant::now();
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "trace",
+            "-n",
+            "--asn",
+            "--asn-zone",
+            ZONE,
+            "--asn-server",
+            &server,
+            &server,
+        ],
+    );
+    let took = start.elapsed();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("[AS"), "{}", run.stdout);
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+}
+
+mod tempdir {
+    //! A temporary directory removed on drop.
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    pub struct Dir(std::path::PathBuf);
+    impl Dir {
+        pub fn new() -> Dir {
+            let dir = std::env::temp_dir().join(format!(
+                "netdx-asn-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::SeqCst)
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir: {e}"));
+            Dir(dir)
+        }
+        pub fn path(&self) -> String {
+            self.0.display().to_string()
+        }
+        pub fn write(&self, name: &str, text: &str) -> String {
+            let path = self.0.join(name);
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("write: {e}"));
+            path.display().to_string()
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// Prints the README's example runs (`NETDX_README=1`).
+#[test]
+fn readme_examples() {
+    if std::env::var_os("NETDX_README").is_none() || !can_build_namespaces("asn_readme") {
+        return;
+    }
+    let (lab, _dir) = asn_lab();
+    let server = lab.server_v4();
+    let asn = ["--asn", "--asn-zone", ZONE, "--asn-server", &server];
+    for head in [
+        vec!["trace", "-n"],
+        vec!["mtr", "-r", "-n", "-c", "3", "-i", "0.2"],
+    ] {
+        let mut args = head.clone();
+        args.extend(asn);
+        args.push(&server);
+        let run = lab.netdx(lab.client(), &args);
+        eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
+    }
+}
