@@ -26,7 +26,7 @@ fn owner(addr: &str) -> String {
 }
 
 /// client — r1 (AS64500) — r2 (AS64501) — server (AS64502, runs unbound).
-fn asn_lab() -> (Lab, tempdir::Dir) {
+fn asn_lab() -> (Lab, common::tempdir::TempDir) {
     let mut lab = Lab::chain(2);
     let hosts = [
         (lab.router_v4(1), lab.router_v6(1), 64500),
@@ -42,7 +42,7 @@ fn asn_lab() -> (Lab, tempdir::Dir) {
             ));
         }
     }
-    let dir = tempdir::Dir::new();
+    let dir = common::tempdir::TempDir::new("asn");
     let conf = format!(
         "server:\n  interface: {v4}\n  interface: {v6}\n  chroot: \"\"\n  username: \"\"\n  \
          directory: \"{d}\"\n  pidfile: \"\"\n  use-syslog: no\n  logfile: \"\"\n  \
@@ -221,38 +221,6 @@ fn a_silent_asn_server_costs_a_bounded_wait() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(!run.stdout.contains("[AS"), "{}", run.stdout);
     assert!(took < Duration::from_secs(4), "took {took:?}");
-}
-
-mod tempdir {
-    //! A temporary directory removed on drop.
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    pub struct Dir(std::path::PathBuf);
-    impl Dir {
-        pub fn new() -> Dir {
-            let dir = std::env::temp_dir().join(format!(
-                "netdx-asn-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::SeqCst)
-            ));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir: {e}"));
-            Dir(dir)
-        }
-        pub fn path(&self) -> String {
-            self.0.display().to_string()
-        }
-        pub fn write(&self, name: &str, text: &str) -> String {
-            let path = self.0.join(name);
-            std::fs::write(&path, text).unwrap_or_else(|e| panic!("write: {e}"));
-            path.display().to_string()
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 }
 
 /// Prints the README's example runs (`NETDX_README=1`).

@@ -2,12 +2,10 @@
 //! of the test bed, serving zones these tests write.
 
 mod common;
+use common::tempdir::TempDir;
 use common::{can_build_namespaces, Lab, Run};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-static DIRS: AtomicUsize = AtomicUsize::new(0);
 
 /// The lab.test zone: every record type the issue lists.
 const ZONE: &str = r#"$ORIGIN lab.test.
@@ -58,34 +56,6 @@ web       IN A     198.18.0.99
 onlyhere  IN A     198.18.0.98
 "#;
 
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "netdx-dns-{}-{}",
-            std::process::id(),
-            DIRS.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-        path.display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A lab (client — server) with unbound on the server serving the zones.
 struct Bed {
     lab: Lab,
@@ -106,7 +76,7 @@ impl Bed {
         let addr = lab.server_v4();
         let mut bed = Bed {
             lab,
-            dir: TempDir::new(),
+            dir: TempDir::new("dns"),
             addr,
         };
         bed.dir.write("lab.test.zone", ZONE);

@@ -5,6 +5,7 @@
 //! get 400, targets outside `--allow` 403.
 
 mod common;
+use common::tempdir::TempDir;
 use common::{can_build_namespaces, Lab, Run};
 use std::path::PathBuf;
 use std::process::Command;
@@ -12,30 +13,6 @@ use std::time::{Duration, Instant};
 
 /// The exporter's port inside the client namespace.
 const PORT: u16 = 9469;
-
-/// A temporary directory (config files, unbound's), removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("netdx-serve-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-        path.display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// /etc/netns/NAME (the client's resolv.conf), removed on drop.
 struct NetnsEtc(PathBuf);

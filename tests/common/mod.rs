@@ -12,6 +12,7 @@
 
 pub mod fresh;
 pub mod schema;
+pub mod tempdir;
 
 use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
