@@ -8,6 +8,7 @@ mod limits;
 mod render;
 pub mod report;
 mod target;
+mod window;
 
 use crate::cli::{Expect, GlobalOpts, TcpArgs};
 use crate::error::{AppError, AppResult, Exit};
@@ -37,6 +38,8 @@ struct Plan {
     wait: Duration,
     banner: Option<Duration>,
     parallel: usize,
+    /// True when `--parallel` fixed the window; else it adapts.
+    fixed: bool,
 }
 
 /// Checks the flags before anything is sent.
@@ -59,7 +62,7 @@ fn plan(args: &TcpArgs, global: &GlobalOpts) -> AppResult<Plan> {
             "-W {wait}: the wait must be greater than 0 and at most 3600 seconds"
         )));
     }
-    if args.parallel == 0 {
+    if args.parallel == Some(0) {
         return Err(AppError::usage(
             "--parallel 0: at least one connect must be in flight",
         ));
@@ -70,7 +73,8 @@ fn plan(args: &TcpArgs, global: &GlobalOpts) -> AppResult<Plan> {
         interval: Duration::from_secs_f64(args.interval),
         wait,
         banner: args.banner.then(|| wait.min(BANNER_WAIT)),
-        parallel: args.parallel,
+        parallel: args.parallel.unwrap_or(window::START),
+        fixed: args.parallel.is_some(),
     })
 }
 
@@ -115,10 +119,16 @@ pub async fn tcp(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         return hold::hold(args, endpoints[0].clone(), plan.wait, sink).await;
     }
     let nofile = limits::raise_nofile();
-    let parallel = plan.parallel.min(limits::max_parallel(nofile));
+    let budget = limits::max_parallel(nofile);
+    let parallel = plan.parallel.min(budget);
+    let window = if plan.fixed {
+        window::Window::fixed(parallel)
+    } else {
+        window::Window::adaptive(parallel, budget.min(window::CEILING))
+    };
     let plan = Plan { parallel, ..plan };
 
-    let (mut results, interrupted) = probe_all(&endpoints, plan, sink).await;
+    let (mut results, interrupted) = probe_all(&endpoints, plan, window, sink).await;
     let probed = results.len();
     results.append(&mut unresolved);
     let summary = Totals::of(&results, started.elapsed(), interrupted);
@@ -205,16 +215,29 @@ async fn resolve_targets(
     }
     let mut endpoints = Vec::new();
     let mut unresolved = Vec::new();
+    // Ports are unique within a spec, so only a host given in several specs
+    // (or resolving to one address twice) needs the duplicate check.
+    let mut specs_of: HashMap<&str, usize> = HashMap::new();
+    for spec in specs {
+        *specs_of.entry(spec.host.as_str()).or_default() += 1;
+    }
     let mut seen = std::collections::HashSet::new();
+    let mut shared: HashMap<&str, std::sync::Arc<str>> = HashMap::new();
     for spec in specs {
         match cache.get(&spec.host) {
             Some(Ok(addrs)) => {
+                let host = shared
+                    .entry(spec.host.as_str())
+                    .or_insert_with(|| spec.host.as_str().into())
+                    .clone();
+                let check = specs_of.get(spec.host.as_str()).copied().unwrap_or(0) > 1
+                    || addrs.len() > 1;
                 for port in &spec.ports {
                     for ip in addrs {
                         let addr = std::net::SocketAddr::new(*ip, *port);
-                        if seen.insert((spec.host.clone(), addr)) {
+                        if !check || seen.insert((host.clone(), addr)) {
                             endpoints.push(Endpoint {
-                                host: spec.host.clone(),
+                                host: host.clone(),
                                 addr,
                             });
                         }
@@ -232,17 +255,26 @@ async fn resolve_targets(
     Ok((endpoints, unresolved))
 }
 
-/// Probes every endpoint with at most `plan.parallel` in flight; results
-/// come back in input order. Ctrl-C stops scheduling and lets the running
-/// probes end with what they have (true in the second field), so the
-/// summary still prints, as ping's does.
-async fn probe_all(endpoints: &[Endpoint], plan: Plan, sink: &Sink) -> (Vec<TargetResult>, bool) {
+/// Probes every endpoint with at most `window` in flight; results come
+/// back in input order (completed ones wait in a reorder buffer no larger
+/// than the window). Ctrl-C stops scheduling and lets the running probes
+/// end with what they have (true in the second field), so the summary still
+/// prints, as ping's does.
+async fn probe_all(
+    endpoints: &[Endpoint],
+    plan: Plan,
+    mut window: window::Window,
+    sink: &Sink,
+) -> (Vec<TargetResult>, bool) {
     let bar = if endpoints.len() > SCREENFUL {
         progress::bar(sink, endpoints.len() as u64, "connecting")
     } else {
         progress::Progress::none()
     };
-    let mut slots: Vec<Option<TargetResult>> = vec![None; endpoints.len()];
+    let mut results: Vec<TargetResult> = Vec::with_capacity(endpoints.len());
+    let mut waiting: std::collections::BTreeMap<usize, Option<TargetResult>> =
+        std::collections::BTreeMap::new();
+    let mut done = 0;
     let mut tasks = JoinSet::new();
     let mut next = 0;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -250,7 +282,7 @@ async fn probe_all(endpoints: &[Endpoint], plan: Plan, sink: &Sink) -> (Vec<Targ
     tokio::pin!(ctrl_c);
     let mut interrupted = false;
     loop {
-        while !interrupted && next < endpoints.len() && tasks.len() < plan.parallel {
+        while !interrupted && next < endpoints.len() && tasks.len() < window.size() {
             let ep = endpoints[next].clone();
             let index = next;
             let stop = stop_rx.clone();
@@ -261,7 +293,8 @@ async fn probe_all(endpoints: &[Endpoint], plan: Plan, sink: &Sink) -> (Vec<Targ
         tokio::select! {
             joined = tasks.join_next() => match joined {
                 Some(Ok((index, result))) => {
-                    slots[index] = Some(result);
+                    window.record(result.answered(), Instant::now(), plan.wait);
+                    waiting.insert(index, Some(result).filter(|r| r.sent > 0));
                     bar.inc(1);
                 }
                 Some(Err(_)) => bar.inc(1),
@@ -272,9 +305,15 @@ async fn probe_all(endpoints: &[Endpoint], plan: Plan, sink: &Sink) -> (Vec<Targ
                 let _ = stop_tx.send(true);
             }
         }
+        while let Some(r) = waiting.remove(&done) {
+            results.extend(r);
+            done += 1;
+        }
     }
+    // Tasks that panicked leave holes; keep the order of what came back.
+    results.extend(waiting.into_values().flatten());
     bar.finish_and_clear();
-    let results = slots.into_iter().flatten().filter(|r| r.sent > 0).collect();
+    results.shrink_to_fit();
     (results, interrupted)
 }
 
