@@ -57,3 +57,13 @@ cpu_of() {
   out=$( { TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>&1; } 2>&1 )
   echo "$out"
 }
+
+# res_of CMD...: runs CMD (output discarded), prints "wall user sys maxrss_MB"
+# as GNU time measures them (peak RSS of the largest process).
+res_of() {
+  local f
+  f=$(mktemp)
+  /usr/bin/time -o "$f" -f '%e %U %S %M' "$@" >/dev/null 2>&1 || true
+  awk '{printf "%s %s %s %.1f\n", $1, $2, $3, $4/1024}' "$f"
+  rm -f "$f"
+}
