@@ -12,7 +12,7 @@ pub const START: usize = 256;
 /// Most connects in flight without `--parallel`, within the descriptor
 /// budget: enough for thousands of silent ports at once, few enough to keep
 /// the socket memory small.
-pub const CEILING: usize = 4096;
+pub const CEILING: usize = 2048;
 
 /// The current window and its bounds.
 #[derive(Debug, Clone)]
