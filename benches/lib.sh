@@ -64,6 +64,7 @@ res_of() {
   local f
   f=$(mktemp)
   /usr/bin/time -o "$f" -f '%e %U %S %M' "$@" >/dev/null 2>&1 || true
-  awk '{printf "%s %s %s %.1f\n", $1, $2, $3, $4/1024}' "$f"
+  # GNU time writes "Command exited with non-zero status N" first.
+  tail -n 1 "$f" | awk '{printf "%s %s %s %.1f\n", $1, $2, $3, $4/1024}'
   rm -f "$f"
 }

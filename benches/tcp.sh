@@ -85,8 +85,8 @@ echo "$r_netdx $r_netdx_p" | awk '{printf "netdx --parallel 256     wall %.2fx  
 echo "== wall, CPU and peak RSS at default settings (s s s MB: wall user sys rss) =="
 row() { # row NAME NETDX-ARGS -- NMAP-ARGS
   local name=$1 a b
-  a=$(res_of in_client "$NETDX" tcp $2)
-  b=$(res_of in_client nmap -sT -Pn -n $3)
+  a=$(res_of ip netns exec $C "$NETDX" tcp $2)
+  b=$(res_of ip netns exec $C nmap -sT -Pn -n $3)
   echo "$name: netdx $a | nmap -sT $b"
   echo "$a $b" | awk -v n="$name" '{printf "%s ratios nmap/netdx: wall %.2fx  cpu %.2fx  rss %.2fx\n", n, $5/$1, ($6+$7)/($2+$3), $8/$4}'
 }

@@ -271,33 +271,46 @@ async fn probe_all(
     } else {
         progress::Progress::none()
     };
-    let mut results: Vec<TargetResult> = Vec::with_capacity(endpoints.len());
-    let mut waiting: std::collections::BTreeMap<usize, Option<TargetResult>> =
+    // Outcomes are kept compact while probes run (a single attempt holds
+    // no strings) and turned into results once the scan is over, so the
+    // long-lived per-target strings are not interleaved with the short-lived
+    // probe tasks on the heap (which fragmented it to ~2 KB per target).
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(endpoints.len());
+    let mut waiting: std::collections::BTreeMap<usize, Outcome> =
         std::collections::BTreeMap::new();
-    let mut done = 0;
     let mut tasks = JoinSet::new();
     let mut next = 0;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut interrupted = false;
+    let compact = plan.count == 1 && !sink.streams_events();
     loop {
         while !interrupted && next < endpoints.len() && tasks.len() < window.size() {
             let ep = endpoints[next].clone();
             let index = next;
             let stop = stop_rx.clone();
             let sink = sink.clone();
-            tasks.spawn(async move { (index, probe_endpoint(ep, plan, sink, stop).await) });
+            tasks.spawn(async move {
+                let outcome = if compact {
+                    probe_once(ep.addr, plan, stop).await
+                } else {
+                    Outcome::Done(Box::new(probe_endpoint(ep, plan, sink, stop).await))
+                };
+                (index, outcome)
+            });
             next += 1;
         }
         tokio::select! {
             joined = tasks.join_next() => match joined {
-                Some(Ok((index, result))) => {
-                    window.record(result.answered(), Instant::now(), plan.wait);
-                    waiting.insert(index, Some(result).filter(|r| r.sent > 0));
+                Some(Ok((index, outcome))) => {
+                    window.record(outcome.answered(), Instant::now(), plan.wait);
+                    waiting.insert(index, outcome);
                     bar.inc(1);
                 }
-                Some(Err(_)) => bar.inc(1),
+                Some(Err(_)) => {
+                    bar.inc(1);
+                }
                 None => break,
             },
             _ = &mut ctrl_c, if !interrupted => {
@@ -305,16 +318,71 @@ async fn probe_all(
                 let _ = stop_tx.send(true);
             }
         }
-        while let Some(r) = waiting.remove(&done) {
-            results.extend(r);
-            done += 1;
+        while let Some(o) = waiting.remove(&outcomes.len()) {
+            outcomes.push(o);
         }
     }
-    // Tasks that panicked leave holes; keep the order of what came back.
-    results.extend(waiting.into_values().flatten());
     bar.finish_and_clear();
-    results.shrink_to_fit();
+    // A panicked task leaves a hole: keep the order of what came back.
+    let order: Vec<usize> = (0..outcomes.len()).chain(waiting.keys().copied()).collect();
+    let mut results = Vec::with_capacity(order.len());
+    let found = order
+        .into_iter()
+        .zip(outcomes.into_iter().chain(waiting.into_values()))
+        .filter_map(|(i, o)| o.into_result(endpoints.get(i)?))
+        .filter(|r| r.sent > 0);
+    results.extend(found);
     (results, interrupted)
+}
+
+/// What one probe task found: a single attempt, or the whole result when
+/// it made several (or streamed them).
+enum Outcome {
+    /// One attempt (`-c 1`), not yet turned into a result.
+    One(connect::Attempt),
+    /// Stopped by Ctrl-C before the attempt ended.
+    Stopped,
+    /// The finished result.
+    Done(Box<TargetResult>),
+}
+
+impl Outcome {
+    /// True when the target answered: what grows the connect window.
+    fn answered(&self) -> bool {
+        match self {
+            Outcome::One(a) => !matches!(a, connect::Attempt::Timeout { .. }),
+            Outcome::Stopped => true,
+            Outcome::Done(r) => r.answered(),
+        }
+    }
+
+    /// The result for `ep`; None when nothing was sent.
+    fn into_result(self, ep: &Endpoint) -> Option<TargetResult> {
+        match self {
+            Outcome::One(attempt) => {
+                let mut r = TargetResult::new(ep);
+                r.add(&attempt);
+                Some(r)
+            }
+            Outcome::Stopped => None,
+            Outcome::Done(r) => Some(*r),
+        }
+    }
+}
+
+/// One attempt at `addr`, given up when `stop` turns true.
+async fn probe_once(
+    addr: std::net::SocketAddr,
+    plan: Plan,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Outcome {
+    if *stop.borrow() {
+        return Outcome::Stopped;
+    }
+    tokio::select! {
+        a = connect::probe(addr, plan.wait, plan.banner) => Outcome::One(a),
+        _ = stop.changed() => Outcome::Stopped,
+    }
 }
 
 /// Probes one endpoint `plan.count` times, streaming each attempt; ends
