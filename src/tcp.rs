@@ -230,8 +230,8 @@ async fn resolve_targets(
                     .entry(spec.host.as_str())
                     .or_insert_with(|| spec.host.as_str().into())
                     .clone();
-                let check = specs_of.get(spec.host.as_str()).copied().unwrap_or(0) > 1
-                    || addrs.len() > 1;
+                let check =
+                    specs_of.get(spec.host.as_str()).copied().unwrap_or(0) > 1 || addrs.len() > 1;
                 for port in &spec.ports {
                     for ip in addrs {
                         let addr = std::net::SocketAddr::new(*ip, *port);
@@ -276,8 +276,7 @@ async fn probe_all(
     // long-lived per-target strings are not interleaved with the short-lived
     // probe tasks on the heap (which fragmented it to ~2 KB per target).
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(endpoints.len());
-    let mut waiting: std::collections::BTreeMap<usize, Outcome> =
-        std::collections::BTreeMap::new();
+    let mut waiting: std::collections::BTreeMap<usize, Outcome> = std::collections::BTreeMap::new();
     let mut tasks = JoinSet::new();
     let mut next = 0;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

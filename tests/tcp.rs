@@ -373,7 +373,10 @@ fn all_65535_ports_give_the_listeners_open_one_filtered_and_the_rest_closed() {
     assert_eq!(with("open"), vec![22, 80, 443]);
     assert_eq!(with("filtered"), vec![40000]);
     assert_eq!(doc["summary"]["closed"], 65531);
-    assert!(codes(&doc).contains(&"tcp.silent_port".to_string()), "{doc}");
+    assert!(
+        codes(&doc).contains(&"tcp.silent_port".to_string()),
+        "{doc}"
+    );
 }
 
 #[test]

@@ -474,10 +474,3 @@ impl crate::output::Report for TcpReport {
         serde_json::to_value(&self.summary).ok()
     }
 }
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn sizes() {
-        eprintln!("TR {} F {} CF {} EP {} A {}", std::mem::size_of::<super::TargetResult>(), std::mem::size_of::<super::Failure>(), std::mem::size_of::<crate::diagnose::tcp::ConnectFact>(), std::mem::size_of::<super::Endpoint>(), std::mem::size_of::<crate::probe::connect::Attempt>());
-    }
-}
