@@ -284,12 +284,15 @@ async fn probe_all(
     tokio::pin!(ctrl_c);
     let mut interrupted = false;
     let compact = plan.count == 1 && !sink.streams_events();
+    // Start times of the probes in flight, by index (= start order).
+    let mut started: std::collections::BTreeMap<usize, Instant> = std::collections::BTreeMap::new();
     loop {
         while !interrupted && next < endpoints.len() && tasks.len() < window.size() {
             let ep = endpoints[next].clone();
             let index = next;
             let stop = stop_rx.clone();
             let sink = sink.clone();
+            started.insert(index, Instant::now());
             tasks.spawn(async move {
                 let outcome = if compact {
                     probe_once(ep.addr, plan, stop).await
@@ -303,7 +306,12 @@ async fn probe_all(
         tokio::select! {
             joined = tasks.join_next() => match joined {
                 Some(Ok((index, outcome))) => {
-                    window.record(outcome.answered(), Instant::now(), plan.wait);
+                    started.remove(&index);
+                    let now = Instant::now();
+                    let stalled = started
+                        .first_key_value()
+                        .is_some_and(|(_, t)| now.duration_since(*t) > window::STALL);
+                    window.record(outcome.answered(), stalled, now, plan.wait);
                     waiting.insert(index, outcome);
                     bar.inc(1);
                 }

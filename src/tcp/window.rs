@@ -14,6 +14,11 @@ pub const START: usize = 256;
 /// the socket memory small.
 pub const CEILING: usize = 2048;
 
+/// How long a probe may be in flight before it counts as holding its slot
+/// for a silent target: longer than the reset watch after a handshake
+/// ([`crate::probe::connect::RESET_GRACE_MAX`]).
+pub const STALL: Duration = Duration::from_millis(300);
+
 /// The current window and its bounds.
 #[derive(Debug, Clone)]
 pub struct Window {
@@ -55,9 +60,15 @@ impl Window {
     /// answered (open, RST, ICMP), false when it timed out. A cut waits a
     /// full `wait` after the previous one: the timeouts of one round all
     /// stem from the same load.
-    pub fn record(&mut self, answered: bool, now: Instant, wait: Duration) {
+    /// `stalled` says whether the oldest probe in flight has waited longer
+    /// than [`STALL`]: only then are slots held by silent targets, and only
+    /// then does a larger window help (more sockets for targets that answer
+    /// at once only cost CPU).
+    pub fn record(&mut self, answered: bool, stalled: bool, now: Instant, wait: Duration) {
         if answered {
-            self.size = (self.size + 1).min(self.ceiling);
+            if stalled {
+                self.size = (self.size + 1).min(self.ceiling);
+            }
             return;
         }
         if self.last_cut.is_some_and(|t| now.duration_since(t) < wait) {
@@ -78,24 +89,27 @@ mod tests {
         let t0 = Instant::now();
         let mut w = Window::adaptive(4, 100);
         for _ in 0..200 {
-            w.record(true, t0, wait);
+            w.record(true, true, t0, wait);
         }
         assert_eq!(w.size(), 100);
-        w.record(false, t0, wait);
+        let mut quick = Window::adaptive(4, 100);
+        quick.record(true, false, t0, wait);
+        assert_eq!(quick.size(), 4, "no growth while nothing stalls");
+        w.record(false, true, t0, wait);
         assert_eq!(w.size(), 50);
-        w.record(false, t0 + Duration::from_millis(10), wait);
+        w.record(false, true, t0 + Duration::from_millis(10), wait);
         assert_eq!(w.size(), 50, "one cut per wait");
-        w.record(false, t0 + Duration::from_secs(2), wait);
+        w.record(false, true, t0 + Duration::from_secs(2), wait);
         assert_eq!(w.size(), 25);
         for _ in 0..10 {
-            w.record(false, t0 + Duration::from_secs(10), wait);
+            w.record(false, true, t0 + Duration::from_secs(10), wait);
         }
-        w.record(false, t0 + Duration::from_secs(20), wait);
+        w.record(false, true, t0 + Duration::from_secs(20), wait);
         assert_eq!(w.size(), 6);
-        w.record(false, t0 + Duration::from_secs(30), wait);
+        w.record(false, true, t0 + Duration::from_secs(30), wait);
         assert_eq!(w.size(), 4, "never below the start");
         let mut f = Window::fixed(8);
-        f.record(true, t0, wait);
+        f.record(true, true, t0, wait);
         assert_eq!(f.size(), 8);
     }
 }
