@@ -286,6 +286,8 @@ async fn probe_all(
     let compact = plan.count == 1 && !sink.streams_events();
     // Start times of the probes in flight, by index (= start order).
     let mut started: std::collections::BTreeMap<usize, Instant> = std::collections::BTreeMap::new();
+    let mut tick = tokio::time::interval(window::STALL / 4);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         while !interrupted && next < endpoints.len() && tasks.len() < window.size() {
             let ep = endpoints[next].clone();
@@ -320,6 +322,15 @@ async fn probe_all(
                 }
                 None => break,
             },
+            _ = tick.tick(), if next < endpoints.len() => {
+                let now = Instant::now();
+                if started
+                    .first_key_value()
+                    .is_some_and(|(_, t)| now.duration_since(*t) > window::STALL)
+                {
+                    window.stalled();
+                }
+            }
             _ = &mut ctrl_c, if !interrupted => {
                 interrupted = true;
                 let _ = stop_tx.send(true);

@@ -56,6 +56,12 @@ impl Window {
         self.size
     }
 
+    /// Doubles the window (up to the ceiling), as slow start does, when the
+    /// oldest probe in flight has stalled: silent targets hold the slots.
+    pub fn stalled(&mut self) {
+        self.size = (self.size * 2).min(self.ceiling);
+    }
+
     /// Takes one finished probe into account: `answered` when the target
     /// answered (open, RST, ICMP), false when it timed out. A cut waits a
     /// full `wait` after the previous one: the timeouts of one round all
@@ -108,7 +114,12 @@ mod tests {
         assert_eq!(w.size(), 6);
         w.record(false, true, t0 + Duration::from_secs(30), wait);
         assert_eq!(w.size(), 4, "never below the start");
+        let mut s = Window::adaptive(4, 10);
+        s.stalled();
+        s.stalled();
+        assert_eq!(s.size(), 10);
         let mut f = Window::fixed(8);
+        f.stalled();
         f.record(true, true, t0, wait);
         assert_eq!(f.size(), 8);
     }
