@@ -57,3 +57,14 @@ cpu_of() {
   out=$( { TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>&1; } 2>&1 )
   echo "$out"
 }
+
+# res_of CMD...: runs CMD (output discarded), prints "wall user sys maxrss_MB"
+# as GNU time measures them (peak RSS of the largest process).
+res_of() {
+  local f
+  f=$(mktemp)
+  /usr/bin/time -o "$f" -f '%e %U %S %M' "$@" >/dev/null 2>&1 || true
+  # GNU time writes "Command exited with non-zero status N" first.
+  tail -n 1 "$f" | awk '{printf "%s %s %s %.1f\n", $1, $2, $3, $4/1024}'
+  rm -f "$f"
+}

@@ -4,7 +4,9 @@
 #   10 server addresses (198.18.1.2-11) x 1000 ports (20001-21000):
 #   ports 20001-20100 listen (1,000 open), 20101-20300 are dropped by nft on
 #   the server (2,000 filtered), the rest answer RST (7,000 closed).
-# Wall and CPU (user+sys, children included) for each tool. The nc loop
+# Wall and CPU (user+sys, children included) for each tool. Then, both at
+# default settings, wall, CPU and peak RSS of netdx and `nmap -sT -Pn -n` on
+# ports 1-65535 of one host (100 open, 200 dropped) and 21001-65535 (all closed). The nc loop
 # would take ~35 minutes (2,000 filtered x 1 s), so it runs on a stratified
 # 2% sample (20 open, 40 filtered, 140 closed) and is extrapolated x50.
 set -euo pipefail
@@ -64,12 +66,12 @@ in_client nmap -sT -Pn -n -p 20001-21000 198.18.1.2-11 -oG - 2>/dev/null |
 
 echo "== 10,000 probes (s: wall user sys) =="
 r_netdx=$(cpu_of in_client "$NETDX" tcp -W 1 -f "$WORK/targets")
-r_netdx_p=$(cpu_of in_client "$NETDX" tcp -W 1 --parallel 2048 -f "$WORK/targets")
+r_netdx_p=$(cpu_of in_client "$NETDX" tcp -W 1 --parallel 256 -f "$WORK/targets")
 r_nmap=$(cpu_of in_client nmap -sT -Pn -n -p 20001-21000 198.18.1.2-11)
 r_nmap4=$(cpu_of in_client nmap -sT -Pn -n -T4 -p 20001-21000 198.18.1.2-11)
 r_nc=$(cpu_of in_client bash -c "$(declare -f nc_loop); WORK=$WORK; nc_loop")
-echo "netdx (--parallel 256)   $r_netdx"
-echo "netdx (--parallel 2048)  $r_netdx_p"
+echo "netdx (adaptive, default) $r_netdx"
+echo "netdx (--parallel 256)   $r_netdx_p"
 echo "nmap -sT                 $r_nmap"
 echo "nmap -sT -T4             $r_nmap4"
 echo "nc -z -w1 loop, 200 real $r_nc"
@@ -78,4 +80,16 @@ echo "== ratios (other / netdx default): wall, cpu =="
 echo "$r_netdx $r_nmap" | awk '{printf "nmap -sT                 wall %.1fx  cpu %.1fx\n", $4/$1, ($5+$6)/($2+$3)}'
 echo "$r_netdx $r_nmap4" | awk '{printf "nmap -sT -T4             wall %.1fx  cpu %.1fx\n", $4/$1, ($5+$6)/($2+$3)}'
 echo "$r_netdx $r_nc" | awk '{printf "nc loop (x50)            wall %.1fx  cpu %.1fx\n", 50*$4/$1, 50*($5+$6)/($2+$3)}'
-echo "$r_netdx $r_netdx_p" | awk '{printf "netdx --parallel 2048    wall %.2fx  cpu %.2fx\n", $4/$1, ($5+$6)/($2+$3)}'
+echo "$r_netdx $r_netdx_p" | awk '{printf "netdx --parallel 256     wall %.2fx  cpu %.2fx\n", $4/$1, ($5+$6)/($2+$3)}'
+
+echo "== wall, CPU and peak RSS at default settings (s s s MB: wall user sys rss) =="
+row() { # row NAME NETDX-ARGS -- NMAP-ARGS
+  local name=$1 a b
+  a=$(res_of ip netns exec $C "$NETDX" tcp $2)
+  b=$(res_of ip netns exec $C nmap -sT -Pn -n $3)
+  echo "$name: netdx $a | nmap -sT $b"
+  echo "$a $b" | awk -v n="$name" '{printf "%s ratios nmap/netdx: wall %.2fx  cpu %.2fx  rss %.2fx\n", n, $5/$1, ($6+$7)/($2+$3), $8/$4}'
+}
+row "10,000-target mix (-W 1 for netdx)" "-W 1 -f $WORK/targets" "-p 20001-21000 198.18.1.2-11"
+row "ports 1-65535, one host (100 open, 200 dropped)" "198.18.1.2:1-65535" "-p 1-65535 198.18.1.2"
+row "ports 21001-65535, all closed" "198.18.1.2:21001-65535" "-p 21001-65535 198.18.1.2"

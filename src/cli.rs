@@ -359,9 +359,11 @@ pub struct TcpArgs {
         allow_negative_numbers = true
     )]
     pub wait: Option<f64>,
-    /// Connects in flight at once (capped by the open-files limit).
-    #[arg(long = "parallel", value_name = "N", default_value_t = 256, allow_negative_numbers = true, value_parser = parse_unsigned::<usize>)]
-    pub parallel: usize,
+    /// Connects in flight at once, fixed (capped by the open-files limit);
+    /// without it the window adapts: from 256, growing while answers come
+    /// and halving on timeouts.
+    #[arg(long = "parallel", value_name = "N", allow_negative_numbers = true, value_parser = parse_unsigned::<usize>)]
+    pub parallel: Option<usize>,
     /// After connecting, read and show what the server sends first (SSH, SMTP, FTP…).
     #[arg(long)]
     pub banner: bool,

@@ -8,6 +8,7 @@ mod limits;
 mod render;
 pub mod report;
 mod target;
+mod window;
 
 use crate::cli::{Expect, GlobalOpts, TcpArgs};
 use crate::error::{AppError, AppResult, Exit};
@@ -37,6 +38,8 @@ struct Plan {
     wait: Duration,
     banner: Option<Duration>,
     parallel: usize,
+    /// True when `--parallel` fixed the window; else it adapts.
+    fixed: bool,
 }
 
 /// Checks the flags before anything is sent.
@@ -59,7 +62,7 @@ fn plan(args: &TcpArgs, global: &GlobalOpts) -> AppResult<Plan> {
             "-W {wait}: the wait must be greater than 0 and at most 3600 seconds"
         )));
     }
-    if args.parallel == 0 {
+    if args.parallel == Some(0) {
         return Err(AppError::usage(
             "--parallel 0: at least one connect must be in flight",
         ));
@@ -70,7 +73,8 @@ fn plan(args: &TcpArgs, global: &GlobalOpts) -> AppResult<Plan> {
         interval: Duration::from_secs_f64(args.interval),
         wait,
         banner: args.banner.then(|| wait.min(BANNER_WAIT)),
-        parallel: args.parallel,
+        parallel: args.parallel.unwrap_or(window::START),
+        fixed: args.parallel.is_some(),
     })
 }
 
@@ -115,10 +119,16 @@ pub async fn tcp(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         return hold::hold(args, endpoints[0].clone(), plan.wait, sink).await;
     }
     let nofile = limits::raise_nofile();
-    let parallel = plan.parallel.min(limits::max_parallel(nofile));
+    let budget = limits::max_parallel(nofile);
+    let parallel = plan.parallel.min(budget);
+    let window = if plan.fixed {
+        window::Window::fixed(parallel)
+    } else {
+        window::Window::adaptive(parallel, budget.min(window::CEILING))
+    };
     let plan = Plan { parallel, ..plan };
 
-    let (mut results, interrupted) = probe_all(&endpoints, plan, sink).await;
+    let (mut results, interrupted) = probe_all(&endpoints, plan, window, sink).await;
     let probed = results.len();
     results.append(&mut unresolved);
     let summary = Totals::of(&results, started.elapsed(), interrupted);
@@ -205,16 +215,29 @@ async fn resolve_targets(
     }
     let mut endpoints = Vec::new();
     let mut unresolved = Vec::new();
+    // Ports are unique within a spec, so only a host given in several specs
+    // (or resolving to one address twice) needs the duplicate check.
+    let mut specs_of: HashMap<&str, usize> = HashMap::new();
+    for spec in specs {
+        *specs_of.entry(spec.host.as_str()).or_default() += 1;
+    }
     let mut seen = std::collections::HashSet::new();
+    let mut shared: HashMap<&str, std::sync::Arc<str>> = HashMap::new();
     for spec in specs {
         match cache.get(&spec.host) {
             Some(Ok(addrs)) => {
+                let host = shared
+                    .entry(spec.host.as_str())
+                    .or_insert_with(|| spec.host.as_str().into())
+                    .clone();
+                let check =
+                    specs_of.get(spec.host.as_str()).copied().unwrap_or(0) > 1 || addrs.len() > 1;
                 for port in &spec.ports {
                     for ip in addrs {
                         let addr = std::net::SocketAddr::new(*ip, *port);
-                        if seen.insert((spec.host.clone(), addr)) {
+                        if !check || seen.insert((host.clone(), addr)) {
                             endpoints.push(Endpoint {
-                                host: spec.host.clone(),
+                                host: host.clone(),
                                 addr,
                             });
                         }
@@ -232,50 +255,152 @@ async fn resolve_targets(
     Ok((endpoints, unresolved))
 }
 
-/// Probes every endpoint with at most `plan.parallel` in flight; results
-/// come back in input order. Ctrl-C stops scheduling and lets the running
-/// probes end with what they have (true in the second field), so the
-/// summary still prints, as ping's does.
-async fn probe_all(endpoints: &[Endpoint], plan: Plan, sink: &Sink) -> (Vec<TargetResult>, bool) {
+/// Probes every endpoint with at most `window` in flight; results come
+/// back in input order (completed ones wait in a reorder buffer no larger
+/// than the window). Ctrl-C stops scheduling and lets the running probes
+/// end with what they have (true in the second field), so the summary still
+/// prints, as ping's does.
+async fn probe_all(
+    endpoints: &[Endpoint],
+    plan: Plan,
+    mut window: window::Window,
+    sink: &Sink,
+) -> (Vec<TargetResult>, bool) {
     let bar = if endpoints.len() > SCREENFUL {
         progress::bar(sink, endpoints.len() as u64, "connecting")
     } else {
         progress::Progress::none()
     };
-    let mut slots: Vec<Option<TargetResult>> = vec![None; endpoints.len()];
+    // Outcomes are kept compact while probes run (a single attempt holds
+    // no strings) and turned into results once the scan is over, so the
+    // long-lived per-target strings are not interleaved with the short-lived
+    // probe tasks on the heap (which fragmented it to ~2 KB per target).
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(endpoints.len());
+    let mut waiting: std::collections::BTreeMap<usize, Outcome> = std::collections::BTreeMap::new();
     let mut tasks = JoinSet::new();
     let mut next = 0;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut interrupted = false;
+    let compact = plan.count == 1 && !sink.streams_events();
+    // Start times of the probes in flight, by index (= start order).
+    let mut started: std::collections::BTreeMap<usize, Instant> = std::collections::BTreeMap::new();
+    let mut tick = tokio::time::interval(window::STALL / 4);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        while !interrupted && next < endpoints.len() && tasks.len() < plan.parallel {
+        while !interrupted && next < endpoints.len() && tasks.len() < window.size() {
             let ep = endpoints[next].clone();
             let index = next;
             let stop = stop_rx.clone();
             let sink = sink.clone();
-            tasks.spawn(async move { (index, probe_endpoint(ep, plan, sink, stop).await) });
+            started.insert(index, Instant::now());
+            tasks.spawn(async move {
+                let outcome = if compact {
+                    probe_once(ep.addr, plan, stop).await
+                } else {
+                    Outcome::Done(Box::new(probe_endpoint(ep, plan, sink, stop).await))
+                };
+                (index, outcome)
+            });
             next += 1;
         }
         tokio::select! {
             joined = tasks.join_next() => match joined {
-                Some(Ok((index, result))) => {
-                    slots[index] = Some(result);
+                Some(Ok((index, outcome))) => {
+                    started.remove(&index);
+                    let now = Instant::now();
+                    let stalled = started
+                        .first_key_value()
+                        .is_some_and(|(_, t)| now.duration_since(*t) > window::STALL);
+                    window.record(outcome.answered(), stalled, now, plan.wait);
+                    waiting.insert(index, outcome);
                     bar.inc(1);
                 }
-                Some(Err(_)) => bar.inc(1),
+                Some(Err(_)) => {
+                    bar.inc(1);
+                }
                 None => break,
             },
+            _ = tick.tick(), if next < endpoints.len() => {
+                let now = Instant::now();
+                if started
+                    .first_key_value()
+                    .is_some_and(|(_, t)| now.duration_since(*t) > window::STALL)
+                {
+                    window.stalled();
+                }
+            }
             _ = &mut ctrl_c, if !interrupted => {
                 interrupted = true;
                 let _ = stop_tx.send(true);
             }
         }
+        while let Some(o) = waiting.remove(&outcomes.len()) {
+            outcomes.push(o);
+        }
     }
     bar.finish_and_clear();
-    let results = slots.into_iter().flatten().filter(|r| r.sent > 0).collect();
+    // A panicked task leaves a hole: keep the order of what came back.
+    let order: Vec<usize> = (0..outcomes.len()).chain(waiting.keys().copied()).collect();
+    let mut results = Vec::with_capacity(order.len());
+    let found = order
+        .into_iter()
+        .zip(outcomes.into_iter().chain(waiting.into_values()))
+        .filter_map(|(i, o)| o.into_result(endpoints.get(i)?))
+        .filter(|r| r.sent > 0);
+    results.extend(found);
     (results, interrupted)
+}
+
+/// What one probe task found: a single attempt, or the whole result when
+/// it made several (or streamed them).
+enum Outcome {
+    /// One attempt (`-c 1`), not yet turned into a result.
+    One(connect::Attempt),
+    /// Stopped by Ctrl-C before the attempt ended.
+    Stopped,
+    /// The finished result.
+    Done(Box<TargetResult>),
+}
+
+impl Outcome {
+    /// True when the target answered: what grows the connect window.
+    fn answered(&self) -> bool {
+        match self {
+            Outcome::One(a) => !matches!(a, connect::Attempt::Timeout { .. }),
+            Outcome::Stopped => true,
+            Outcome::Done(r) => r.answered(),
+        }
+    }
+
+    /// The result for `ep`; None when nothing was sent.
+    fn into_result(self, ep: &Endpoint) -> Option<TargetResult> {
+        match self {
+            Outcome::One(attempt) => {
+                let mut r = TargetResult::new(ep);
+                r.add(&attempt);
+                Some(r)
+            }
+            Outcome::Stopped => None,
+            Outcome::Done(r) => Some(*r),
+        }
+    }
+}
+
+/// One attempt at `addr`, given up when `stop` turns true.
+async fn probe_once(
+    addr: std::net::SocketAddr,
+    plan: Plan,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Outcome {
+    if *stop.borrow() {
+        return Outcome::Stopped;
+    }
+    tokio::select! {
+        a = connect::probe(addr, plan.wait, plan.banner) => Outcome::One(a),
+        _ = stop.changed() => Outcome::Stopped,
+    }
 }
 
 /// Probes one endpoint `plan.count` times, streaming each attempt; ends

@@ -340,6 +340,46 @@ fn port_range_finds_exactly_the_three_listeners() {
 }
 
 #[test]
+fn all_65535_ports_give_the_listeners_open_one_filtered_and_the_rest_closed() {
+    if !can_build_namespaces("tcp_all_ports") {
+        return;
+    }
+    let mut lab = Lab::chain(1);
+    let ns = lab.server().to_string();
+    listen(&mut lab, &ns, "4", b"", &[22, 80, 443]);
+    // One dropped port: its timeout halves the adaptive window once and
+    // must not change any other verdict.
+    lab.nft(
+        lab.server(),
+        "table inet f { chain input { type filter hook input priority 0; tcp dport 40000 drop; }\n}",
+    );
+    let server = lab.server_v4();
+    let (run, doc) = tcp_json(&lab, &["-W", "1", &format!("{server}:1-65535")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let targets = doc["targets"].as_array().cloned().unwrap_or_default();
+    assert_eq!(targets.len(), 65535);
+    let ports: Vec<u64> = targets.iter().filter_map(|t| t["port"].as_u64()).collect();
+    assert!(
+        ports.iter().copied().eq(1..=65535),
+        "results come back in port order"
+    );
+    let with = |state: &str| -> Vec<u64> {
+        targets
+            .iter()
+            .filter(|t| t["state"] == state)
+            .filter_map(|t| t["port"].as_u64())
+            .collect()
+    };
+    assert_eq!(with("open"), vec![22, 80, 443]);
+    assert_eq!(with("filtered"), vec![40000]);
+    assert_eq!(doc["summary"]["closed"], 65531);
+    assert!(
+        codes(&doc).contains(&"tcp.silent_port".to_string()),
+        "{doc}"
+    );
+}
+
+#[test]
 fn banner_shows_the_greeting_escaped() {
     if !can_build_namespaces("tcp_banner") {
         return;

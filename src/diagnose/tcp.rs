@@ -9,6 +9,7 @@ use super::{icmp, Diagnosis, Severity};
 use crate::probe::connect::IcmpOrigin;
 use crate::stats::RttStats;
 use serde::Serialize;
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -190,9 +191,10 @@ pub fn diagnoses(results: &[ConnectFact<'_>], expect: Expectation) -> Vec<Diagno
 fn open_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
     let mut out = Vec::new();
     let mut codes: Vec<&'static str> = Vec::new();
+    let live = answering_addresses(results);
     for r in results {
         if r.connected == 0 {
-            if let Some(code) = failure_code(r, results) {
+            if let Some(code) = failure_code(r, &live) {
                 if !codes.contains(&code) {
                     codes.push(code);
                 }
@@ -202,7 +204,7 @@ fn open_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
     for code in codes {
         let group: Vec<&ConnectFact<'_>> = results
             .iter()
-            .filter(|r| r.connected == 0 && failure_code(r, results) == Some(code))
+            .filter(|r| r.connected == 0 && failure_code(r, &live) == Some(code))
             .collect();
         if code == SILENT_PORT_CODE {
             out.push(silent_port(&group, results));
@@ -287,12 +289,28 @@ fn open_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
 
 /// The code a failed target is grouped under: its failure's, except that a
 /// silent port on a host that answered on another port is its own finding.
-fn failure_code(r: &ConnectFact<'_>, all: &[ConnectFact<'_>]) -> Option<&'static str> {
+fn failure_code(r: &ConnectFact<'_>, live: &HashSet<IpAddr>) -> Option<&'static str> {
     let f = r.failure.as_ref()?;
-    if f.state == State::Filtered && !answering_ports(r, all).is_empty() {
+    // A filtered port never answered, so any answer from its address came
+    // from another port.
+    if f.state == State::Filtered && r.address.is_some_and(|a| live.contains(&a)) {
         return Some(SILENT_PORT_CODE);
     }
     Some(f.code)
+}
+
+/// Addresses that answered on some port (handshake or RST), found once so
+/// that classifying each silent port stays constant time on large scans.
+fn answering_addresses(all: &[ConnectFact<'_>]) -> HashSet<IpAddr> {
+    all.iter()
+        .filter(|o| answered(o))
+        .filter_map(|o| o.address)
+        .collect()
+}
+
+/// True when the target answered (handshake or RST).
+fn answered(o: &ConnectFact<'_>) -> bool {
+    o.connected > 0 || matches!(o.state, State::Closed | State::Reset | State::Open)
 }
 
 /// Other ports of the same address that answered (handshake or RST).
@@ -300,14 +318,13 @@ fn answering_ports(r: &ConnectFact<'_>, all: &[ConnectFact<'_>]) -> Vec<u16> {
     let Some(addr) = r.address else {
         return Vec::new();
     };
-    unique(
-        all.iter()
-            .filter(|o| o.address == Some(addr) && o.port != r.port)
-            .filter(|o| {
-                o.connected > 0 || matches!(o.state, State::Closed | State::Reset | State::Open)
-            })
-            .map(|o| o.port),
-    )
+    let mut seen = HashSet::new();
+    all.iter()
+        .filter(|o| o.address == Some(addr) && o.port != r.port)
+        .filter(|o| answered(o))
+        .map(|o| o.port)
+        .filter(|p| seen.insert(*p))
+        .collect()
 }
 
 /// Silent ports on hosts that answer elsewhere: the SYN reached a live host

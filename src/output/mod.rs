@@ -106,6 +106,12 @@ impl Sink {
         self.enabled && self.mode == Mode::Human
     }
 
+    /// True when events stream as `--jsonl` lines (so callers can skip
+    /// building what only those lines would show).
+    pub fn streams_events(&self) -> bool {
+        self.enabled && self.mode == Mode::Jsonl
+    }
+
     /// True when the reader went away (a closed pipe): stop producing.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Relaxed)

@@ -20,8 +20,9 @@ use std::time::Duration;
 /// One address:port to probe, remembering the name it came from.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
-    /// The host as the user typed it (name or literal).
-    pub host: String,
+    /// The host as the user typed it (name or literal), shared by all its
+    /// ports.
+    pub host: std::sync::Arc<str>,
     /// The address and port probed.
     pub addr: SocketAddr,
 }
@@ -177,7 +178,8 @@ pub struct TargetResult {
     /// How the target is printed.
     pub target: String,
     /// The host as typed.
-    pub host: String,
+    #[schemars(with = "String")]
+    pub host: std::sync::Arc<str>,
     /// The address probed (none when the name did not resolve).
     pub address: Option<IpAddr>,
     /// The port probed.
@@ -202,7 +204,7 @@ pub struct TargetResult {
     /// Why the name did not resolve.
     pub error: Option<String>,
     #[serde(skip)]
-    rtt: RttStats,
+    rtt: Option<Box<RttStats>>,
 }
 
 impl TargetResult {
@@ -222,7 +224,7 @@ impl TargetResult {
             local: None,
             banner: None,
             error: None,
-            rtt: RttStats::default(),
+            rtt: None,
         }
     }
 
@@ -230,7 +232,7 @@ impl TargetResult {
     pub fn unresolved(host: &str, port: u16, why: &str) -> Self {
         TargetResult {
             target: format!("{host}:{port}"),
-            host: host.to_string(),
+            host: host.into(),
             address: None,
             port,
             state: State::Unresolved,
@@ -242,7 +244,7 @@ impl TargetResult {
             local: None,
             banner: None,
             error: Some(why.to_string()),
-            rtt: RttStats::default(),
+            rtt: None,
         }
     }
 
@@ -253,8 +255,9 @@ impl TargetResult {
         let failed = failure(attempt, &addr);
         if let Attempt::Open { rtt, local, banner } = attempt {
             self.connected += 1;
-            self.rtt.add(*rtt);
-            self.stats = self.rtt.summary();
+            let stats = self.rtt.get_or_insert_with(Box::default);
+            stats.add(*rtt);
+            self.stats = stats.summary();
             self.local = *local;
             if let Some(b) = banner {
                 self.banner = Some(connect::escape(b));
@@ -275,6 +278,12 @@ impl TargetResult {
                 .unwrap_or(State::Error)
         };
         failed
+    }
+
+    /// True when the target answered (anything but a timeout): what
+    /// grows the connect window.
+    pub fn answered(&self) -> bool {
+        self.state != State::Filtered
     }
 
     /// True when this target meets the expectation on every attempt.
