@@ -219,7 +219,7 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Seconds between the attempts to one target')
             [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Seconds to wait for each connect (default 2; --timeout also sets it)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Seconds to wait for each connect (default 2; --timeout also sets it)')
-            [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'Connects in flight at once (capped by the open-files limit)')
+            [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'Connects in flight at once, fixed (capped by the open-files limit); without it the window adapts: from 256, growing while answers come and halving on timeouts')
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'What the targets must be for exit status 0 (closed: firewall audits)')
             [CompletionResult]::new('--keepalive', '--keepalive', [CompletionResultType]::ParameterName, 'With --hold: keepalive timing IDLE,INTVL,COUNT in seconds (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT)')
             [CompletionResult]::new('--user-timeout', '--user-timeout', [CompletionResultType]::ParameterName, 'With --hold: TCP_USER_TIMEOUT in seconds (unacknowledged data or probes kill the connection after it)')

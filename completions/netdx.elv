@@ -210,7 +210,7 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand --interval 'Seconds between the attempts to one target'
             cand -W 'Seconds to wait for each connect (default 2; --timeout also sets it)'
             cand --wait 'Seconds to wait for each connect (default 2; --timeout also sets it)'
-            cand --parallel 'Connects in flight at once (capped by the open-files limit)'
+            cand --parallel 'Connects in flight at once, fixed (capped by the open-files limit); without it the window adapts: from 256, growing while answers come and halving on timeouts'
             cand --expect 'What the targets must be for exit status 0 (closed: firewall audits)'
             cand --keepalive 'With --hold: keepalive timing IDLE,INTVL,COUNT in seconds (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT)'
             cand --user-timeout 'With --hold: TCP_USER_TIMEOUT in seconds (unacknowledged data or probes kill the connection after it)'
