@@ -22,6 +22,7 @@ pub mod sockets;
 pub mod stats;
 pub mod tcp;
 pub mod trace;
+pub mod watch;
 
 use cli::{Command, GlobalOpts};
 use diagnose::Diagnosis;
