@@ -7,8 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source benches/lib.sh
-cargo build --release -q
-NETDX=$PWD/target/release/netdx
+if [ -z "${NETDX:-}" ]; then
+  cargo build --release -q
+  NETDX=$PWD/target/release/netdx
+fi
 N=10000
 SAMPLE=500
 
@@ -74,14 +76,15 @@ echo "== $N names, A records, against unbound at $SERVER (s: wall user sys) =="
 got=$(in_client "$NETDX" dns -f "$WORK/names.txt" @$SERVER -t A --short | wc -l)
 ref=$(in_client dig @$SERVER -f "$WORK/names.txt" +short | wc -l)
 echo "answers: netdx $got, dig -f $ref (of $N)"
-ours=$(cpu_of in_client "$NETDX" dns -f "$WORK/names.txt" @$SERVER -t A --short)
-digf=$(cpu_of in_client dig @$SERVER -f "$WORK/names.txt" +short)
+ours=$(res_of ip netns exec bdns-client "$NETDX" dns -f "$WORK/names.txt" @$SERVER -t A --short)
+digf=$(res_of ip netns exec bdns-client dig @$SERVER -f "$WORK/names.txt" +short)
 nsl=$(cpu_of in_client bash -c "while read -r n; do nslookup -type=A \"\$n\" $SERVER; done <'$WORK/sample.txt'")
-echo "netdx (concurrent)      $ours"
-echo "dig -f                  $digf"
+echo "netdx (concurrent)      $ours (wall user sys MB)"
+echo "dig -f                  $digf (wall user sys MB)"
 echo "nslookup loop ($SAMPLE)   $nsl   (×$((N / SAMPLE)) for $N below)"
+echo "peak RSS: netdx ${ours##* } MB, dig -f ${digf##* } MB"
 echo "$ours $digf $nsl" | awk -v k=$((N / SAMPLE)) '{
-  nw=$1; nc=$2+$3; dw=$4; dc=$5+$6; lw=$7*k; lc=($8+$9)*k;
+  nw=$1; nc=$2+$3; dw=$5; dc=$6+$7; lw=$9*k; lc=($10+$11)*k;
   printf "wall: netdx %.2f s, dig -f %.2f s, nslookup %.1f s (extrapolated) → dig/netdx %.1fx, nslookup/netdx %.0fx\n", nw, dw, lw, dw/nw, lw/nw;
   printf "cpu:  netdx %.2f s, dig -f %.2f s, nslookup %.1f s (extrapolated) → dig/netdx %.1fx, nslookup/netdx %.0fx\n", nc, dc, lc, (nc>0)?dc/nc:0, (nc>0)?lc/nc:0 }'
 

@@ -538,51 +538,97 @@ pub const GROUP_AT: usize = 3;
 /// name's own summary as `example`); rarer findings stay as they are.
 /// Order follows each finding's first appearance.
 pub fn group(list: Vec<Diagnosis>) -> Vec<Diagnosis> {
-    let mut keys: Vec<(String, Severity)> = Vec::new();
-    let mut buckets: Vec<Vec<Diagnosis>> = Vec::new();
+    let mut grouper = Grouper::default();
     for d in list {
-        let key = (d.code.clone(), d.severity);
-        match keys.iter().position(|k| *k == key) {
-            Some(i) => buckets[i].push(d),
-            None => {
-                keys.push(key);
-                buckets.push(vec![d]);
-            }
-        }
+        grouper.push(d);
     }
-    let mut out = Vec::new();
-    for bucket in buckets {
-        if bucket.len() < GROUP_AT {
-            out.extend(bucket);
-            continue;
-        }
-        let names: Vec<String> = bucket
+    grouper.finish()
+}
+
+/// [`group`] fed one diagnosis at a time: a batch of 10,000 names holds
+/// a name per finding, not 10,000 whole diagnoses, until the end.
+#[derive(Debug, Default)]
+pub struct Grouper {
+    buckets: Vec<Bucket>,
+}
+
+/// One finding (code and severity) and the names that share it.
+#[derive(Debug)]
+struct Bucket {
+    code: String,
+    severity: Severity,
+    count: usize,
+    /// Every diagnosis while rarer than [`GROUP_AT`], then only the first.
+    kept: Vec<Diagnosis>,
+    names: Vec<String>,
+}
+
+impl Grouper {
+    /// Adds one name's diagnosis.
+    pub fn push(&mut self, d: Diagnosis) {
+        let at = match self
+            .buckets
             .iter()
-            .filter_map(|d| d.evidence.get("name").and_then(|v| v.as_str()))
-            .map(str::to_string)
-            .collect();
-        let shown = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-        let more = names.len().saturating_sub(5);
-        let first = &bucket[0];
-        out.push(
-            Diagnosis::new(
-                &first.code,
-                first.severity,
-                format!(
-                    "{} names ({shown}{}) — like the first: {}",
-                    bucket.len(),
-                    if more > 0 {
-                        format!(" and {more} more")
-                    } else {
-                        String::new()
-                    },
-                    first.summary
-                ),
-            )
-            .with("count", bucket.len())
-            .with("names", &names)
-            .with("example", &first.evidence),
-        );
+            .position(|b| b.code == d.code && b.severity == d.severity)
+        {
+            Some(i) => i,
+            None => {
+                self.buckets.push(Bucket {
+                    code: d.code.clone(),
+                    severity: d.severity,
+                    count: 0,
+                    kept: Vec::new(),
+                    names: Vec::new(),
+                });
+                self.buckets.len() - 1
+            }
+        };
+        let bucket = &mut self.buckets[at];
+        bucket.count += 1;
+        if let Some(name) = d.evidence.get("name").and_then(|v| v.as_str()) {
+            bucket.names.push(name.to_string());
+        }
+        if bucket.count < GROUP_AT {
+            bucket.kept.push(d);
+        } else {
+            bucket.kept.truncate(1);
+        }
     }
-    out
+
+    /// The folded list, in order of each finding's first appearance.
+    pub fn finish(self) -> Vec<Diagnosis> {
+        let mut out = Vec::new();
+        for bucket in self.buckets {
+            if bucket.count < GROUP_AT {
+                out.extend(bucket.kept);
+                continue;
+            }
+            let Some(first) = bucket.kept.first() else {
+                continue;
+            };
+            let names = bucket.names;
+            let shown = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+            let more = names.len().saturating_sub(5);
+            out.push(
+                Diagnosis::new(
+                    &bucket.code,
+                    bucket.severity,
+                    format!(
+                        "{} names ({shown}{}) — like the first: {}",
+                        bucket.count,
+                        if more > 0 {
+                            format!(" and {more} more")
+                        } else {
+                            String::new()
+                        },
+                        first.summary
+                    ),
+                )
+                .with("count", bucket.count)
+                .with("names", &names)
+                .with("example", &first.evidence),
+            );
+        }
+        out
+    }
 }

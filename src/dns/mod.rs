@@ -33,7 +33,8 @@ pub struct DnsReport {
     /// Always `dns`.
     pub command: &'static str,
     /// Every answer (per name and type, the primary one first, then one
-    /// per compared server).
+    /// per compared server). A batch printed as it runs (human, `--jsonl`)
+    /// streams its answers and keeps none here, so memory stays flat.
     pub answers: Vec<Answer>,
     /// `--compare` results.
     pub comparisons: Vec<Comparison>,
@@ -267,33 +268,43 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
 
     let primary = Arc::new(primary);
     let compared = Arc::new(compared);
-    let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
-    let mut set = tokio::task::JoinSet::new();
-    let mut grid: Vec<Done> = Vec::with_capacity(targets.len());
-    for (ti, target) in targets.iter().enumerate() {
-        grid.push(Done {
-            per_type: vec![None; target.types.len()],
-            left: target.types.len(),
+    // Lookups are started lazily, `concurrency` at a time: a 10,000-name
+    // batch never holds 10,000 pending futures (memory stays near dig's).
+    let mut jobs = targets
+        .iter()
+        .enumerate()
+        .flat_map(|(ti, t)| (0..t.types.len()).map(move |ki| (ti, ki)));
+    let spawn_job = |set: &mut tokio::task::JoinSet<(usize, usize, Vec<Answer>)>,
+                     (ti, ki): (usize, usize)| {
+        let target = &targets[ti];
+        let (primary, compared) = (primary.clone(), compared.clone());
+        let (input, name, rtype) = (target.input.clone(), target.name.clone(), target.types[ki]);
+        set.spawn(async move {
+            let first = lookup::lookup(&primary, &input, &name, rtype).await;
+            let mut all = vec![first];
+            // Ask the others exactly what the system resolver ended up asking.
+            let asked = Name::from_ascii(&all[0].qname).unwrap_or(name);
+            for other in compared.iter() {
+                all.push(lookup::lookup(other, &input, &asked, rtype).await);
+            }
+            (ti, ki, all)
         });
-        for (ki, rtype) in target.types.iter().enumerate() {
-            let (primary, compared, limit) = (primary.clone(), compared.clone(), limit.clone());
-            let (input, name, rtype) = (target.input.clone(), target.name.clone(), *rtype);
-            set.spawn(async move {
-                let _permit = limit.acquire_owned().await.ok();
-                let first = lookup::lookup(&primary, &input, &name, rtype).await;
-                let mut all = vec![first];
-                // Ask the others exactly what the system resolver ended up asking.
-                let asked = Name::from_ascii(&all[0].qname).unwrap_or(name);
-                for other in compared.iter() {
-                    all.push(lookup::lookup(other, &input, &asked, rtype).await);
-                }
-                (ti, ki, all)
-            });
-        }
+    };
+    let mut set = tokio::task::JoinSet::new();
+    for job in jobs.by_ref().take(args.concurrency.max(1)) {
+        spawn_job(&mut set, job);
     }
+    let mut grid: Vec<Done> = targets
+        .iter()
+        .map(|t| Done {
+            per_type: vec![None; t.types.len()],
+            left: t.types.len(),
+        })
+        .collect();
 
     // Many names: their diagnoses are folded into groups at the end.
     let batch = targets.len() > 1;
+    let keep_answers = !batch || sink.mode == crate::output::Mode::Json;
     let bar = progress::bar(sink, targets.len() as u64, "resolving");
     if targets.len() < 2 {
         bar.finish_and_clear();
@@ -306,10 +317,23 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     if sink.human() && !batch {
         bar.suspend(|| sink.diagnoses(&conf_notes));
     }
-    let mut all_diag: Vec<Diagnosis> = conf_notes;
+    // A batch folds its findings as they come (one name per finding kept);
+    // a single name keeps its diagnoses as they are.
+    let mut grouper = diagnose::dns::Grouper::default();
+    let mut all_diag: Vec<Diagnosis> = Vec::new();
+    for d in conf_notes {
+        if batch {
+            grouper.push(d);
+        } else {
+            all_diag.push(d);
+        }
+    }
     let (mut resolved, mut failed, mut differing) = (0usize, 0usize, 0usize);
     let mut next = 0usize;
     while let Some(joined) = set.join_next().await {
+        if let Some(job) = jobs.next() {
+            spawn_job(&mut set, job);
+        }
         let Ok((ti, ki, answers)) = joined else {
             continue;
         };
@@ -333,9 +357,19 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
                 failed += 1;
             }
             differing += report.comparisons.iter().filter(|c| differs(c)).count();
-            all_answers.extend(per_type.into_iter().flatten());
+            // A streamed batch already printed its answers: only a --json
+            // document (or a single name) keeps them for the report.
+            if keep_answers {
+                all_answers.extend(per_type.into_iter().flatten());
+            }
             all_cmp.extend(report.comparisons);
-            all_diag.extend(report.diagnoses);
+            for d in report.diagnoses {
+                if batch {
+                    grouper.push(d);
+                } else {
+                    all_diag.push(d);
+                }
+            }
             next += 1;
         }
     }
@@ -345,11 +379,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         command: "dns",
         answers: all_answers,
         comparisons: all_cmp,
-        diagnoses: if batch {
-            diagnose::dns::group(all_diag)
-        } else {
-            all_diag
-        },
+        diagnoses: if batch { grouper.finish() } else { all_diag },
         summary: DnsSummary {
             names: targets.len(),
             resolved,

@@ -185,7 +185,10 @@ async fn over_udp(
     let (id, bytes) = build(name, rtype, opts.edns);
     let attempts = opts.attempts.max(1) as u32;
     let per_try = opts.deadline / attempts;
-    let mut buf = vec![0u8; 65535];
+    // Room for what we advertised (at least 4 KiB for servers that ignore
+    // it), not 64 KiB per query: a batch keeps a hundred of these alive.
+    let room = opts.edns.map_or(512, usize::from).max(4096);
+    let mut buf = vec![0u8; room];
     let mut bad = BadReply::default();
     for _ in 0..attempts {
         let now = Instant::now();
