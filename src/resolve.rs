@@ -3,9 +3,12 @@
 
 pub mod asn;
 pub mod config;
+pub mod cert;
 pub mod idn;
+mod http1;
 pub mod lookup;
 pub mod rdata;
+pub mod secure;
 mod system;
 pub mod wire;
 
