@@ -157,3 +157,66 @@ async fn from_url(url: &str, family: Family, limit: Option<Duration>) -> AppResu
 pub fn servers(secure: &Secure) -> Vec<SocketAddr> {
     secure.endpoints.iter().map(|e| e.addr).collect()
 }
+
+/// The session lines under an answer that came over TLS or HTTPS: the
+/// protocol, the certificate, and where the time went.
+pub fn session_lines(a: &crate::diagnose::dns::answer::Answer) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(s) = &a.tls {
+        let alpn = s
+            .alpn
+            .as_deref()
+            .map(|p| format!(", ALPN {p}"))
+            .unwrap_or_default();
+        let url = s
+            .url
+            .as_deref()
+            .map(|u| format!(" {u}"))
+            .unwrap_or_default();
+        lines.push(format!(
+            "  {}{url}: {}, {}{alpn}; tcp connect {:.1} ms, tls handshake {:.1} ms, query {:.1} ms",
+            if s.transport == "https" {
+                "DNS over HTTPS"
+            } else {
+                "DNS over TLS"
+            },
+            s.version,
+            s.cipher,
+            s.connect_ms,
+            s.handshake_ms,
+            s.query_ms
+        ));
+        if let Some(c) = &s.cert {
+            lines.push(format!(
+                "  certificate: {} (names: {}), issuer {}, valid {} to {}; checked for {}",
+                c.subject,
+                if c.names.is_empty() {
+                    "none".to_string()
+                } else {
+                    c.names.join(", ")
+                },
+                c.issuer,
+                c.not_before,
+                c.not_after,
+                s.tls_name
+            ));
+        }
+    }
+    if let Some(crate::diagnose::dns::answer::Failure::Tls(f)) = &a.failure {
+        if let Some(c) = f.cert() {
+            lines.push(format!(
+                "  certificate: {} (names: {}), issuer {}, valid {} to {}",
+                c.subject,
+                if c.names.is_empty() {
+                    "none".to_string()
+                } else {
+                    c.names.join(", ")
+                },
+                c.issuer,
+                c.not_before,
+                c.not_after
+            ));
+        }
+    }
+    lines
+}

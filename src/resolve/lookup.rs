@@ -167,6 +167,9 @@ async fn ask_servers(
             }
         };
         answer.tls = tls;
+        if answer.transport.is_none() {
+            answer.transport = source.secure.as_ref().map(|s| s.transport());
+        }
         attempts.push(Attempt {
             server: server.to_string(),
             qname: qname.to_ascii(),

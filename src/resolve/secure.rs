@@ -127,6 +127,14 @@ impl Secure {
         })
     }
 
+    /// The transport label answers carry.
+    pub fn transport(&self) -> Transport {
+        match self.kind {
+            Kind::Tls => Transport::Tls,
+            Kind::Https => Transport::Https,
+        }
+    }
+
     /// A fresh client configuration whose verifier keeps the certificate it saw.
     fn config(&self) -> AppResult<(Arc<ClientConfig>, Arc<Capture>)> {
         let capture = Arc::new(Capture {
@@ -291,10 +299,7 @@ pub async fn exchange(
         }),
     };
     let session = session.into_inner().ok().flatten();
-    let transport = match secure.kind {
-        Kind::Tls => Transport::Tls,
-        Kind::Https => Transport::Https,
-    };
+    let transport = secure.transport();
     (
         result.map(|message| {
             Outcome::Complete(Exchange {
