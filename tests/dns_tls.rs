@@ -201,8 +201,19 @@ subjectKeyIdentifier = hash
         let mut own = vec!["req", "-x509", "-config", "ca.cnf"];
         own.extend_from_slice(&ec);
         own.extend_from_slice(&[
-            "-nodes", "-keyout", "self.key", "-out", "self.pem", "-days", "30", "-subj",
-            "/CN=selfsigned.lab.test", "-addext", "basicConstraints=CA:FALSE", "-addext", &san,
+            "-nodes",
+            "-keyout",
+            "self.key",
+            "-out",
+            "self.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=selfsigned.lab.test",
+            "-addext",
+            "basicConstraints=CA:FALSE",
+            "-addext",
+            &san,
         ]);
         openssl(d, &own);
     }
@@ -241,7 +252,11 @@ subjectKeyIdentifier = hash
         let path = self.dir.write(&format!("unbound-{tls_port}.conf"), &conf);
         let server = self.lab.server().to_string();
         let check = self.lab.exec(&server, &["unbound-checkconf", &path]);
-        assert_eq!(check.code, 0, "unbound-checkconf: {}{}", check.stdout, check.stderr);
+        assert_eq!(
+            check.code, 0,
+            "unbound-checkconf: {}{}",
+            check.stdout, check.stderr
+        );
         self.lab.spawn(&server, &["unbound", "-d", "-c", &path]);
         self.wait_port(tls_port);
     }
@@ -265,13 +280,15 @@ subjectKeyIdentifier = hash
         let deadline = Instant::now() + Duration::from_secs(15);
         let want = format!(":{port} ");
         loop {
-            let ss = self
-                .lab
-                .exec(self.lab.server(), &["ss", "-Htln"]);
+            let ss = self.lab.exec(self.lab.server(), &["ss", "-Htln"]);
             if ss.stdout.lines().any(|l| l.contains(&want)) {
                 return;
             }
-            assert!(Instant::now() < deadline, "nothing listens on :{port}: {}", ss.stdout);
+            assert!(
+                Instant::now() < deadline,
+                "nothing listens on :{port}: {}",
+                ss.stdout
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -339,8 +356,17 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
     assert_eq!(udp.code, 0, "{}{}", udp.stdout, udp.stderr);
     let started = Instant::now();
     let tls = bed.netdx(&[
-        "dns", "-t", "A", "web.lab.test", &at, "--tls", "--ca-file", &ca, "--tls-name",
-        "dns.lab.test", "--json",
+        "dns",
+        "-t",
+        "A",
+        "web.lab.test",
+        &at,
+        "--tls",
+        "--ca-file",
+        &ca,
+        "--tls-name",
+        "dns.lab.test",
+        "--json",
     ]);
     assert_eq!(tls.code, 0, "{}{}", tls.stdout, tls.stderr);
     assert_eq!(a_data(&tls), a_data(&udp));
@@ -350,8 +376,16 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
     assert_eq!(a["transport"], "tls");
     assert_eq!(a["server"], format!("{}:853", bed.addr));
     let s = &a["tls"];
-    assert!(s["version"].as_str().is_some_and(|v| v.starts_with("TLSv1.")), "{s}");
-    assert!(s["cipher"].as_str().is_some_and(|c| c.starts_with("TLS")), "{s}");
+    assert!(
+        s["version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("TLSv1.")),
+        "{s}"
+    );
+    assert!(
+        s["cipher"].as_str().is_some_and(|c| c.starts_with("TLS")),
+        "{s}"
+    );
     assert_eq!(s["cert"]["subject"], "CN=dns.lab.test");
     assert_eq!(s["cert"]["issuer"], "O=netdx lab, CN=netdx test CA");
     assert_eq!(s["cert"]["names"][0], "dns.lab.test");
@@ -361,7 +395,16 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
 
     let dig = bed.lab.exec(
         bed.lab.client(),
-        &["dig", "+tls", &format!("+tls-ca={ca}"), "+tls-hostname=dns.lab.test", "+short", &at, "web.lab.test", "A"],
+        &[
+            "dig",
+            "+tls",
+            &format!("+tls-ca={ca}"),
+            "+tls-hostname=dns.lab.test",
+            "+short",
+            &at,
+            "web.lab.test",
+            "A",
+        ],
     );
     assert_eq!(dig.code, 0, "dig +tls: {}{}", dig.stdout, dig.stderr);
     assert_eq!(dig.stdout.trim(), "198.18.0.10");
@@ -369,8 +412,16 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
     // The server's IP is on the good certificate too: no --tls-name needed.
     let by_ip = bed.netdx(&["dns", "web.lab.test", &at, "--tls", "--ca-file", &ca]);
     assert_eq!(by_ip.code, 0, "{}{}", by_ip.stdout, by_ip.stderr);
-    assert!(by_ip.stdout.contains("DNS over TLS: TLSv1."), "{}", by_ip.stdout);
-    assert!(by_ip.stdout.contains("certificate: CN=dns.lab.test"), "{}", by_ip.stdout);
+    assert!(
+        by_ip.stdout.contains("DNS over TLS: TLSv1."),
+        "{}",
+        by_ip.stdout
+    );
+    assert!(
+        by_ip.stdout.contains("certificate: CN=dns.lab.test"),
+        "{}",
+        by_ip.stdout
+    );
 
     // Each failure is named, fast, with its evidence.
     let fail = |args: &[&str], code: &str| -> serde_json::Value {
@@ -379,28 +430,72 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
         let took = t0.elapsed();
         assert_eq!(run.code, 1, "{args:?}: {}{}", run.stdout, run.stderr);
         assert!(took < Duration::from_secs(2), "{args:?} took {took:?}");
-        assert!(codes(&run).contains(&code.to_string()), "{args:?}: {}", run.stdout);
+        assert!(
+            codes(&run).contains(&code.to_string()),
+            "{args:?}: {}",
+            run.stdout
+        );
         diagnosis(&run, code)
     };
     let at854 = format!("@{}:854", bed.addr);
     let d = fail(
-        &["dns", "web.lab.test", &at854, "--tls", "--ca-file", &ca, "--tls-name", "dns.lab.test", "--timeout", "5", "--json"],
+        &[
+            "dns",
+            "web.lab.test",
+            &at854,
+            "--tls",
+            "--ca-file",
+            &ca,
+            "--tls-name",
+            "dns.lab.test",
+            "--timeout",
+            "5",
+            "--json",
+        ],
         "dns.tls_name_mismatch",
     );
     assert_eq!(d["evidence"]["expected"], "dns.lab.test");
     assert_eq!(d["evidence"]["cert_names"][0], "other.example.test");
-    assert!(d["summary"].as_str().is_some_and(|s| s.contains("other.example.test")), "{d}");
+    assert!(
+        d["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("other.example.test")),
+        "{d}"
+    );
 
     let at855 = format!("@{}:855", bed.addr);
     let d = fail(
-        &["dns", "web.lab.test", &at855, "--tls", "--ca-file", &ca, "--timeout", "5", "--json"],
+        &[
+            "dns",
+            "web.lab.test",
+            &at855,
+            "--tls",
+            "--ca-file",
+            &ca,
+            "--timeout",
+            "5",
+            "--json",
+        ],
         "dns.tls_cert_expired",
     );
     assert_eq!(d["evidence"]["not_after"], "2020-02-01 00:00:00 UTC");
-    assert!(d["summary"].as_str().is_some_and(|s| s.contains("expired on 2020-02-01")), "{d}");
+    assert!(
+        d["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("expired on 2020-02-01")),
+        "{d}"
+    );
 
     let d = fail(
-        &["dns", "web.lab.test", &at, "--tls", "--timeout", "5", "--json"],
+        &[
+            "dns",
+            "web.lab.test",
+            &at,
+            "--tls",
+            "--timeout",
+            "5",
+            "--json",
+        ],
         "dns.tls_unknown_ca",
     );
     assert_eq!(d["evidence"]["issuer"], "O=netdx lab, CN=netdx test CA");
@@ -408,7 +503,17 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
     // A self-signed server certificate: named as such.
     let at856 = format!("@{}:856", bed.addr);
     let d = fail(
-        &["dns", "web.lab.test", &at856, "--tls", "--ca-file", &ca, "--timeout", "5", "--json"],
+        &[
+            "dns",
+            "web.lab.test",
+            &at856,
+            "--tls",
+            "--ca-file",
+            &ca,
+            "--timeout",
+            "5",
+            "--json",
+        ],
         "dns.tls_self_signed",
     );
     assert_eq!(d["evidence"]["subject"], "CN=selfsigned.lab.test");
@@ -416,7 +521,17 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
     // Nothing listens on 853 at the v6 address: refused, at once.
     let v6 = format!("@[{}]", bed.lab.server_v6());
     let d = fail(
-        &["dns", "web.lab.test", &v6, "--tls", "--ca-file", &ca, "--timeout", "5", "--json"],
+        &[
+            "dns",
+            "web.lab.test",
+            &v6,
+            "--tls",
+            "--ca-file",
+            &ca,
+            "--timeout",
+            "5",
+            "--json",
+        ],
         "dns.server_unreachable",
     );
     assert_eq!(d["evidence"]["kind"], "refused");
@@ -424,7 +539,17 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
     // Plain DNS on the TLS port: a handshake failure, not a timeout.
     let at53 = format!("@{}:53", bed.addr);
     fail(
-        &["dns", "web.lab.test", &at53, "--tls", "--ca-file", &ca, "--timeout", "1", "--json"],
+        &[
+            "dns",
+            "web.lab.test",
+            &at53,
+            "--tls",
+            "--ca-file",
+            &ca,
+            "--timeout",
+            "1",
+            "--json",
+        ],
         "dns.tls_handshake_failed",
     );
 
@@ -445,7 +570,17 @@ fn dns_over_https_answers_and_http_errors_are_named() {
     let at = format!("@{}", bed.addr);
 
     // @ADDR + --https: the default path /dns-query.
-    let run = bed.netdx(&["dns", "-t", "A", "web.lab.test", &at, "--https", "--ca-file", &ca, "--json"]);
+    let run = bed.netdx(&[
+        "dns",
+        "-t",
+        "A",
+        "web.lab.test",
+        &at,
+        "--https",
+        "--ca-file",
+        &ca,
+        "--json",
+    ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(a_data(&run), ["198.18.0.10"]);
     let doc = run.json();
@@ -456,29 +591,97 @@ fn dns_over_https_answers_and_http_errors_are_named() {
 
     // A URL with an address host, and the certificate name given apart.
     let url = format!("@https://{}:443/dns-query", bed.addr);
-    let run = bed.netdx(&["dns", "mail.lab.test", &url, "--ca-file", &ca, "--tls-name", "dns.lab.test"]);
+    let run = bed.netdx(&[
+        "dns",
+        "mail.lab.test",
+        &url,
+        "--ca-file",
+        &ca,
+        "--tls-name",
+        "dns.lab.test",
+    ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("198.18.0.25"), "{}", run.stdout);
-    assert!(run.stdout.contains("DNS over HTTPS https://"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("DNS over HTTPS https://"),
+        "{}",
+        run.stdout
+    );
 
     let fail = |args: &[&str], code: &str| -> serde_json::Value {
         let t0 = Instant::now();
         let run = bed.netdx(args);
         assert_eq!(run.code, 1, "{args:?}: {}{}", run.stdout, run.stderr);
-        assert!(t0.elapsed() < Duration::from_secs(2), "{args:?} took {:?}", t0.elapsed());
+        assert!(
+            t0.elapsed() < Duration::from_secs(2),
+            "{args:?} took {:?}",
+            t0.elapsed()
+        );
         diagnosis(&run, code)
     };
     let wrong = format!("@https://{}/resolve", bed.addr);
-    let d = fail(&["dns", "web.lab.test", &wrong, "--ca-file", &ca, "--timeout", "5", "--json"], "dns.doh_http_status");
+    let d = fail(
+        &[
+            "dns",
+            "web.lab.test",
+            &wrong,
+            "--ca-file",
+            &ca,
+            "--timeout",
+            "5",
+            "--json",
+        ],
+        "dns.doh_http_status",
+    );
     assert_eq!(d["evidence"]["status"], 404);
-    assert!(d["summary"].as_str().is_some_and(|s| s.contains("HTTP 404") && s.contains("/dns-query")), "{d}");
+    assert!(
+        d["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("HTTP 404") && s.contains("/dns-query")),
+        "{d}"
+    );
 
     let page = format!("@https://{}/page", bed.addr);
-    let d = fail(&["dns", "web.lab.test", &page, "--ca-file", &ca, "--timeout", "5", "--json"], "dns.doh_not_dns");
+    let d = fail(
+        &[
+            "dns",
+            "web.lab.test",
+            &page,
+            "--ca-file",
+            &ca,
+            "--timeout",
+            "5",
+            "--json",
+        ],
+        "dns.doh_not_dns",
+    );
     assert_eq!(d["evidence"]["content_type"], "text/html");
 
     // DoH to the DoT port: TLS works, HTTP does not.
     let dot = format!("@https://{}:853/dns-query", bed.addr);
-    let run = bed.netdx(&["dns", "web.lab.test", &dot, "--ca-file", &ca, "--timeout", "2", "--json"]);
+    let run = bed.netdx(&[
+        "dns",
+        "-t",
+        "A",
+        "web.lab.test",
+        &dot,
+        "--ca-file",
+        &ca,
+        "--timeout",
+        "1",
+        "--json",
+    ]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let d = diagnosis(&run, "dns.tcp_stalled");
+    assert!(
+        d["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("TLS session was set up") && s.contains("853")),
+        "{d}"
+    );
+    let doc = run.json();
+    assert_eq!(
+        doc["answers"][0]["tls"]["cert"]["subject"],
+        "CN=dns.lab.test"
+    );
 }

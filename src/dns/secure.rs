@@ -13,7 +13,8 @@ use std::time::Duration;
 
 /// True when an argument is a DoH URL rather than an address.
 fn is_url(s: &str) -> bool {
-    s.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+    s.get(..8)
+        .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
 }
 
 /// The server arguments as typed (`@` removed), positional first.

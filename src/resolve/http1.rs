@@ -201,7 +201,8 @@ mod tests {
     #[test]
     fn a_web_page_is_not_dns() {
         let r = to_message(
-            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 6\r\n\r\n<html>".to_vec(),
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 6\r\n\r\n<html>"
+                .to_vec(),
             "u",
         );
         assert_eq!(kind(r), "dns.doh_not_dns");

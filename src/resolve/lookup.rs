@@ -134,7 +134,10 @@ async fn ask_servers(
         let t0 = Instant::now();
         let (result, tls) = match &source.secure {
             Some(s) => super::secure::exchange(s, *server, qname, rtype, source.wire).await,
-            None => (wire::exchange(*server, qname, rtype, source.wire).await, None),
+            None => (
+                wire::exchange(*server, qname, rtype, source.wire).await,
+                None,
+            ),
         };
         let mut answer = match result {
             Ok(Outcome::Complete(ex)) => {

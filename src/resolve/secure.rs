@@ -115,9 +115,10 @@ impl Secure {
                 }
             }
         };
-        let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .map_err(|e| AppError::cannot_run(format!("TLS roots from {from}: {e}")))?;
+        let verifier =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| AppError::cannot_run(format!("TLS roots from {from}: {e}")))?;
         Ok(Secure {
             kind,
             verifier,
@@ -271,15 +272,16 @@ pub async fn exchange(
             *s = Some(session_of(secure.kind, &endpoint, &hs));
         }
         let (id, query) = wire::build(name, rtype, opts.edns);
-        let message = match secure.kind {
-            Kind::Tls => dot(&mut peer, &query).await?,
-            Kind::Https => doh(&mut peer, &endpoint, &query).await?,
+        let reply = match secure.kind {
+            Kind::Tls => dot(&mut peer, &query).await,
+            Kind::Https => doh(&mut peer, &endpoint, &query).await,
         };
         if let Ok(mut s) = session.lock() {
             if let Some(s) = s.as_mut() {
                 s.query_ms = t0.elapsed().as_secs_f64() * 1000.0;
             }
         }
+        let message = reply?;
         if let Some(why) = wire::mismatch(&message, id, name, rtype) {
             return Err(Failure::Malformed(why));
         }
@@ -288,7 +290,9 @@ pub async fn exchange(
     let result = match tokio::time::timeout(opts.deadline, work).await {
         Ok(r) => r,
         Err(_) => Err(match phase.load(Ordering::Relaxed) {
-            ESTABLISHED => Failure::TcpStalled,
+            ESTABLISHED => Failure::Tls(TlsFailure::Stalled {
+                timeout_ms: opts.deadline.as_millis() as u64,
+            }),
             HANDSHAKING => Failure::Tls(TlsFailure::Handshake {
                 error: format!(
                     "no TLS handshake reply within {:.1} s",
@@ -346,9 +350,7 @@ fn session_of(kind: Kind, e: &Endpoint, hs: &Handshake) -> TlsSession {
 
 /// Names a failed handshake: the certificate verdict when rustls gave one.
 fn handshake_failure(e: &std::io::Error, leaf: Option<CertInfo>, expected: &str) -> Failure {
-    let inner = e
-        .get_ref()
-        .and_then(|i| i.downcast_ref::<rustls::Error>());
+    let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
     let cert = leaf.unwrap_or_default();
     let f = match inner {
         Some(rustls::Error::InvalidCertificate(ce)) => match ce {

@@ -97,6 +97,11 @@ pub enum TlsFailure {
         /// What went wrong.
         error: String,
     },
+    /// The session was set up, the query sent, and no answer came in time.
+    Stalled {
+        /// The time limit, in milliseconds.
+        timeout_ms: u64,
+    },
     /// The DoH server answered with an HTTP error status.
     HttpStatus {
         /// The status code.
@@ -128,6 +133,7 @@ impl TlsFailure {
             TlsFailure::UnknownCa { .. } => "dns.tls_unknown_ca",
             TlsFailure::BadCert { .. } => "dns.tls_bad_cert",
             TlsFailure::Handshake { .. } => "dns.tls_handshake_failed",
+            TlsFailure::Stalled { .. } => "dns.tcp_stalled",
             TlsFailure::HttpStatus { .. } => "dns.doh_http_status",
             TlsFailure::NotDns { .. } => "dns.doh_not_dns",
         }
@@ -157,9 +163,15 @@ impl TlsFailure {
                 format!("certificate not valid before {}", cert.not_before)
             }
             TlsFailure::SelfSigned { .. } => "self-signed certificate".into(),
-            TlsFailure::UnknownCa { cert } => format!("certificate from unknown CA {}", cert.issuer),
+            TlsFailure::UnknownCa { cert } => {
+                format!("certificate from unknown CA {}", cert.issuer)
+            }
             TlsFailure::BadCert { error, .. } => format!("bad certificate: {error}"),
             TlsFailure::Handshake { error } => format!("TLS handshake failed: {error}"),
+            TlsFailure::Stalled { timeout_ms } => format!(
+                "TLS session up, then no answer for {:.1} s",
+                *timeout_ms as f64 / 1000.0
+            ),
             TlsFailure::HttpStatus { status, reason, .. } => format!("HTTP {status} {reason}"),
             TlsFailure::NotDns { content_type, .. } => {
                 format!("HTTP 200 but not a DNS message ({content_type})")
@@ -208,6 +220,15 @@ pub fn diagnosis(a: &Answer, server: &str, f: &TlsFailure) -> Diagnosis {
         TlsFailure::Handshake { error } => format!(
             "{over} to {server}: TCP connected but the TLS handshake failed: {error} — is this port really serving {over} (and TLS 1.2 or newer)?"
         ),
+        TlsFailure::Stalled { timeout_ms } => format!(
+            "{over} to {server}: the TLS session was set up and the query sent, but no answer came within {:.1} s — the server stalled{}",
+            *timeout_ms as f64 / 1000.0,
+            if over == "DNS over HTTPS" {
+                "; a DoT port (853) behind an https:// URL waits like this for a DNS length prefix that never comes"
+            } else {
+                " (overloaded, or a proxy that accepts TLS and drops the data)"
+            }
+        ),
         TlsFailure::HttpStatus { status, reason, url } => {
             let hint = match status {
                 404 => " — wrong path: DoH servers usually answer at /dns-query",
@@ -238,6 +259,9 @@ pub fn diagnosis(a: &Answer, server: &str, f: &TlsFailure) -> Diagnosis {
         TlsFailure::NameMismatch { expected, .. } => d.with("expected", expected),
         TlsFailure::Expired { now, .. } | TlsFailure::NotYetValid { now, .. } => d.with("now", now),
         TlsFailure::HttpStatus { status, url, .. } => d.with("status", status).with("url", url),
+        TlsFailure::Stalled { timeout_ms } => d
+            .with("kind", "stalled")
+            .with("timeout_s", *timeout_ms as f64 / 1000.0),
         TlsFailure::NotDns {
             content_type, url, ..
         } => d.with("content_type", content_type).with("url", url),
