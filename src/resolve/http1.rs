@@ -96,11 +96,11 @@ fn dechunk(mut body: &[u8]) -> Option<(Vec<u8>, bool)> {
 /// The DNS message in a DoH response, or the failure that names why not.
 pub fn to_message(bytes: Vec<u8>, url: &str) -> Result<Message, Failure> {
     let not_dns = |content_type: &str, detail: String| {
-        Failure::Tls(TlsFailure::NotDns {
+        Failure::Tls(Box::new(TlsFailure::NotDns {
             content_type: content_type.to_string(),
             detail,
             url: url.to_string(),
-        })
+        }))
     };
     let h = match head(&bytes) {
         None if bytes.is_empty() => {
@@ -118,11 +118,11 @@ pub fn to_message(bytes: Vec<u8>, url: &str) -> Result<Message, Failure> {
         Some(Ok(h)) => h,
     };
     if !(200..300).contains(&h.status) {
-        return Err(Failure::Tls(TlsFailure::HttpStatus {
+        return Err(Failure::Tls(Box::new(TlsFailure::HttpStatus {
             status: h.status,
             reason: h.reason,
             url: url.to_string(),
-        }));
+        })));
     }
     let rest = bytes.get(h.body_at..).unwrap_or(&[]);
     let body = if h.chunked {
@@ -190,11 +190,11 @@ mod tests {
         );
         assert_eq!(
             r.err(),
-            Some(Failure::Tls(TlsFailure::HttpStatus {
+            Some(Failure::Tls(Box::new(TlsFailure::HttpStatus {
                 status: 404,
                 reason: "Not Found".into(),
                 url: "u".into()
-            }))
+            })))
         );
     }
 

@@ -251,9 +251,9 @@ pub async fn exchange(
     };
     let Ok(tls_name) = ServerName::try_from(endpoint.tls_name.clone()) else {
         return (
-            Err(Failure::Tls(TlsFailure::Handshake {
+            Err(Failure::Tls(Box::new(TlsFailure::Handshake {
                 error: format!("'{}' is not a valid TLS server name", endpoint.tls_name),
-            })),
+            }))),
             None,
         );
     };
@@ -290,15 +290,15 @@ pub async fn exchange(
     let result = match tokio::time::timeout(opts.deadline, work).await {
         Ok(r) => r,
         Err(_) => Err(match phase.load(Ordering::Relaxed) {
-            ESTABLISHED => Failure::Tls(TlsFailure::Stalled {
+            ESTABLISHED => Failure::Tls(Box::new(TlsFailure::Stalled {
                 timeout_ms: opts.deadline.as_millis() as u64,
-            }),
-            HANDSHAKING => Failure::Tls(TlsFailure::Handshake {
+            })),
+            HANDSHAKING => Failure::Tls(Box::new(TlsFailure::Handshake {
                 error: format!(
                     "no TLS handshake reply within {:.1} s",
                     opts.deadline.as_secs_f64()
                 ),
-            }),
+            })),
             _ => Failure::Timeout,
         }),
     };
@@ -401,7 +401,7 @@ fn handshake_failure(e: &std::io::Error, leaf: Option<CertInfo>, expected: &str)
             },
         },
     };
-    Failure::Tls(f)
+    Failure::Tls(Box::new(f))
 }
 
 fn unix_now() -> i64 {

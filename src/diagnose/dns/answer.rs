@@ -243,7 +243,7 @@ pub enum Failure {
     /// the server (or a proxy in front of it) accepted and then stalled.
     TcpStalled,
     /// DNS over TLS/HTTPS: TCP connected, then TLS, the certificate or HTTP failed.
-    Tls(super::tls::TlsFailure),
+    Tls(Box<super::tls::TlsFailure>),
 }
 
 /// The ICMP error a query drew, read from the socket's error queue.
