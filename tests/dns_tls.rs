@@ -441,6 +441,8 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
     let d = fail(
         &[
             "dns",
+            "-t",
+            "A",
             "web.lab.test",
             &at854,
             "--tls",
@@ -467,6 +469,8 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
     let d = fail(
         &[
             "dns",
+            "-t",
+            "A",
             "web.lab.test",
             &at855,
             "--tls",
@@ -489,6 +493,8 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
     let d = fail(
         &[
             "dns",
+            "-t",
+            "A",
             "web.lab.test",
             &at,
             "--tls",
@@ -505,6 +511,8 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
     let d = fail(
         &[
             "dns",
+            "-t",
+            "A",
             "web.lab.test",
             &at856,
             "--tls",
@@ -523,6 +531,8 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
     let d = fail(
         &[
             "dns",
+            "-t",
+            "A",
             "web.lab.test",
             &v6,
             "--tls",
@@ -541,6 +551,8 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
     fail(
         &[
             "dns",
+            "-t",
+            "A",
             "web.lab.test",
             &at53,
             "--tls",
@@ -623,6 +635,8 @@ fn dns_over_https_answers_and_http_errors_are_named() {
     let d = fail(
         &[
             "dns",
+            "-t",
+            "A",
             "web.lab.test",
             &wrong,
             "--ca-file",
@@ -645,6 +659,8 @@ fn dns_over_https_answers_and_http_errors_are_named() {
     let d = fail(
         &[
             "dns",
+            "-t",
+            "A",
             "web.lab.test",
             &page,
             "--ca-file",
