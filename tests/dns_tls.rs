@@ -226,10 +226,15 @@ subjectKeyIdentifier = hash
         } else {
             String::new()
         };
+        let port_line = if tls_port == 8443 {
+            "https-port: 8443\n  http-endpoint: \"/dns-query\"".to_string()
+        } else {
+            format!("tls-port: {tls_port}")
+        };
         let conf = format!(
             r#"server:
 {plain}  interface: {addr}@{tls_port}
-  tls-port: {tls_port}
+  {port_line}
   tls-service-key: "{dir}/{cert}.key"
   tls-service-pem: "{dir}/{cert}.pem"
   chroot: ""
@@ -672,6 +677,36 @@ fn dns_over_https_answers_and_http_errors_are_named() {
         "dns.doh_not_dns",
     );
     assert_eq!(d["evidence"]["content_type"], "text/html");
+
+    // unbound's own DoH speaks HTTP/2 only: named, not a hang.
+    bed.unbound(8443, "good");
+    let h2 = format!("@https://{}:8443/dns-query", bed.addr);
+    let t0 = Instant::now();
+    let run = bed.netdx(&[
+        "dns",
+        "-t",
+        "A",
+        "web.lab.test",
+        &h2,
+        "--ca-file",
+        &ca,
+        "--timeout",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        t0.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        t0.elapsed()
+    );
+    let d = diagnosis(&run, "dns.doh_no_http_response");
+    assert!(
+        d["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("HTTP/2-only")),
+        "{d}"
+    );
 
     // DoH to the DoT port: TLS works, HTTP does not.
     let dot = format!("@https://{}:853/dns-query", bed.addr);

@@ -104,9 +104,9 @@ pub fn to_message(bytes: Vec<u8>, url: &str) -> Result<Message, Failure> {
     };
     let h = match head(&bytes) {
         None if bytes.is_empty() => {
-            return Err(Failure::Malformed(format!(
-                "{url}: the server closed the connection without an HTTP response"
-            )))
+            return Err(Failure::Tls(Box::new(TlsFailure::NoHttpResponse {
+                url: url.to_string(),
+            })))
         }
         None => {
             return Err(Failure::Malformed(format!(

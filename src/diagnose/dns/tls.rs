@@ -102,6 +102,12 @@ pub enum TlsFailure {
         /// The time limit, in milliseconds.
         timeout_ms: u64,
     },
+    /// The DoH server closed the connection without any HTTP response
+    /// (what an HTTP/2-only server does with an HTTP/1.1 request).
+    NoHttpResponse {
+        /// The URL asked.
+        url: String,
+    },
     /// The DoH server answered with an HTTP error status.
     HttpStatus {
         /// The status code.
@@ -135,6 +141,7 @@ impl TlsFailure {
             TlsFailure::Handshake { .. } => "dns.tls_handshake_failed",
             TlsFailure::Stalled { .. } => "dns.tcp_stalled",
             TlsFailure::HttpStatus { .. } => "dns.doh_http_status",
+            TlsFailure::NoHttpResponse { .. } => "dns.doh_no_http_response",
             TlsFailure::NotDns { .. } => "dns.doh_not_dns",
         }
     }
@@ -173,6 +180,7 @@ impl TlsFailure {
                 *timeout_ms as f64 / 1000.0
             ),
             TlsFailure::HttpStatus { status, reason, .. } => format!("HTTP {status} {reason}"),
+            TlsFailure::NoHttpResponse { .. } => "closed without an HTTP response".into(),
             TlsFailure::NotDns { content_type, .. } => {
                 format!("HTTP 200 but not a DNS message ({content_type})")
             }
@@ -229,6 +237,9 @@ pub fn diagnosis(a: &Answer, server: &str, f: &TlsFailure) -> Diagnosis {
                 " (overloaded, or a proxy that accepts TLS and drops the data)"
             }
         ),
+        TlsFailure::NoHttpResponse { url } => format!(
+            "{over} to {server}: TLS was set up, but the server closed the connection without answering the HTTP/1.1 request for {url} — HTTP/2-only DoH servers (unbound's https-port) do this, and netdx's DoH client speaks HTTP/1.1: ask the server's DoT port with --tls, or an HTTP/1.1 endpoint"
+        ),
         TlsFailure::HttpStatus { status, reason, url } => {
             let hint = match status {
                 404 => " — wrong path: DoH servers usually answer at /dns-query",
@@ -259,6 +270,7 @@ pub fn diagnosis(a: &Answer, server: &str, f: &TlsFailure) -> Diagnosis {
         TlsFailure::NameMismatch { expected, .. } => d.with("expected", expected),
         TlsFailure::Expired { now, .. } | TlsFailure::NotYetValid { now, .. } => d.with("now", now),
         TlsFailure::HttpStatus { status, url, .. } => d.with("status", status).with("url", url),
+        TlsFailure::NoHttpResponse { url } => d.with("url", url),
         TlsFailure::Stalled { timeout_ms } => d
             .with("kind", "stalled")
             .with("timeout_s", *timeout_ms as f64 / 1000.0),
