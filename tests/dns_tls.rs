@@ -736,3 +736,49 @@ fn dns_over_https_answers_and_http_errors_are_named() {
         "CN=dns.lab.test"
     );
 }
+
+#[test]
+fn bad_tls_arguments_are_usage_errors_before_any_packet() {
+    for (args, words) in [
+        (&["dns", "--tls", "web.lab.test"][..], "needs a server"),
+        (
+            &[
+                "dns",
+                "--tls",
+                "--ca-file",
+                "/nonexistent/ca.pem",
+                "web.lab.test",
+                "@198.18.0.2",
+            ],
+            "--ca-file /nonexistent/ca.pem",
+        ),
+        (
+            &[
+                "dns",
+                "--tls",
+                "--ca-file",
+                "/etc/hostname",
+                "web.lab.test",
+                "@198.18.0.2",
+            ],
+            "holds no PEM certificate",
+        ),
+        (
+            &["dns", "--tls-name", "x.test", "web.lab.test", "@198.18.0.2"],
+            "apply to --tls or --https",
+        ),
+        (
+            &["dns", "web.lab.test", "@https://198.18.0.2:0/x"],
+            "not 1-65535",
+        ),
+        (&["dns", "web.lab.test", "@https:///x"], "has no host"),
+        (
+            &["dns", "--tls", "--compare", "web.lab.test", "@198.18.0.2"],
+            "--compare",
+        ),
+    ] {
+        let run = common::netdx_here(args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(words), "{args:?}: {}", run.stderr);
+    }
+}
