@@ -476,3 +476,89 @@ async fn read_http(peer: &mut TlsPeer) -> Result<Vec<u8>, Failure> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error, ErrorKind};
+
+    fn cert(self_signed: bool) -> CertInfo {
+        CertInfo {
+            subject: "CN=a.test".into(),
+            issuer: if self_signed { "CN=a.test" } else { "CN=CA" }.into(),
+            self_signed,
+            ..CertInfo::default()
+        }
+    }
+
+    fn classify(e: rustls::Error, leaf: CertInfo) -> String {
+        let io = Error::new(ErrorKind::InvalidData, e);
+        match handshake_failure(&io, Some(leaf), "a.test") {
+            Failure::Tls(t) => t.code().to_string(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn verifier_errors_become_their_own_codes() {
+        let bad = |c: CertificateError| rustls::Error::InvalidCertificate(c);
+        assert_eq!(
+            classify(bad(CertificateError::UnknownIssuer), cert(false)),
+            "dns.tls_unknown_ca"
+        );
+        assert_eq!(
+            classify(bad(CertificateError::UnknownIssuer), cert(true)),
+            "dns.tls_self_signed"
+        );
+        assert_eq!(
+            classify(bad(CertificateError::NotValidForName), cert(false)),
+            "dns.tls_name_mismatch"
+        );
+        assert_eq!(
+            classify(
+                bad(CertificateError::ExpiredContext {
+                    time: UnixTime::since_unix_epoch(std::time::Duration::from_secs(86_400)),
+                    not_after: UnixTime::since_unix_epoch(std::time::Duration::from_secs(0)),
+                }),
+                cert(false)
+            ),
+            "dns.tls_cert_expired"
+        );
+        assert_eq!(
+            classify(bad(CertificateError::NotValidYet), cert(false)),
+            "dns.tls_cert_not_yet_valid"
+        );
+        assert_eq!(
+            classify(bad(CertificateError::BadSignature), cert(false)),
+            "dns.tls_bad_cert"
+        );
+        assert_eq!(
+            classify(rustls::Error::NoApplicationProtocol, cert(false)),
+            "dns.tls_handshake_failed"
+        );
+    }
+
+    #[test]
+    fn a_closed_connection_is_a_handshake_failure_in_words() {
+        let io = Error::new(ErrorKind::UnexpectedEof, "eof");
+        match handshake_failure(&io, None, "a.test") {
+            Failure::Tls(t) => assert_eq!(
+                *t,
+                TlsFailure::Handshake {
+                    error: "the server closed the connection during the handshake".into()
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn host_headers_bracket_v6_and_drop_the_default_port() {
+        assert_eq!(host_header("dns.test", 443, Kind::Https), "dns.test");
+        assert_eq!(host_header("dns.test", 8443, Kind::Https), "dns.test:8443");
+        assert_eq!(
+            host_header("2001:db8::2", 443, Kind::Https),
+            "[2001:db8::2]"
+        );
+    }
+}
