@@ -428,6 +428,40 @@ fn dns_over_tls_answers_and_certificate_failures_are_named() {
         by_ip.stdout
     );
 
+    // A batch reuses its DoT connections: one handshake, then queries only.
+    let names = bed.dir.write(
+        "names.txt",
+        "web.lab.test\nmail.lab.test\nweb.lab.test\nmail.lab.test\nweb.lab.test\n",
+    );
+    let batch = bed.netdx(&[
+        "dns",
+        "-t",
+        "A",
+        "-f",
+        &names,
+        &at,
+        "--tls",
+        "--ca-file",
+        &ca,
+        "--concurrency",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(batch.code, 0, "{}{}", batch.stdout, batch.stderr);
+    let doc = batch.json();
+    let answers = doc["answers"].as_array().cloned().unwrap_or_default();
+    assert_eq!(answers.len(), 5);
+    assert_eq!(answers[0]["tls"]["reused"], false);
+    let reused = answers
+        .iter()
+        .filter(|a| a["tls"]["reused"] == true)
+        .count();
+    assert!(
+        reused >= 3,
+        "only {reused} of 5 reused a connection: {}",
+        batch.stdout
+    );
+
     // Each failure is named, fast, with its evidence.
     let fail = |args: &[&str], code: &str| -> serde_json::Value {
         let t0 = Instant::now();

@@ -174,8 +174,16 @@ pub fn session_lines(a: &crate::diagnose::dns::answer::Answer) -> Vec<String> {
             .as_deref()
             .map(|u| format!(" {u}"))
             .unwrap_or_default();
+        let timing = if s.reused {
+            format!("connection reused, query {:.1} ms", s.query_ms)
+        } else {
+            format!(
+                "tcp connect {:.1} ms, tls handshake {:.1} ms, query {:.1} ms",
+                s.connect_ms, s.handshake_ms, s.query_ms
+            )
+        };
         lines.push(format!(
-            "  {}{url}: {}, {}{alpn}; tcp connect {:.1} ms, tls handshake {:.1} ms, query {:.1} ms",
+            "  {}{url}: {}, {}{alpn}; {timing}",
             if s.transport == "https" {
                 "DNS over HTTPS"
             } else {
@@ -183,9 +191,6 @@ pub fn session_lines(a: &crate::diagnose::dns::answer::Answer) -> Vec<String> {
             },
             s.version,
             s.cipher,
-            s.connect_ms,
-            s.handshake_ms,
-            s.query_ms
         ));
         if let Some(c) = &s.cert {
             lines.push(format!(

@@ -98,6 +98,14 @@ impl Connected {
     }
 }
 
+impl std::fmt::Debug for TlsPeer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsPeer")
+            .field("peer", &self.stream.get_ref().0.peer_addr().ok())
+            .finish()
+    }
+}
+
 impl TlsPeer {
     /// Sends all of `bytes`.
     pub async fn send(&mut self, bytes: &[u8]) -> io::Result<()> {

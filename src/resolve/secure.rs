@@ -40,6 +40,8 @@ const SYSTEM_BUNDLES: &[&str] = &[
 
 /// Largest DoH response body taken (a DNS message is at most 64 KiB).
 const MAX_BODY: usize = 65_535;
+/// Idle DoT connections kept for reuse (about the default --concurrency).
+const MAX_IDLE: usize = 128;
 /// Largest HTTP response head taken.
 const MAX_HEAD: usize = 16 * 1024;
 
@@ -78,6 +80,8 @@ pub struct Secure {
     /// The servers, matched by address.
     pub endpoints: Vec<Endpoint>,
     provider: Arc<CryptoProvider>,
+    /// DoT connections that carried an answer and wait for the next question.
+    idle: Mutex<Vec<(SocketAddr, TlsPeer, TlsSession)>>,
 }
 
 impl Secure {
@@ -125,7 +129,28 @@ impl Secure {
             roots_from: from,
             endpoints: Vec::new(),
             provider,
+            idle: Mutex::new(Vec::new()),
         })
+    }
+
+    /// An idle DoT connection to `server`, with the session it was opened with.
+    fn take_idle(&self, server: SocketAddr) -> Option<(TlsPeer, TlsSession)> {
+        if self.kind != Kind::Tls {
+            return None;
+        }
+        let mut idle = self.idle.lock().ok()?;
+        let at = idle.iter().position(|(addr, _, _)| *addr == server)?;
+        let (_, peer, session) = idle.swap_remove(at);
+        Some((peer, session))
+    }
+
+    /// Keeps a DoT connection that just carried a whole answer for the next question.
+    fn put_idle(&self, server: SocketAddr, peer: TlsPeer, session: TlsSession) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < MAX_IDLE {
+                idle.push((server, peer, session));
+            }
+        }
     }
 
     /// The transport label answers carry.
@@ -260,6 +285,28 @@ pub async fn exchange(
     let phase = AtomicU8::new(CONNECTING);
     let session: Mutex<Option<TlsSession>> = Mutex::new(None);
     let work = async {
+        let (id, query) = wire::build(name, rtype, opts.edns);
+        // DoT: an idle connection from an earlier question first (RFC 7858
+        // reuse); if the server has closed it meanwhile, a fresh one.
+        if let Some((mut peer, mut reused)) = secure.take_idle(server) {
+            phase.store(ESTABLISHED, Ordering::Relaxed);
+            let t0 = Instant::now();
+            if let Ok(message) = dot(&mut peer, &query).await {
+                reused.reused = true;
+                reused.connect_ms = 0.0;
+                reused.handshake_ms = 0.0;
+                reused.query_ms = t0.elapsed().as_secs_f64() * 1000.0;
+                if let Ok(mut s) = session.lock() {
+                    *s = Some(reused.clone());
+                }
+                if let Some(why) = wire::mismatch(&message, id, name, rtype) {
+                    return Err(Failure::Malformed(why));
+                }
+                secure.put_idle(server, peer, reused);
+                return Ok(message);
+            }
+            phase.store(CONNECTING, Ordering::Relaxed);
+        }
         let tcp = tlsio::connect(server).await.map_err(wire::io_failure)?;
         phase.store(HANDSHAKING, Ordering::Relaxed);
         let (mut peer, hs) = tcp
@@ -268,22 +315,24 @@ pub async fn exchange(
             .map_err(|e| handshake_failure(&e, capture.leaf(), &endpoint.tls_name))?;
         phase.store(ESTABLISHED, Ordering::Relaxed);
         let t0 = Instant::now();
+        let mut fresh = session_of(secure.kind, &endpoint, &hs);
         if let Ok(mut s) = session.lock() {
-            *s = Some(session_of(secure.kind, &endpoint, &hs));
+            *s = Some(fresh.clone());
         }
-        let (id, query) = wire::build(name, rtype, opts.edns);
         let reply = match secure.kind {
             Kind::Tls => dot(&mut peer, &query).await,
             Kind::Https => doh(&mut peer, &endpoint, &query).await,
         };
+        fresh.query_ms = t0.elapsed().as_secs_f64() * 1000.0;
         if let Ok(mut s) = session.lock() {
-            if let Some(s) = s.as_mut() {
-                s.query_ms = t0.elapsed().as_secs_f64() * 1000.0;
-            }
+            *s = Some(fresh.clone());
         }
         let message = reply?;
         if let Some(why) = wire::mismatch(&message, id, name, rtype) {
             return Err(Failure::Malformed(why));
+        }
+        if secure.kind == Kind::Tls {
+            secure.put_idle(server, peer, fresh);
         }
         Ok(message)
     };
@@ -345,6 +394,7 @@ fn session_of(kind: Kind, e: &Endpoint, hs: &Handshake) -> TlsSession {
         connect_ms: hs.connect.as_secs_f64() * 1000.0,
         handshake_ms: hs.handshake.as_secs_f64() * 1000.0,
         query_ms: 0.0,
+        reused: false,
     }
 }
 

@@ -47,6 +47,9 @@ pub struct TlsSession {
     pub handshake_ms: f64,
     /// Query to answer over the established session, in milliseconds.
     pub query_ms: f64,
+    /// The connection was opened for an earlier question and reused (DoT):
+    /// no connect or handshake this time.
+    pub reused: bool,
 }
 
 /// Why a DoT or DoH exchange failed after TCP connected.
