@@ -605,7 +605,10 @@ mod tests {
     #[test]
     fn host_headers_bracket_v6_and_drop_the_default_port() {
         assert_eq!(host_header("doh.example", 443, Kind::Https), "doh.example");
-        assert_eq!(host_header("doh.example", 8443, Kind::Https), "doh.example:8443");
+        assert_eq!(
+            host_header("doh.example", 8443, Kind::Https),
+            "doh.example:8443"
+        );
         assert_eq!(
             host_header("2001:db8::2", 443, Kind::Https),
             "[2001:db8::2]"
