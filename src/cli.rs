@@ -322,6 +322,19 @@ pub struct DnsArgs {
     /// Do not apply the resolv.conf search domains (like `dig +nosearch`).
     #[arg(long)]
     pub no_search: bool,
+    /// Ask over DNS over TLS (RFC 7858; port 853 unless @SERVER:PORT says otherwise).
+    #[arg(long, conflicts_with_all = ["tcp", "https"])]
+    pub tls: bool,
+    /// Ask over DNS over HTTPS (RFC 8484): `@SERVER` means https://SERVER/dns-query;
+    /// `@https://HOST[:PORT]/PATH` gives the URL (and implies --https).
+    #[arg(long, conflicts_with = "tcp")]
+    pub https: bool,
+    /// Trust the CA certificates in this PEM file instead of the system's (--tls/--https).
+    #[arg(long = "ca-file", value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Check the server certificate against this name instead of the server's address or URL host.
+    #[arg(long = "tls-name", value_name = "NAME")]
+    pub tls_name: Option<String>,
 }
 
 /// `netdx tcp` flags, in nc -z / tcping habits.

@@ -2,10 +2,13 @@
 //! `ping`, `tcp` or `trace` fails the same way, with the same words.
 
 pub mod asn;
+pub mod cert;
 pub mod config;
+mod http1;
 pub mod idn;
 pub mod lookup;
 pub mod rdata;
+pub mod secure;
 mod system;
 pub mod wire;
 

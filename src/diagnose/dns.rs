@@ -5,6 +5,7 @@
 pub mod answer;
 pub mod codes;
 pub mod compare;
+pub mod tls;
 
 use super::{Diagnosis, Severity};
 use answer::{failure_text, Answer, Failure, IcmpError, Status};
@@ -304,6 +305,7 @@ fn unreachable(a: &Answer, server: &str) -> Diagnosis {
     match &a.failure {
         Some(Failure::Malformed(e)) => return malformed(a, server, e),
         Some(Failure::TcpStalled) => return tcp_stalled(a, server),
+        Some(Failure::Tls(t)) => return tls::diagnosis(a, server, t),
         _ => {}
     }
     let servers: Vec<String> = a.attempts.iter().map(|t| t.server.clone()).collect();
@@ -325,7 +327,9 @@ fn unreachable(a: &Answer, server: &str) -> Diagnosis {
             "network",
             format!("cannot reach {who}: {e} — check the route and the interface to the resolver"),
         ),
-        Some(Failure::Malformed(_)) | Some(Failure::TcpStalled) => return malformed(a, server, ""),
+        Some(Failure::Malformed(_)) | Some(Failure::TcpStalled) | Some(Failure::Tls(_)) => {
+            return malformed(a, server, "")
+        }
         None => ("none", format!("no server answered for {}", a.qname)),
     };
     let mut d = Diagnosis::new("dns.server_unreachable", Severity::Critical, summary)

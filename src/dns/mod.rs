@@ -4,6 +4,7 @@
 
 pub mod question;
 pub mod render;
+pub mod secure;
 
 use crate::cli::{DnsArgs, GlobalOpts};
 use crate::diagnose::dns::answer::Answer;
@@ -121,14 +122,21 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     let family = Family::from_flags(global.ipv4, global.ipv6);
     let mut servers: Vec<SocketAddr> = Vec::new();
     let mut inputs: Vec<String> = Vec::new();
+    let tls = secure::plan(args, family, global.timeout.map(Duration::from_secs_f64)).await?;
     for item in &args.names {
         match item.strip_prefix('@') {
+            Some(_) if tls.is_some() => {}
             Some(s) => servers.push(config::parse_server(s)?),
             None => inputs.push(item.clone()),
         }
     }
-    for s in &args.servers {
-        servers.push(config::parse_server(s)?);
+    match &tls {
+        Some(plan) => servers.extend(secure::servers(plan)),
+        None => {
+            for s in &args.servers {
+                servers.push(config::parse_server(s)?);
+            }
+        }
     }
     if let Some(path) = &args.file {
         let text = std::fs::read_to_string(path)
@@ -229,6 +237,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
                 deadline: user_timeout.unwrap_or(conf.timeout * conf.attempts as u32),
                 attempts: conf.attempts,
             },
+            secure: None,
         })
     } else {
         None
@@ -249,6 +258,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
                     search: Vec::new(),
                     ndots: 1,
                     wire: explicit_wire,
+                    secure: None,
                 })
                 .collect();
             (sys, others)
@@ -261,6 +271,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
                 search: Vec::new(),
                 ndots: 1,
                 wire: explicit_wire,
+                secure: tls.clone(),
             },
             Vec::new(),
         ),

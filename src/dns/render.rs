@@ -13,6 +13,7 @@ pub fn answer_lines(sink: &Sink, a: &Answer) -> Vec<String> {
         (Some(s), Some(_)) if a.status == Status::TcpFallbackFailed => {
             format!("from {s} over udp (truncated; the tcp retry failed)")
         }
+        (Some(s), Some(t)) if a.failure.is_some() => format!("asking {s} over {}", t.label()),
         (Some(s), Some(t)) if a.truncated_udp => {
             format!("from {s} over {} (udp was truncated)", t.label())
         }
@@ -77,6 +78,7 @@ pub fn answer_lines(sink: &Sink, a: &Answer) -> Vec<String> {
         "{shown_name} {}: {head} {via} in {time}{flags}{system}",
         a.qtype
     ));
+    lines.extend(super::secure::session_lines(a));
     if a.cname_chain.len() > 1 {
         lines.push(format!("  CNAME chain: {}", a.cname_chain.join(" → ")));
     }

@@ -18,6 +18,7 @@ pub mod seam;
 pub mod socket;
 mod tcp;
 mod tcpconn;
+pub mod tlsio;
 mod udp;
 
 use serde::Serialize;

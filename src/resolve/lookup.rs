@@ -24,6 +24,8 @@ pub struct Source {
     pub ndots: usize,
     /// Transport settings.
     pub wire: WireOpts,
+    /// DNS over TLS/HTTPS settings; None asks over UDP/TCP.
+    pub secure: Option<std::sync::Arc<super::secure::Secure>>,
 }
 
 /// The names to try, in order, per resolv.conf(5): absolute names as they
@@ -114,6 +116,7 @@ fn empty(source: &Source, input: &str, name: &Name, rtype: RecordType) -> Answer
         failure: Some(Failure::Network("no server to ask".into())),
         timeout_s: source.wire.deadline.as_secs_f64(),
         attempts: Vec::new(),
+        tls: None,
     }
 }
 
@@ -129,8 +132,14 @@ async fn ask_servers(
     let mut last: Option<Answer> = None;
     for server in &source.servers {
         let t0 = Instant::now();
-        let result = wire::exchange(*server, qname, rtype, source.wire).await;
-        let answer = match result {
+        let (result, tls) = match &source.secure {
+            Some(s) => super::secure::exchange(s, *server, qname, rtype, source.wire).await,
+            None => (
+                wire::exchange(*server, qname, rtype, source.wire).await,
+                None,
+            ),
+        };
+        let mut answer = match result {
             Ok(Outcome::Complete(ex)) => {
                 let mut a = from_message(source, input, qname, rtype, &ex.message);
                 a.transport = Some(ex.transport);
@@ -152,7 +161,7 @@ async fn ask_servers(
                 a.status = match failure {
                     Failure::Timeout | Failure::TcpStalled => Status::Timeout,
                     Failure::Refused => Status::ConnRefused,
-                    Failure::Icmp(_) | Failure::Network(_) => Status::Network,
+                    Failure::Icmp(_) | Failure::Network(_) | Failure::Tls(_) => Status::Network,
                     Failure::Malformed(_) => Status::Malformed,
                 };
                 a.failure = Some(failure);
@@ -160,6 +169,10 @@ async fn ask_servers(
                 a
             }
         };
+        answer.tls = tls;
+        if answer.transport.is_none() {
+            answer.transport = source.secure.as_ref().map(|s| s.transport());
+        }
         attempts.push(Attempt {
             server: server.to_string(),
             qname: qname.to_ascii(),
@@ -304,6 +317,7 @@ fn from_message(
         failure: None,
         timeout_s: source.wire.deadline.as_secs_f64(),
         attempts: Vec::new(),
+        tls: None,
     }
 }
 

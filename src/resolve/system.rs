@@ -29,6 +29,7 @@ pub async fn explain_failure(host: &str, family: Family, deadline: Duration) -> 
             deadline,
             attempts: conf.attempts,
         },
+        secure: None,
     };
     let ask = |t: RecordType| lookup::lookup(&source, host, &name, t);
     let answers = match family {

@@ -86,7 +86,7 @@ pub async fn exchange(
 }
 
 /// Builds the query message with a random id.
-fn build(name: &Name, rtype: RecordType, edns: Option<u16>) -> (u16, Vec<u8>) {
+pub(super) fn build(name: &Name, rtype: RecordType, edns: Option<u16>) -> (u16, Vec<u8>) {
     let id = random_id();
     let mut msg = Message::new();
     msg.set_id(id)
@@ -108,7 +108,7 @@ fn build(name: &Name, rtype: RecordType, edns: Option<u16>) -> (u16, Vec<u8>) {
 /// None when it is. A resolver checks these before reading any record:
 /// the id (else it is someone else's or a spoofed reply), the QR bit, and
 /// the question section echoed back.
-fn mismatch(msg: &Message, id: u16, name: &Name, rtype: RecordType) -> Option<String> {
+pub(super) fn mismatch(msg: &Message, id: u16, name: &Name, rtype: RecordType) -> Option<String> {
     if msg.id() != id {
         return Some(format!(
             "reply with the wrong query id (expected {id}, got {})",
@@ -303,7 +303,7 @@ async fn over_tcp(
 }
 
 /// Maps socket errors onto the distinctions that matter for a diagnosis.
-fn io_failure(e: std::io::Error) -> Failure {
+pub(super) fn io_failure(e: std::io::Error) -> Failure {
     match e.kind() {
         ErrorKind::ConnectionRefused => Failure::Refused,
         ErrorKind::TimedOut => Failure::Timeout,

@@ -175,6 +175,8 @@ pub struct Answer {
     pub timeout_s: f64,
     /// Every try, in order.
     pub attempts: Vec<Attempt>,
+    /// The TLS session, for DNS over TLS or HTTPS.
+    pub tls: Option<super::tls::TlsSession>,
 }
 
 impl Answer {
@@ -204,6 +206,10 @@ pub enum Transport {
     Udp,
     /// A TCP connection with length-prefixed messages.
     Tcp,
+    /// DNS over TLS (RFC 7858, port 853).
+    Tls,
+    /// DNS over HTTPS (RFC 8484).
+    Https,
 }
 
 impl Transport {
@@ -212,6 +218,8 @@ impl Transport {
         match self {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+            Transport::Https => "https",
         }
     }
 }
@@ -234,6 +242,8 @@ pub enum Failure {
     /// TCP connected, the query was sent, and no answer came back in time:
     /// the server (or a proxy in front of it) accepted and then stalled.
     TcpStalled,
+    /// DNS over TLS/HTTPS: TCP connected, then TLS, the certificate or HTTP failed.
+    Tls(Box<super::tls::TlsFailure>),
 }
 
 /// The ICMP error a query drew, read from the socket's error queue.
@@ -277,5 +287,6 @@ pub fn failure_text(f: &Failure) -> String {
         Failure::Network(e) => format!("network error: {e}"),
         Failure::Malformed(e) => format!("malformed: {e}"),
         Failure::TcpStalled => "tcp connected, then no answer".into(),
+        Failure::Tls(t) => t.short(),
     }
 }

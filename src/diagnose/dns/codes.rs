@@ -24,6 +24,16 @@ pub const DNS_CODES: &[CodeInfo] = &[
     CodeInfo { code: "dns.search_domain", meaning: "a relative name was completed with a search domain from resolv.conf: the answer is for the longer name", check: "write the full name with a trailing dot to ask exactly" },
     CodeInfo { code: "dns.split_horizon", meaning: "the system resolver and the given server disagree on the answer: split-horizon views, a stale cache, or the wrong resolver configured", check: "which answer is right for this machine; its resolv.conf" },
     CodeInfo { code: "dns.ttl_differs", meaning: "same data, different TTLs: a cache counting down", check: "nothing, unless a cache's TTL exceeds the authority's" },
+    CodeInfo { code: "dns.tls_name_mismatch", meaning: "DNS over TLS/HTTPS: the server's certificate is not valid for the name checked (the server address, the URL host or --tls-name); the diagnosis lists the names it carries", check: "connect with a name on the certificate (--tls-name), or give the server a certificate for the name clients use" },
+    CodeInfo { code: "dns.tls_cert_expired", meaning: "DNS over TLS/HTTPS: the server's certificate is past its notAfter date (dates in the evidence)", check: "renew the certificate on the server; if the dates look right, this machine's clock" },
+    CodeInfo { code: "dns.tls_cert_not_yet_valid", meaning: "DNS over TLS/HTTPS: the certificate's notBefore date is in the future", check: "this machine's clock (NTP); a certificate issued with a future start date" },
+    CodeInfo { code: "dns.tls_unknown_ca", meaning: "DNS over TLS/HTTPS: no trusted root vouches for the certificate's issuer (a private CA, or a missing intermediate)", check: "give the private CA with --ca-file; make the server send its intermediate certificates" },
+    CodeInfo { code: "dns.tls_self_signed", meaning: "DNS over TLS/HTTPS: the certificate is self-signed (issuer = subject) and not among the trusted roots", check: "trust it explicitly with --ca-file, or install a CA-issued certificate on the server" },
+    CodeInfo { code: "dns.tls_bad_cert", meaning: "DNS over TLS/HTTPS: the certificate was rejected for another reason (bad signature, wrong key usage, unsupported algorithm)", check: "the verifier's error in the evidence; the server's certificate chain" },
+    CodeInfo { code: "dns.tls_handshake_failed", meaning: "DNS over TLS/HTTPS: TCP connected but the TLS handshake failed (alert, no common version or cipher, ALPN refused, not TLS at all, or no reply)", check: "that the port serves DoT/DoH (853 / 443) and TLS 1.2 or newer; the server's TLS log" },
+    CodeInfo { code: "dns.doh_http_status", meaning: "DNS over HTTPS: the server answered an HTTP error (404 wrong path, 405 method, 415 media type, 400 bad query, 5xx server trouble)", check: "the URL path (usually /dns-query); that the endpoint takes POST application/dns-message" },
+    CodeInfo { code: "dns.doh_no_http_response", meaning: "DNS over HTTPS: TLS was set up but the server closed the connection without any HTTP response to netdx's HTTP/1.1 request — what an HTTP/2-only DoH server (unbound's https-port) does", check: "whether the server offers HTTP/1.1; its DoT port (--tls) instead" },
+    CodeInfo { code: "dns.doh_not_dns", meaning: "DNS over HTTPS: HTTP 200, but the body is not a DNS message (wrong Content-Type or unparseable): the URL serves a web page, not DoH", check: "the URL; a proxy or captive portal answering in the server's place" },
     CodeInfo { code: "dns.compare_agree", meaning: "the system resolver and the given servers gave the same answers", check: "nothing" },
 ];
 
@@ -43,6 +53,7 @@ mod tests {
             include_str!("../dns.rs"),
             include_str!("../../dns/mod.rs"),
             include_str!("../../resolve/system.rs"),
+            include_str!("tls.rs"),
         ];
         for src in sources {
             for part in src.split("\"dns.").skip(1) {

@@ -180,6 +180,7 @@ mod tests {
                 .then_some(crate::diagnose::dns::answer::Failure::Timeout),
             timeout_s: 1.0,
             attempts: Vec::new(),
+            tls: None,
         }
     }
 
