@@ -322,6 +322,12 @@ pub struct DnsArgs {
     /// Do not apply the resolv.conf search domains (like `dig +nosearch`).
     #[arg(long)]
     pub no_search: bool,
+    /// Validate the answers with DNSSEC from the root KSK (or --trust-anchor), showing the chain of trust; bogus exits 1.
+    #[arg(long)]
+    pub dnssec: bool,
+    /// DS or DNSKEY records in zone-file format to validate from instead of the root (implies --dnssec; a bad file exits 2).
+    #[arg(long = "trust-anchor", value_name = "FILE")]
+    pub trust_anchor: Option<std::path::PathBuf>,
 }
 
 /// `netdx tcp` flags, in nc -z / tcping habits.

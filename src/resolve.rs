@@ -3,6 +3,7 @@
 
 pub mod asn;
 pub mod config;
+pub mod dnssec;
 pub mod idn;
 pub mod lookup;
 pub mod rdata;
