@@ -94,17 +94,21 @@ pub fn lines(sink: &Sink, v: &Validation) -> Vec<String> {
                 k.algorithm,
                 k.flags,
                 k.role,
-                if k.trusted_by_ds { " (matches DS)" } else { "" }
+                match (k.trusted_by_ds, link.ds.is_empty()) {
+                    (false, _) => "",
+                    (true, false) => " (matches DS)",
+                    (true, true) => " (anchor key)",
+                }
             ));
         }
         for s in &link.signatures {
             out.push(sig_line(&mark, s));
         }
-    }
-    if let Some(zone) = &v.insecure_at {
-        out.push(format!(
-            "  zone {zone}: unsigned delegation (the parent's NSEC lists NS but no DS)"
-        ));
+        if link.security == Security::Insecure {
+            out.push(
+                "    unsigned delegation: the parent's NSEC lists NS but no DS".to_string(),
+            );
+        }
     }
     for r in &v.records {
         out.push(format!("  answer {r}"));

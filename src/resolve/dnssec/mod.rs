@@ -153,7 +153,12 @@ impl Work<'_> {
                 let sigs = verify::sigs_over(reply.name_servers(), &proof, RecordType::NSEC);
                 let (facts, checked) =
                     verify::check_rrset(&set, &sigs, &zone.name, &zone.keys, self.now);
-                self.v.answer_signatures.extend(facts);
+                let mut link = failed_link(&child, &zone.name, facts);
+                link.security = match &checked {
+                    Ok(()) => Security::Insecure,
+                    Err(p) => p.security(),
+                };
+                self.chain.push(link);
                 checked?;
                 return Ok(Walk::Insecure(child));
             }
@@ -306,7 +311,8 @@ fn unsigned_delegation(authority: &[Record], child: &Name) -> Option<Name> {
     })
 }
 
-/// The link of a zone whose DS set failed its check in the parent.
+/// The link of a zone known only from its parent (no keys fetched): a DS
+/// set that failed its check, or the NSEC proving it unsigned.
 fn failed_link(zone: &Name, parent: &Name, signatures: Vec<SigFact>) -> ZoneLink {
     ZoneLink {
         zone: zone.to_ascii(),
