@@ -117,13 +117,13 @@ impl Bed {
         let run = self.lab.exec(
             self.lab.client(),
             &[
+                "timeout",
+                "20",
                 "delv",
                 &format!("@{}", self.addr),
                 "-a",
                 &anchor,
                 "+root=test",
-                "+tries=1",
-                "+time=3",
                 "A",
                 name,
             ],
