@@ -61,17 +61,27 @@ impl Bed {
             .output()
             .map(Run::from)
             .unwrap_or_else(|e| panic!("cannot run make-zones.sh: {e}"));
-        assert_eq!(made.code, 0, "make-zones.sh (ldnsutils installed?): {}", made.stderr);
+        assert_eq!(
+            made.code, 0,
+            "make-zones.sh (ldnsutils installed?): {}",
+            made.stderr
+        );
         let d = dir.path();
         let mut conf = format!(
             "server:\n  ip-address: {addr}\n  port: 53\n  zonesdir: \"{d}\"\n  database: \"\"\n  zonelistfile: \"{d}/zone.list\"\n  pidfile: \"{d}/nsd.pid\"\n  xfrdfile: \"{d}/xfrd.state\"\n  xfrdir: \"{d}\"\n  username: \"\"\n  logfile: \"{d}/nsd.log\"\n  server-count: 1\n  verbosity: 1\nremote-control:\n  control-enable: no\n"
         );
         for z in ZONES {
-            conf.push_str(&format!("zone:\n  name: \"{z}\"\n  zonefile: \"{z}.zone.signed\"\n"));
+            conf.push_str(&format!(
+                "zone:\n  name: \"{z}\"\n  zonefile: \"{z}.zone.signed\"\n"
+            ));
         }
         let path = dir.write("nsd.conf", &conf);
         let check = lab.exec(lab.server(), &["nsd-checkconf", &path]);
-        assert_eq!(check.code, 0, "nsd-checkconf: {}{}", check.stdout, check.stderr);
+        assert_eq!(
+            check.code, 0,
+            "nsd-checkconf: {}{}",
+            check.stdout, check.stderr
+        );
         let server = lab.server().to_string();
         lab.spawn(&server, &["nsd", "-d", "-c", &path]);
         let bed = Bed {
@@ -84,7 +94,14 @@ impl Bed {
         loop {
             let probe = bed.lab.exec(
                 bed.lab.client(),
-                &["dig", &format!("@{}", bed.addr), "+short", "+time=1", "+tries=1", "ns.test"],
+                &[
+                    "dig",
+                    &format!("@{}", bed.addr),
+                    "+short",
+                    "+time=1",
+                    "+tries=1",
+                    "ns.test",
+                ],
             );
             if probe.stdout.trim() == bed.addr {
                 return bed;
@@ -172,14 +189,19 @@ fn verdicts_and_reasons_agree_with_delv() {
         }
         let code = format!("dns.dnssec_{security}");
         assert!(
-            doc["diagnoses"].as_array().is_some_and(|ds| ds.iter().any(|d| d["code"] == code.as_str())),
+            doc["diagnoses"]
+                .as_array()
+                .is_some_and(|ds| ds.iter().any(|d| d["code"] == code.as_str())),
             "{name}: no {code} in {:#}",
             doc["diagnoses"]
         );
         let exit = if *security == "bogus" { 1 } else { 0 };
         assert_eq!(run.code, exit, "{name}: exit {}: {}", run.code, run.stderr);
         let (delv, said) = bed.delv(name);
-        assert_eq!(delv, *security, "{name}: delv disagrees with netdx:\n{said}");
+        assert_eq!(
+            delv, *security,
+            "{name}: delv disagrees with netdx:\n{said}"
+        );
     }
 }
 
@@ -191,7 +213,14 @@ fn chain_of_trust_and_dates_in_human_output() {
     }
     let bed = Bed::new();
     let anchor = bed.file("anchor.ds");
-    let run = bed.netdx(&["--trust-anchor", &anchor, "-t", "A", "www.lab.test", "--no-color"]);
+    let run = bed.netdx(&[
+        "--trust-anchor",
+        &anchor,
+        "-t",
+        "A",
+        "www.lab.test",
+        "--no-color",
+    ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let out = &run.stdout;
     for want in [
@@ -205,7 +234,14 @@ fn chain_of_trust_and_dates_in_human_output() {
     ] {
         assert!(out.contains(want), "no {want:?} in:\n{out}");
     }
-    let run = bed.netdx(&["--trust-anchor", &anchor, "-t", "A", "www.old.test", "--no-color"]);
+    let run = bed.netdx(&[
+        "--trust-anchor",
+        &anchor,
+        "-t",
+        "A",
+        "www.old.test",
+        "--no-color",
+    ]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     let line = run
         .stdout
@@ -232,19 +268,39 @@ fn anchor_forms_and_undecided_cases() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["dnssec"][0]["security"], "secure");
 
-    let other = bed.dir.write("other.anchor", "example. IN DS 1 13 2 00ff\n");
-    let run = bed.netdx(&["--trust-anchor", &other, "-t", "A", "www.lab.test", "--json"]);
+    let other = bed
+        .dir
+        .write("other.anchor", "example. IN DS 1 13 2 00ff\n");
+    let run = bed.netdx(&[
+        "--trust-anchor",
+        &other,
+        "-t",
+        "A",
+        "www.lab.test",
+        "--json",
+    ]);
     let v = &run.json()["dnssec"][0];
     assert_eq!(v["security"], "indeterminate", "{v:#}");
     assert_eq!(v["problem"]["kind"], "no_anchor", "{v:#}");
     assert_eq!(run.code, 0, "{}", run.stderr);
 
     // The root anchor: nsd serves no root zone and refuses DNSKEY for `.`.
-    let run = bed.netdx(&["--dnssec", "-t", "A", "www.lab.test", "--json", "--timeout", "2"]);
+    let run = bed.netdx(&[
+        "--dnssec",
+        "-t",
+        "A",
+        "www.lab.test",
+        "--json",
+        "--timeout",
+        "2",
+    ]);
     let v = &run.json()["dnssec"][0];
     assert_eq!(v["security"], "indeterminate", "{v:#}");
     assert_eq!(v["problem"]["kind"], "query_failed", "{v:#}");
-    assert!(v["anchor"].as_str().unwrap_or("").contains("20326"), "{v:#}");
+    assert!(
+        v["anchor"].as_str().unwrap_or("").contains("20326"),
+        "{v:#}"
+    );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
 
@@ -266,9 +322,19 @@ fn garbage_trust_anchor_file_is_a_usage_error() {
         std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
         let path = path.display().to_string();
         let started = Instant::now();
-        let run = netdx_here(&["dns", "@198.18.0.2", "--trust-anchor", &path, "www.lab.test"]);
+        let run = netdx_here(&[
+            "dns",
+            "@198.18.0.2",
+            "--trust-anchor",
+            &path,
+            "www.lab.test",
+        ]);
         assert_eq!(run.code, 2, "{name}: {}{}", run.stdout, run.stderr);
-        let lines: Vec<&str> = run.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        let lines: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
         assert_eq!(lines.len(), 1, "{name}: {}", run.stderr);
         assert!(lines[0].contains("trust anchor"), "{name}: {}", lines[0]);
         assert!(started.elapsed() < Duration::from_secs(2), "{name}: slow");
@@ -276,5 +342,9 @@ fn garbage_trust_anchor_file_is_a_usage_error() {
     let missing = dir.0.join("nope").display().to_string();
     let run = netdx_here(&["dns", "@198.18.0.2", "--trust-anchor", &missing, "x.test"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("cannot read trust anchor file"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read trust anchor file"),
+        "{}",
+        run.stderr
+    );
 }

@@ -73,7 +73,10 @@ pub fn lines(sink: &Sink, v: &Validation) -> Vec<String> {
         v.name, v.rtype, v.server, v.anchor
     )];
     for link in &v.chain {
-        out.push(format!("  zone {} (vouched for by {})", link.zone, link.vouched_by));
+        out.push(format!(
+            "  zone {} (vouched for by {})",
+            link.zone, link.vouched_by
+        ));
         for ds in &link.ds {
             out.push(format!(
                 "    DS     key {} alg {} digest type {}  {}",
@@ -105,9 +108,7 @@ pub fn lines(sink: &Sink, v: &Validation) -> Vec<String> {
             out.push(sig_line(&mark, s));
         }
         if link.security == Security::Insecure {
-            out.push(
-                "    unsigned delegation: the parent's NSEC lists NS but no DS".to_string(),
-            );
+            out.push("    unsigned delegation: the parent's NSEC lists NS but no DS".to_string());
         }
     }
     for r in &v.records {

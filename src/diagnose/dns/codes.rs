@@ -24,6 +24,10 @@ pub const DNS_CODES: &[CodeInfo] = &[
     CodeInfo { code: "dns.search_domain", meaning: "a relative name was completed with a search domain from resolv.conf: the answer is for the longer name", check: "write the full name with a trailing dot to ask exactly" },
     CodeInfo { code: "dns.split_horizon", meaning: "the system resolver and the given server disagree on the answer: split-horizon views, a stale cache, or the wrong resolver configured", check: "which answer is right for this machine; its resolv.conf" },
     CodeInfo { code: "dns.ttl_differs", meaning: "same data, different TTLs: a cache counting down", check: "nothing, unless a cache's TTL exceeds the authority's" },
+    CodeInfo { code: "dns.dnssec_secure", meaning: "--dnssec: every signature from the trust anchor down to the answer verified (DS digests, DNSKEY sets, RRSIGs in their validity window)", check: "nothing" },
+    CodeInfo { code: "dns.dnssec_insecure", meaning: "--dnssec: a signed parent proves (NSEC, no DS) that a zone on the way is unsigned, so the answer cannot be validated; the zone where the chain stops is named", check: "whether that zone should be signed: publish its DS in the parent" },
+    CodeInfo { code: "dns.dnssec_bogus", meaning: "--dnssec: something that must verify did not: a bad signature, an RRSIG expired or not yet valid (dates given), no DNSKEY matching a DS or RRSIG, a DS digest mismatch, or a missing RRSIG; a validating resolver answers SERVFAIL", check: "the reason given: re-sign the zone, fix the DS in the parent, publish the key; compare with delv" },
+    CodeInfo { code: "dns.dnssec_indeterminate", meaning: "--dnssec: not decided: an algorithm or digest netdx cannot verify, no trust anchor for the name, or a chain record the server would not give", check: "the reason given; --trust-anchor for a private tree; a server that serves the whole chain" },
     CodeInfo { code: "dns.compare_agree", meaning: "the system resolver and the given servers gave the same answers", check: "nothing" },
 ];
 
@@ -41,6 +45,7 @@ mod tests {
     fn every_code_the_rules_emit_is_explained() {
         let sources = [
             include_str!("../dns.rs"),
+            include_str!("dnssec.rs"),
             include_str!("../../dns/mod.rs"),
             include_str!("../../resolve/system.rs"),
         ];

@@ -67,9 +67,9 @@ impl Problem {
     /// undecided; anything else makes it bogus.
     pub fn security(&self) -> Security {
         match self.kind {
-            ProblemKind::UnsupportedAlgorithm | ProblemKind::NoAnchor | ProblemKind::QueryFailed => {
-                Security::Indeterminate
-            }
+            ProblemKind::UnsupportedAlgorithm
+            | ProblemKind::NoAnchor
+            | ProblemKind::QueryFailed => Security::Indeterminate,
             _ => Security::Bogus,
         }
     }

@@ -12,7 +12,8 @@ use std::path::Path;
 
 /// The root zone's KSK-2017 (key tag 20326) as IANA publishes it in
 /// root-anchors.xml.
-const ROOT_DS: &str = ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D";
+const ROOT_DS: &str =
+    ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D";
 
 /// The records trusted without proof for one zone.
 #[derive(Debug, Clone)]
@@ -46,16 +47,16 @@ pub fn load(path: &Path) -> AppResult<Vec<Anchor>> {
             path.display()
         ))
     })?;
-    parse_text(&text, &path.display().to_string()).map_err(|why| {
-        AppError::usage(format!("trust anchor file {}: {why}", path.display()))
-    })
+    parse_text(&text, &path.display().to_string())
+        .map_err(|why| AppError::usage(format!("trust anchor file {}: {why}", path.display())))
 }
 
 /// Parses zone-file text into anchors grouped by zone.
 pub fn parse_text(text: &str, origin: &str) -> Result<Vec<Anchor>, String> {
     let mut anchors: Vec<Anchor> = Vec::new();
     for (line_no, entry) in entries(text)? {
-        let (owner, record) = parse_entry(&entry).map_err(|why| format!("line {line_no}: {why}"))?;
+        let (owner, record) =
+            parse_entry(&entry).map_err(|why| format!("line {line_no}: {why}"))?;
         let at = match anchors.iter().position(|a| a.zone == owner) {
             Some(i) => i,
             None => {

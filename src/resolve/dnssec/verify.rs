@@ -99,7 +99,12 @@ pub fn key_fact(key: &DNSKEY, trusted: bool) -> KeyFact {
         key_tag: tag(key),
         algorithm: algorithm_text(key.algorithm()),
         flags: key.flags(),
-        role: if key.secure_entry_point() { "KSK" } else { "ZSK" }.into(),
+        role: if key.secure_entry_point() {
+            "KSK"
+        } else {
+            "ZSK"
+        }
+        .into(),
         trusted_by_ds: trusted,
     }
 }
@@ -409,7 +414,13 @@ mod tests {
             60,
             RData::A(hickory_proto::rr::rdata::A::new(198, 18, 0, 1)),
         );
-        let (_, r) = check_rrset(&[&rec], &[], &Name::from_ascii("lab.test.").unwrap(), &[], now());
+        let (_, r) = check_rrset(
+            &[&rec],
+            &[],
+            &Name::from_ascii("lab.test.").unwrap(),
+            &[],
+            now(),
+        );
         assert_eq!(r.unwrap_err().kind, ProblemKind::MissingSignature);
     }
 }
