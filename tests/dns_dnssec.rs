@@ -20,6 +20,8 @@ const ZONES: &[&str] = &[
     "bad.test",
     "orphan.test",
     "strip.test",
+    "mismatch.test",
+    "ed448.test",
 ];
 
 /// Stops nsd (and its server and xfrd children) before the lab goes.
@@ -128,8 +130,8 @@ impl Bed {
         self.lab.netdx(self.lab.client(), &all)
     }
 
-    /// delv's verdict on NAME/A with the parent's anchor: secure, insecure or bogus.
-    fn delv(&self, name: &str) -> (String, String) {
+    /// delv's verdict on NAME/TYPE with the parent's anchor: secure, insecure or bogus.
+    fn delv(&self, name: &str, rtype: &str) -> (String, String) {
         let anchor = self.file("anchor.bind");
         let run = self.lab.exec(
             self.lab.client(),
@@ -141,12 +143,12 @@ impl Bed {
                 "-a",
                 &anchor,
                 "+root=test",
-                "A",
+                rtype,
                 name,
             ],
         );
         let all = format!("{}{}", run.stdout, run.stderr);
-        let verdict = if all.contains("; fully validated") {
+        let verdict = if all.contains("fully validated") {
             "secure"
         } else if all.contains("; unsigned answer") {
             "insecure"
@@ -170,19 +172,22 @@ fn verdicts_and_reasons_agree_with_delv() {
     }
     let bed = Bed::new();
     let anchor = bed.file("anchor.ds");
-    let cases: &[(&str, &str, Option<&str>)] = &[
-        ("www.lab.test", "secure", None),
-        ("www.plain.test", "insecure", None),
-        ("www.old.test", "bogus", Some("expired")),
-        ("www.bad.test", "bogus", Some("bad_signature")),
-        ("www.orphan.test", "bogus", Some("missing_key")),
-        ("www.strip.test", "bogus", Some("missing_signature")),
+    let cases: &[(&str, &str, &str, Option<&str>)] = &[
+        ("www.lab.test", "A", "secure", None),
+        ("nope.lab.test", "A", "secure", None),
+        ("www.lab.test", "TXT", "secure", None),
+        ("www.plain.test", "A", "insecure", None),
+        ("www.old.test", "A", "bogus", Some("expired")),
+        ("www.bad.test", "A", "bogus", Some("bad_signature")),
+        ("www.orphan.test", "A", "bogus", Some("missing_key")),
+        ("www.strip.test", "A", "bogus", Some("missing_signature")),
+        ("www.mismatch.test", "A", "bogus", Some("ds_mismatch")),
     ];
-    for (name, security, reason) in cases {
-        let run = bed.netdx(&["--trust-anchor", &anchor, "-t", "A", name, "--json"]);
+    for (name, rtype, security, reason) in cases {
+        let run = bed.netdx(&["--trust-anchor", &anchor, "-t", rtype, name, "--json"]);
         let doc = run.json();
         let v = &doc["dnssec"][0];
-        assert_eq!(v["security"], *security, "{name}: {v:#}");
+        assert_eq!(v["security"], *security, "{name} {rtype}: {v:#}");
         match reason {
             Some(r) => assert_eq!(v["problem"]["kind"], *r, "{name}: {v:#}"),
             None => assert!(v.get("problem").is_none(), "{name}: {v:#}"),
@@ -195,14 +200,50 @@ fn verdicts_and_reasons_agree_with_delv() {
             "{name}: no {code} in {:#}",
             doc["diagnoses"]
         );
-        let exit = if *security == "bogus" { 1 } else { 0 };
+        // Bogus exits 1; NXDOMAIN and NODATA fail the lookup itself
+        // (exit 1) whatever DNSSEC says.
+        let negative = name.starts_with("nope") || *rtype == "TXT";
+        let exit = i32::from(*security == "bogus" || negative);
         assert_eq!(run.code, exit, "{name}: exit {}: {}", run.code, run.stderr);
-        let (delv, said) = bed.delv(name);
+        let (delv, said) = bed.delv(name, rtype);
         assert_eq!(
             delv, *security,
-            "{name}: delv disagrees with netdx:\n{said}"
+            "{name} {rtype}: delv disagrees with netdx:\n{said}"
         );
     }
+}
+
+/// ED448 (which hickory cannot verify) is undecided, not bogus: netdx says
+/// so where delv, built with OpenSSL's ED448, calls the answer secure.
+#[test]
+fn unsupported_algorithm_is_indeterminate() {
+    if !can_build_namespaces("unsupported_algorithm_is_indeterminate") {
+        return;
+    }
+    let bed = Bed::new();
+    let anchor = bed.file("anchor.ds");
+    let run = bed.netdx(&[
+        "--trust-anchor",
+        &anchor,
+        "-t",
+        "A",
+        "www.ed448.test",
+        "--json",
+    ]);
+    let doc = run.json();
+    let v = &doc["dnssec"][0];
+    assert_eq!(v["security"], "indeterminate", "{v:#}");
+    assert_eq!(v["problem"]["kind"], "unsupported_algorithm", "{v:#}");
+    assert!(
+        v["problem"]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("16 (Unknown"),
+        "{v:#}"
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (delv, said) = bed.delv("www.ed448.test", "A");
+    assert_eq!(delv, "secure", "delv on ED448:\n{said}");
 }
 
 /// The human output shows the chain of trust; the expired case names its dates.

@@ -36,8 +36,12 @@ pub enum ProblemKind {
     DsMismatch,
     /// A record set that must be signed came without an RRSIG.
     MissingSignature,
+    /// A negative answer without an NSEC proving it.
+    NoDenialProof,
     /// Only algorithms (or digest types) netdx cannot verify.
     UnsupportedAlgorithm,
+    /// A denial proof netdx does not check (NSEC3).
+    UncheckedProof,
     /// No trust anchor covers the name.
     NoAnchor,
     /// A query for a chain record failed.

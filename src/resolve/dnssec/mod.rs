@@ -4,6 +4,7 @@
 //! server asked, and checked from a trust anchor down to the answer.
 
 pub mod anchor;
+pub mod denial;
 pub mod fetch;
 pub mod verify;
 
@@ -177,6 +178,9 @@ impl Work<'_> {
             }
         }
         self.check_answer(&answer, name, negative, &zone)?;
+        if negative {
+            denial::proven(&answer, name, rtype)?;
+        }
         Ok(Walk::Secure)
     }
 
