@@ -41,18 +41,22 @@ impl Drop for Nsd {
     }
 }
 
-/// The lab (client — server) with nsd serving the signed tree.
+/// The lab (client — server) with nsd serving the signed tree on port
+/// 53, and the same tree with every RRSIG stripped on port 5353.
 struct Bed {
     // Dropped first: nsd stops while its namespace still exists.
-    _nsd: Nsd,
+    _nsd: Vec<Nsd>,
     lab: Lab,
     dir: TempDir,
     addr: String,
 }
 
+/// The port of the server that strips RRSIGs.
+const STRIPPED_PORT: &str = "5353";
+
 impl Bed {
     fn new() -> Bed {
-        let mut lab = Lab::chain(0);
+        let lab = Lab::chain(0);
         let addr = lab.server_v4();
         let dir = TempDir::new("dnssec");
         let script = dir.write("make-zones.sh", MAKE_ZONES);
@@ -68,52 +72,65 @@ impl Bed {
             "make-zones.sh (ldnsutils installed?): {}",
             made.stderr
         );
-        let d = dir.path();
+        let mut bed = Bed {
+            _nsd: Vec::new(),
+            lab,
+            dir,
+            addr,
+        };
+        let d = bed.dir.path();
+        bed.start_nsd("53", &d);
+        bed.start_nsd(STRIPPED_PORT, &format!("{d}/stripped"));
+        bed
+    }
+
+    /// Starts nsd on `port` serving the zone files in `zones`, and waits
+    /// until it answers.
+    fn start_nsd(&mut self, port: &str, zones: &str) {
+        let addr = &self.addr;
         let mut conf = format!(
-            "server:\n  ip-address: {addr}\n  port: 53\n  zonesdir: \"{d}\"\n  database: \"\"\n  zonelistfile: \"{d}/zone.list\"\n  pidfile: \"{d}/nsd.pid\"\n  xfrdfile: \"{d}/xfrd.state\"\n  xfrdir: \"{d}\"\n  username: \"\"\n  logfile: \"{d}/nsd.log\"\n  server-count: 1\n  verbosity: 1\nremote-control:\n  control-enable: no\n"
+            "server:\n  ip-address: {addr}\n  port: {port}\n  zonesdir: \"{zones}\"\n  database: \"\"\n  zonelistfile: \"{zones}/zone.list\"\n  pidfile: \"{zones}/nsd.pid\"\n  xfrdfile: \"{zones}/xfrd.state\"\n  xfrdir: \"{zones}\"\n  username: \"\"\n  logfile: \"{zones}/nsd.log\"\n  server-count: 1\n  verbosity: 1\nremote-control:\n  control-enable: no\n"
         );
         for z in ZONES {
             conf.push_str(&format!(
                 "zone:\n  name: \"{z}\"\n  zonefile: \"{z}.zone.signed\"\n"
             ));
         }
-        let path = dir.write("nsd.conf", &conf);
-        let check = lab.exec(lab.server(), &["nsd-checkconf", &path]);
+        let path = format!("{zones}/nsd.conf");
+        std::fs::write(&path, conf).unwrap_or_else(|e| panic!("write {path}: {e}"));
+        let check = self.lab.exec(self.lab.server(), &["nsd-checkconf", &path]);
         assert_eq!(
             check.code, 0,
             "nsd-checkconf: {}{}",
             check.stdout, check.stderr
         );
-        let server = lab.server().to_string();
-        lab.spawn(&server, &["nsd", "-d", "-c", &path]);
-        let bed = Bed {
-            _nsd: Nsd(format!("{d}/nsd.pid")),
-            lab,
-            dir,
-            addr,
-        };
+        let server = self.lab.server().to_string();
+        self.lab.spawn(&server, &["nsd", "-d", "-c", &path]);
+        self._nsd.push(Nsd(format!("{zones}/nsd.pid")));
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            let probe = bed.lab.exec(
-                bed.lab.client(),
+            let probe = self.lab.exec(
+                self.lab.client(),
                 &[
                     "dig",
-                    &format!("@{}", bed.addr),
+                    &format!("@{addr}"),
+                    "-p",
+                    port,
                     "+short",
                     "+time=1",
                     "+tries=1",
                     "ns.test",
                 ],
             );
-            if probe.stdout.trim() == bed.addr {
-                return bed;
+            if probe.stdout.trim() == addr.as_str() {
+                return;
             }
             assert!(
                 Instant::now() < deadline,
-                "nsd did not come up: {}{}\n{}",
+                "nsd on port {port} did not come up: {}{}\n{}",
                 probe.stdout,
                 probe.stderr,
-                std::fs::read_to_string(bed.dir.0.join("nsd.log")).unwrap_or_default()
+                std::fs::read_to_string(format!("{zones}/nsd.log")).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -132,6 +149,11 @@ impl Bed {
 
     /// delv's verdict on NAME/TYPE with the parent's anchor: secure, insecure or bogus.
     fn delv(&self, name: &str, rtype: &str) -> (String, String) {
+        self.delv_at("53", name, rtype)
+    }
+
+    /// The same against the server on `port`.
+    fn delv_at(&self, port: &str, name: &str, rtype: &str) -> (String, String) {
         let anchor = self.file("anchor.bind");
         let run = self.lab.exec(
             self.lab.client(),
@@ -142,6 +164,8 @@ impl Bed {
                 &format!("@{}", self.addr),
                 "-a",
                 &anchor,
+                "-p",
+                port,
                 "+root=test",
                 rtype,
                 name,
@@ -211,6 +235,43 @@ fn verdicts_and_reasons_agree_with_delv() {
             "{name} {rtype}: delv disagrees with netdx:\n{said}"
         );
     }
+}
+
+/// A server that strips every RRSIG: bogus with the reason (the anchor
+/// zone's DNSKEY set is unsigned), like delv, never a panic.
+#[test]
+fn server_stripping_signatures_is_bogus() {
+    if !can_build_namespaces("server_stripping_signatures_is_bogus") {
+        return;
+    }
+    let bed = Bed::new();
+    let anchor = bed.file("anchor.ds");
+    let at = format!("@{}:{STRIPPED_PORT}", bed.addr);
+    let args = [
+        "dns",
+        at.as_str(),
+        "--trust-anchor",
+        &anchor,
+        "-t",
+        "A",
+        "www.lab.test",
+        "--json",
+    ];
+    let run = bed.lab.netdx(bed.lab.client(), &args);
+    let v = &run.json()["dnssec"][0];
+    assert_eq!(v["security"], "bogus", "{v:#}");
+    assert_eq!(v["problem"]["kind"], "missing_signature", "{v:#}");
+    assert!(
+        v["problem"]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("test. DNSKEY came without an RRSIG"),
+        "{v:#}"
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let (delv, said) = bed.delv_at(STRIPPED_PORT, "www.lab.test", "A");
+    assert_eq!(delv, "bogus", "delv on the stripping server:\n{said}");
 }
 
 /// ED448 (which hickory cannot verify) is undecided, not bogus: netdx says
