@@ -172,15 +172,20 @@ impl Bed {
             ],
         );
         let all = format!("{}{}", run.stdout, run.stderr);
-        let verdict = if all.contains("fully validated") {
+        // A negative answer says "resolution failed: ncache …" before
+        // "negative response, fully validated"; a CNAME chain gets one
+        // line per record set, and one unsigned set makes it insecure.
+        let verdict = if all.contains("negative response, fully validated") {
             "secure"
-        } else if all.contains("; unsigned answer") {
-            "insecure"
         } else if all.contains("resolution failed")
             || all.contains("broken trust chain")
             || all.contains("no valid signature")
         {
             "bogus"
+        } else if all.contains("; unsigned answer") {
+            "insecure"
+        } else if all.contains("; fully validated") {
+            "secure"
         } else {
             "unknown"
         };
@@ -206,6 +211,10 @@ fn verdicts_and_reasons_agree_with_delv() {
         ("www.orphan.test", "A", "bogus", Some("missing_key")),
         ("www.strip.test", "A", "bogus", Some("missing_signature")),
         ("www.mismatch.test", "A", "bogus", Some("ds_mismatch")),
+        // CNAME chains: within the zone, into an unsigned zone, into a bogus one.
+        ("inside.lab.test", "A", "secure", None),
+        ("alias.lab.test", "A", "insecure", None),
+        ("cross.lab.test", "A", "bogus", Some("bad_signature")),
     ];
     for (name, rtype, security, reason) in cases {
         let run = bed.netdx(&["--trust-anchor", &anchor, "-t", rtype, name, "--json"]);

@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// A zone whose keys are trusted.
+#[derive(Clone)]
 struct Zone {
     name: Name,
     keys: Vec<DNSKEY>,
@@ -24,8 +25,8 @@ struct Zone {
 
 /// Where the walk from the anchor down ended.
 enum Walk {
-    /// In a signed zone whose keys are trusted, the answer verified.
-    Secure,
+    /// In a signed zone whose keys are trusted.
+    Secure(Zone),
     /// At an unsigned delegation (the zone named), proven by its parent.
     Insecure(Name),
 }
@@ -36,6 +37,8 @@ struct Work<'a> {
     deadline: Duration,
     now: u32,
     chain: Vec<ZoneLink>,
+    /// Zones already walked: their keys, or None for an unsigned one.
+    known: Vec<(Name, Option<Vec<DNSKEY>>)>,
     v: &'a mut Validation,
 }
 
@@ -75,13 +78,14 @@ pub async fn validate(
         deadline,
         now: verify::now(),
         chain: Vec::new(),
+        known: Vec::new(),
         v: &mut v,
     };
     let outcome = work.run(anchor, name, rtype).await;
     let chain = std::mem::take(&mut work.chain);
     v.chain = chain;
     match outcome {
-        Ok(Walk::Secure) => v.security = Security::Secure,
+        Ok(Walk::Secure(_)) => v.security = Security::Secure,
         Ok(Walk::Insecure(zone)) => {
             v.security = Security::Insecure;
             v.insecure_at = Some(zone.to_ascii());
@@ -125,12 +129,9 @@ impl Work<'_> {
             })
             .collect();
         let negative = !answer.answers().iter().any(|r| r.name() == name);
-        let signer = signer_of(&answer, name, negative)
-            .filter(|s| anchor.zone.zone_of(s) && s.zone_of(name));
-        let target = signer.clone().unwrap_or_else(|| name.clone());
 
         // The anchor's own zone: its DNSKEY set, vouched for by the anchor.
-        let mut zone = self
+        let top = self
             .link(
                 &anchor.zone,
                 "trust anchor",
@@ -139,11 +140,94 @@ impl Work<'_> {
                 Vec::new(),
             )
             .await?;
-        // Down one label at a time: a DS makes a secure cut, an NSEC
-        // without DS at a delegation makes an insecure one.
-        let depth = usize::from(anchor.zone.num_labels());
+        self.known.push((top.name.clone(), Some(top.keys.clone())));
+
+        if negative {
+            let target = signer_of(&answer, name, true)
+                .filter(|s| anchor.zone.zone_of(s) && s.zone_of(name))
+                .unwrap_or_else(|| name.clone());
+            let zone = match self.walk(&top, &target).await? {
+                Walk::Secure(zone) => zone,
+                insecure => return Ok(insecure),
+            };
+            self.check_negative(&answer, name, &zone)?;
+            denial::proven(&answer, name, rtype)?;
+            return Ok(Walk::Secure(zone));
+        }
+
+        // Each record set of the answer (a CNAME chain may cross zones)
+        // is checked with the keys of the zone that signed it.
+        let mut sets: Vec<(Name, RecordType)> = Vec::new();
+        for r in answer.answers() {
+            let key = (r.name().clone(), r.record_type());
+            if r.record_type() != RecordType::RRSIG && !sets.contains(&key) {
+                sets.push(key);
+            }
+        }
+        let mut outcome: Option<Walk> = None;
+        for (owner, set_type) in sets {
+            if !anchor.zone.zone_of(&owner) {
+                return Err(Problem::new(
+                    ProblemKind::NoAnchor,
+                    format!(
+                        "{owner} (on the answer's CNAME chain) is outside the anchor's zone {}",
+                        anchor.zone
+                    ),
+                ));
+            }
+            let sigs = verify::sigs_over(answer.answers(), &owner, set_type);
+            let target = sigs
+                .iter()
+                .map(|s| s.signer_name().clone())
+                .find(|s| anchor.zone.zone_of(s) && s.zone_of(&owner))
+                .unwrap_or_else(|| owner.clone());
+            match self.walk(&top, &target).await? {
+                Walk::Secure(zone) => {
+                    let set = verify::rrset(answer.answers(), &owner, set_type);
+                    let (facts, checked) =
+                        verify::check_rrset(&set, &sigs, &zone.name, &zone.keys, self.now);
+                    self.v.answer_signatures.extend(facts);
+                    checked?;
+                    if outcome.is_none() {
+                        outcome = Some(Walk::Secure(zone));
+                    }
+                }
+                insecure => {
+                    if !matches!(outcome, Some(Walk::Insecure(_))) {
+                        outcome = Some(insecure);
+                    }
+                }
+            }
+        }
+        outcome.ok_or_else(|| {
+            Problem::new(
+                ProblemKind::MissingSignature,
+                format!("the answer for {name} has no record set to check"),
+            )
+        })
+    }
+
+    /// From the anchor's zone down to `target` one label at a time: a
+    /// signed DS makes a secure cut (its keys checked in turn), an NSEC
+    /// listing NS but no DS an insecure one. Zones already checked for
+    /// another record set of the answer are not fetched again.
+    async fn walk(&mut self, top: &Zone, target: &Name) -> Result<Walk, Problem> {
+        let mut zone = top.clone();
+        let depth = usize::from(top.name.num_labels());
         for labels in depth + 1..=usize::from(target.num_labels()) {
             let child = target.trim_to(labels);
+            if let Some((_, known)) = self.known.iter().find(|(n, _)| *n == child) {
+                match known {
+                    Some(keys) => {
+                        zone = Zone {
+                            name: child,
+                            keys: keys.clone(),
+                        };
+                        continue;
+                    }
+                    None => return Ok(Walk::Insecure(child)),
+                }
+            }
             let reply = self.ask(&child, RecordType::DS).await?;
             let ds = verify::ds_of(reply.answers(), &child);
             if !ds.is_empty() {
@@ -157,6 +241,7 @@ impl Work<'_> {
                 }
                 let parent = zone.name.to_ascii();
                 zone = self.link(&child, &parent, &ds, &[], facts).await?;
+                self.known.push((child, Some(zone.keys.clone())));
                 continue;
             }
             if reply.response_code() == ResponseCode::NXDomain {
@@ -174,14 +259,11 @@ impl Work<'_> {
                 };
                 self.chain.push(link);
                 checked?;
+                self.known.push((child.clone(), None));
                 return Ok(Walk::Insecure(child));
             }
         }
-        self.check_answer(&answer, name, negative, &zone)?;
-        if negative {
-            denial::proven(&answer, name, rtype)?;
-        }
-        Ok(Walk::Secure)
+        Ok(Walk::Secure(zone))
     }
 
     /// Fetches `zone`'s DNSKEY set, finds the keys the DS (or anchor)
@@ -250,31 +332,23 @@ impl Work<'_> {
         }
     }
 
-    /// Checks every record set of the answer inside `zone` (or, for a
-    /// negative answer, the SOA and NSEC/NSEC3 sets of the authority
-    /// section) with the zone's keys.
-    fn check_answer(
+    /// Checks the SOA and NSEC/NSEC3 sets of a negative answer's
+    /// authority section with the keys of `zone`.
+    fn check_negative(
         &mut self,
         answer: &Message,
         name: &Name,
-        negative: bool,
         zone: &Zone,
     ) -> Result<(), Problem> {
-        let section = if negative {
-            answer.name_servers()
-        } else {
-            answer.answers()
-        };
+        let section = answer.name_servers();
         let mut sets: Vec<(Name, RecordType)> = Vec::new();
         for r in section {
             let key = (r.name().clone(), r.record_type());
-            let wanted = r.record_type() != RecordType::RRSIG
-                && zone.name.zone_of(r.name())
-                && (!negative
-                    || matches!(
-                        r.record_type(),
-                        RecordType::SOA | RecordType::NSEC | RecordType::NSEC3
-                    ));
+            let wanted = zone.name.zone_of(r.name())
+                && matches!(
+                    r.record_type(),
+                    RecordType::SOA | RecordType::NSEC | RecordType::NSEC3
+                );
             if wanted && !sets.contains(&key) {
                 sets.push(key);
             }
@@ -283,7 +357,7 @@ impl Work<'_> {
             return Err(Problem::new(
                 ProblemKind::MissingSignature,
                 format!(
-                    "the answer for {name} has no record set of zone {} to check (no data and no signed denial)",
+                    "the negative answer for {name} has no SOA or NSEC of zone {} to check",
                     zone.name
                 ),
             ));
