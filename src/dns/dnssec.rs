@@ -24,13 +24,15 @@ pub fn anchors(args: &DnsArgs) -> AppResult<Vec<Anchor>> {
 }
 
 /// Validates every (name, type) in turn against `server`, printing each
-/// chain and diagnosis as it completes.
+/// chain (and, unless the run prints its diagnoses at the end, each
+/// diagnosis) as it completes.
 pub async fn run(
     sink: &Sink,
     questions: &[(Name, RecordType)],
     server: SocketAddr,
     deadline: Duration,
     anchors: &[Anchor],
+    diagnoses_last: bool,
 ) -> (Vec<Validation>, Vec<Diagnosis>) {
     let mut all = Vec::new();
     let mut diagnoses = Vec::new();
@@ -45,7 +47,9 @@ pub async fn run(
             for line in lines(sink, &v) {
                 sink.line(&line);
             }
-            sink.diagnoses(std::slice::from_ref(&d));
+            if !diagnoses_last {
+                sink.diagnoses(std::slice::from_ref(&d));
+            }
         }
         all.push(v);
         diagnoses.push(d);

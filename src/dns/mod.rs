@@ -355,8 +355,16 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
                 .iter()
                 .flat_map(|t| t.types.iter().map(|k| (t.name.clone(), *k)))
                 .collect();
-            let (found, notes) =
-                dnssec::run(sink, &questions, *server, primary.wire.deadline, &anchors).await;
+            let last = batch && !args.short;
+            let (found, notes) = dnssec::run(
+                sink,
+                &questions,
+                *server,
+                primary.wire.deadline,
+                &anchors,
+                last,
+            )
+            .await;
             validations = found;
             all_diag.extend(notes);
         }
