@@ -363,6 +363,30 @@ fn chain_of_trust_and_dates_in_human_output() {
         line.contains("expired on 2020-01-01T00:00:00Z") && line.contains("2019-12-01T00:00:00Z"),
         "{line}"
     );
+    // --short: the data, then one verdict line per name.
+    let run = bed.netdx(&[
+        "--trust-anchor",
+        &anchor,
+        "-t",
+        "A",
+        "--short",
+        "www.bad.test",
+        "www.plain.test",
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "www.bad.test. A dnssec: bogus (the RRSIG over www.bad.test. A does not verify"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("www.plain.test. A dnssec: insecure (unsigned delegation at plain.test.)"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// A DNSKEY-form anchor works like the DS form; a name no anchor covers

@@ -33,6 +33,7 @@ pub async fn run(
     deadline: Duration,
     anchors: &[Anchor],
     diagnoses_last: bool,
+    short: bool,
 ) -> (Vec<Validation>, Vec<Diagnosis>) {
     let mut all = Vec::new();
     let mut diagnoses = Vec::new();
@@ -43,7 +44,9 @@ pub async fn run(
         let d = dnssec::diagnose(&v);
         sink.event("dnssec", &v);
         sink.event("diagnosis", &d);
-        if sink.human() {
+        if sink.human() && short {
+            sink.line(&short_line(&v));
+        } else if sink.human() {
             for line in lines(sink, &v) {
                 sink.line(&line);
             }
@@ -60,6 +63,22 @@ pub async fn run(
 /// Whether any validation came out bogus (the run then exits 1).
 pub fn any_bogus(list: &[Validation]) -> bool {
     list.iter().any(|v| v.security == Security::Bogus)
+}
+
+/// `--short`: the verdict in one line, `NAME TYPE dnssec: bogus (reason)`.
+pub fn short_line(v: &Validation) -> String {
+    let verdict = match v.security {
+        Security::Secure => "secure",
+        Security::Insecure => "insecure",
+        Security::Bogus => "bogus",
+        Security::Indeterminate => "indeterminate",
+    };
+    let why = match (&v.problem, &v.insecure_at) {
+        (Some(p), _) => format!(" ({})", p.detail),
+        (None, Some(zone)) => format!(" (unsigned delegation at {zone})"),
+        (None, None) => String::new(),
+    };
+    format!("{} {} dnssec: {verdict}{why}", v.name, v.rtype)
 }
 
 /// The chain of trust as text: per zone the DS it hangs from, its keys

@@ -363,6 +363,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
                 primary.wire.deadline,
                 &anchors,
                 last,
+                args.short,
             )
             .await;
             validations = found;
