@@ -402,6 +402,18 @@ fn anchor_forms_and_undecided_cases() {
     let run = bed.netdx(&["--trust-anchor", &key, "-t", "A", "www.lab.test", "--json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["dnssec"][0]["security"], "secure");
+    // The chain over TCP only.
+    let run = bed.netdx(&[
+        "--trust-anchor",
+        &key,
+        "--tcp",
+        "-t",
+        "A",
+        "www.lab.test",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["dnssec"][0]["security"], "secure");
 
     let other = bed
         .dir

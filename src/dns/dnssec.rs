@@ -23,14 +23,15 @@ pub fn anchors(args: &DnsArgs) -> AppResult<Vec<Anchor>> {
     }
 }
 
-/// Validates every (name, type) in turn against `server`, printing each
+/// Validates every (name, type) in turn against `server` (`wire`: the
+/// time limit per query and whether to use TCP only), printing each
 /// chain (and, unless the run prints its diagnoses at the end, each
 /// diagnosis) as it completes.
 pub async fn run(
     sink: &Sink,
     questions: &[(Name, RecordType)],
     server: SocketAddr,
-    deadline: Duration,
+    wire: (Duration, bool),
     anchors: &[Anchor],
     diagnoses_last: bool,
     short: bool,
@@ -40,7 +41,7 @@ pub async fn run(
     for (name, rtype) in questions {
         let mut fqdn = name.clone();
         fqdn.set_fqdn(true);
-        let v = validate(server, &fqdn, *rtype, deadline, anchors).await;
+        let v = validate(server, &fqdn, *rtype, wire, anchors).await;
         let d = dnssec::diagnose(&v);
         sink.event("dnssec", &v);
         sink.event("diagnosis", &d);

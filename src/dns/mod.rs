@@ -360,7 +360,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
                 sink,
                 &questions,
                 *server,
-                primary.wire.deadline,
+                (primary.wire.deadline, primary.wire.tcp_only),
                 &anchors,
                 last,
                 args.short,

@@ -11,23 +11,26 @@ use std::time::{Duration, Instant};
 /// EDNS buffer size advertised (the DNS flag day 2020 value).
 const BUFSIZE: u16 = 1232;
 
-/// Asks `server` for `name`/`rtype` with DO and CD set; the error is a
-/// sentence for the report.
+/// Asks `server` for `name`/`rtype` with DO and CD set, over TCP only
+/// when `tcp_only`; the error is a sentence for the report.
 pub async fn query(
     server: SocketAddr,
     name: &Name,
     rtype: RecordType,
     deadline: Duration,
+    tcp_only: bool,
 ) -> Result<Message, String> {
     let until = Instant::now() + deadline;
-    let udp = over_udp(server, name, rtype, until).await?;
-    if !udp.truncated() {
-        return Ok(udp);
+    if !tcp_only {
+        let udp = over_udp(server, name, rtype, until).await?;
+        if !udp.truncated() {
+            return Ok(udp);
+        }
     }
     let left = until.saturating_duration_since(Instant::now());
     tokio::time::timeout(left, over_tcp(server, name, rtype))
         .await
-        .map_err(|_| format!("{name} {rtype}: TCP retry to {server} timed out"))?
+        .map_err(|_| format!("{name} {rtype}: no answer over TCP from {server} in time"))?
 }
 
 fn build(name: &Name, rtype: RecordType) -> (u16, Vec<u8>) {

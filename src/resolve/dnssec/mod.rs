@@ -35,6 +35,7 @@ enum Walk {
 struct Work<'a> {
     server: SocketAddr,
     deadline: Duration,
+    tcp_only: bool,
     now: u32,
     chain: Vec<ZoneLink>,
     /// Zones already walked: their keys, or None for an unsigned one.
@@ -43,12 +44,13 @@ struct Work<'a> {
 }
 
 /// Validates `name`/`rtype` as answered by `server`, from the deepest of
-/// `anchors` covering the name. Never fails: a problem is the verdict.
+/// `anchors` covering the name (each query bounded by `deadline`, over
+/// TCP only when `tcp_only`). Never fails: a problem is the verdict.
 pub async fn validate(
     server: SocketAddr,
     name: &Name,
     rtype: RecordType,
-    deadline: Duration,
+    (deadline, tcp_only): (Duration, bool),
     anchors: &[Anchor],
 ) -> Validation {
     let mut v = Validation {
@@ -76,6 +78,7 @@ pub async fn validate(
     let mut work = Work {
         server,
         deadline,
+        tcp_only,
         now: verify::now(),
         chain: Vec::new(),
         known: Vec::new(),
@@ -100,7 +103,7 @@ pub async fn validate(
 
 impl Work<'_> {
     async fn ask(&self, name: &Name, rtype: RecordType) -> Result<Message, Problem> {
-        let msg = fetch::query(self.server, name, rtype, self.deadline)
+        let msg = fetch::query(self.server, name, rtype, self.deadline, self.tcp_only)
             .await
             .map_err(|e| Problem::new(ProblemKind::QueryFailed, e))?;
         match msg.response_code() {
