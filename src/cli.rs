@@ -335,6 +335,12 @@ pub struct DnsArgs {
     /// Check the server certificate against this name instead of the server's address or URL host.
     #[arg(long = "tls-name", value_name = "NAME")]
     pub tls_name: Option<String>,
+    /// Validate the answers with DNSSEC from the root KSK (or --trust-anchor), showing the chain of trust; bogus exits 1.
+    #[arg(long)]
+    pub dnssec: bool,
+    /// DS or DNSKEY records in zone-file format to validate from instead of the root (implies --dnssec; a bad file exits 2).
+    #[arg(long = "trust-anchor", value_name = "FILE")]
+    pub trust_anchor: Option<std::path::PathBuf>,
 }
 
 /// `netdx tcp` flags, in nc -z / tcping habits.

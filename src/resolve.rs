@@ -4,6 +4,7 @@
 pub mod asn;
 pub mod cert;
 pub mod config;
+pub mod dnssec;
 mod http1;
 pub mod idn;
 pub mod lookup;

@@ -5,6 +5,7 @@
 pub mod answer;
 pub mod codes;
 pub mod compare;
+pub mod dnssec;
 pub mod tls;
 
 use super::{Diagnosis, Severity};

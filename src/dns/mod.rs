@@ -2,6 +2,7 @@
 //! out concurrently; answers come back with rcode, flags, the server, the
 //! CNAME chain and timing, and end in a diagnosis.
 
+pub mod dnssec;
 pub mod question;
 pub mod render;
 pub mod secure;
@@ -43,6 +44,9 @@ pub struct DnsReport {
     pub diagnoses: Vec<Diagnosis>,
     /// Counts for the closing line and for scripts.
     pub summary: DnsSummary,
+    /// `--dnssec` validations with their chains of trust, per name and type.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dnssec: Vec<crate::diagnose::dns::dnssec::Validation>,
     /// Whether the human output ends with the counts line (batch mode
     /// without `--short`).
     #[serde(skip)]
@@ -78,7 +82,10 @@ impl Report for DnsReport {
     }
 
     fn exit(&self) -> Exit {
-        if self.summary.failed > 0 || self.summary.differences > 0 {
+        if self.summary.failed > 0
+            || self.summary.differences > 0
+            || dnssec::any_bogus(&self.dnssec)
+        {
             Exit::TargetFailed
         } else {
             Exit::Healthy
@@ -181,6 +188,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         .map(|i| question::parse_target(i, &types, &default_types))
         .collect::<AppResult<_>>()?;
 
+    let anchors = dnssec::anchors(args)?;
     let edns = (!args.no_edns).then_some(args.bufsize.max(512));
     let user_timeout = global.timeout.map(Duration::from_secs_f64);
     let keep = |list: Vec<SocketAddr>| -> Vec<SocketAddr> {
@@ -385,6 +393,28 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         }
     }
     bar.finish_and_clear();
+    let mut validations = Vec::new();
+    if !anchors.is_empty() {
+        if let Some(server) = primary.servers.first() {
+            let questions: Vec<(Name, RecordType)> = targets
+                .iter()
+                .flat_map(|t| t.types.iter().map(|k| (t.name.clone(), *k)))
+                .collect();
+            let last = batch && !args.short;
+            let (found, notes) = dnssec::run(
+                sink,
+                &questions,
+                *server,
+                (primary.wire.deadline, primary.wire.tcp_only),
+                &anchors,
+                last,
+                args.short,
+            )
+            .await;
+            validations = found;
+            all_diag.extend(notes);
+        }
+    }
 
     Ok(DnsReport {
         command: "dns",
@@ -398,6 +428,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             differences: differing,
             time_ms: started.elapsed().as_secs_f64() * 1000.0,
         },
+        dnssec: validations,
         show_totals: batch && !args.short,
         diagnoses_last: batch && !args.short,
     })

@@ -34,6 +34,10 @@ pub const DNS_CODES: &[CodeInfo] = &[
     CodeInfo { code: "dns.doh_http_status", meaning: "DNS over HTTPS: the server answered an HTTP error (404 wrong path, 405 method, 415 media type, 400 bad query, 5xx server trouble)", check: "the URL path (usually /dns-query); that the endpoint takes POST application/dns-message" },
     CodeInfo { code: "dns.doh_no_http_response", meaning: "DNS over HTTPS: TLS was set up but the server closed the connection without any HTTP response to netdx's HTTP/1.1 request — what an HTTP/2-only DoH server (unbound's https-port) does", check: "whether the server offers HTTP/1.1; its DoT port (--tls) instead" },
     CodeInfo { code: "dns.doh_not_dns", meaning: "DNS over HTTPS: HTTP 200, but the body is not a DNS message (wrong Content-Type or unparseable): the URL serves a web page, not DoH", check: "the URL; a proxy or captive portal answering in the server's place" },
+    CodeInfo { code: "dns.dnssec_secure", meaning: "--dnssec: every signature from the trust anchor down to the answer verified (DS digests, DNSKEY sets, RRSIGs in their validity window)", check: "nothing" },
+    CodeInfo { code: "dns.dnssec_insecure", meaning: "--dnssec: a signed parent proves (NSEC, no DS) that a zone on the way is unsigned, so the answer cannot be validated; the zone where the chain stops is named", check: "whether that zone should be signed: publish its DS in the parent" },
+    CodeInfo { code: "dns.dnssec_bogus", meaning: "--dnssec: something that must verify did not: a bad signature, an RRSIG expired or not yet valid (dates given), no DNSKEY matching a DS or RRSIG, a DS digest mismatch, or a missing RRSIG; a validating resolver answers SERVFAIL", check: "the reason given: re-sign the zone, fix the DS in the parent, publish the key; compare with delv" },
+    CodeInfo { code: "dns.dnssec_indeterminate", meaning: "--dnssec: not decided: an algorithm or digest netdx cannot verify, no trust anchor for the name, or a chain record the server would not give", check: "the reason given; --trust-anchor for a private tree; a server that serves the whole chain" },
     CodeInfo { code: "dns.compare_agree", meaning: "the system resolver and the given servers gave the same answers", check: "nothing" },
 ];
 
@@ -51,6 +55,7 @@ mod tests {
     fn every_code_the_rules_emit_is_explained() {
         let sources = [
             include_str!("../dns.rs"),
+            include_str!("dnssec.rs"),
             include_str!("../../dns/mod.rs"),
             include_str!("../../resolve/system.rs"),
             include_str!("tls.rs"),

@@ -1,0 +1,109 @@
+//! Whether a negative answer's NSEC records prove what it says: for
+//! NODATA an NSEC at the name whose type map lacks the type, for
+//! NXDOMAIN an NSEC whose span covers the name (RFC 4035 §5.4). Their
+//! signatures are checked separately; this is the logic of the proof.
+
+use crate::diagnose::dns::dnssec::{Problem, ProblemKind};
+use hickory_proto::dnssec::rdata::{DNSSECRData, NSEC};
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{Name, RData, RecordType};
+
+/// Ok when the authority section proves the negative answer for
+/// `name`/`rtype`; NSEC3 is reported as unchecked, not as bogus.
+pub fn proven(answer: &Message, name: &Name, rtype: RecordType) -> Result<(), Problem> {
+    let nsecs: Vec<(&Name, &NSEC)> = answer
+        .name_servers()
+        .iter()
+        .filter_map(|r| match r.data() {
+            RData::DNSSEC(DNSSECRData::NSEC(n)) => Some((r.name(), n)),
+            _ => None,
+        })
+        .collect();
+    let nxdomain = answer.response_code() == ResponseCode::NXDomain;
+    let what = if nxdomain {
+        format!("{name} does not exist")
+    } else {
+        format!("{name} has no {rtype} record")
+    };
+    if nsecs.is_empty() {
+        let nsec3 = answer
+            .name_servers()
+            .iter()
+            .any(|r| r.record_type() == RecordType::NSEC3);
+        return Err(if nsec3 {
+            Problem::new(
+                ProblemKind::UncheckedProof,
+                format!("the answer says {what} with an NSEC3 proof, which netdx does not check"),
+            )
+        } else {
+            Problem::new(
+                ProblemKind::NoDenialProof,
+                format!("the answer says {what}, but carries no NSEC proving it"),
+            )
+        });
+    }
+    let ok = nsecs.iter().any(|(owner, nsec)| {
+        if nxdomain {
+            covers(owner, nsec.next_domain_name(), name)
+        } else if *owner == name {
+            let types: Vec<RecordType> = nsec.type_bit_maps().collect();
+            !types.contains(&rtype) && !types.contains(&RecordType::CNAME)
+        } else {
+            // An empty non-terminal: the NSEC spans the name and the next
+            // owner lies below it.
+            covers(owner, nsec.next_domain_name(), name) && name.zone_of(nsec.next_domain_name())
+        }
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            ProblemKind::NoDenialProof,
+            format!("the answer says {what}, but none of its NSEC records proves it"),
+        ))
+    }
+}
+
+/// Whether the NSEC span owner → next covers `name` in canonical order
+/// (the last NSEC of a zone wraps round to the apex).
+fn covers(owner: &Name, next: &Name, name: &Name) -> bool {
+    if owner < next {
+        owner < name && name < next
+    } else {
+        owner < name || name < next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Name {
+        Name::from_ascii(s).unwrap()
+    }
+
+    #[test]
+    fn spans_in_canonical_order() {
+        assert!(covers(
+            &n("a.lab.test."),
+            &n("www.lab.test."),
+            &n("nope.lab.test.")
+        ));
+        assert!(!covers(
+            &n("a.lab.test."),
+            &n("www.lab.test."),
+            &n("zzz.lab.test.")
+        ));
+        // The wrap-around span of the last NSEC.
+        assert!(covers(
+            &n("www.lab.test."),
+            &n("lab.test."),
+            &n("zzz.lab.test.")
+        ));
+        assert!(!covers(
+            &n("www.lab.test."),
+            &n("lab.test."),
+            &n("www.lab.test.")
+        ));
+    }
+}
