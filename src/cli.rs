@@ -322,6 +322,12 @@ pub struct DnsArgs {
     /// Do not apply the resolv.conf search domains (like `dig +nosearch`).
     #[arg(long)]
     pub no_search: bool,
+    /// Resolve iteratively from the root servers, like `dig +trace`: each step's server, referral, glue and time, then every listed server of each zone checked.
+    #[arg(long, conflicts_with_all = ["compare", "file", "servers", "all"])]
+    pub trace: bool,
+    /// Root servers for --trace, named.root format (default: IANA's built-in list).
+    #[arg(long = "root-hints", value_name = "FILE", requires = "trace")]
+    pub root_hints: Option<std::path::PathBuf>,
 }
 
 /// `netdx tcp` flags, in nc -z / tcping habits.

@@ -4,8 +4,10 @@
 pub mod asn;
 pub mod config;
 pub mod idn;
+pub mod iterate;
 pub mod lookup;
 pub mod rdata;
+pub mod roothints;
 mod system;
 pub mod wire;
 

@@ -5,6 +5,7 @@
 pub mod answer;
 pub mod codes;
 pub mod compare;
+pub mod trace;
 
 use super::{Diagnosis, Severity};
 use answer::{failure_text, Answer, Failure, IcmpError, Status};

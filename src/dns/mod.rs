@@ -4,6 +4,7 @@
 
 pub mod question;
 pub mod render;
+pub mod trace;
 
 use crate::cli::{DnsArgs, GlobalOpts};
 use crate::diagnose::dns::answer::Answer;
@@ -41,6 +42,9 @@ pub struct DnsReport {
     pub diagnoses: Vec<Diagnosis>,
     /// Counts for the closing line and for scripts.
     pub summary: DnsSummary,
+    /// `--trace`: the iterative resolution from the root, step by step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<crate::diagnose::dns::trace::Trace>,
     /// Whether the human output ends with the counts line (batch mode
     /// without `--short`).
     #[serde(skip)]
@@ -116,6 +120,9 @@ pub async fn run(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
 /// diagnoses through `sink` as soon as that name (in input order) is
 /// complete, and returns the whole report.
 pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<DnsReport> {
+    if args.trace {
+        return trace::dns_trace(args, global, sink).await;
+    }
     let started = Instant::now();
     let family = Family::from_flags(global.ipv4, global.ipv6);
     let mut servers: Vec<SocketAddr> = Vec::new();
@@ -357,6 +364,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             differences: differing,
             time_ms: started.elapsed().as_secs_f64() * 1000.0,
         },
+        trace: None,
         show_totals: batch && !args.short,
         diagnoses_last: batch && !args.short,
     })
