@@ -133,7 +133,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__dns)
-            opts="-t -f -4 -6 -h --type --all --server --resolv-conf --tcp --short --compare --file --concurrency --bufsize --no-edns --no-search --json --jsonl --timeout --no-color --help"
+            opts="-t -f -4 -6 -h --type --all --server --resolv-conf --tcp --short --compare --file --concurrency --bufsize --no-edns --no-search --trace --root-hints --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -168,6 +168,10 @@ _netdx() {
                     return 0
                     ;;
                 --bufsize)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root-hints)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

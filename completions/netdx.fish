@@ -132,6 +132,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand dns" -l resolv-conf -d 'Read
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -s f -l file -d 'Read names from this file, one per line (`#` starts a comment)' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l concurrency -d 'How many questions may be in flight at once' -r
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l bufsize -d 'EDNS UDP buffer size to advertise (dig\'s +bufsize)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l root-hints -d 'Root servers for --trace, named.root format (default: IANA\'s built-in list)' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l all -d 'Ask for the common set: A, AAAA, CNAME, MX, NS, SOA, TXT, SRV, CAA'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l tcp -d 'Ask over TCP only (default: UDP, then TCP when the answer is truncated)'
@@ -139,6 +140,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand dns" -l short -d 'Print only
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l compare -d 'Ask the system resolver and every given server, and report where they differ'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l no-edns -d 'Send no EDNS record (answers over 512 bytes then come back truncated)'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l no-search -d 'Do not apply the resolv.conf search domains (like `dig +nosearch`)'
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l trace -d 'Resolve iteratively from the root servers, like `dig +trace`: each step\'s server, referral, glue and time, then every listed server of each zone checked'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -s 4 -d 'Use IPv4 only'
@@ -160,6 +162,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l resolv-conf -d 'R
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s f -l file -d 'Read names from this file, one per line (`#` starts a comment)' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l concurrency -d 'How many questions may be in flight at once' -r
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l bufsize -d 'EDNS UDP buffer size to advertise (dig\'s +bufsize)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l root-hints -d 'Root servers for --trace, named.root format (default: IANA\'s built-in list)' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l all -d 'Ask for the common set: A, AAAA, CNAME, MX, NS, SOA, TXT, SRV, CAA'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l tcp -d 'Ask over TCP only (default: UDP, then TCP when the answer is truncated)'
@@ -167,6 +170,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l short -d 'Print o
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l compare -d 'Ask the system resolver and every given server, and report where they differ'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l no-edns -d 'Send no EDNS record (answers over 512 bytes then come back truncated)'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l no-search -d 'Do not apply the resolv.conf search domains (like `dig +nosearch`)'
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l trace -d 'Resolve iteratively from the root servers, like `dig +trace`: each step\'s server, referral, glue and time, then every listed server of each zone checked'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s 4 -d 'Use IPv4 only'

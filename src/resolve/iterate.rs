@@ -281,7 +281,7 @@ fn walk(ctx: &mut Ctx, qname: Name, qtype: RecordType, main: bool) -> Boxed<'_, 
                 };
                 return (steps, End::Failed(why, failed));
             };
-            let related = related_records(&msg, &qname, qtype);
+            let related = related_records(&msg, &zone, &qname, qtype);
             let authority: Vec<Rec> = msg.name_servers().iter().map(record_of).collect();
             let mut step = Step {
                 zone: zone.to_ascii(),
@@ -471,38 +471,37 @@ fn fault_text(f: &Failure) -> String {
 }
 
 /// Records owned by `qname` or its in-message CNAME chain, and the end of
-/// that chain.
+/// that chain. Only names inside `zone` (the server's bailiwick) are
+/// believed: a CNAME target outside it is looked up from the root, as a
+/// resolver does, whatever data the server added for it.
 fn related_records<'m>(
     msg: &'m Message,
+    zone: &Name,
     qname: &Name,
     qtype: RecordType,
 ) -> (Vec<&'m Record>, Name) {
+    let same = |a: &Name, b: &Name| a.zone_of(b) && b.zone_of(a);
     let mut at = qname.clone();
     let mut chain = vec![qname.clone()];
     if qtype != RecordType::CNAME {
         while let Some(target) = msg.answers().iter().find_map(|r| match r.data() {
-            RData::CNAME(c) if r.name().zone_of(&at) && at.zone_of(r.name()) => Some(c.0.clone()),
+            RData::CNAME(c) if same(r.name(), &at) => Some(c.0.clone()),
             _ => None,
         }) {
-            if chain
-                .iter()
-                .any(|n| n.zone_of(&target) && target.zone_of(n))
-                || chain.len() > MAX_CHAIN
-            {
+            if chain.iter().any(|n| same(n, &target)) || chain.len() > MAX_CHAIN {
                 break;
             }
-            chain.push(target.clone());
-            at = target;
+            at = target.clone();
+            if !zone.zone_of(&target) {
+                break;
+            }
+            chain.push(target);
         }
     }
     let recs = msg
         .answers()
         .iter()
-        .filter(|r| {
-            chain
-                .iter()
-                .any(|n| n.zone_of(r.name()) && r.name().zone_of(n))
-        })
+        .filter(|r| chain.iter().any(|n| same(n, r.name())))
         .collect();
     (recs, at.to_lowercase())
 }
@@ -517,7 +516,7 @@ fn classify(msg: &Message, zone: &Name, qname: &Name, qtype: RecordType, family:
             format!("answered {}", super::lookup::rcode_text(rcode)),
         );
     }
-    let (related, end) = related_records(msg, qname, qtype);
+    let (related, end) = related_records(msg, zone, qname, qtype);
     let has_data = related
         .iter()
         .any(|r| r.record_type() == qtype && r.name().zone_of(&end) && end.zone_of(r.name()));
@@ -812,7 +811,7 @@ async fn ask_server(
     if let Some(q) = last {
         if let Ok(Outcome::Complete(ex)) = wire::exchange_rd(to, &q, qtype, opts.wire, false).await
         {
-            let (recs, _) = related_records(&ex.message, &q, qtype);
+            let (recs, _) = related_records(&ex.message, &zone, &q, qtype);
             let mut data: Vec<String> = recs
                 .iter()
                 .map(|r| format!("{} {}", r.record_type(), super::rdata::data_text(r.data())))
