@@ -97,7 +97,7 @@ impl Drop for NetnsEtc {
 
 impl Tree {
     fn new() -> Tree {
-        let mut lab = Lab::chain(0);
+        let lab = Lab::chain(0);
         let server = lab.server().to_string();
         let mut cmds = String::new();
         for a in [ROOT, TLD, NS1, NS2, LAME, DEAD] {

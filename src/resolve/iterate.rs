@@ -268,8 +268,8 @@ fn walk(ctx: &mut Ctx, qname: Name, qtype: RecordType, main: bool) -> Boxed<'_, 
                         listed.join(", "),
                         ctx.ns_lookups
                             .iter()
-                            .filter_map(|l| l.error.clone())
-                            .last()
+                            .rev()
+                            .find_map(|l| l.error.clone())
                             .unwrap_or_else(|| "no lookup of them succeeded".into())
                     )
                 } else {
