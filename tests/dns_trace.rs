@@ -540,6 +540,7 @@ fn lame_server_is_named() {
     // The name still resolves through the good server.
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(final_data(&doc, "A"), ["198.18.0.82"]);
+    assert_eq!(codes(&doc), ["dns.trace_ok", "dns.lame_delegation"]);
     let lame = diag(&doc, "dns.lame_delegation");
     assert_eq!(lame.len(), 1, "{}", run.stdout);
     assert_eq!(lame[0]["evidence"]["server"], "ns2.lame.test.");
@@ -572,6 +573,8 @@ fn missing_glue_is_named_and_the_other_server_used() {
     let (run, doc, _) = tree.trace("web.noglue.test", &["--timeout", "1"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(final_data(&doc, "A"), ["198.18.0.83"]);
+    // Both NS sets agree (only their order differs): no mismatch.
+    assert_eq!(codes(&doc), ["dns.trace_ok", "dns.missing_glue"]);
     let glue = diag(&doc, "dns.missing_glue");
     assert_eq!(glue.len(), 1, "{}", run.stdout);
     assert_eq!(glue[0]["evidence"]["ns"], "ns.noglue.test.");
@@ -589,6 +592,7 @@ fn parent_child_mismatch_and_serial_skew() {
     let tree = Tree::new();
     let (run, doc, _) = tree.trace("web.mismatch.test", &["--timeout", "1"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(codes(&doc)[0], "dns.trace_ok");
     let found = diag(&doc, "dns.delegation_mismatch");
     let kinds: Vec<&str> = found
         .iter()
@@ -627,6 +631,7 @@ fn dead_server_costs_a_named_delay() {
     assert_eq!(last["server"]["name"], "ns2.dead.test.");
     assert_eq!(last["failed"][0]["server"]["address"], DEAD);
     assert_eq!(last["failed"][0]["fault"], "timeout");
+    assert_eq!(codes(&doc), ["dns.trace_ok", "dns.step_timeout"]);
     let t = diag(&doc, "dns.step_timeout");
     assert_eq!(t.len(), 1, "{}", run.stdout);
     assert_eq!(t[0]["evidence"]["server"], "ns1.dead.test.");
@@ -662,6 +667,11 @@ fn loops_end_fast_with_a_named_error() {
             d[0]["summary"]
         );
         assert_eq!(doc["trace"]["end"], "loop");
+        let lookups = doc["trace"]["ns_lookups"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0);
+        assert!(lookups <= 2, "{name}: {}", doc["trace"]["ns_lookups"]);
         assert!(took < Duration::from_secs(2), "{name} took {took:?}");
     }
 }

@@ -53,7 +53,8 @@ struct Host {
 #[derive(Debug, Clone)]
 struct Delegation {
     zone: Name,
-    parent_ns: Vec<Name>,
+    /// Sorted as text, like the apex NS sets the audit collects.
+    parent_ns: Vec<String>,
     hosts: Vec<Host>,
 }
 
@@ -331,8 +332,8 @@ fn walk(ctx: &mut Ctx, qname: Name, qtype: RecordType, main: bool) -> Boxed<'_, 
                         }
                     }
                     if main && !ctx.delegations.iter().any(|d| d.zone == child) {
-                        let mut parent_ns: Vec<Name> =
-                            new_hosts.iter().map(|h| h.name.clone()).collect();
+                        let mut parent_ns: Vec<String> =
+                            new_hosts.iter().map(|h| h.name.to_ascii()).collect();
                         parent_ns.sort();
                         ctx.delegations.push(Delegation {
                             zone: child.clone(),
@@ -622,13 +623,8 @@ fn resolve_ns(ctx: &mut Ctx, name: Name) -> Boxed<'_, Vec<IpAddr>> {
                     path.join(" → ")
                 )
             };
-            ctx.cycle.get_or_insert(why.clone());
-            ctx.ns_lookups.push(NsLookup {
-                name: name.to_ascii(),
-                addresses: Vec::new(),
-                queries: 0,
-                error: Some(why),
-            });
+            // The lookup that started the cycle records it, once.
+            ctx.cycle.get_or_insert(why);
             return Vec::new();
         }
         ctx.resolving.push(name.clone());
@@ -685,7 +681,7 @@ async fn audit(
     for (zi, d) in ctx.delegations.iter().enumerate() {
         out.push(ZoneAudit {
             zone: d.zone.to_ascii(),
-            parent_ns: names(&d.parent_ns),
+            parent_ns: d.parent_ns.clone(),
             servers: Vec::new(),
         });
         for h in &d.hosts {
