@@ -158,7 +158,7 @@ pub fn lines(sink: &Sink, t: &Trace) -> Vec<String> {
             for v in &z.servers {
                 let state = match (v.fault, &v.detail) {
                     (Some(f), d) => sink.paint(
-                        &format!("{} ({})", fault_word(f), d.as_deref().unwrap_or("")),
+                        &with_detail(fault_word(f), d.as_deref().unwrap_or("")),
                         Severity::Warning,
                     ),
                     (None, _) => format!(
@@ -194,16 +194,26 @@ fn fault_word(f: Fault) -> &'static str {
     }
 }
 
+/// `word (detail)`, without a detail that only repeats the word.
+fn with_detail(word: &str, detail: &str) -> String {
+    if detail.is_empty() || word.starts_with(detail) {
+        word.to_string()
+    } else {
+        format!("{word} ({detail})")
+    }
+}
+
 fn attempt_line(sink: &Sink, a: &Attempt) -> String {
     sink.paint(
         &format!(
-            ";; {} ({}) for {}: {} after {:.0} ms ({})",
+            ";; {} ({}) for {}: {}",
             a.server.name,
             a.server.address,
             a.zone,
-            fault_word(a.fault),
-            a.time_ms,
-            a.detail
+            with_detail(
+                &format!("{} after {:.0} ms", fault_word(a.fault), a.time_ms),
+                &a.detail
+            )
         ),
         Severity::Warning,
     )
