@@ -28,6 +28,9 @@ const MAX_REFERRALS: usize = 16;
 const MAX_QUERIES: usize = 120;
 /// Glueless NS lookups nested inside each other.
 const MAX_NS_DEPTH: usize = 4;
+/// Server addresses the audit asks per zone (a hostile referral may list
+/// hundreds; real zones have 2 to 13 servers, each with 1 or 2 addresses).
+const MAX_AUDIT_PER_ZONE: usize = 26;
 
 /// How the trace runs.
 #[derive(Debug, Clone, Copy)]
@@ -678,6 +681,7 @@ async fn audit(
 ) -> Vec<ZoneAudit> {
     let mut set = tokio::task::JoinSet::new();
     let mut out: Vec<ZoneAudit> = Vec::new();
+    let mut asked = vec![0usize; ctx.delegations.len()];
     for (zi, d) in ctx.delegations.iter().enumerate() {
         out.push(ZoneAudit {
             zone: d.zone.to_ascii(),
@@ -695,6 +699,10 @@ async fn audit(
                 h.addrs.clone()
             };
             for addr in addrs {
+                if asked[zi] >= MAX_AUDIT_PER_ZONE {
+                    break;
+                }
+                asked[zi] += 1;
                 let zone = d.zone.clone();
                 let host = h.name.clone();
                 let last = (final_zone == Some(&d.zone)).then(|| qname.clone());
@@ -817,4 +825,183 @@ async fn ask_server(
         }
     }
     view
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::op::MessageType;
+    use hickory_proto::rr::rdata::{A, CNAME, NS};
+    use std::str::FromStr;
+
+    fn n(s: &str) -> Name {
+        Name::from_str(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    fn reply(aa: bool, rcode: ResponseCode) -> Message {
+        let mut m = Message::new();
+        m.set_message_type(MessageType::Response)
+            .set_authoritative(aa)
+            .set_response_code(rcode);
+        m
+    }
+
+    fn ns(owner: &str, target: &str) -> Record {
+        Record::from_rdata(n(owner), 3600, RData::NS(NS(n(target))))
+    }
+
+    fn a(owner: &str, addr: [u8; 4]) -> Record {
+        Record::from_rdata(
+            n(owner),
+            3600,
+            RData::A(A::from(std::net::Ipv4Addr::from(addr))),
+        )
+    }
+
+    fn kind(c: &Class) -> String {
+        match c {
+            Class::Usable(k, _) => format!("{k:?}"),
+            Class::Fault(f, d) => format!("{f:?}: {d}"),
+        }
+    }
+
+    #[test]
+    fn a_referral_down_carries_sorted_ns_names_and_their_glue() {
+        let mut m = reply(false, ResponseCode::NoError);
+        m.add_name_server(ns("lab.test.", "ns2.lab.test."));
+        m.add_name_server(ns("lab.test.", "ns1.lab.test."));
+        m.add_additional(a("ns1.lab.test.", [198, 18, 0, 12]));
+        let c = classify(
+            &m,
+            &n("test."),
+            &n("web.lab.test."),
+            RecordType::A,
+            Family::Any,
+        );
+        let Class::Usable(StepKind::Referral, Some((child, hosts))) = c else {
+            panic!("{}", kind(&c));
+        };
+        assert_eq!(child, n("lab.test."));
+        assert_eq!(hosts[0].name, n("ns1.lab.test."));
+        assert_eq!(hosts[0].addrs.len(), 1);
+        assert!(hosts[1].addrs.is_empty());
+        // -6 drops the v4 glue.
+        let c = classify(
+            &m,
+            &n("test."),
+            &n("web.lab.test."),
+            RecordType::A,
+            Family::V6,
+        );
+        let Class::Usable(_, Some((_, hosts))) = c else {
+            panic!()
+        };
+        assert!(hosts.iter().all(|h| h.addrs.is_empty()));
+    }
+
+    #[test]
+    fn a_referral_to_the_same_zone_or_above_is_a_loop() {
+        let mut m = reply(false, ResponseCode::NoError);
+        m.add_name_server(ns("test.", "ns.nic.test."));
+        let c = classify(
+            &m,
+            &n("lab.test."),
+            &n("web.lab.test."),
+            RecordType::A,
+            Family::Any,
+        );
+        assert!(kind(&c).starts_with("ReferralLoop"), "{}", kind(&c));
+        let c = classify(
+            &m,
+            &n("test."),
+            &n("web.lab.test."),
+            RecordType::A,
+            Family::Any,
+        );
+        assert!(kind(&c).starts_with("ReferralLoop"), "{}", kind(&c));
+    }
+
+    #[test]
+    fn refused_servfail_and_answers_without_aa_are_lame() {
+        for rcode in [ResponseCode::Refused, ResponseCode::ServFail] {
+            let c = classify(
+                &reply(true, rcode),
+                &n("lab.test."),
+                &n("web.lab.test."),
+                RecordType::A,
+                Family::Any,
+            );
+            assert!(kind(&c).starts_with("Lame"), "{}", kind(&c));
+        }
+        let mut m = reply(false, ResponseCode::NoError);
+        m.add_answer(a("web.lab.test.", [198, 18, 0, 80]));
+        let c = classify(
+            &m,
+            &n("lab.test."),
+            &n("web.lab.test."),
+            RecordType::A,
+            Family::Any,
+        );
+        assert!(kind(&c).contains("without the AA flag"), "{}", kind(&c));
+        // NOERROR, no AA, nothing at all: lame too.
+        let c = classify(
+            &reply(false, ResponseCode::NoError),
+            &n("lab.test."),
+            &n("web.lab.test."),
+            RecordType::A,
+            Family::Any,
+        );
+        assert!(kind(&c).starts_with("Lame"), "{}", kind(&c));
+    }
+
+    #[test]
+    fn out_of_zone_cname_data_is_not_trusted() {
+        let mut m = reply(true, ResponseCode::NoError);
+        m.add_answer(Record::from_rdata(
+            n("ext.lab.test."),
+            3600,
+            RData::CNAME(CNAME(n("edge.cdn.test."))),
+        ));
+        m.add_answer(a("edge.cdn.test.", [6, 6, 6, 6]));
+        let c = classify(
+            &m,
+            &n("lab.test."),
+            &n("ext.lab.test."),
+            RecordType::A,
+            Family::Any,
+        );
+        assert_eq!(kind(&c), "Cname");
+        let (recs, end) = related_records(&m, &n("lab.test."), &n("ext.lab.test."), RecordType::A);
+        assert_eq!(end, n("edge.cdn.test."));
+        assert_eq!(recs.len(), 1);
+        // The same data inside the zone is the answer.
+        let c = classify(
+            &m,
+            &n("test."),
+            &n("ext.lab.test."),
+            RecordType::A,
+            Family::Any,
+        );
+        assert_eq!(kind(&c), "Answer");
+    }
+
+    #[test]
+    fn authoritative_negatives() {
+        let c = classify(
+            &reply(true, ResponseCode::NXDomain),
+            &n("lab.test."),
+            &n("x.lab.test."),
+            RecordType::A,
+            Family::Any,
+        );
+        assert_eq!(kind(&c), "NxDomain");
+        let c = classify(
+            &reply(true, ResponseCode::NoError),
+            &n("lab.test."),
+            &n("x.lab.test."),
+            RecordType::A,
+            Family::Any,
+        );
+        assert_eq!(kind(&c), "NoData");
+    }
 }

@@ -525,3 +525,117 @@ fn list(v: &[&String]) -> String {
         v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(name: &str, address: &str) -> ServerAddr {
+        ServerAddr {
+            name: name.into(),
+            address: address.into(),
+        }
+    }
+
+    fn view(name: &str, address: &str, serial: u32, ns: &[&str]) -> ServerView {
+        ServerView {
+            server: server(name, address),
+            fault: None,
+            detail: None,
+            serial: Some(serial),
+            apex_ns: ns.iter().map(|s| s.to_string()).collect(),
+            answer: None,
+            time_ms: 1.0,
+        }
+    }
+
+    fn trace(end: TraceEnd, zones: Vec<ZoneAudit>, stuck: Vec<Attempt>) -> Trace {
+        Trace {
+            name: "web.lab.test.".into(),
+            qtype: "A".into(),
+            root_hints: "test".into(),
+            steps: Vec::new(),
+            end,
+            answer: Vec::new(),
+            authority: Vec::new(),
+            final_zone: None,
+            cname_chain: Vec::new(),
+            error: Some("x".into()),
+            stuck,
+            missing_glue: Vec::new(),
+            ns_lookups: Vec::new(),
+            zones,
+            queries: 3,
+            timeout_s: 1.0,
+            time_ms: 5.0,
+        }
+    }
+
+    fn codes(list: &[Diagnosis]) -> Vec<&str> {
+        list.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    #[test]
+    fn agreeing_servers_give_only_the_outcome() {
+        let ns = ["ns1.lab.test.", "ns2.lab.test."];
+        let z = ZoneAudit {
+            zone: "lab.test.".into(),
+            parent_ns: ns.iter().map(|s| s.to_string()).collect(),
+            servers: vec![
+                view("ns1.lab.test.", "198.18.0.12", 7, &ns),
+                view("ns2.lab.test.", "198.18.0.13", 7, &ns),
+            ],
+        };
+        let d = diagnose(&trace(TraceEnd::Answer, vec![z], Vec::new()));
+        assert_eq!(codes(&d), ["dns.trace_ok"]);
+    }
+
+    #[test]
+    fn ns_set_and_serial_disagreements_are_both_named() {
+        let parent = ["ns1.lab.test.", "ns2.lab.test."];
+        let child = ["ns1.lab.test.", "ns3.lab.test."];
+        let z = ZoneAudit {
+            zone: "lab.test.".into(),
+            parent_ns: parent.iter().map(|s| s.to_string()).collect(),
+            servers: vec![
+                view("ns1.lab.test.", "198.18.0.12", 7, &child),
+                view("ns2.lab.test.", "198.18.0.13", 8, &child),
+            ],
+        };
+        let d = diagnose(&trace(TraceEnd::Answer, vec![z], Vec::new()));
+        assert_eq!(
+            codes(&d),
+            [
+                "dns.trace_ok",
+                "dns.delegation_mismatch",
+                "dns.delegation_mismatch"
+            ]
+        );
+        assert!(d[1].summary.contains("only at the parent: ns2.lab.test."));
+        assert!(d[1].summary.contains("only in the zone: ns3.lab.test."));
+        assert_eq!(d[2].evidence["serials"], serde_json::json!([7, 8]));
+    }
+
+    #[test]
+    fn a_server_seen_twice_is_reported_once_and_lame_is_critical_when_the_trace_failed() {
+        let lame = Attempt {
+            zone: "lab.test.".into(),
+            server: server("ns2.lab.test.", "198.18.0.14"),
+            fault: Fault::Lame,
+            detail: "answered REFUSED".into(),
+            time_ms: 0.3,
+        };
+        let mut v = view("ns2.lab.test.", "198.18.0.14", 0, &[]);
+        v.fault = Some(Fault::Lame);
+        v.serial = None;
+        let z = ZoneAudit {
+            zone: "lab.test.".into(),
+            parent_ns: vec!["ns2.lab.test.".into()],
+            servers: vec![v],
+        };
+        let d = diagnose(&trace(TraceEnd::Failed, vec![z], vec![lame]));
+        assert_eq!(codes(&d), ["dns.trace_failed", "dns.lame_delegation"]);
+        assert_eq!(d[1].severity, Severity::Critical);
+        assert_eq!(d[1].evidence["detail"], "answered REFUSED");
+    }
+}
