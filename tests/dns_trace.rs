@@ -478,6 +478,25 @@ fn healthy_trace_matches_dig_trace() {
     assert_eq!(ours, zones);
     assert_eq!(data, final_data(&doc, "A"));
 
+    // --jsonl: one `step` event per step as it completes, then the rest.
+    let lines = tree.lab.netdx(
+        tree.lab.client(),
+        &[
+            "dns",
+            "web.lab.test",
+            "--trace",
+            "--root-hints",
+            &tree.hints,
+            "--jsonl",
+        ],
+    );
+    let events: Vec<String> = lines
+        .jsonl()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(events, ["step", "step", "step", "diagnosis", "summary"]);
+
     // The human output: one block per step, like dig's.
     let human = tree.lab.netdx(
         tree.lab.client(),

@@ -13,6 +13,7 @@ use crate::resolve::roothints;
 use crate::resolve::wire::WireOpts;
 use crate::resolve::Family;
 use hickory_proto::rr::RecordType;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Per-server timeout of a trace step when `--timeout` is not given.
@@ -88,16 +89,32 @@ pub async fn dns_trace(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppR
     };
     let mut name = target.name.clone();
     name.set_fqdn(true);
-    let trace = iterate::trace(&name, qtype, &hints, &label, opts).await;
-    let diagnoses = facts::diagnose(&trace);
-    for s in &trace.steps {
-        sink.event("step", s);
+    if sink.human() {
+        sink.line(&format!(
+            "; tracing {} {qtype} from the root hints ({label}), {:.1} s per server",
+            name.to_ascii(),
+            opts.wire.deadline.as_secs_f64()
+        ));
     }
+    // Steps go out as they complete, like dig +trace's blocks.
+    let count = AtomicUsize::new(0);
+    let on_step = |s: &Step| {
+        let n = count.fetch_add(1, Ordering::Relaxed) + 1;
+        sink.event("step", s);
+        if sink.human() {
+            sink.line("");
+            for line in step_lines(sink, n, s) {
+                sink.line(&line);
+            }
+        }
+    };
+    let trace = iterate::trace(&name, qtype, &hints, &label, opts, &on_step).await;
+    let diagnoses = facts::diagnose(&trace);
     for d in &diagnoses {
         sink.event("diagnosis", d);
     }
     if sink.human() {
-        for line in lines(sink, &trace) {
+        for line in tail_lines(sink, &trace) {
             sink.line(&line);
         }
         sink.diagnoses(&diagnoses);
@@ -121,17 +138,10 @@ pub async fn dns_trace(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppR
     })
 }
 
-/// The human text: dig +trace's blocks, with the failed tries and the
-/// audit of each zone's servers.
-pub fn lines(sink: &Sink, t: &Trace) -> Vec<String> {
-    let mut out = vec![format!(
-        "; tracing {} {} from the root hints ({}), {:.1} s per server",
-        t.name, t.qtype, t.root_hints, t.timeout_s
-    )];
-    for (i, s) in t.steps.iter().enumerate() {
-        out.push(String::new());
-        out.extend(step_lines(sink, i + 1, s));
-    }
+/// The human text after the steps: where the trace stopped, the glueless
+/// NS lookups, and the audit of each zone's servers.
+pub fn tail_lines(sink: &Sink, t: &Trace) -> Vec<String> {
+    let mut out = Vec::new();
     if !t.stuck.is_empty() {
         out.push(String::new());
         out.push(format!(

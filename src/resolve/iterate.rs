@@ -90,7 +90,12 @@ enum Class {
     Fault(Fault, String),
 }
 
-struct Ctx {
+/// Called with each step of the main trace as it completes, so output
+/// can stream (a step waiting on a dead server shows up late, not last).
+pub type OnStep<'a> = &'a (dyn Fn(&Step) + Sync);
+
+struct Ctx<'a> {
+    on_step: OnStep<'a>,
     opts: Options,
     hints: Vec<Host>,
     queries: usize,
@@ -110,9 +115,11 @@ pub async fn trace(
     hints: &[Hint],
     hints_label: &str,
     opts: Options,
+    on_step: OnStep<'_>,
 ) -> Trace {
     let started = Instant::now();
     let mut ctx = Ctx {
+        on_step,
         opts,
         hints: hints
             .iter()
@@ -226,7 +233,12 @@ fn names(list: &[Name]) -> Vec<String> {
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// One name from the root down to its authoritative reply.
-fn walk(ctx: &mut Ctx, qname: Name, qtype: RecordType, main: bool) -> Boxed<'_, (Vec<Step>, End)> {
+fn walk<'c>(
+    ctx: &'c mut Ctx<'_>,
+    qname: Name,
+    qtype: RecordType,
+    main: bool,
+) -> Boxed<'c, (Vec<Step>, End)> {
     Box::pin(async move {
         let mut zone = Name::root();
         let mut hosts = ctx.hints.clone();
@@ -314,6 +326,9 @@ fn walk(ctx: &mut Ctx, qname: Name, qtype: RecordType, main: bool) -> Boxed<'_, 
                     step.referral = Some(child.to_ascii());
                     step.ns = new_hosts.iter().map(|h| h.name.to_ascii()).collect();
                     step.glue = glue_records(&msg, &new_hosts);
+                    if main {
+                        (ctx.on_step)(&step);
+                    }
                     steps.push(step);
                     if seen.contains(&child) {
                         let why = format!("the referral to {child} came back a second time");
@@ -349,6 +364,9 @@ fn walk(ctx: &mut Ctx, qname: Name, qtype: RecordType, main: bool) -> Boxed<'_, 
                     hosts = new_hosts;
                 }
                 StepKind::Answer => {
+                    if main {
+                        (ctx.on_step)(&step);
+                    }
                     steps.push(step);
                     return (
                         steps,
@@ -360,6 +378,9 @@ fn walk(ctx: &mut Ctx, qname: Name, qtype: RecordType, main: bool) -> Boxed<'_, 
                     );
                 }
                 StepKind::Cname => {
+                    if main {
+                        (ctx.on_step)(&step);
+                    }
                     steps.push(step);
                     return (
                         steps,
@@ -370,10 +391,16 @@ fn walk(ctx: &mut Ctx, qname: Name, qtype: RecordType, main: bool) -> Boxed<'_, 
                     );
                 }
                 StepKind::NxDomain => {
+                    if main {
+                        (ctx.on_step)(&step);
+                    }
                     steps.push(step);
                     return (steps, End::NxDomain { zone, authority });
                 }
                 StepKind::NoData => {
+                    if main {
+                        (ctx.on_step)(&step);
+                    }
                     steps.push(step);
                     return (steps, End::NoData { zone, authority });
                 }
@@ -386,7 +413,7 @@ fn walk(ctx: &mut Ctx, qname: Name, qtype: RecordType, main: bool) -> Boxed<'_, 
 /// server tried before it and why it failed.
 #[allow(clippy::type_complexity)]
 async fn ask_zone(
-    ctx: &mut Ctx,
+    ctx: &mut Ctx<'_>,
     zone: &Name,
     hosts: &mut [Host],
     qname: &Name,
@@ -607,7 +634,7 @@ fn glue_records(msg: &Message, hosts: &[Host]) -> Vec<Rec> {
 }
 
 /// The addresses of a glueless NS name, itself traced from the root.
-fn resolve_ns(ctx: &mut Ctx, name: Name) -> Boxed<'_, Vec<IpAddr>> {
+fn resolve_ns<'c>(ctx: &'c mut Ctx<'_>, name: Name) -> Boxed<'c, Vec<IpAddr>> {
     Box::pin(async move {
         if let Some((_, addrs)) = ctx.resolved.iter().find(|(n, _)| *n == name) {
             return addrs.clone();
@@ -674,7 +701,7 @@ fn resolve_ns(ctx: &mut Ctx, name: Name) -> Boxed<'_, Vec<IpAddr>> {
 /// Asks every server of every delegated zone, all at once: SOA and NS of
 /// the zone, and (for the zone of the final reply) the final question.
 async fn audit(
-    ctx: &Ctx,
+    ctx: &Ctx<'_>,
     qname: &Name,
     qtype: RecordType,
     final_zone: Option<&Name>,
