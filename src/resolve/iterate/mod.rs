@@ -5,17 +5,20 @@
 //! NS, the final question), so lame and disagreeing servers show up even
 //! when the trace itself never needed them.
 
+mod audit;
+mod classify;
+
 use super::rdata::record_of;
 use super::roothints::Hint;
 use super::wire::{self, Outcome, WireOpts};
 use super::Family;
-use crate::diagnose::dns::answer::{Failure, Rec, MAX_CHAIN};
+use crate::diagnose::dns::answer::{Rec, MAX_CHAIN};
 use crate::diagnose::dns::trace::{
-    Attempt, Fault, MissingGlue, NsLookup, ServerAddr, ServerView, Step, StepKind, Trace, TraceEnd,
-    ZoneAudit,
+    Attempt, Fault, MissingGlue, NsLookup, ServerAddr, Step, StepKind, Trace, TraceEnd,
 };
-use hickory_proto::op::{Message, ResponseCode};
-use hickory_proto::rr::{Name, RData, Record, RecordType};
+use classify::{classify, failure_class, fault_text, glue_records, related_records, Class};
+use hickory_proto::op::Message;
+use hickory_proto::rr::{Name, RecordType};
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -28,9 +31,6 @@ const MAX_REFERRALS: usize = 16;
 const MAX_QUERIES: usize = 120;
 /// Glueless NS lookups nested inside each other.
 const MAX_NS_DEPTH: usize = 4;
-/// Server addresses the audit asks per zone (a hostile referral may list
-/// hundreds; real zones have 2 to 13 servers, each with 1 or 2 addresses).
-const MAX_AUDIT_PER_ZONE: usize = 26;
 
 /// How the trace runs.
 #[derive(Debug, Clone, Copy)]
@@ -82,12 +82,6 @@ enum End {
     },
     Failed(String, Vec<Attempt>),
     Loop(String, Vec<Attempt>),
-}
-
-/// A reply classified against the zone it was asked of.
-enum Class {
-    Usable(StepKind, Option<(Name, Vec<Host>)>),
-    Fault(Fault, String),
 }
 
 /// Called with each step of the main trace as it completes, so output
@@ -201,7 +195,7 @@ pub async fn trace(
         }
     };
     let zones = if opts.audit {
-        audit(&ctx, &qname, qtype, final_zone.as_ref()).await
+        audit::audit(&ctx, &qname, qtype, final_zone.as_ref()).await
     } else {
         Vec::new()
     };
@@ -305,7 +299,7 @@ fn walk<'c>(
                 qtype: qtype.to_string(),
                 server,
                 kind,
-                rcode: super::lookup::rcode_text(msg.response_code()),
+                rcode: crate::resolve::lookup::rcode_text(msg.response_code()),
                 aa: msg.authoritative(),
                 referral: None,
                 ns: Vec::new(),
@@ -488,151 +482,6 @@ async fn ask_zone(
     (None, failed)
 }
 
-fn failure_class(f: &Failure) -> Class {
-    let fault = match f {
-        Failure::Timeout | Failure::TcpStalled => Fault::Timeout,
-        Failure::Malformed(_) => Fault::Malformed,
-        Failure::Refused | Failure::Icmp(_) | Failure::Network(_) => Fault::Unreachable,
-    };
-    Class::Fault(fault, fault_text(f))
-}
-
-fn fault_text(f: &Failure) -> String {
-    crate::diagnose::dns::answer::failure_text(f)
-}
-
-/// Records owned by `qname` or its in-message CNAME chain, and the end of
-/// that chain. Only names inside `zone` (the server's bailiwick) are
-/// believed: a CNAME target outside it is looked up from the root, as a
-/// resolver does, whatever data the server added for it.
-fn related_records<'m>(
-    msg: &'m Message,
-    zone: &Name,
-    qname: &Name,
-    qtype: RecordType,
-) -> (Vec<&'m Record>, Name) {
-    let same = |a: &Name, b: &Name| a.zone_of(b) && b.zone_of(a);
-    let mut at = qname.clone();
-    let mut chain = vec![qname.clone()];
-    if qtype != RecordType::CNAME {
-        while let Some(target) = msg.answers().iter().find_map(|r| match r.data() {
-            RData::CNAME(c) if same(r.name(), &at) => Some(c.0.clone()),
-            _ => None,
-        }) {
-            if chain.iter().any(|n| same(n, &target)) || chain.len() > MAX_CHAIN {
-                break;
-            }
-            at = target.clone();
-            if !zone.zone_of(&target) {
-                break;
-            }
-            chain.push(target);
-        }
-    }
-    let recs = msg
-        .answers()
-        .iter()
-        .filter(|r| chain.iter().any(|n| same(n, r.name())))
-        .collect();
-    (recs, at.to_lowercase())
-}
-
-/// Whether a reply serves `zone` for this question, and how.
-fn classify(msg: &Message, zone: &Name, qname: &Name, qtype: RecordType, family: Family) -> Class {
-    let rcode = msg.response_code();
-    let aa = msg.authoritative();
-    if rcode != ResponseCode::NoError && rcode != ResponseCode::NXDomain {
-        return Class::Fault(
-            Fault::Lame,
-            format!("answered {}", super::lookup::rcode_text(rcode)),
-        );
-    }
-    let (related, end) = related_records(msg, zone, qname, qtype);
-    let has_data = related
-        .iter()
-        .any(|r| r.record_type() == qtype && r.name().zone_of(&end) && end.zone_of(r.name()));
-    if !related.is_empty() && !aa {
-        return Class::Fault(
-            Fault::Lame,
-            "answered without the AA flag: not authoritative (a cache or a forwarder?)".into(),
-        );
-    }
-    if has_data {
-        return Class::Usable(StepKind::Answer, None);
-    }
-    if !related.is_empty() && !end.eq(qname) && rcode == ResponseCode::NoError {
-        return Class::Usable(StepKind::Cname, None);
-    }
-    if aa && rcode == ResponseCode::NXDomain {
-        return Class::Usable(StepKind::NxDomain, None);
-    }
-    let ns: Vec<&Record> = msg
-        .name_servers()
-        .iter()
-        .filter(|r| r.record_type() == RecordType::NS)
-        .collect();
-    if !aa && rcode == ResponseCode::NoError && related.is_empty() {
-        if let Some(first) = ns.first() {
-            let child = first.name().to_lowercase();
-            if !(zone.zone_of(&child) && child != *zone && child.zone_of(qname)) {
-                return Class::Fault(
-                    Fault::ReferralLoop,
-                    format!("referral to {child}, not below {zone}"),
-                );
-            }
-            let mut hosts: Vec<Host> = Vec::new();
-            for r in ns.iter().filter(|r| r.name().to_lowercase() == child) {
-                if let RData::NS(n) = r.data() {
-                    let n = n.0.to_lowercase();
-                    if !hosts.iter().any(|h| h.name == n) {
-                        hosts.push(Host {
-                            name: n,
-                            addrs: Vec::new(),
-                        });
-                    }
-                }
-            }
-            hosts.sort_by(|a, b| a.name.cmp(&b.name));
-            for h in &mut hosts {
-                for r in msg.additionals() {
-                    if r.name().to_lowercase() != h.name {
-                        continue;
-                    }
-                    let addr = match r.data() {
-                        RData::A(a) => IpAddr::V4(a.0),
-                        RData::AAAA(a) => IpAddr::V6(a.0),
-                        _ => continue,
-                    };
-                    if family.allows(&addr) && !h.addrs.contains(&addr) {
-                        h.addrs.push(addr);
-                    }
-                }
-            }
-            return Class::Usable(StepKind::Referral, Some((child, hosts)));
-        }
-    }
-    if aa && rcode == ResponseCode::NoError {
-        return Class::Usable(StepKind::NoData, None);
-    }
-    Class::Fault(
-        Fault::Lame,
-        format!(
-            "{} without the AA flag and without a referral",
-            super::lookup::rcode_text(rcode)
-        ),
-    )
-}
-
-/// The glue records of a referral (addresses of its NS names).
-fn glue_records(msg: &Message, hosts: &[Host]) -> Vec<Rec> {
-    msg.additionals()
-        .iter()
-        .filter(|r| matches!(r.record_type(), RecordType::A | RecordType::AAAA))
-        .filter(|r| hosts.iter().any(|h| h.name == r.name().to_lowercase()))
-        .map(record_of)
-        .collect()
-}
-
 /// The addresses of a glueless NS name, itself traced from the root.
 fn resolve_ns<'c>(ctx: &'c mut Ctx<'_>, name: Name) -> Boxed<'c, Vec<IpAddr>> {
     Box::pin(async move {
@@ -696,339 +545,4 @@ fn resolve_ns<'c>(ctx: &'c mut Ctx<'_>, name: Name) -> Boxed<'c, Vec<IpAddr>> {
         ctx.resolved.push((name, addrs.clone()));
         addrs
     })
-}
-
-/// Asks every server of every delegated zone, all at once: SOA and NS of
-/// the zone, and (for the zone of the final reply) the final question.
-async fn audit(
-    ctx: &Ctx<'_>,
-    qname: &Name,
-    qtype: RecordType,
-    final_zone: Option<&Name>,
-) -> Vec<ZoneAudit> {
-    let mut set = tokio::task::JoinSet::new();
-    let mut out: Vec<ZoneAudit> = Vec::new();
-    let mut asked = vec![0usize; ctx.delegations.len()];
-    for (zi, d) in ctx.delegations.iter().enumerate() {
-        out.push(ZoneAudit {
-            zone: d.zone.to_ascii(),
-            parent_ns: d.parent_ns.clone(),
-            servers: Vec::new(),
-        });
-        for h in &d.hosts {
-            let addrs = if h.addrs.is_empty() {
-                ctx.resolved
-                    .iter()
-                    .find(|(n, _)| *n == h.name)
-                    .map(|(_, a)| a.clone())
-                    .unwrap_or_default()
-            } else {
-                h.addrs.clone()
-            };
-            for addr in addrs {
-                if asked[zi] >= MAX_AUDIT_PER_ZONE {
-                    break;
-                }
-                asked[zi] += 1;
-                let zone = d.zone.clone();
-                let host = h.name.clone();
-                let last = (final_zone == Some(&d.zone)).then(|| qname.clone());
-                let opts = ctx.opts;
-                set.spawn(async move {
-                    let view = ask_server(zone, host, addr, last, qtype, opts).await;
-                    (zi, view)
-                });
-            }
-        }
-    }
-    while let Some(joined) = set.join_next().await {
-        if let Ok((zi, view)) = joined {
-            out[zi].servers.push(view);
-        }
-    }
-    for z in &mut out {
-        z.servers.sort_by(|a, b| {
-            (&a.server.name, &a.server.address).cmp(&(&b.server.name, &b.server.address))
-        });
-    }
-    out
-}
-
-/// One server's view of its zone.
-async fn ask_server(
-    zone: Name,
-    host: Name,
-    addr: IpAddr,
-    last: Option<Name>,
-    qtype: RecordType,
-    opts: Options,
-) -> ServerView {
-    let to = SocketAddr::new(addr, opts.port);
-    let mut view = ServerView {
-        server: ServerAddr {
-            name: host.to_ascii(),
-            address: addr.to_string(),
-        },
-        fault: None,
-        detail: None,
-        serial: None,
-        apex_ns: Vec::new(),
-        answer: None,
-        time_ms: 0.0,
-    };
-    let t0 = Instant::now();
-    let soa = wire::exchange_rd(to, &zone, RecordType::SOA, opts.wire, false).await;
-    view.time_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let msg = match soa {
-        Ok(Outcome::Complete(ex)) => ex.message,
-        Ok(Outcome::TcpFallbackFailed { cause, .. }) => {
-            view.fault = Some(Fault::Unreachable);
-            view.detail = Some(fault_text(&cause));
-            return view;
-        }
-        Err(f) => {
-            if let Class::Fault(fault, detail) = failure_class(&f) {
-                view.fault = Some(fault);
-                view.detail = Some(detail);
-            }
-            return view;
-        }
-    };
-    let rcode = msg.response_code();
-    if rcode != ResponseCode::NoError {
-        view.fault = Some(Fault::Lame);
-        view.detail = Some(format!(
-            "answered {} for the zone's SOA",
-            super::lookup::rcode_text(rcode)
-        ));
-        return view;
-    }
-    if !msg.authoritative() {
-        let upward = msg
-            .name_servers()
-            .iter()
-            .find(|r| r.record_type() == RecordType::NS)
-            .map(|r| r.name().to_ascii());
-        view.fault = Some(match upward {
-            Some(_) => Fault::ReferralLoop,
-            None => Fault::Lame,
-        });
-        view.detail = Some(match upward {
-            Some(to) => format!("no AA flag; referral to {to} instead of the zone's SOA"),
-            None => "no AA flag on the zone's SOA".into(),
-        });
-        return view;
-    }
-    view.serial = msg.answers().iter().find_map(|r| match r.data() {
-        RData::SOA(s) => Some(s.serial()),
-        _ => None,
-    });
-    if let Ok(Outcome::Complete(ex)) =
-        wire::exchange_rd(to, &zone, RecordType::NS, opts.wire, false).await
-    {
-        let mut ns: Vec<String> = ex
-            .message
-            .answers()
-            .iter()
-            .filter_map(|r| match r.data() {
-                RData::NS(n) => Some(n.0.to_lowercase().to_ascii()),
-                _ => None,
-            })
-            .collect();
-        ns.sort();
-        ns.dedup();
-        view.apex_ns = ns;
-    }
-    if let Some(q) = last {
-        if let Ok(Outcome::Complete(ex)) = wire::exchange_rd(to, &q, qtype, opts.wire, false).await
-        {
-            let (recs, _) = related_records(&ex.message, &zone, &q, qtype);
-            let mut data: Vec<String> = recs
-                .iter()
-                .map(|r| format!("{} {}", r.record_type(), super::rdata::data_text(r.data())))
-                .collect();
-            data.sort();
-            view.answer = Some(data);
-        }
-    }
-    view
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use hickory_proto::op::MessageType;
-    use hickory_proto::rr::rdata::{A, CNAME, NS};
-    use std::str::FromStr;
-
-    fn n(s: &str) -> Name {
-        Name::from_str(s).unwrap_or_else(|e| panic!("{s}: {e}"))
-    }
-
-    fn reply(aa: bool, rcode: ResponseCode) -> Message {
-        let mut m = Message::new();
-        m.set_message_type(MessageType::Response)
-            .set_authoritative(aa)
-            .set_response_code(rcode);
-        m
-    }
-
-    fn ns(owner: &str, target: &str) -> Record {
-        Record::from_rdata(n(owner), 3600, RData::NS(NS(n(target))))
-    }
-
-    fn a(owner: &str, addr: [u8; 4]) -> Record {
-        Record::from_rdata(
-            n(owner),
-            3600,
-            RData::A(A::from(std::net::Ipv4Addr::from(addr))),
-        )
-    }
-
-    fn kind(c: &Class) -> String {
-        match c {
-            Class::Usable(k, _) => format!("{k:?}"),
-            Class::Fault(f, d) => format!("{f:?}: {d}"),
-        }
-    }
-
-    #[test]
-    fn a_referral_down_carries_sorted_ns_names_and_their_glue() {
-        let mut m = reply(false, ResponseCode::NoError);
-        m.add_name_server(ns("lab.test.", "ns2.lab.test."));
-        m.add_name_server(ns("lab.test.", "ns1.lab.test."));
-        m.add_additional(a("ns1.lab.test.", [198, 18, 0, 12]));
-        let c = classify(
-            &m,
-            &n("test."),
-            &n("web.lab.test."),
-            RecordType::A,
-            Family::Any,
-        );
-        let Class::Usable(StepKind::Referral, Some((child, hosts))) = c else {
-            panic!("{}", kind(&c));
-        };
-        assert_eq!(child, n("lab.test."));
-        assert_eq!(hosts[0].name, n("ns1.lab.test."));
-        assert_eq!(hosts[0].addrs.len(), 1);
-        assert!(hosts[1].addrs.is_empty());
-        // -6 drops the v4 glue.
-        let c = classify(
-            &m,
-            &n("test."),
-            &n("web.lab.test."),
-            RecordType::A,
-            Family::V6,
-        );
-        let Class::Usable(_, Some((_, hosts))) = c else {
-            panic!()
-        };
-        assert!(hosts.iter().all(|h| h.addrs.is_empty()));
-    }
-
-    #[test]
-    fn a_referral_to_the_same_zone_or_above_is_a_loop() {
-        let mut m = reply(false, ResponseCode::NoError);
-        m.add_name_server(ns("test.", "ns.nic.test."));
-        let c = classify(
-            &m,
-            &n("lab.test."),
-            &n("web.lab.test."),
-            RecordType::A,
-            Family::Any,
-        );
-        assert!(kind(&c).starts_with("ReferralLoop"), "{}", kind(&c));
-        let c = classify(
-            &m,
-            &n("test."),
-            &n("web.lab.test."),
-            RecordType::A,
-            Family::Any,
-        );
-        assert!(kind(&c).starts_with("ReferralLoop"), "{}", kind(&c));
-    }
-
-    #[test]
-    fn refused_servfail_and_answers_without_aa_are_lame() {
-        for rcode in [ResponseCode::Refused, ResponseCode::ServFail] {
-            let c = classify(
-                &reply(true, rcode),
-                &n("lab.test."),
-                &n("web.lab.test."),
-                RecordType::A,
-                Family::Any,
-            );
-            assert!(kind(&c).starts_with("Lame"), "{}", kind(&c));
-        }
-        let mut m = reply(false, ResponseCode::NoError);
-        m.add_answer(a("web.lab.test.", [198, 18, 0, 80]));
-        let c = classify(
-            &m,
-            &n("lab.test."),
-            &n("web.lab.test."),
-            RecordType::A,
-            Family::Any,
-        );
-        assert!(kind(&c).contains("without the AA flag"), "{}", kind(&c));
-        // NOERROR, no AA, nothing at all: lame too.
-        let c = classify(
-            &reply(false, ResponseCode::NoError),
-            &n("lab.test."),
-            &n("web.lab.test."),
-            RecordType::A,
-            Family::Any,
-        );
-        assert!(kind(&c).starts_with("Lame"), "{}", kind(&c));
-    }
-
-    #[test]
-    fn out_of_zone_cname_data_is_not_trusted() {
-        let mut m = reply(true, ResponseCode::NoError);
-        m.add_answer(Record::from_rdata(
-            n("ext.lab.test."),
-            3600,
-            RData::CNAME(CNAME(n("edge.cdn.test."))),
-        ));
-        m.add_answer(a("edge.cdn.test.", [6, 6, 6, 6]));
-        let c = classify(
-            &m,
-            &n("lab.test."),
-            &n("ext.lab.test."),
-            RecordType::A,
-            Family::Any,
-        );
-        assert_eq!(kind(&c), "Cname");
-        let (recs, end) = related_records(&m, &n("lab.test."), &n("ext.lab.test."), RecordType::A);
-        assert_eq!(end, n("edge.cdn.test."));
-        assert_eq!(recs.len(), 1);
-        // The same data inside the zone is the answer.
-        let c = classify(
-            &m,
-            &n("test."),
-            &n("ext.lab.test."),
-            RecordType::A,
-            Family::Any,
-        );
-        assert_eq!(kind(&c), "Answer");
-    }
-
-    #[test]
-    fn authoritative_negatives() {
-        let c = classify(
-            &reply(true, ResponseCode::NXDomain),
-            &n("lab.test."),
-            &n("x.lab.test."),
-            RecordType::A,
-            Family::Any,
-        );
-        assert_eq!(kind(&c), "NxDomain");
-        let c = classify(
-            &reply(true, ResponseCode::NoError),
-            &n("lab.test."),
-            &n("x.lab.test."),
-            RecordType::A,
-            Family::Any,
-        );
-        assert_eq!(kind(&c), "NoData");
-    }
 }
