@@ -17,6 +17,8 @@ const NS1: &str = "198.18.0.12";
 const NS2: &str = "198.18.0.13";
 const LAME: &str = "198.18.0.14";
 const DEAD: &str = "198.18.0.15";
+/// An address with nothing listening on port 53 (port unreachable).
+const CLOSED: &str = "198.18.0.16";
 
 const ROOT_ZONE: &str = r#"$TTL 86400
 .            IN SOA a.root.test. admin.root.test. 1 3600 900 604800 300
@@ -63,6 +65,11 @@ loop1        IN NS  ns.loop2.test.
 loop2        IN NS  ns.loop1.test.
 ; delegated to the TLD server itself, which refers back
 selfref      IN NS  ns.nic.test.
+; the second server's address has nothing on port 53
+closed       IN NS  ns1.closed.test.
+closed       IN NS  ns2.closed.test.
+ns1.closed   IN A   198.18.0.12
+ns2.closed   IN A   198.18.0.16
 ; glueless NS names nested deeper than netdx follows (4)
 d1           IN NS  ns.d2.test.
 d2           IN NS  ns.d3.test.
@@ -107,7 +114,7 @@ impl Tree {
         let lab = Lab::chain(0);
         let server = lab.server().to_string();
         let mut cmds = String::new();
-        for a in [ROOT, TLD, NS1, NS2, LAME, DEAD] {
+        for a in [ROOT, TLD, NS1, NS2, LAME, DEAD, CLOSED] {
             cmds.push_str(&format!("ip -n {server} addr add {a}/24 dev west\n"));
         }
         for line in cmds.lines() {
@@ -193,6 +200,15 @@ impl Tree {
                 "ns1 A 198.18.0.15\nns2 A 198.18.0.12\nweb A 198.18.0.86\n",
             ),
         );
+        dir.write(
+            "closed.zone",
+            &zone(
+                "closed.test.",
+                1,
+                &["ns1.closed.test.", "ns2.closed.test."],
+                "ns1 A 198.18.0.12\nns2 A 198.18.0.16\nweb A 198.18.0.87\n",
+            ),
+        );
         dir.write("other.zone", &zone("elsewhere.", 1, &["ns.elsewhere."], ""));
         // dig +trace looks every server name up through resolv.conf: a
         // recursive unbound on the client's loopback, started by
@@ -219,6 +235,7 @@ impl Tree {
                 ("noglue.test.", "noglue.zone"),
                 ("mismatch.test.", "mismatch1.zone"),
                 ("dead.test.", "dead.zone"),
+                ("closed.test.", "closed.zone"),
             ],
         );
         tree.nsd(
@@ -580,6 +597,19 @@ fn lame_server_is_named() {
         lame[0]
     );
     assert_eq!(lame[0]["severity"], "warning");
+    // A listed address where nothing listens on port 53 is lame too.
+    let (run, doc, _) = tree.trace("web.closed.test", &["--timeout", "1"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(codes(&doc), ["dns.trace_ok", "dns.lame_delegation"]);
+    let lame = diag(&doc, "dns.lame_delegation");
+    assert_eq!(lame[0]["evidence"]["address"], CLOSED);
+    assert!(
+        lame[0]["evidence"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("nothing listens")),
+        "{}",
+        lame[0]
+    );
     // dig +trace gets the same answer (whichever server it picks last).
     let at = format!("@{LAME}");
     let direct = tree.dig(&[&at, "+norec", "web.lame.test"]);

@@ -17,13 +17,24 @@ pub(super) enum Class {
     Fault(Fault, String),
 }
 
+/// The fault for a server that gave no reply. Nothing listening on its
+/// port 53 (port unreachable from the server itself, or a TCP reset) is a
+/// listed server that does not serve the zone: lame. A rejection on the
+/// path or a local network error says nothing about the server.
 pub(super) fn failure_class(f: &Failure) -> Class {
     let fault = match f {
         Failure::Timeout | Failure::TcpStalled => Fault::Timeout,
         Failure::Malformed(_) => Fault::Malformed,
-        Failure::Refused | Failure::Icmp(_) | Failure::Network(_) => Fault::Unreachable,
+        Failure::Refused => Fault::Lame,
+        Failure::Icmp(_) | Failure::Network(_) => Fault::Unreachable,
     };
-    Class::Fault(fault, fault_text(f))
+    let text = match f {
+        Failure::Refused => {
+            "nothing listens for DNS there (ICMP port unreachable or TCP reset)".into()
+        }
+        other => fault_text(other),
+    };
+    Class::Fault(fault, text)
 }
 
 pub(super) fn fault_text(f: &Failure) -> String {
