@@ -133,7 +133,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__dns)
-            opts="-t -f -4 -6 -h --type --all --server --resolv-conf --tcp --short --compare --file --concurrency --bufsize --no-edns --no-search --tls --https --ca-file --tls-name --dnssec --trust-anchor --json --jsonl --timeout --no-color --help"
+            opts="-t -f -4 -6 -h --type --all --server --resolv-conf --tcp --short --compare --file --concurrency --bufsize --no-edns --no-search --tls --https --ca-file --tls-name --dnssec --trust-anchor --trace --root-hints --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -180,6 +180,10 @@ _netdx() {
                     return 0
                     ;;
                 --trust-anchor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root-hints)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

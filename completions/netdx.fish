@@ -135,6 +135,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand dns" -l bufsize -d 'EDNS UDP
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l ca-file -d 'Trust the CA certificates in this PEM file instead of the system\'s (--tls/--https)' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l tls-name -d 'Check the server certificate against this name instead of the server\'s address or URL host' -r
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l trust-anchor -d 'DS or DNSKEY records in zone-file format to validate from instead of the root (implies --dnssec; a bad file exits 2)' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l root-hints -d 'Root servers for --trace, named.root format (default: IANA\'s built-in list)' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l all -d 'Ask for the common set: A, AAAA, CNAME, MX, NS, SOA, TXT, SRV, CAA'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l tcp -d 'Ask over TCP only (default: UDP, then TCP when the answer is truncated)'
@@ -145,6 +146,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand dns" -l no-search -d 'Do not
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l tls -d 'Ask over DNS over TLS (RFC 7858; port 853 unless @SERVER:PORT says otherwise)'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l https -d 'Ask over DNS over HTTPS (RFC 8484): `@SERVER` means https://SERVER/dns-query; `@https://HOST[:PORT]/PATH` gives the URL (and implies --https)'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l dnssec -d 'Validate the answers with DNSSEC from the root KSK (or --trust-anchor), showing the chain of trust; bogus exits 1'
+complete -c netdx -n "__fish_netdx_using_subcommand dns" -l trace -d 'Resolve iteratively from the root servers, like `dig +trace`: each step\'s server, referral, glue and time, then every listed server of each zone checked'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand dns" -s 4 -d 'Use IPv4 only'
@@ -169,6 +171,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l bufsize -d 'EDNS 
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l ca-file -d 'Trust the CA certificates in this PEM file instead of the system\'s (--tls/--https)' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l tls-name -d 'Check the server certificate against this name instead of the server\'s address or URL host' -r
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l trust-anchor -d 'DS or DNSKEY records in zone-file format to validate from instead of the root (implies --dnssec; a bad file exits 2)' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l root-hints -d 'Root servers for --trace, named.root format (default: IANA\'s built-in list)' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l all -d 'Ask for the common set: A, AAAA, CNAME, MX, NS, SOA, TXT, SRV, CAA'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l tcp -d 'Ask over TCP only (default: UDP, then TCP when the answer is truncated)'
@@ -179,6 +182,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l no-search -d 'Do 
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l tls -d 'Ask over DNS over TLS (RFC 7858; port 853 unless @SERVER:PORT says otherwise)'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l https -d 'Ask over DNS over HTTPS (RFC 8484): `@SERVER` means https://SERVER/dns-query; `@https://HOST[:PORT]/PATH` gives the URL (and implies --https)'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l dnssec -d 'Validate the answers with DNSSEC from the root KSK (or --trust-anchor), showing the chain of trust; bogus exits 1'
+complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l trace -d 'Resolve iteratively from the root servers, like `dig +trace`: each step\'s server, referral, glue and time, then every listed server of each zone checked'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand lookup" -s 4 -d 'Use IPv4 only'

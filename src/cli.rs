@@ -341,6 +341,12 @@ pub struct DnsArgs {
     /// DS or DNSKEY records in zone-file format to validate from instead of the root (implies --dnssec; a bad file exits 2).
     #[arg(long = "trust-anchor", value_name = "FILE")]
     pub trust_anchor: Option<std::path::PathBuf>,
+    /// Resolve iteratively from the root servers, like `dig +trace`: each step's server, referral, glue and time, then every listed server of each zone checked.
+    #[arg(long, conflicts_with_all = ["compare", "file", "servers", "all"])]
+    pub trace: bool,
+    /// Root servers for --trace, named.root format (default: IANA's built-in list).
+    #[arg(long = "root-hints", value_name = "FILE", requires = "trace")]
+    pub root_hints: Option<std::path::PathBuf>,
 }
 
 /// `netdx tcp` flags, in nc -z / tcping habits.

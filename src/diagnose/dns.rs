@@ -7,6 +7,7 @@ pub mod codes;
 pub mod compare;
 pub mod dnssec;
 pub mod tls;
+pub mod trace;
 
 use super::{Diagnosis, Severity};
 use answer::{failure_text, Answer, Failure, IcmpError, Status};

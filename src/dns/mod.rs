@@ -6,6 +6,7 @@ pub mod dnssec;
 pub mod question;
 pub mod render;
 pub mod secure;
+pub mod trace;
 
 use crate::cli::{DnsArgs, GlobalOpts};
 use crate::diagnose::dns::answer::Answer;
@@ -47,6 +48,9 @@ pub struct DnsReport {
     /// `--dnssec` validations with their chains of trust, per name and type.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dnssec: Vec<crate::diagnose::dns::dnssec::Validation>,
+    /// `--trace`: the iterative resolution from the root, step by step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<crate::diagnose::dns::trace::Trace>,
     /// Whether the human output ends with the counts line (batch mode
     /// without `--short`).
     #[serde(skip)]
@@ -125,6 +129,9 @@ pub async fn run(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
 /// diagnoses through `sink` as soon as that name (in input order) is
 /// complete, and returns the whole report.
 pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<DnsReport> {
+    if args.trace {
+        return trace::dns_trace(args, global, sink).await;
+    }
     let started = Instant::now();
     let family = Family::from_flags(global.ipv4, global.ipv6);
     let mut servers: Vec<SocketAddr> = Vec::new();
@@ -429,6 +436,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             time_ms: started.elapsed().as_secs_f64() * 1000.0,
         },
         dnssec: validations,
+        trace: None,
         show_totals: batch && !args.short,
         diagnoses_last: batch && !args.short,
     })

@@ -285,7 +285,7 @@ pub async fn exchange(
     let phase = AtomicU8::new(CONNECTING);
     let session: Mutex<Option<TlsSession>> = Mutex::new(None);
     let work = async {
-        let (id, query) = wire::build(name, rtype, opts.edns);
+        let (id, query) = wire::build(name, rtype, opts.edns, true);
         // DoT: an idle connection from an earlier question first (RFC 7858
         // reuse); if the server has closed it meanwhile, a fresh one.
         if let Some((mut peer, mut reused)) = secure.take_idle(server) {

@@ -60,11 +60,23 @@ pub async fn exchange(
     rtype: RecordType,
     opts: WireOpts,
 ) -> Result<Outcome, Failure> {
+    exchange_rd(server, name, rtype, opts, true).await
+}
+
+/// [`exchange`] with the RD bit chosen: iterative resolution (`--trace`)
+/// asks authoritative servers with RD=0, like `dig +norecurse`.
+pub async fn exchange_rd(
+    server: SocketAddr,
+    name: &Name,
+    rtype: RecordType,
+    opts: WireOpts,
+    rd: bool,
+) -> Result<Outcome, Failure> {
     let start = Instant::now();
     let until = start + opts.deadline;
     let mut partial = None;
     if !opts.tcp_only {
-        let message = over_udp(server, name, rtype, opts, until).await?;
+        let message = over_udp(server, name, rtype, opts, until, rd).await?;
         if !message.truncated() {
             return Ok(Outcome::Complete(Exchange {
                 message,
@@ -74,7 +86,10 @@ pub async fn exchange(
         }
         partial = Some(message);
     }
-    match (over_tcp(server, name, rtype, opts, until).await, partial) {
+    match (
+        over_tcp(server, name, rtype, opts, until, rd).await,
+        partial,
+    ) {
         (Ok(message), partial) => Ok(Outcome::Complete(Exchange {
             message,
             transport: Transport::Tcp,
@@ -86,13 +101,13 @@ pub async fn exchange(
 }
 
 /// Builds the query message with a random id.
-pub(super) fn build(name: &Name, rtype: RecordType, edns: Option<u16>) -> (u16, Vec<u8>) {
+pub(super) fn build(name: &Name, rtype: RecordType, edns: Option<u16>, rd: bool) -> (u16, Vec<u8>) {
     let id = random_id();
     let mut msg = Message::new();
     msg.set_id(id)
         .set_message_type(MessageType::Query)
         .set_op_code(OpCode::Query)
-        .set_recursion_desired(true)
+        .set_recursion_desired(rd)
         .add_query(Query::query(name.clone(), rtype));
     if let Some(size) = edns {
         let mut e = Edns::new();
@@ -180,9 +195,10 @@ async fn over_udp(
     rtype: RecordType,
     opts: WireOpts,
     until: Instant,
+    rd: bool,
 ) -> Result<Message, Failure> {
     let socket = UdpPeer::connect(server).await.map_err(io_failure)?;
-    let (id, bytes) = build(name, rtype, opts.edns);
+    let (id, bytes) = build(name, rtype, opts.edns, rd);
     let attempts = opts.attempts.max(1) as u32;
     let per_try = opts.deadline / attempts;
     // Room for what we advertised (at least 4 KiB for servers that ignore
@@ -261,6 +277,7 @@ async fn over_tcp(
     rtype: RecordType,
     opts: WireOpts,
     until: Instant,
+    rd: bool,
 ) -> Result<Message, Failure> {
     let left = until.saturating_duration_since(Instant::now());
     // Set once the connection is up: a timeout after that is a stall,
@@ -269,7 +286,7 @@ async fn over_tcp(
     let work = async {
         let mut stream = TcpPeer::connect(server).await.map_err(io_failure)?;
         connected.store(true, std::sync::atomic::Ordering::Relaxed);
-        let (id, bytes) = build(name, rtype, opts.edns);
+        let (id, bytes) = build(name, rtype, opts.edns, rd);
         let len = u16::try_from(bytes.len())
             .map_err(|_| Failure::Malformed("query too long for TCP".into()))?;
         let mut framed = Vec::with_capacity(bytes.len() + 2);
