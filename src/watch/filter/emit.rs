@@ -86,10 +86,16 @@ enum Val {
     Alu(u16, u32, Box<Val>),
 }
 
+/// Most facts kept per program point.
+const MAX_FACTS: usize = 32;
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct State {
     a: Option<Val>,
     x: Option<Val>,
+    /// Tests known on every path here: (value, jump code, k, outcome).
+    /// The packet does not change, so a fact never expires.
+    facts: Vec<(Val, u16, u32, bool)>,
 }
 
 impl State {
@@ -97,7 +103,39 @@ impl State {
         State {
             a: if self.a == o.a { self.a.clone() } else { None },
             x: if self.x == o.x { self.x.clone() } else { None },
+            facts: self
+                .facts
+                .iter()
+                .filter(|f| o.facts.contains(f))
+                .cloned()
+                .collect(),
         }
+    }
+
+    fn with_fact(&self, v: &Val, code: u16, k: u32, taken: bool) -> State {
+        let mut s = self.clone();
+        let f = (v.clone(), code, k, taken);
+        if !s.facts.contains(&f) && s.facts.len() < MAX_FACTS {
+            s.facts.push(f);
+        }
+        s
+    }
+
+    /// The outcome of testing value `v` with `code`/`k`, if the facts
+    /// decide it.
+    fn decide(&self, v: &Val, code: u16, k: u32) -> Option<bool> {
+        self.facts
+            .iter()
+            .filter(|(fv, _, _, _)| fv == v)
+            .find_map(|&(_, fcode, fk, taken)| {
+                if fcode == code && fk == k {
+                    Some(taken)
+                } else if fcode == JMP | JEQ | K {
+                    outcome(code, k, (fk, taken))
+                } else {
+                    None
+                }
+            })
     }
 
     /// Applies one statement; false when it has effects beyond A and X.
@@ -180,10 +218,14 @@ pub fn emit(c: &Cond, accept: u32) -> Vec<Insn> {
     g.items.push(Item::Label(rej));
     g.items.push(Item::Ret(0));
     let mut items = g.items;
-    for _ in 0..4 {
-        items = optimize(items);
+    // Thread jumps on whole tests first (each test recomputes what it
+    // reads, so any edge may land on it), then drop reloads once.
+    for _ in 0..3 {
+        items = optimize(items, false);
         items = drop_jumps_to_next(items);
     }
+    items = optimize(items, true);
+    items = drop_jumps_to_next(items);
     layout(items, &mut g.next_label)
 }
 
@@ -196,7 +238,7 @@ fn first_after<'a>(items: &'a [Item], pos: &[usize], l: Label) -> Option<&'a Ite
         .find(|i| !matches!(i, Item::Label(_)))
 }
 
-fn optimize(items: Vec<Item>) -> Vec<Item> {
+fn optimize(items: Vec<Item>, reduce_loads: bool) -> Vec<Item> {
     let max_label = items
         .iter()
         .filter_map(|i| match i {
@@ -259,17 +301,27 @@ fn optimize(items: Vec<Item>) -> Vec<Item> {
                 t,
                 f,
             } => {
-                let Some(mut state) = cur.take() else {
-                    continue;
+                let Some(state) = cur.take() else { continue };
+                let (kept, after) = if reduce_loads {
+                    reduce(stmts, &state)
+                } else {
+                    let mut s = state.clone();
+                    for i in stmts {
+                        s.step(i);
+                    }
+                    (stmts.clone(), s)
                 };
-                let (kept, after) = reduce(stmts, &state);
-                state = after;
-                let fact_t = (*code == JMP | JEQ | K).then_some((*k, true));
-                let fact_f = (*code == JMP | JEQ | K).then_some((*k, false));
-                let t = thread(&items, &pos, *t, &state, fact_t);
-                let f = thread(&items, &pos, *f, &state, fact_f);
-                merge(&mut incoming, t, &state);
-                merge(&mut incoming, f, &state);
+                let (ts, fs) = match (&after.a, src(*code) == K) {
+                    (Some(v), true) => (
+                        after.with_fact(v, *code, *k, true),
+                        after.with_fact(v, *code, *k, false),
+                    ),
+                    _ => (after.clone(), after.clone()),
+                };
+                let t = thread(&items, &pos, *t, &ts);
+                let f = thread(&items, &pos, *f, &fs);
+                merge(&mut incoming, t, &ts);
+                merge(&mut incoming, f, &fs);
                 out.push(Item::Test {
                     stmts: kept,
                     code: *code,
@@ -312,14 +364,11 @@ fn reduce(stmts: &[Insn], state: &State) -> (Vec<Insn>, State) {
     (kept, s)
 }
 
-/// Follows a jump edge through tests whose outcome is known on it.
-fn thread(
-    items: &[Item],
-    pos: &[usize],
-    mut l: Label,
-    state: &State,
-    mut fact: Option<(u32, bool)>,
-) -> Label {
+/// Follows a jump edge through tests whose outcome the facts on it
+/// decide. Skipping a test is safe: its statements only load (the value
+/// is known, so they succeeded before) and every test recomputes what it
+/// reads.
+fn thread(items: &[Item], pos: &[usize], mut l: Label, state: &State) -> Label {
     for _ in 0..64 {
         match first_after(items, pos, l) {
             Some(Item::Ja(m)) => l = *m,
@@ -330,20 +379,18 @@ fn thread(
                 t,
                 f,
             }) => {
-                let (_, after) = reduce(stmts, state);
-                let mut whole = state.clone();
-                let pure = stmts.iter().all(|i| whole.step(i));
-                if !pure || after != *state || state.a.is_none() {
+                let mut s = state.clone();
+                if !stmts.iter().all(|i| s.step(i)) {
                     return l;
                 }
-                let Some(fv) = fact else { return l };
-                match outcome(*code, *k, fv) {
-                    Some(true) => {
-                        l = *t;
-                        if *code == JMP | JEQ | K {
-                            fact = Some((*k, true));
-                        }
-                    }
+                // A test that changes X would leave different registers
+                // for its successors than they may expect.
+                let Some(v) = &s.a else { return l };
+                if s.x != state.x {
+                    return l;
+                }
+                match state.decide(v, *code, *k) {
+                    Some(true) => l = *t,
                     Some(false) => l = *f,
                     None => return l,
                 }
