@@ -379,7 +379,11 @@ fn thread(items: &[Item], pos: &[usize], mut l: Label, state: &State) -> Label {
                 t,
                 f,
             }) => {
-                let mut s = state.clone();
+                let mut s = State {
+                    a: state.a.clone(),
+                    x: state.x.clone(),
+                    facts: Vec::new(),
+                };
                 if !stmts.iter().all(|i| s.step(i)) {
                     return l;
                 }
@@ -432,9 +436,10 @@ fn layout(mut items: Vec<Item>, next_label: &mut Label) -> Vec<Insn> {
             }
         }
         let target = |l: &Label| pc_of_label.get(l).copied().unwrap_or(0);
-        // Find the first conditional jump too far for 8 bits.
+        // Every conditional jump too far for 8 bits gets a `ja` right
+        // after it; repeat, as insertions push other targets away.
         let mut pc = 0usize;
-        let mut far = None;
+        let mut far = Vec::new();
         for (n, i) in items.iter().enumerate() {
             match i {
                 Item::Label(_) => {}
@@ -443,31 +448,32 @@ fn layout(mut items: Vec<Item>, next_label: &mut Label) -> Vec<Insn> {
                     let ft = target(t).saturating_sub(jpc + 1) > 255;
                     let ff = target(f).saturating_sub(jpc + 1) > 255;
                     if ft || ff {
-                        far = Some((n, ft, ff));
-                        break;
+                        far.push((n, ft, ff));
                     }
                     pc = jpc + 1;
                 }
                 _ => pc += 1,
             }
         }
-        if let Some((n, ft, ff)) = far {
-            let mut tramp = Vec::new();
-            if let Some(Item::Test { t, f, .. }) = items.get_mut(n) {
-                if ft {
-                    *next_label += 1;
-                    tramp.push(Item::Label(*next_label));
-                    tramp.push(Item::Ja(*t));
-                    *t = *next_label;
+        if !far.is_empty() {
+            for &(n, ft, ff) in far.iter().rev() {
+                let mut tramp = Vec::new();
+                if let Some(Item::Test { t, f, .. }) = items.get_mut(n) {
+                    if ft {
+                        *next_label += 1;
+                        tramp.push(Item::Label(*next_label));
+                        tramp.push(Item::Ja(*t));
+                        *t = *next_label;
+                    }
+                    if ff {
+                        *next_label += 1;
+                        tramp.push(Item::Label(*next_label));
+                        tramp.push(Item::Ja(*f));
+                        *f = *next_label;
+                    }
                 }
-                if ff {
-                    *next_label += 1;
-                    tramp.push(Item::Label(*next_label));
-                    tramp.push(Item::Ja(*f));
-                    *f = *next_label;
-                }
+                items.splice(n + 1..n + 1, tramp);
             }
-            items.splice(n + 1..n + 1, tramp);
             continue;
         }
         let mut out = Vec::new();
