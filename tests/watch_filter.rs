@@ -783,6 +783,12 @@ fn hostile_expressions_and_packets() {
         format!("{}tcp{}", "(".repeat(90), ")".repeat(90)),
         "not ".repeat(5_000) + "tcp",
         "port 1 or ".repeat(2_000) + "port 2",
+        "ip or ".repeat(2_700) + "ip",
+        "ip and ".repeat(2_300) + "ip",
+        "1=1 and ".repeat(2_000) + "ip",
+        "!ip||".repeat(3_000) + "ip",
+        "ip or tcp and ".repeat(249) + "ip",
+        "(ip or tcp and (udp or port 1) and ".repeat(20) + "ip" + &")".repeat(20),
         "-".repeat(5_000) + "1 = 1",
         "tcp[".repeat(200),
     ] {

@@ -12,6 +12,10 @@ use super::FilterError;
 /// Deepest nesting of parentheses and `not` accepted.
 const MAX_DEPTH: usize = 100;
 
+/// Most `and`/`or` operators in one expression: each nests the tree one
+/// level, and later passes recurse over it.
+const MAX_OPERATORS: usize = 500;
+
 /// Qualifiers a bare value inherits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Quals {
@@ -37,6 +41,7 @@ pub fn parse(tokens: &[Token], src_len: usize) -> Result<Expr, FilterError> {
         end: src_len,
         last: None,
         depth: 0,
+        operators: 0,
     };
     let e = p.expr()?;
     match p.peek() {
@@ -58,6 +63,7 @@ struct Parser<'a> {
     /// Qualifiers of the last primitive, for implicit repetition.
     last: Option<Quals>,
     depth: usize,
+    operators: usize,
 }
 
 const PROTOS: &[(&str, Proto)] = &[
@@ -329,6 +335,12 @@ impl<'a> Parser<'a> {
                 }) if text == "or" => false,
                 _ => return Ok(left),
             };
+            self.operators += 1;
+            if self.operators > MAX_OPERATORS {
+                return Err(self.err_here(&format!(
+                    "more than {MAX_OPERATORS} 'and'/'or' operators in one filter"
+                )));
+            }
             self.pos += 1;
             if self.peek().is_none() || self.peek() == Some(&Tok::RParen) {
                 let op = if is_and { "and" } else { "or" };
