@@ -506,3 +506,43 @@ fn layout(mut items: Vec<Item>, next_label: &mut Label) -> Vec<Insn> {
         return out;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{compile, LinkType};
+
+    #[test]
+    fn syn_filter_is_as_compact_as_tcpdumps() {
+        // tcpdump -d gives 12 instructions for this one.
+        let p = compile(
+            "tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack = 0",
+            LinkType::Ethernet,
+            65535,
+        )
+        .expect("compiles");
+        assert_eq!(p.insns.len(), 12, "{}", p.disassemble());
+    }
+
+    #[test]
+    fn far_jumps_get_trampolines_and_stay_valid() {
+        let ports: Vec<String> = (1..=150).map(|p| p.to_string()).collect();
+        let expr = format!("tcp[13] = 2 and not port {}", ports.join(" or "));
+        let p = compile(&expr, LinkType::LinuxSll, 65535).expect("compiles");
+        assert!(p.insns.len() > 300, "{}", p.insns.len());
+        assert!(p.insns.iter().any(|i| i.code == 0x05), "a ja somewhere");
+        p.validate().expect("valid");
+    }
+
+    #[test]
+    fn known_outcomes_are_not_retested() {
+        // After `ethertype == 0x86dd` fails, the IPv4 branch must not
+        // reload the ethertype.
+        let p = compile("port 80", LinkType::Ethernet, 65535).expect("compiles");
+        let reloads = p
+            .insns
+            .iter()
+            .filter(|i| i.code == 0x28 && i.k == 12)
+            .count();
+        assert_eq!(reloads, 1, "{}", p.disassemble());
+    }
+}
