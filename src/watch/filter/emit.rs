@@ -436,46 +436,106 @@ fn layout(mut items: Vec<Item>, next_label: &mut Label) -> Vec<Insn> {
             }
         }
         let target = |l: &Label| pc_of_label.get(l).copied().unwrap_or(0);
-        // Every conditional jump too far for 8 bits gets a `ja` right
-        // after it; repeat, as insertions push other targets away.
+        // A conditional jump too far for 8 bits goes through a `ja` to the
+        // same target within reach, or a new one right after it; repeat,
+        // as insertions push other targets away.
+        let mut jas: Vec<(usize, Label, Label)> = Vec::new(); // (pc, its label, target)
         let mut pc = 0usize;
-        let mut far = Vec::new();
+        for w in items.windows(2) {
+            match &w[0] {
+                Item::Label(x) => {
+                    if let Item::Ja(to) = &w[1] {
+                        jas.push((pc, *x, *to));
+                    }
+                }
+                Item::Test { stmts, .. } => pc += stmts.len() + 1,
+                Item::Ja(_) | Item::Ret(_) => pc += 1,
+            }
+        }
+        // Tests from the last to the first, so a trampoline made for one
+        // test is ahead of the earlier ones and can serve them too.
+        let mut tests = Vec::new();
+        let mut pc = 0usize;
         for (n, i) in items.iter().enumerate() {
+            match i {
+                Item::Label(_) => {}
+                Item::Test { stmts, .. } => {
+                    tests.push((n, pc + stmts.len()));
+                    pc += stmts.len() + 1;
+                }
+                _ => pc += 1,
+            }
+        }
+        let mut inserts: Vec<(usize, Vec<Item>)> = Vec::new();
+        for &(n, jpc) in tests.iter().rev() {
+            let Some(Item::Test { t, f, .. }) = items.get_mut(n) else {
+                continue;
+            };
+            let mut tramp = Vec::new();
+            for edge in [t, f] {
+                if target(edge).saturating_sub(jpc + 1) <= 255 {
+                    continue;
+                }
+                let near = jas
+                    .iter()
+                    .filter(|(p, _, to)| *to == *edge && *p > jpc && *p - (jpc + 1) <= 255)
+                    .map(|(_, x, _)| *x)
+                    .next_back();
+                if let Some(x) = near {
+                    *edge = x;
+                    continue;
+                }
+                *next_label += 1;
+                tramp.push(Item::Label(*next_label));
+                tramp.push(Item::Ja(*edge));
+                jas.push((jpc + 1, *next_label, *edge));
+                *edge = *next_label;
+            }
+            if !tramp.is_empty() {
+                inserts.push((n, tramp));
+            }
+        }
+        if !inserts.is_empty() {
+            // `inserts` runs from the last test to the first.
+            for (n, tramp) in inserts {
+                items.splice(n + 1..n + 1, tramp);
+            }
+            continue;
+        }
+        // Reused trampolines may have moved out of reach: check again.
+        let mut pc = 0usize;
+        let mut all_near = true;
+        let mut pc_of_label2 = std::collections::HashMap::new();
+        for i in &items {
+            match i {
+                Item::Label(l) => {
+                    pc_of_label2.insert(*l, pc);
+                }
+                Item::Test { stmts, .. } => pc += stmts.len() + 1,
+                Item::Ja(_) | Item::Ret(_) => pc += 1,
+            }
+        }
+        let mut pc = 0usize;
+        for i in &items {
             match i {
                 Item::Label(_) => {}
                 Item::Test { stmts, t, f, .. } => {
                     let jpc = pc + stmts.len();
-                    let ft = target(t).saturating_sub(jpc + 1) > 255;
-                    let ff = target(f).saturating_sub(jpc + 1) > 255;
-                    if ft || ff {
-                        far.push((n, ft, ff));
+                    for l in [t, f] {
+                        let to = pc_of_label2.get(l).copied().unwrap_or(0);
+                        if to.saturating_sub(jpc + 1) > 255 {
+                            all_near = false;
+                        }
                     }
                     pc = jpc + 1;
                 }
                 _ => pc += 1,
             }
         }
-        if !far.is_empty() {
-            for &(n, ft, ff) in far.iter().rev() {
-                let mut tramp = Vec::new();
-                if let Some(Item::Test { t, f, .. }) = items.get_mut(n) {
-                    if ft {
-                        *next_label += 1;
-                        tramp.push(Item::Label(*next_label));
-                        tramp.push(Item::Ja(*t));
-                        *t = *next_label;
-                    }
-                    if ff {
-                        *next_label += 1;
-                        tramp.push(Item::Label(*next_label));
-                        tramp.push(Item::Ja(*f));
-                        *f = *next_label;
-                    }
-                }
-                items.splice(n + 1..n + 1, tramp);
-            }
+        if !all_near {
             continue;
         }
+        let target = |l: &Label| pc_of_label2.get(l).copied().unwrap_or(0);
         let mut out = Vec::new();
         for i in &items {
             match i {
