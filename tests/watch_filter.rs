@@ -585,6 +585,11 @@ fn same_decisions_as_tcpdump() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!(
+        "{} base packets, {} frames per link type with cuts",
+        corpus.len(),
+        frames(&corpus, LinkType::Ethernet).len()
+    );
+    eprintln!(
         "{} expressions x {} link types ({checked} pairs checked), {runs} packet runs; \
          {ours_len} instructions ours vs {theirs_len} tcpdump's; \
          {order_dependent} runs where tcpdump -O and tcpdump disagree (cut headers)",
@@ -794,6 +799,9 @@ fn hostile_expressions_and_packets() {
     ] {
         let t = Instant::now();
         let _ = compile(&expr, LinkType::Ethernet, SNAPLEN);
+        if std::env::var("FILTER_ALL").is_ok() {
+            eprintln!("{:?} for {:?}", t.elapsed(), &expr[..expr.len().min(40)]);
+        }
         slowest = slowest.max(t.elapsed());
     }
     // Random programs in the interpreter: never a panic.
