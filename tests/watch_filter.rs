@@ -832,7 +832,7 @@ fn hostile_expressions_and_packets() {
         "the generator should produce some valid filters"
     );
     assert!(
-        slowest < Duration::from_millis(500),
+        slowest < Duration::from_secs(1),
         "slowest compile {slowest:?}"
     );
     assert!(start.elapsed() < Duration::from_secs(60));
