@@ -306,7 +306,7 @@ impl<'a> Parser<'a> {
 
     fn err_here(&self, msg: &str) -> FilterError {
         if self.pos >= self.toks.len() {
-            return self.err_at(self.end, &format!("{msg} (at the end of the expression)"));
+            return self.err_at(self.end, &format!("{msg}, at the end"));
         }
         self.err_at(self.here(), msg)
     }
