@@ -175,10 +175,10 @@ pub struct PathOpts {
     /// Numeric output: no reverse DNS names.
     #[arg(short = 'n', long = "numeric")]
     pub numeric: bool,
-    /// Look up each hop's origin AS over DNS TXT, as mtr -z does
+    /// Look up each hop's origin AS and the AS name over DNS TXT, as mtr -z does
     #[arg(long = "asn")]
     pub asn: bool,
-    /// Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)
+    /// Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6); names are asked as AS<n> under it, less a leading origin/origin6 label
     #[arg(long = "asn-zone", value_name = "ZONE", requires = "asn")]
     pub asn_zone: Option<String>,
     /// DNS server for the AS lookups (default: the first in resolv.conf)

@@ -113,6 +113,9 @@ impl PathPlan {
                 opts.first, opts.max_hops
             )));
         }
+        if let Some(zone) = &opts.asn_zone {
+            crate::resolve::asn::check_zone(zone).map_err(AppError::usage)?;
+        }
         let wait = opts.wait.or(global.timeout).unwrap_or(default_wait);
         if !(wait.is_finite() && wait > 0.0 && wait <= 3600.0) {
             return Err(AppError::usage(format!(
@@ -346,6 +349,12 @@ impl Names {
     /// The origin AS of `addr`, when `--asn` found one.
     pub fn asn(&self, addr: IpAddr) -> Option<u32> {
         self.asns.as_ref()?.get(addr)
+    }
+
+    /// The name of the origin AS of `addr`, when `--asn` found both.
+    pub fn as_name(&self, addr: IpAddr) -> Option<String> {
+        let asns = self.asns.as_ref()?;
+        asns.name(asns.get(addr)?)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, NameState> {

@@ -53,6 +53,9 @@ pub struct ProbeRecord {
     /// With `--asn`: the origin AS of `from`, when the lookup found one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asn: Option<u32>,
+    /// With `--asn`: the name of that AS (`AS<n>` TXT), when found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_name: Option<String>,
 }
 
 /// One hop: all its probes in sending order.
@@ -486,6 +489,7 @@ async fn schedule(
                         back_hops: hops::reply_ttl(&outcome).map(hops::back_hops),
                         mpls: hops::mpls(&outcome),
                         asn: None,
+                        as_name: None,
                     });
                 }
             }
@@ -618,6 +622,7 @@ fn silent_probe(flow: u16) -> ProbeRecord {
         back_hops: None,
         mpls: Vec::new(),
         asn: None,
+        as_name: None,
     }
 }
 
@@ -656,6 +661,7 @@ fn flush_partial(
                     back_hops: None,
                     mpls: Vec::new(),
                     asn: None,
+                    as_name: None,
                 })
             })
             .collect();
@@ -691,6 +697,7 @@ async fn print_hops(
         for p in &mut hop.probes {
             p.name = p.from.and_then(|a| names.get(a));
             p.asn = p.from.and_then(|a| names.asn(a));
+            p.as_name = p.from.and_then(|a| names.as_name(a));
         }
         emit(hop, &names, &sink, &mut done, &mut marks);
     }
@@ -820,8 +827,10 @@ pub fn hop_line(hop: &HopRecord, names: &Names) -> String {
                 if shown != Some(from) {
                     line.push_str(&format!(" {}", names.label(from)));
                     // traceroute -A / mtr -z: the origin AS.
-                    if let Some(asn) = p.asn {
-                        line.push_str(&format!(" [AS{asn}]"));
+                    match (p.asn, &p.as_name) {
+                        (Some(asn), Some(name)) => line.push_str(&format!(" [AS{asn} {name}]")),
+                        (Some(asn), None) => line.push_str(&format!(" [AS{asn}]")),
+                        _ => {}
                     }
                     // traceroute --back: the way back is N hops, not TTL.
                     if let Some(back) = p.back_hops.filter(|b| *b != u16::from(hop.ttl)) {

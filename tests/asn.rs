@@ -42,6 +42,14 @@ fn asn_lab() -> (Lab, common::tempdir::TempDir) {
             ));
         }
     }
+    // AS names (`AS<n>.ZONE` TXT, as asn.cymru.com answers them); AS64501
+    // has none, so its hops show the number alone.
+    data.push_str(&format!(
+        "  local-data: 'AS64500.{ZONE}. TXT \"64500 | ZZ | test | 2024-01-01 | LAB-R1 Example Net, ZZ\"'\n"
+    ));
+    data.push_str(&format!(
+        "  local-data: 'AS64502.{ZONE}. TXT \"64502 | ZZ | test | 2024-01-01 | LAB-SERVER\"'\n"
+    ));
     let dir = common::tempdir::TempDir::new("asn");
     let conf = format!(
         "server:\n  interface: {v4}\n  interface: {v6}\n  chroot: \"\"\n  username: \"\"\n  \
@@ -110,9 +118,9 @@ fn trace_asn_shows_the_origin_as_per_hop_v4_and_v6() {
     let run = lab.netdx(lab.client(), &cmd);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     for (ttl, addr, asn) in [
-        (1, lab.router_v4(1), 64500),
-        (2, lab.router_v4(2), 64501),
-        (3, lab.server_v4(), 64502),
+        (1, lab.router_v4(1), "64500 LAB-R1 Example Net, ZZ"),
+        (2, lab.router_v4(2), "64501"),
+        (3, lab.server_v4(), "64502 LAB-SERVER"),
     ] {
         let line = run
             .stdout
@@ -130,7 +138,19 @@ fn trace_asn_shows_the_origin_as_per_hop_v4_and_v6() {
     cmd.push(&server);
     let doc = lab.netdx(lab.client(), &cmd).json();
     assert_eq!(doc["hops"][0]["probes"][0]["asn"], 64500, "{doc}");
+    assert_eq!(
+        doc["hops"][0]["probes"][0]["as_name"], "LAB-R1 Example Net, ZZ",
+        "{doc}"
+    );
+    assert!(
+        doc["hops"][1]["probes"][0].get("as_name").is_none(),
+        "{doc}"
+    );
     assert_eq!(doc["hops"][2]["probes"][0]["asn"], 64502, "{doc}");
+    assert_eq!(
+        doc["hops"][2]["probes"][0]["as_name"], "LAB-SERVER",
+        "{doc}"
+    );
 
     // IPv6: the nibble names under the same zone.
     let server6 = lab.server_v6();
@@ -150,8 +170,10 @@ fn trace_asn_shows_the_origin_as_per_hop_v4_and_v6() {
         ],
     );
     assert!(
-        run.stdout
-            .contains(&format!("{} [AS64500]", lab.router_v6(1))),
+        run.stdout.contains(&format!(
+            "{} [AS64500 LAB-R1 Example Net, ZZ]",
+            lab.router_v6(1)
+        )),
         "{}",
         run.stdout
     );
@@ -189,6 +211,65 @@ fn mtr_asn_shows_the_origin_as_in_the_host_column() {
         "{}",
         run.stdout
     );
+    // Names get the room the address leaves in the table, whole in JSON.
+    assert!(
+        run.stdout
+            .contains(&format!("AS64500 LAB-R1  {}", lab.router_v4(1))),
+        "{}",
+        run.stdout
+    );
+    let doc = lab
+        .netdx(
+            lab.client(),
+            &[
+                "--json",
+                "mtr",
+                "-r",
+                "-n",
+                "-c",
+                "1",
+                "-i",
+                "0.2",
+                "--asn",
+                "--asn-zone",
+                ZONE,
+                "--asn-server",
+                &server,
+                &server,
+            ],
+        )
+        .json();
+    let hops = doc["hops"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = hops
+        .iter()
+        .filter_map(|h| h["addresses"][0]["as_name"].as_str())
+        .collect();
+    assert_eq!(names, ["LAB-R1 Example Net, ZZ", "LAB-SERVER"], "{doc}");
+}
+
+#[test]
+fn an_invalid_asn_zone_is_refused_before_anything_is_sent() {
+    let long = format!("{}.test", "x".repeat(64));
+    for zone in [
+        "..",
+        "",
+        ".",
+        "a..b",
+        "lab test",
+        "lab/test",
+        "é.test",
+        long.as_str(),
+    ] {
+        for cmd in ["trace", "mtr"] {
+            let start = Instant::now();
+            let run = common::netdx_here(&[cmd, "-n", "--asn", "--asn-zone", zone, "127.0.0.1"]);
+            assert_eq!(run.code, 2, "{cmd} {zone:?}: {}{}", run.stdout, run.stderr);
+            assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+            assert!(run.stderr.contains("--asn-zone"), "{}", run.stderr);
+            assert!(run.stdout.is_empty(), "{}", run.stdout);
+            assert!(start.elapsed() < Duration::from_secs(2));
+        }
+    }
 }
 
 #[test]
