@@ -106,6 +106,8 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('--numeric', '--numeric', [CompletionResultType]::ParameterName, 'Numeric output: no reverse DNS names')
             [CompletionResult]::new('--asn', '--asn', [CompletionResultType]::ParameterName, 'Look up each hop''s origin AS and the AS name over DNS TXT, as mtr -z does')
             [CompletionResult]::new('--mtu', '--mtu', [CompletionResultType]::ParameterName, 'Discover the path MTU with DF echo probes and show it per hop (F=N), as traceroute --mtu / tracepath')
+            [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'Set DF: a probe larger than a link is not fragmented, its router answers Frag Needed / Packet Too Big (traceroute''s -F)')
+            [CompletionResult]::new('--dont-fragment', '--dont-fragment', [CompletionResultType]::ParameterName, 'Set DF: a probe larger than a link is not fragmented, its router answers Frag Needed / Packet Too Big (traceroute''s -F)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
             [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')

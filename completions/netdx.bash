@@ -717,7 +717,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__trace)
-            opts="-I -U -T -p -f -m -w -n -q -N -s -i -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --asn --asn-zone --asn-server --format --queries --sim-queries --flows --mtu --source --interface --json --jsonl --timeout --no-color --help"
+            opts="-I -U -T -p -f -m -w -n -q -N -s -i -F -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --asn --asn-zone --asn-server --format --queries --sim-queries --flows --mtu --source --interface --dont-fragment --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -101,6 +101,8 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand --numeric 'Numeric output: no reverse DNS names'
             cand --asn 'Look up each hop''s origin AS and the AS name over DNS TXT, as mtr -z does'
             cand --mtu 'Discover the path MTU with DF echo probes and show it per hop (F=N), as traceroute --mtu / tracepath'
+            cand -F 'Set DF: a probe larger than a link is not fragmented, its router answers Frag Needed / Packet Too Big (traceroute''s -F)'
+            cand --dont-fragment 'Set DF: a probe larger than a link is not fragmented, its router answers Frag Needed / Packet Too Big (traceroute''s -F)'
             cand --json 'Print one JSON document when the command ends'
             cand --jsonl 'Print one JSON object per event as it happens'
             cand -4 'Use IPv4 only'

@@ -84,6 +84,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand trace" -s T -l tcp -d 'TCP S
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s n -l numeric -d 'Numeric output: no reverse DNS names'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l asn -d 'Look up each hop\'s origin AS and the AS name over DNS TXT, as mtr -z does'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l mtu -d 'Discover the path MTU with DF echo probes and show it per hop (F=N), as traceroute --mtu / tracepath'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -s F -l dont-fragment -d 'Set DF: a probe larger than a link is not fragmented, its router answers Frag Needed / Packet Too Big (traceroute\'s -F)'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s 4 -d 'Use IPv4 only'

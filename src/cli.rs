@@ -229,6 +229,12 @@ pub struct TraceArgs {
     /// Interface the probes leave through, SO_BINDTODEVICE (traceroute's -i).
     #[arg(short = 'i', long = "interface", value_name = "IFACE")]
     pub interface: Option<String>,
+    /// Whole probe packet in bytes, IP header included, as `traceroute host 1400` (may be fragmented unless -F).
+    #[arg(value_name = "PACKETLEN", allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
+    pub packetlen: Option<u32>,
+    /// Set DF: a probe larger than a link is not fragmented, its router answers Frag Needed / Packet Too Big (traceroute's -F).
+    #[arg(short = 'F', long = "dont-fragment")]
+    pub dont_fragment: bool,
 }
 
 /// `netdx mtr` flags, in mtr's habits.

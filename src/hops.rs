@@ -18,6 +18,9 @@ use std::time::Duration;
 
 pub use crate::diagnose::path::HopAnswer;
 
+/// Largest packet length a trace accepts (traceroute's limit is 65000).
+pub const MAX_PACKET: u32 = 65000;
+
 /// traceroute's first UDP port.
 pub const UDP_BASE_PORT: u16 = 33434;
 /// tcptraceroute's default port.
@@ -68,6 +71,18 @@ pub struct PathPlan {
     pub near: bool,
     /// The Paris flow the probes belong to (`--flows` runs several).
     pub flow: u16,
+    /// traceroute's packet length: the whole IP packet of every probe,
+    /// headers included (None: each method's usual small probe).
+    pub size: Option<u16>,
+}
+
+/// Bytes of the IP header of a probe to `target` (no options).
+fn ip_header(target: IpAddr) -> usize {
+    if target.is_ipv6() {
+        40
+    } else {
+        20
+    }
 }
 
 impl PathPlan {
@@ -131,21 +146,68 @@ impl PathPlan {
             near: opts.wait.is_none() && global.timeout.is_none(),
             names: !opts.numeric,
             flow: 0,
+            size: None,
         })
+    }
+
+    /// The smallest packet length a probe to `target` of this method can
+    /// have: the IP header, then the ICMP/UDP header or the SYN's 24 bytes.
+    pub fn min_size(&self, target: IpAddr) -> usize {
+        ip_header(target)
+            + match self.method {
+                Method::Icmp | Method::Udp => 8,
+                Method::Tcp => 24,
+            }
+    }
+
+    /// Takes traceroute's packet length (`host packetlen`), refusing one
+    /// no IP packet can have; [`PathPlan::check_size`] checks it against
+    /// the headers once the target's family is known.
+    pub fn with_size(mut self, size: Option<u32>) -> AppResult<PathPlan> {
+        let Some(size) = size else { return Ok(self) };
+        if size > MAX_PACKET {
+            return Err(AppError::usage(format!(
+                "packet length {size}: at most {MAX_PACKET} bytes"
+            )));
+        }
+        self.size = Some(size as u16);
+        Ok(self)
+    }
+
+    /// Refuses a packet length smaller than the headers of a probe to `target`.
+    pub fn check_size(&self, target: IpAddr) -> AppResult<()> {
+        let least = self.min_size(target);
+        match self.size {
+            Some(size) if usize::from(size) < least => Err(AppError::usage(format!(
+                "packet length {size}: a {} probe to {target} needs at least {least} bytes (its headers)",
+                self.method.word()
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// The probe for TTL `ttl` in this plan's flow: every probe of a flow
     /// has the same ports (UDP), identifier and checksum (ICMP), so ECMP
     /// routers keep the whole trace on one branch (Paris traceroute).
     pub fn probe(&self, target: IpAddr, ttl: u8) -> Probe {
+        // Data bytes after the transport header for a sized probe.
+        let data = self
+            .size
+            .map(|s| usize::from(s).saturating_sub(self.min_size(target)));
         let kind = match self.method {
-            Method::Icmp => ProbeKind::Echo { payload: 32 },
+            Method::Icmp => ProbeKind::Echo {
+                payload: data.unwrap_or(32),
+            },
             // Paris: one port, one flow (source port) for every probe.
             Method::Udp => ProbeKind::Udp {
                 port: self.port,
                 flow: Some(self.flow),
+                payload: data,
             },
-            Method::Tcp => ProbeKind::TcpSyn { port: self.port },
+            Method::Tcp => ProbeKind::TcpSyn {
+                port: self.port,
+                payload: data.unwrap_or(0),
+            },
         };
         Probe {
             target,
@@ -248,7 +310,7 @@ pub fn classify(outcome: &Outcome) -> HopAnswer {
             from,
             icmp_type,
             code,
-            ..
+            mtu,
         } => {
             let port_unreachable = if v6 {
                 (*icmp_type, *code) == (1, 4)
@@ -259,9 +321,14 @@ pub fn classify(outcome: &Outcome) -> HopAnswer {
             if port_unreachable && *from == target && udp {
                 HopAnswer::Destination { from: *from }
             } else {
+                // traceroute's `!F-1280`: the MTU the router named.
+                let mark = icmp::trace_mark(v6, *icmp_type, *code);
                 HopAnswer::Unreachable {
                     from: *from,
-                    mark: icmp::trace_mark(v6, *icmp_type, *code),
+                    mark: match mtu {
+                        Some(m) => format!("{mark}-{m}"),
+                        None => mark,
+                    },
                     icmp_type: *icmp_type,
                     code: *code,
                 }
@@ -525,8 +592,10 @@ pub async fn prepare_path(
     device: Option<(&str, &str)>,
     global: &GlobalOpts,
     kind: &ProbeKind,
+    pmtu: Option<crate::probe::PmtuDisc>,
 ) -> AppResult<PathSetup> {
-    let (binding, family) = binding_and_family(host, source, device, global)?;
+    let (mut binding, family) = binding_and_family(host, source, device, global)?;
+    binding.pmtu = pmtu;
     let limit = global.timeout.map(std::time::Duration::from_secs_f64);
     let target = crate::resolve::resolve_one_within(host, family, limit).await?;
     let route = route_error(target, &binding);

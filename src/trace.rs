@@ -149,6 +149,12 @@ pub struct TraceReport {
     /// With `--mtu`: where the path MTU starts, drops and ends.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_mtu: Option<PathMtu>,
+    /// The packet length asked for (whole IP packet), when one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packet_len: Option<u16>,
+    /// Whether the probes had DF set (`-F`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dont_fragment: bool,
     /// What the trace means.
     pub diagnosis: Vec<Diagnosis>,
     /// False when this host had no route and nothing was probed: then no
@@ -199,12 +205,25 @@ impl Report for TraceReport {
     }
 }
 
+/// How the probes' DF bit is set: `-F` sets it and ignores a path MTU the
+/// kernel learnt (every router of a smaller link answers, as traceroute
+/// -F shows `!F`); a packet length alone lets them be fragmented, as
+/// traceroute does; otherwise the socket's default.
+fn fragmenting(args: &TraceArgs) -> Option<crate::probe::PmtuDisc> {
+    use crate::probe::PmtuDisc;
+    if args.dont_fragment {
+        Some(PmtuDisc::Probe)
+    } else {
+        args.packetlen.map(|_| PmtuDisc::Dont)
+    }
+}
+
 /// Traces the path to `args.path.host`: prints each hop line (and streams
 /// each `hop` event) as soon as it and the hops before it are complete, and
 /// returns the whole result. Nothing is probed when this host has no route;
 /// the report then carries that one diagnosis.
 pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<TraceReport> {
-    let plan = PathPlan::new(&args.path, global, DEFAULT_WAIT)?;
+    let plan = PathPlan::new(&args.path, global, DEFAULT_WAIT)?.with_size(args.packetlen)?;
     if !(1..=10).contains(&args.queries) {
         return Err(AppError::usage(format!(
             "-q {}: probes per hop must be between 1 and 10",
@@ -240,8 +259,10 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
         args.interface.as_deref().map(|i| ("-i", i)),
         global,
         &plan.kind(),
+        fragmenting(args),
     )
     .await?;
+    plan.check_size(target)?;
     let port = (plan.method != Method::Icmp).then_some(plan.port);
     let mut report = TraceReport {
         host: hops::shown_host(&args.path.host).to_string(),
@@ -262,6 +283,8 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
         ended_at: hops::utc_stamp(std::time::SystemTime::now()),
         duration_ms: 0,
         path_mtu: None,
+        packet_len: plan.size,
+        dont_fragment: args.dont_fragment,
         diagnosis: Vec::new(),
         probed: false,
         format: args.path.format.filter(|_| sink.human()),
@@ -280,9 +303,12 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     };
     let sink = &live_sink;
     sink.line(&format!(
-        "trace to {} ({target}), {} hops max, {} probes{}, {} per hop",
+        "trace to {} ({target}), {} hops max, {}{} probes{}, {} per hop",
         crate::resolve::idn::both_forms(hops::shown_host(&args.path.host)),
         plan.max,
+        plan.size
+            .map(|s| format!("{s} byte{} ", if args.dont_fragment { " DF" } else { "" }))
+            .unwrap_or_default(),
         plan.method.word(),
         port.map(|p| format!(" to port {p}")).unwrap_or_default(),
         args.queries

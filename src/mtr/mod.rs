@@ -195,6 +195,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         args.interface.as_deref().map(|i| ("--interface", i)),
         global,
         &plan.kind(),
+        None,
     )
     .await?;
     let privileged = mode == SocketMode::Raw || hops::is_root();

@@ -84,8 +84,11 @@ impl Engine {
                     Err(_) => SocketMode::Datagram,
                 })
             }
-            ProbeKind::TcpSyn { .. } => match self.raw_tcp(v6)? {
+            ProbeKind::TcpSyn { payload, .. } => match self.raw_tcp(v6)? {
                 Some(_) => Ok(SocketMode::Raw),
+                None if *payload > 0 => Err(crate::error::AppError::cannot_run(
+                    "a packet length for TCP probes needs hand-built SYNs: run as root or `setcap cap_net_raw+ep $(which netdx)`",
+                )),
                 None => {
                     drop(socket::open_tcp_connect(v6, &self.binding)?);
                     Ok(SocketMode::Connect)
@@ -236,22 +239,26 @@ impl Engine {
     pub async fn probe(&self, probe: Probe) -> AppResult<Outcome> {
         match probe.kind {
             ProbeKind::Echo { payload } => self.probe_echo(probe, payload).await,
-            ProbeKind::Udp { port, flow } => {
+            ProbeKind::Udp {
+                port,
+                flow,
+                payload,
+            } => {
                 let v6 = probe.target.is_ipv6();
                 let listen = self.raw_listener(v6);
                 let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-                match flow {
-                    Some(id) if listen => {
+                match (flow, payload) {
+                    (Some(id), None) if listen => {
                         let sock = self.udp_flow(v6, id)?;
                         super::udp::flow_probe(self, &sock, probe, port, seq).await
                     }
                     _ => super::udp::probe(self, probe, port, seq, listen).await,
                 }
             }
-            ProbeKind::TcpSyn { port } => {
+            ProbeKind::TcpSyn { port, payload } => {
                 let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
                 match self.raw_tcp(probe.target.is_ipv6())? {
-                    Some(ch) => super::tcp::probe(self, &ch, probe, port, seq).await,
+                    Some(ch) => super::tcp::probe(self, &ch, probe, port, payload, seq).await,
                     None => super::tcpconn::probe(self, probe, port, seq).await,
                 }
             }

@@ -47,6 +47,10 @@ pub enum ProbeKind {
         /// the quoted error is matched. Needs the raw ICMP listener (root);
         /// without it each probe has its own socket (classic traceroute).
         flow: Option<u16>,
+        /// Data bytes after the UDP header (None: traceroute's 32). A fixed
+        /// size leaves no length to tell a flow's probes apart, so sized
+        /// probes use one socket (one source port) each.
+        payload: Option<usize>,
     },
     /// TCP SYN to `port`, as tcptraceroute sends it: the destination answers
     /// SYN-ACK or RST and both mean "reached". Hand-built on a raw TCP
@@ -54,6 +58,9 @@ pub enum ProbeKind {
     TcpSyn {
         /// Destination port.
         port: u16,
+        /// Data bytes after the SYN's header (0 normally; a packet length
+        /// given to trace). Only raw SYNs can carry them.
+        payload: usize,
     },
 }
 

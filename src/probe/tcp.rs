@@ -66,6 +66,7 @@ pub(super) async fn probe(
     ch: &TcpChannel,
     probe: Probe,
     port: u16,
+    payload: usize,
     seq: u16,
 ) -> AppResult<Outcome> {
     let v6 = probe.target.is_ipv6();
@@ -83,7 +84,7 @@ pub(super) async fn probe(
         dst: port,
     };
     let (registration, rx) = engine.register(key, probe.target);
-    let packet = syn(source, probe.target, src_port, port, seq);
+    let packet = syn(source, probe.target, src_port, port, seq, payload);
     let started = Instant::now();
     let sent = SystemTime::now();
     if let Err(e) = send(ch, &probe, &packet) {
@@ -98,9 +99,10 @@ pub(super) async fn probe(
     Ok(engine::finish(probe, seq, sent, started, answer))
 }
 
-/// Builds a SYN with a valid checksum for the given addresses.
-fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seq: u16) -> Vec<u8> {
-    let mut buf = vec![0u8; SYN_LEN];
+/// Builds a SYN (with `payload` zero data bytes, for a sized probe) with a
+/// valid checksum for the given addresses.
+fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seq: u16, payload: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; SYN_LEN + payload];
     let isn = (u32::from(seq) << 16) ^ engine::nanos_seed();
     if let Some(mut p) = MutableTcpPacket::new(&mut buf) {
         p.set_source(sport);
