@@ -204,9 +204,11 @@ impl PathPlan {
                 flow: Some(self.flow),
                 payload: data,
             },
+            // Paris TCP: one source port per flow (raw SYNs).
             Method::Tcp => ProbeKind::TcpSyn {
                 port: self.port,
                 payload: data.unwrap_or(0),
+                flow: Some(self.flow),
             },
         };
         Probe {

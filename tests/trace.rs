@@ -1121,20 +1121,27 @@ fn ecmp_one_trace_one_branch_and_flows_find_both() {
     let branch_a = ["198.18.1.2", "198.18.2.2"];
     let branch_b = ["198.18.20.2", "198.18.21.2"];
     let mut seen = std::collections::HashSet::new();
-    for _ in 0..6 {
-        let run = lab.netdx(
-            lab.client(),
-            &["--json", "trace", "-n", "-w", "1", "--udp", &server],
-        );
-        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-        let doc = run.json();
-        let hops = hops_2_3(&doc);
-        let all: Vec<&str> = hops.iter().flatten().map(String::as_str).collect();
-        let on_a = all.iter().all(|a| branch_a.contains(a));
-        let on_b = all.iter().all(|a| branch_b.contains(a));
-        assert!(on_a || on_b, "one trace mixed branches: {hops:?}");
-        assert_eq!(all.len(), 6, "{hops:?}");
-        seen.insert(on_a);
+    // Paris UDP and Paris TCP (one source port per trace, the SYNs told
+    // apart by their sequence numbers): each trace stays on one branch.
+    for method in ["--udp", "--tcp"] {
+        for _ in 0..6 {
+            let run = lab.netdx(
+                lab.client(),
+                &["--json", "trace", "-n", "-w", "1", method, &server],
+            );
+            assert_eq!(run.code, 0, "{method}: {}{}", run.stdout, run.stderr);
+            let doc = run.json();
+            let hops = hops_2_3(&doc);
+            let all: Vec<&str> = hops.iter().flatten().map(String::as_str).collect();
+            let on_a = all.iter().all(|a| branch_a.contains(a));
+            let on_b = all.iter().all(|a| branch_b.contains(a));
+            assert!(on_a || on_b, "{method}: one trace mixed branches: {hops:?}");
+            assert_eq!(all.len(), 6, "{method}: {hops:?}");
+            seen.insert(on_a);
+            if method == "--tcp" {
+                assert_eq!(doc["reached"], true, "{doc}");
+            }
+        }
     }
     let run = lab.netdx(
         lab.client(),

@@ -48,6 +48,9 @@ pub struct Engine {
     tcp6: Mutex<Option<Arc<super::tcp::TcpChannel>>>,
     raw_allowed: std::sync::OnceLock<bool>,
     flows: Mutex<std::collections::HashMap<(bool, u16), Arc<super::udp::FlowSocket>>>,
+    /// Paris TCP: the reserved (bound, never listening) socket of each
+    /// flow, whose port every SYN of the flow leaves from.
+    tcp_flows: Mutex<std::collections::HashMap<(bool, u16), (Socket, u16)>>,
 }
 
 impl Engine {
@@ -65,6 +68,7 @@ impl Engine {
             tcp6: Mutex::new(None),
             raw_allowed: std::sync::OnceLock::new(),
             flows: Mutex::new(std::collections::HashMap::new()),
+            tcp_flows: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -168,6 +172,20 @@ impl Engine {
         Ok(f)
     }
 
+    /// The source port of Paris TCP flow `id`, reserved on first use.
+    pub(super) fn tcp_flow_port(&self, v6: bool, id: u16) -> AppResult<u16> {
+        let mut flows = lock(&self.tcp_flows);
+        if let Some((_, port)) = flows.get(&(v6, id)) {
+            return Ok(*port);
+        }
+        let sock = socket::reserve_tcp_port(v6, &self.binding)?;
+        let port = socket::local_port(&sock).map_err(|e| {
+            crate::error::AppError::cannot_run(format!("cannot read the probe port: {e}"))
+        })?;
+        flows.insert((v6, id), (sock, port));
+        Ok(port)
+    }
+
     fn tcp_channel(&self, v6: bool) -> AppResult<Arc<super::tcp::TcpChannel>> {
         let slot = if v6 { &self.tcp6 } else { &self.tcp4 };
         let mut guard = lock(slot);
@@ -255,10 +273,14 @@ impl Engine {
                     _ => super::udp::probe(self, probe, port, seq, listen).await,
                 }
             }
-            ProbeKind::TcpSyn { port, payload } => {
+            ProbeKind::TcpSyn {
+                port,
+                payload,
+                flow,
+            } => {
                 let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
                 match self.raw_tcp(probe.target.is_ipv6())? {
-                    Some(ch) => super::tcp::probe(self, &ch, probe, port, payload, seq).await,
+                    Some(ch) => super::tcp::probe(self, &ch, probe, port, payload, flow, seq).await,
                     None => super::tcpconn::probe(self, probe, port, seq).await,
                 }
             }

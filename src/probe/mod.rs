@@ -61,6 +61,9 @@ pub enum ProbeKind {
         /// Data bytes after the SYN's header (0 normally; a packet length
         /// given to trace). Only raw SYNs can carry them.
         payload: usize,
+        /// Paris flow: every raw SYN of one flow leaves from one source
+        /// port, told apart by the top half of its sequence number.
+        flow: Option<u16>,
     },
 }
 

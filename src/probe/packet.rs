@@ -76,7 +76,7 @@ pub enum Identity {
         /// UDP length field (header and payload).
         len: u16,
     },
-    /// TCP: source and destination ports.
+    /// TCP: source and destination ports, and the probe's tag.
     Ports {
         /// IP protocol (UDP or TCP).
         proto: u8,
@@ -84,6 +84,12 @@ pub enum Identity {
         src: u16,
         /// Destination port of the probe.
         dst: u16,
+        /// The top 16 bits of the SYN's sequence number: Paris TCP probes
+        /// of one flow share their ports, so this tells them apart. It
+        /// survives in the quoted header and in the answer's
+        /// acknowledgment (ISN + 1 + data bytes, with the ISN's low 16
+        /// bits zero).
+        tag: u16,
     },
 }
 
@@ -402,6 +408,7 @@ pub fn transport_identity(proto: u8, header: &[u8]) -> Option<Identity> {
             proto,
             src: u16::from_be_bytes([header[0], header[1]]),
             dst: u16::from_be_bytes([header[2], header[3]]),
+            tag: u16::from_be_bytes([header[4], header[5]]),
         }),
         _ => None,
     }

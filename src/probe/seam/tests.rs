@@ -130,11 +130,14 @@ fn udp() -> Identity {
     }
 }
 
-fn tcp(src: u16, dst: u16) -> Identity {
+/// A TCP probe's identity; `tag` is the top half of the captured SYN's
+/// sequence number (its answer acknowledges that plus one).
+fn tcp(src: u16, dst: u16, tag: u16) -> Identity {
     Identity::Ports {
         proto: PROTO_TCP,
         src,
         dst,
+        tag,
     }
 }
 
@@ -240,7 +243,7 @@ fn captured_icmp_packets_match_their_probes() {
         (
             "v4_time_exceeded_tcp_syn",
             raw(false),
-            hit(tcp(40001, 443), B4, te4.clone()),
+            hit(tcp(40001, 443, 0x69e4), B4, te4.clone()),
         ),
         // On a datagram socket an error about an echo arrives through the
         // error queue; the copy read by recv is not matched twice.
@@ -272,7 +275,7 @@ fn captured_icmp_packets_match_their_probes() {
         (
             "v6_time_exceeded_tcp_syn",
             raw(true),
-            hit(tcp(40001, 443), B6, te6),
+            hit(tcp(40001, 443, 0x47a4), B6, te6),
         ),
         (
             "v4_net_unreachable",
@@ -356,10 +359,22 @@ fn captured_tcp_segments_match_their_probes() {
         open,
     };
     let cases = [
-        ("v4_tcp_syn_ack", hit(tcp(40002, 8080), B4, reply(B4, true))),
-        ("v4_tcp_rst", hit(tcp(40003, 8081), B4, reply(B4, false))),
-        ("v6_tcp_syn_ack", hit(tcp(40002, 8080), B6, reply(B6, true))),
-        ("v6_tcp_rst", hit(tcp(40003, 8081), B6, reply(B6, false))),
+        (
+            "v4_tcp_syn_ack",
+            hit(tcp(40002, 8080, 0x9003), B4, reply(B4, true)),
+        ),
+        (
+            "v4_tcp_rst",
+            hit(tcp(40003, 8081, 0x3fd1), B4, reply(B4, false)),
+        ),
+        (
+            "v6_tcp_syn_ack",
+            hit(tcp(40002, 8080, 0xbb2a), B6, reply(B6, true)),
+        ),
+        (
+            "v6_tcp_rst",
+            hit(tcp(40003, 8081, 0x60ca), B6, reply(B6, false)),
+        ),
         ("v4_tcp_ack", None),
         ("v4_time_exceeded_tcp_syn", None),
     ];
