@@ -313,6 +313,7 @@ pub fn classify(outcome: &Outcome) -> HopAnswer {
             icmp_type,
             code,
             mtu,
+            ..
         } => {
             let port_unreachable = if v6 {
                 (*icmp_type, *code) == (1, 4)
@@ -371,10 +372,11 @@ pub fn reply_ttl(outcome: &Outcome) -> Option<u8> {
     }
 }
 
-/// The MPLS label stack a router quoted with its Time Exceeded.
+/// The MPLS label stack a router quoted with its Time Exceeded or
+/// Destination Unreachable.
 pub fn mpls(outcome: &Outcome) -> Vec<MplsLabel> {
     match &outcome.response {
-        Response::TimeExceeded { mpls, .. } => mpls.clone(),
+        Response::TimeExceeded { mpls, .. } | Response::Unreachable { mpls, .. } => mpls.clone(),
         _ => Vec::new(),
     }
 }

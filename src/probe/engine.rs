@@ -500,6 +500,7 @@ pub(super) fn error_response(
             icmp_type,
             code,
             mtu,
+            mpls,
         }
     }
 }

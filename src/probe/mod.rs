@@ -118,6 +118,10 @@ pub enum Response {
         /// Next-hop MTU reported by Fragmentation Needed / Packet Too Big.
         #[serde(skip_serializing_if = "Option::is_none")]
         mtu: Option<u32>,
+        /// MPLS label stack the router quoted (RFC 4950 extensions ride on
+        /// Destination Unreachable too), top first.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        mpls: Vec<packet::MplsLabel>,
     },
     /// The target answered a TCP SYN probe: SYN-ACK (a listener) or RST
     /// (nothing listens); either way the probe reached the host.

@@ -152,6 +152,7 @@ fn unreachable(from: IpAddr, icmp_type: u8, code: u8, mtu: Option<u32>) -> Respo
         icmp_type,
         code,
         mtu,
+        mpls: Vec::new(),
     }
 }
 
@@ -813,6 +814,61 @@ fn garbled_icmp_extensions_are_ignored() {
         assert!(
             matches!(got, Some(Response::TimeExceeded { .. })),
             "cut {cut}"
+        );
+    }
+}
+
+/// `packet` (a fixture Time Exceeded, v4 with its IP header, v6 with its
+/// 40-byte header) turned into a Destination Unreachable of `icmp_type` /
+/// `code` with the same quoted probe and extension, checksum redone.
+fn retyped(packet: &[u8], v6: bool, icmp_type: u8, code: u8) -> Vec<u8> {
+    let mut p = packet.to_vec();
+    let at = if v6 { 40 } else { usize::from(p[0] & 0x0f) * 4 };
+    p[at] = icmp_type;
+    p[at + 1] = code;
+    p[at + 2..at + 4].copy_from_slice(&[0, 0]);
+    if !v6 {
+        // ICMPv6's checksum covers a pseudo-header the matcher does not
+        // check; ICMPv4's is plain.
+        let sum = crate::probe::packet::internet_checksum(&p[at..]);
+        p[at + 2..at + 4].copy_from_slice(&sum.to_be_bytes());
+    }
+    p
+}
+
+/// RFC 4950 label stacks ride on Destination Unreachable as well (RFC
+/// 4884 defines the length field for types 3/11/12 and ICMPv6 1/3): the
+/// router's refusal keeps its labels.
+#[test]
+fn mpls_label_stacks_come_with_destination_unreachable_too() {
+    let v4 = retyped(&fixture("v4_time_exceeded_echo_mpls"), false, 3, 1);
+    assert_eq!(
+        classify_mpls(false, &v4),
+        Some(Response::Unreachable {
+            from: R4,
+            icmp_type: 3,
+            code: 1,
+            mtu: None,
+            mpls: vec![label(16005, 0, false, 1), label(24001, 5, true, 1)],
+        })
+    );
+    let v6 = retyped(&fixture("v6_time_exceeded_udp_mpls"), true, 1, 3);
+    assert_eq!(
+        classify_mpls(true, &v6),
+        Some(Response::Unreachable {
+            from: R6,
+            icmp_type: 1,
+            code: 3,
+            mtu: None,
+            mpls: vec![label(16005, 0, true, 1)],
+        })
+    );
+    // Every cut of the v4 one still matches, labels or none, never a panic.
+    for cut in 28..v4.len() {
+        let got = classify_mpls(false, &v4[..cut]);
+        assert!(
+            cut < 56 || matches!(got, Some(Response::Unreachable { .. })),
+            "cut {cut}: {got:?}"
         );
     }
 }
