@@ -138,6 +138,7 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('--address', '--address', [CompletionResultType]::ParameterName, 'Source address the probes leave from (mtr''s -a); must be configured on this host')
             [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Source address the probes leave from (mtr''s -a); must be configured on this host')
             [CompletionResult]::new('--interface', '--interface', [CompletionResultType]::ParameterName, 'Interface the probes leave through, SO_BINDTODEVICE (mtr''s -I; here -I is --icmp)')
+            [CompletionResult]::new('--flows', '--flows', [CompletionResultType]::ParameterName, 'Paris UDP flows per round (1-16, with --udp): each hop lists every branch the flows met, and path.ecmp says where the path splits')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
             [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'ICMP echo probes (the default)')
             [CompletionResult]::new('--icmp', '--icmp', [CompletionResultType]::ParameterName, 'ICMP echo probes (the default)')

@@ -355,7 +355,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__mtr)
-            opts="-I -U -T -p -f -m -w -n -c -i -r -a -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --asn --asn-zone --asn-server --format --count --interval --report --pathping --max-loss --source --address --interface --json --jsonl --timeout --no-color --help"
+            opts="-I -U -T -p -f -m -w -n -c -i -r -a -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --asn --asn-zone --asn-server --format --count --interval --report --pathping --max-loss --source --address --interface --flows --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -438,6 +438,10 @@ _netdx() {
                     return 0
                     ;;
                 --interface)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flows)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

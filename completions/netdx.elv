@@ -132,6 +132,7 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand --address 'Source address the probes leave from (mtr''s -a); must be configured on this host'
             cand --source 'Source address the probes leave from (mtr''s -a); must be configured on this host'
             cand --interface 'Interface the probes leave through, SO_BINDTODEVICE (mtr''s -I; here -I is --icmp)'
+            cand --flows 'Paris UDP flows per round (1-16, with --udp): each hop lists every branch the flows met, and path.ecmp says where the path splits'
             cand --timeout 'Overall time limit per probe or query, in seconds'
             cand -I 'ICMP echo probes (the default)'
             cand --icmp 'ICMP echo probes (the default)'

@@ -104,6 +104,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s i -l interval -d 'Se
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l max-loss -d 'Loss percentage at the destination above which the exit status is 1 (default: only total loss fails)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s a -l address -l source -d 'Source address the probes leave from (mtr\'s -a); must be configured on this host' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l interface -d 'Interface the probes leave through, SO_BINDTODEVICE (mtr\'s -I; here -I is --icmp)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l flows -d 'Paris UDP flows per round (1-16, with --udp): each hop lists every branch the flows met, and path.ecmp says where the path splits' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s I -l icmp -d 'ICMP echo probes (the default)'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s U -l udp -d 'UDP probes to port 33434 and up, as classic traceroute (no root needed)'

@@ -275,6 +275,9 @@ pub struct MtrArgs {
     /// Interface the probes leave through, SO_BINDTODEVICE (mtr's -I; here -I is --icmp).
     #[arg(long = "interface", value_name = "IFACE")]
     pub interface: Option<String>,
+    /// Paris UDP flows per round (1-16, with --udp): each hop lists every branch the flows met, and path.ecmp says where the path splits.
+    #[arg(long = "flows", value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
+    pub flows: u32,
 }
 
 /// `netdx dns` flags, in nslookup/dig habits.

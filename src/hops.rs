@@ -225,6 +225,21 @@ impl PathPlan {
     }
 }
 
+/// Checks `--flows` (trace and mtr): 1 to 16, several only with UDP.
+pub fn check_flows(flows: u32, method: Method) -> AppResult<()> {
+    if !(1..=16).contains(&flows) {
+        return Err(AppError::usage(format!(
+            "--flows {flows}: the number of flows must be between 1 and 16"
+        )));
+    }
+    if flows > 1 && method != Method::Udp {
+        return Err(AppError::usage(format!(
+            "--flows {flows}: several flows need --udp (each flow is its own source port; ICMP echo keeps one identifier per run and TCP probes one port each)"
+        )));
+    }
+    Ok(())
+}
+
 /// The errno of asking the routing table for `target` from `binding`'s
 /// source and interface, when it is one that holds for every TTL (no route,
 /// a reject route, a local firewall); None when a route exists. Found

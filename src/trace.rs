@@ -230,18 +230,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
             args.queries
         )));
     }
-    if !(1..=16).contains(&args.flows) {
-        return Err(AppError::usage(format!(
-            "--flows {}: the number of flows must be between 1 and 16",
-            args.flows
-        )));
-    }
-    if args.flows > 1 && plan.method != Method::Udp {
-        return Err(AppError::usage(format!(
-            "--flows {}: several flows need --udp (each flow is its own source port; ICMP echo keeps one identifier per run and TCP probes one port each)",
-            args.flows
-        )));
-    }
+    hops::check_flows(args.flows, plan.method)?;
     if !(1..=1024).contains(&args.sim_queries) {
         return Err(AppError::usage(format!(
             "-N {}: probes in flight must be between 1 and 1024",
