@@ -69,6 +69,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand trace" -s f -l first -d 'TTL
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s m -l max-hops -d 'Largest TTL probed (the hop limit of the trace)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s w -l wait -d 'Seconds to wait for each probe\'s answer' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l asn-zone -d 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6); names are asked as AS<n> under it, less a leading origin/origin6 label' -r
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l geoip -d 'Offline MaxMind / IPinfo database (.mmdb) giving each hop\'s AS number, AS name and country' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l asn-server -d 'DNS server for the AS lookups (default: the first in resolv.conf)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l format -d 'Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)' -r -f -a "csv\t'Comma-separated values, one header line (RFC 4180 quoting)'
 markdown\t'A GitHub-flavoured Markdown table, then the diagnoses as a list'"
@@ -96,6 +97,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s f -l first -d 'TTL o
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s m -l max-hops -d 'Largest TTL probed (the hop limit of the trace)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s w -l wait -d 'Seconds to wait for each probe\'s answer' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l asn-zone -d 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6); names are asked as AS<n> under it, less a leading origin/origin6 label' -r
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l geoip -d 'Offline MaxMind / IPinfo database (.mmdb) giving each hop\'s AS number, AS name and country' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l asn-server -d 'DNS server for the AS lookups (default: the first in resolv.conf)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l format -d 'Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)' -r -f -a "csv\t'Comma-separated values, one header line (RFC 4180 quoting)'
 markdown\t'A GitHub-flavoured Markdown table, then the diagnoses as a list'"

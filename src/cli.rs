@@ -181,6 +181,9 @@ pub struct PathOpts {
     /// Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6); names are asked as AS<n> under it, less a leading origin/origin6 label
     #[arg(long = "asn-zone", value_name = "ZONE", requires = "asn")]
     pub asn_zone: Option<String>,
+    /// Offline MaxMind / IPinfo database (.mmdb) giving each hop's AS number, AS name and country
+    #[arg(long = "geoip", value_name = "FILE")]
+    pub geoip: Option<std::path::PathBuf>,
     /// DNS server for the AS lookups (default: the first in resolv.conf)
     #[arg(long = "asn-server", value_name = "ADDR", requires = "asn")]
     pub asn_server: Option<String>,

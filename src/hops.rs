@@ -9,6 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::probe::packet::MplsLabel;
 use crate::probe::{route, Binding, Engine, Outcome, Probe, ProbeKind, Response, SocketMode};
 use crate::resolve::asn::Asns;
+use crate::resolve::geoip::{GeoDb, GeoFacts};
 use crate::resolve::Family;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -268,6 +269,11 @@ pub fn asns(opts: &PathOpts) -> AppResult<Option<Asns>> {
     Ok(Some(Asns::new(server, opts.asn_zone.as_deref())))
 }
 
+/// The `--geoip` database, opened before anything is sent.
+pub fn geoip(opts: &PathOpts) -> AppResult<Option<GeoDb>> {
+    opts.geoip.as_deref().map(GeoDb::open).transpose()
+}
+
 /// Prints a `--format` table: `header` then `rows`; Markdown adds the
 /// diagnoses as a list after it (CSV stays a pure table: the exit code and
 /// `--json` carry the diagnosis).
@@ -414,6 +420,8 @@ pub struct Names {
     state: Arc<Mutex<NameState>>,
     /// With `--asn`: origin AS lookups, started and awaited with the names.
     asns: Option<Asns>,
+    /// With `--geoip`: the offline database.
+    geo: Option<Arc<GeoDb>>,
 }
 
 impl Names {
@@ -423,7 +431,27 @@ impl Names {
             enabled,
             state: Arc::default(),
             asns: None,
+            geo: None,
         }
+    }
+
+    /// The same cache, also reading AS and country from `--geoip`'s file.
+    pub fn with_geo(mut self, geo: Option<GeoDb>) -> Names {
+        self.geo = geo.map(Arc::new);
+        self
+    }
+
+    /// What `--geoip`'s file says about `addr` (empty without one).
+    fn geo(&self, addr: IpAddr) -> GeoFacts {
+        self.geo
+            .as_ref()
+            .map(|g| g.lookup(addr))
+            .unwrap_or_default()
+    }
+
+    /// The country of `addr`, when `--geoip`'s file has one.
+    pub fn country(&self, addr: IpAddr) -> Option<String> {
+        self.geo(addr).country
     }
 
     /// The same cache, also looking up each address's origin AS.
@@ -432,15 +460,21 @@ impl Names {
         self
     }
 
-    /// The origin AS of `addr`, when `--asn` found one.
+    /// The origin AS of `addr`, when `--asn` found one, else when
+    /// `--geoip`'s file has one.
     pub fn asn(&self, addr: IpAddr) -> Option<u32> {
-        self.asns.as_ref()?.get(addr)
+        self.asns
+            .as_ref()
+            .and_then(|a| a.get(addr))
+            .or_else(|| self.geo(addr).asn)
     }
 
-    /// The name of the origin AS of `addr`, when `--asn` found both.
+    /// The name of the origin AS of `addr`, from the source its number came from.
     pub fn as_name(&self, addr: IpAddr) -> Option<String> {
-        let asns = self.asns.as_ref()?;
-        asns.name(asns.get(addr)?)
+        match self.asns.as_ref() {
+            Some(asns) if asns.get(addr).is_some() => asns.name(asns.get(addr)?),
+            _ => self.geo(addr).as_name,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, NameState> {

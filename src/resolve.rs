@@ -3,6 +3,7 @@
 
 pub mod asn;
 pub mod config;
+pub mod geoip;
 pub mod idn;
 pub mod lookup;
 pub mod rdata;

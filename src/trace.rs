@@ -56,6 +56,9 @@ pub struct ProbeRecord {
     /// With `--asn`: the name of that AS (`AS<n>` TXT), when found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_name: Option<String>,
+    /// With `--geoip`: the country (ISO 3166 code) of `from`, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// One hop: all its probes in sending order.
@@ -224,6 +227,7 @@ fn fragmenting(args: &TraceArgs) -> Option<crate::probe::PmtuDisc> {
 /// the report then carries that one diagnosis.
 pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<TraceReport> {
     let plan = PathPlan::new(&args.path, global, DEFAULT_WAIT)?.with_size(args.packetlen)?;
+    let geo = hops::geoip(&args.path)?;
     if !(1..=10).contains(&args.queries) {
         return Err(AppError::usage(format!(
             "-q {}: probes per hop must be between 1 and 10",
@@ -313,7 +317,9 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     } else {
         None
     };
-    let names = Names::new(plan.names).with_asns(hops::asns(&args.path)?);
+    let names = Names::new(plan.names)
+        .with_asns(hops::asns(&args.path)?)
+        .with_geo(geo);
     let (hop_tx, hop_rx) = mpsc::unbounded_channel::<HopRecord>();
     let marks = path_mtu.as_ref().map(MtuMarks::new);
     let printer = tokio::spawn(print_hops(hop_rx, names.clone(), sink.clone(), marks));
@@ -505,6 +511,7 @@ async fn schedule(
                         mpls: hops::mpls(&outcome),
                         asn: None,
                         as_name: None,
+                        country: None,
                     });
                 }
             }
@@ -638,6 +645,7 @@ fn silent_probe(flow: u16) -> ProbeRecord {
         mpls: Vec::new(),
         asn: None,
         as_name: None,
+        country: None,
     }
 }
 
@@ -677,6 +685,7 @@ fn flush_partial(
                     mpls: Vec::new(),
                     asn: None,
                     as_name: None,
+                    country: None,
                 })
             })
             .collect();
@@ -713,6 +722,7 @@ async fn print_hops(
             p.name = p.from.and_then(|a| names.get(a));
             p.asn = p.from.and_then(|a| names.asn(a));
             p.as_name = p.from.and_then(|a| names.as_name(a));
+            p.country = p.from.and_then(|a| names.country(a));
         }
         emit(hop, &names, &sink, &mut done, &mut marks);
     }
@@ -846,6 +856,9 @@ pub fn hop_line(hop: &HopRecord, names: &Names) -> String {
                         (Some(asn), Some(name)) => line.push_str(&format!(" [AS{asn} {name}]")),
                         (Some(asn), None) => line.push_str(&format!(" [AS{asn}]")),
                         _ => {}
+                    }
+                    if let Some(cc) = &p.country {
+                        line.push_str(&format!(" [{cc}]"));
                     }
                     // traceroute --back: the way back is N hops, not TTL.
                     if let Some(back) = p.back_hops.filter(|b| *b != u16::from(hop.ttl)) {

@@ -324,3 +324,118 @@ fn readme_examples() {
         eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
     }
 }
+
+/// Writes a MaxMind DB with libmaxmind-db-writer-perl (Debian's
+/// MaxMind::DB::Writer): `entries` are `network,asn,org,country`.
+const MMDB_WRITER: &str = r#"use strict; use warnings;
+use MaxMind::DB::Writer::Tree;
+my ($out, @entries) = @ARGV;
+my %types = (autonomous_system_number => 'uint32', autonomous_system_organization => 'utf8_string',
+             country => 'map', iso_code => 'utf8_string');
+my $tree = MaxMind::DB::Writer::Tree->new(
+    ip_version => 6, record_size => 24, database_type => 'netdx-test',
+    languages => ['en'], description => { en => 'netdx test' },
+    map_key_type_callback => sub { $types{ $_[0] } },
+    remove_reserved_networks => 0,
+);
+for my $e (@entries) {
+    my ($net, $asn, $org, $cc) = split /,/, $e;
+    $tree->insert_network($net, { autonomous_system_number => $asn,
+        autonomous_system_organization => $org, country => { iso_code => $cc } });
+}
+open my $fh, '>:raw', $out or die "$out: $!";
+$tree->write_tree($fh);
+close $fh;
+"#;
+
+#[test]
+fn geoip_reads_as_and_country_per_hop_from_an_mmdb_file() {
+    if !can_build_namespaces("trace_geoip") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    let dir = common::tempdir::TempDir::new("geoip");
+    let script = dir.write("writer.pl", MMDB_WRITER);
+    let db = format!("{}/lab.mmdb", dir.path());
+    let entries = [
+        format!("{}/32,64510,GEO-R1 Transit,DE", lab.router_v4(1)),
+        format!("{}/32,64511,GEO-R2 Backbone,FR", lab.router_v4(2)),
+        format!("{}/32,64512,GEO-SERVER Hosting,JP", lab.server_v4()),
+        format!("{}/128,64510,GEO-R1 Transit,DE", lab.router_v6(1)),
+    ];
+    let mut cmd = vec!["perl", script.as_str(), db.as_str()];
+    cmd.extend(entries.iter().map(String::as_str));
+    let made = common::must(&cmd);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let server = lab.server_v4();
+    let run = lab.netdx(
+        lab.client(),
+        &["trace", "-n", "-q", "1", "--geoip", &db, &server],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for (addr, tag) in [
+        (lab.router_v4(1), "[AS64510 GEO-R1 Transit] [DE]"),
+        (lab.router_v4(2), "[AS64511 GEO-R2 Backbone] [FR]"),
+        (server.clone(), "[AS64512 GEO-SERVER Hosting] [JP]"),
+    ] {
+        assert!(
+            run.stdout.contains(&format!("{addr} {tag}")),
+            "{addr} {tag}:\n{}",
+            run.stdout
+        );
+    }
+    let doc = lab
+        .netdx(
+            lab.client(),
+            &["--json", "trace", "-n", "-q", "1", "--geoip", &db, &server],
+        )
+        .json();
+    let p = &doc["hops"][1]["probes"][0];
+    assert_eq!(p["asn"], 64511, "{doc}");
+    assert_eq!(p["as_name"], "GEO-R2 Backbone", "{doc}");
+    assert_eq!(p["country"], "FR", "{doc}");
+    // IPv6 through the same file.
+    let run = lab.netdx(
+        lab.client(),
+        &["trace", "-n", "-q", "1", "--geoip", &db, &lab.server_v6()],
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "{} [AS64510 GEO-R1 Transit] [DE]",
+            lab.router_v6(1)
+        )),
+        "{}",
+        run.stdout
+    );
+    // mtr: AS in the host column, country in JSON.
+    let doc = lab
+        .netdx(
+            lab.client(),
+            &[
+                "--json", "mtr", "-r", "-n", "-c", "1", "-i", "0.2", "--geoip", &db, &server,
+            ],
+        )
+        .json();
+    let first = &doc["hops"][0]["addresses"][0];
+    assert_eq!(first["asn"], 64510, "{doc}");
+    assert_eq!(first["country"], "DE", "{doc}");
+
+    // Garbage, empty, truncated, missing: one line, exit 3, at once.
+    let junk = dir.write("junk.mmdb", "this is not a database\n");
+    let empty = dir.write("empty.mmdb", "");
+    let whole = std::fs::read(&db).unwrap_or_default();
+    let cut = format!("{}/cut.mmdb", dir.path());
+    let _ = std::fs::write(&cut, &whole[..whole.len() / 2]);
+    let missing = format!("{}/missing.mmdb", dir.path());
+    for bad in [&junk, &empty, &cut, &missing] {
+        for cmd in ["trace", "mtr"] {
+            let start = Instant::now();
+            let run = lab.netdx(lab.client(), &[cmd, "-n", "--geoip", bad, &server]);
+            assert_eq!(run.code, 3, "{cmd} {bad}: {}{}", run.stdout, run.stderr);
+            assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+            assert!(run.stderr.contains("--geoip"), "{}", run.stderr);
+            assert!(run.stdout.is_empty(), "{}", run.stdout);
+            assert!(start.elapsed() < Duration::from_secs(2), "{cmd} {bad}");
+        }
+    }
+}

@@ -172,6 +172,7 @@ pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
 pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<MtrReport> {
     let plan = PathPlan::new(&args.path, global, DEFAULT_WAIT)?;
     hops::check_flows(args.flows, plan.method)?;
+    let geo = hops::geoip(&args.path)?;
     if args.count == Some(0) {
         return Err(AppError::usage("-c 0: the count must be at least 1"));
     }
@@ -248,7 +249,9 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             "port": port, "socket": mode, "interval_s": args.interval,
             "rounds": (rounds != u64::MAX).then_some(rounds)}),
     );
-    let names = Names::new(plan.names).with_asns(hops::asns(&args.path)?);
+    let names = Names::new(plan.names)
+        .with_asns(hops::asns(&args.path)?)
+        .with_geo(geo);
     let start_text = now_text();
     let started = Instant::now();
     let run = Run {

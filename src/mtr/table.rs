@@ -200,6 +200,7 @@ fn row(h: &HopStats, names: &Names, node_lost: u64, link_lost: u64) -> HopRow {
                 name: names.get(*a),
                 asn: names.asn(*a),
                 as_name: names.as_name(*a),
+                country: names.country(*a),
                 count: *n,
             })
             .collect(),
@@ -306,6 +307,9 @@ pub struct AddrRow {
     /// With `--asn`: the name of that AS, when found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_name: Option<String>,
+    /// With `--geoip`: its country (ISO 3166 code), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
     /// Answers from it.
     pub count: u64,
 }
