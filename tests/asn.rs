@@ -323,6 +323,31 @@ fn readme_examples() {
         let run = lab.netdx(lab.client(), &args);
         eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
     }
+    let geo = common::tempdir::TempDir::new("geoip_readme");
+    let script = geo.write("writer.pl", MMDB_WRITER);
+    let db = format!("{}/lab.mmdb", geo.path());
+    let entries = [
+        format!("{}/32,64510,GEO-R1 Transit,DE", lab.router_v4(1)),
+        format!("{}/32,64511,GEO-R2 Backbone,FR", lab.router_v4(2)),
+        format!("{}/32,64512,GEO-SERVER Hosting,JP", lab.server_v4()),
+    ];
+    let mut cmd = vec!["perl", script.as_str(), db.as_str()];
+    cmd.extend(entries.iter().map(String::as_str));
+    common::must(&cmd);
+    for head in [
+        vec!["trace", "-n"],
+        vec!["mtr", "-r", "-n", "-c", "3", "-i", "0.2"],
+    ] {
+        let mut args = head.clone();
+        args.extend(["--geoip", "lab.mmdb"]);
+        args.push(&server);
+        let real: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == "lab.mmdb" { db.as_str() } else { a })
+            .collect();
+        let run = lab.netdx(lab.client(), &real);
+        eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
+    }
 }
 
 /// Writes a MaxMind DB with libmaxmind-db-writer-perl (Debian's

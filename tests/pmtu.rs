@@ -358,3 +358,22 @@ fn trace_packet_length_beyond_the_1280_link_gets_frag_needed_as_traceroute_f() {
         assert!(run.stdout.is_empty(), "{}", run.stdout);
     }
 }
+
+/// Prints the README's packet-length example runs (`NETDX_README=1`).
+#[test]
+fn readme_examples() {
+    if std::env::var_os("NETDX_README").is_none() || !can_build_namespaces("pmtu_readme") {
+        return;
+    }
+    let lab = small_link_lab();
+    let server = lab.server_v4();
+    for args in [
+        vec!["trace", "-n", "-F", &server, "1400"],
+        vec!["trace", "-n", &server, "1400"],
+    ] {
+        let run = lab.netdx(lab.client(), &args);
+        eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
+    }
+    let run = lab.exec(lab.client(), &["traceroute", "-n", "-F", &server, "1400"]);
+    eprintln!("$ traceroute -n -F {server} 1400\n{}", run.stdout);
+}

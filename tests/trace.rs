@@ -1273,6 +1273,21 @@ fn mtr_flows_list_both_branches_and_diagnose_ecmp() {
     );
 }
 
+/// Prints the README's `mtr --flows` example (`NETDX_README=1`).
+#[test]
+fn readme_mtr_flows_example() {
+    if std::env::var_os("NETDX_README").is_none() || !can_build_namespaces("mtr_flows_readme") {
+        return;
+    }
+    let (lab, _rb) = ecmp_lab();
+    let server = lab.server_v4();
+    let args = [
+        "mtr", "-r", "-n", "-c", "3", "-i", "0.2", "-U", "--flows", "8", &server,
+    ];
+    let run = lab.netdx(lab.client(), &args);
+    eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
+}
+
 /// At default settings a silent hop before an answering destination costs
 /// what it costs traceroute (its `-w 5,3,10`: ten times the destination's
 /// round trip), not the 5 s wait; traceroute side by side.
