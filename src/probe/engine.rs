@@ -473,7 +473,15 @@ pub(super) fn answer_from_queue(rx: &Received, v6: bool) -> Option<Answer> {
 /// passes a Packet Too Big's MTU in `ee_info`.
 pub(super) fn queued_response(v6: bool, from: IpAddr, err: &QueuedError) -> Response {
     let mtu = packet::is_too_big(v6, err.icmp_type, err.code).then_some(err.info);
-    error_response(v6, from, err.icmp_type, err.code, mtu, None, Vec::new())
+    error_response(
+        v6,
+        from,
+        err.icmp_type,
+        err.code,
+        mtu,
+        None,
+        err.mpls.clone(),
+    )
 }
 
 /// Maps an ICMP error to the outcome commands see: Time Exceeded or

@@ -159,6 +159,19 @@ pub fn mpls_labels(v6: bool, icmp: &[u8]) -> Vec<MplsLabel> {
     extension(v6, icmp).map(mpls_objects).unwrap_or_default()
 }
 
+/// The MPLS label stack of an extension structure found on its own (the
+/// error queue says where it starts); checked as [`mpls_labels`] checks it.
+pub fn extension_labels(ext: &[u8]) -> Vec<MplsLabel> {
+    if ext.len() < 4 || ext[0] >> 4 != EXT_VERSION {
+        return Vec::new();
+    }
+    let sum = u16::from_be_bytes([ext[2], ext[3]]);
+    if sum != 0 && internet_checksum(ext) != 0 {
+        return Vec::new();
+    }
+    mpls_objects(ext)
+}
+
 /// The extension structure (header and objects) of an ICMP error, if any.
 fn extension(v6: bool, icmp: &[u8]) -> Option<&[u8]> {
     let (length, unit) = if v6 {

@@ -491,6 +491,7 @@ fn queued(
             from_icmp: offender.is_some(),
             offender,
             info,
+            mpls: Vec::new(),
         }),
     };
     (data, rx)
