@@ -371,7 +371,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__mtr)
-            opts="-I -U -T -p -f -m -w -n -c -i -r -a -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --asn --asn-zone --asn-server --format --count --interval --report --pathping --max-loss --source --address --interface --json --jsonl --timeout --no-color --help"
+            opts="-I -U -T -p -f -m -w -n -c -i -r -a -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --asn --asn-zone --geoip --asn-server --format --count --interval --report --pathping --max-loss --source --address --interface --flows --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -410,6 +410,10 @@ _netdx() {
                     return 0
                     ;;
                 --asn-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --geoip)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -454,6 +458,10 @@ _netdx() {
                     return 0
                     ;;
                 --interface)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flows)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -733,7 +741,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__trace)
-            opts="-I -U -T -p -f -m -w -n -q -N -s -i -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --asn --asn-zone --asn-server --format --queries --sim-queries --flows --mtu --source --interface --json --jsonl --timeout --no-color --help"
+            opts="-I -U -T -p -f -m -w -n -q -N -s -i -F -4 -6 -h --icmp --udp --tcp --port --first --max-hops --wait --numeric --asn --asn-zone --geoip --asn-server --format --queries --sim-queries --flows --mtu --source --interface --dont-fragment --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -772,6 +780,10 @@ _netdx() {
                     return 0
                     ;;
                 --asn-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --geoip)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -68,7 +68,8 @@ complete -c netdx -n "__fish_netdx_using_subcommand trace" -s p -l port -d 'Port
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s f -l first -d 'TTL of the first hop probed' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s m -l max-hops -d 'Largest TTL probed (the hop limit of the trace)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s w -l wait -d 'Seconds to wait for each probe\'s answer' -r
-complete -c netdx -n "__fish_netdx_using_subcommand trace" -l asn-zone -d 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l asn-zone -d 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6); names are asked as AS<n> under it, less a leading origin/origin6 label' -r
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l geoip -d 'Offline MaxMind / IPinfo database (.mmdb) giving each hop\'s AS number, AS name and country' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l asn-server -d 'DNS server for the AS lookups (default: the first in resolv.conf)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l format -d 'Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)' -r -f -a "csv\t'Comma-separated values, one header line (RFC 4180 quoting)'
 markdown\t'A GitHub-flavoured Markdown table, then the diagnoses as a list'"
@@ -82,8 +83,9 @@ complete -c netdx -n "__fish_netdx_using_subcommand trace" -s I -l icmp -d 'ICMP
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s U -l udp -d 'UDP probes to port 33434 and up, as classic traceroute (no root needed)'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s T -l tcp -d 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Raw SYNs as root, else kernel connect() probes'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s n -l numeric -d 'Numeric output: no reverse DNS names'
-complete -c netdx -n "__fish_netdx_using_subcommand trace" -l asn -d 'Look up each hop\'s origin AS over DNS TXT, as mtr -z does'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l asn -d 'Look up each hop\'s origin AS and the AS name over DNS TXT, as mtr -z does'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l mtu -d 'Discover the path MTU with DF echo probes and show it per hop (F=N), as traceroute --mtu / tracepath'
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -s F -l dont-fragment -d 'Set DF: a probe larger than a link is not fragmented, its router answers Frag Needed / Packet Too Big (traceroute\'s -F)'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s 4 -d 'Use IPv4 only'
@@ -94,7 +96,8 @@ complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s p -l port -d 'Port: 
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s f -l first -d 'TTL of the first hop probed' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s m -l max-hops -d 'Largest TTL probed (the hop limit of the trace)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s w -l wait -d 'Seconds to wait for each probe\'s answer' -r
-complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l asn-zone -d 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l asn-zone -d 'Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6); names are asked as AS<n> under it, less a leading origin/origin6 label' -r
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l geoip -d 'Offline MaxMind / IPinfo database (.mmdb) giving each hop\'s AS number, AS name and country' -r -F
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l asn-server -d 'DNS server for the AS lookups (default: the first in resolv.conf)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l format -d 'Print the final report as a CSV or Markdown table instead of text (mtr: implies --report)' -r -f -a "csv\t'Comma-separated values, one header line (RFC 4180 quoting)'
 markdown\t'A GitHub-flavoured Markdown table, then the diagnoses as a list'"
@@ -103,12 +106,13 @@ complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s i -l interval -d 'Se
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l max-loss -d 'Loss percentage at the destination above which the exit status is 1 (default: only total loss fails)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s a -l address -l source -d 'Source address the probes leave from (mtr\'s -a); must be configured on this host' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l interface -d 'Interface the probes leave through, SO_BINDTODEVICE (mtr\'s -I; here -I is --icmp)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l flows -d 'Paris UDP flows per round (1-16, with --udp): each hop lists every branch the flows met, and path.ecmp says where the path splits' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s I -l icmp -d 'ICMP echo probes (the default)'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s U -l udp -d 'UDP probes to port 33434 and up, as classic traceroute (no root needed)'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s T -l tcp -d 'TCP SYN probes (tcptraceroute); SYN-ACK or RST from the target = reached. Raw SYNs as root, else kernel connect() probes'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s n -l numeric -d 'Numeric output: no reverse DNS names'
-complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l asn -d 'Look up each hop\'s origin AS over DNS TXT, as mtr -z does'
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l asn -d 'Look up each hop\'s origin AS and the AS name over DNS TXT, as mtr -z does'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s r -l report -d 'Print only the final table, as `mtr -r`'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l pathping -d 'Print the Windows pathping layout: loss at each node and on each link (not with --report: one layout or the other)'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l json -d 'Print one JSON document when the command ends'

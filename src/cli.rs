@@ -175,12 +175,15 @@ pub struct PathOpts {
     /// Numeric output: no reverse DNS names.
     #[arg(short = 'n', long = "numeric")]
     pub numeric: bool,
-    /// Look up each hop's origin AS over DNS TXT, as mtr -z does
+    /// Look up each hop's origin AS and the AS name over DNS TXT, as mtr -z does
     #[arg(long = "asn")]
     pub asn: bool,
-    /// Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6)
+    /// Zone the AS lookups ask under (default origin.asn.cymru.com, origin6.asn.cymru.com for IPv6); names are asked as AS<n> under it, less a leading origin/origin6 label
     #[arg(long = "asn-zone", value_name = "ZONE", requires = "asn")]
     pub asn_zone: Option<String>,
+    /// Offline MaxMind / IPinfo database (.mmdb) giving each hop's AS number, AS name and country
+    #[arg(long = "geoip", value_name = "FILE")]
+    pub geoip: Option<std::path::PathBuf>,
     /// DNS server for the AS lookups (default: the first in resolv.conf)
     #[arg(long = "asn-server", value_name = "ADDR", requires = "asn")]
     pub asn_server: Option<String>,
@@ -229,6 +232,12 @@ pub struct TraceArgs {
     /// Interface the probes leave through, SO_BINDTODEVICE (traceroute's -i).
     #[arg(short = 'i', long = "interface", value_name = "IFACE")]
     pub interface: Option<String>,
+    /// Whole probe packet in bytes, IP header included, as `traceroute host 1400` (may be fragmented unless -F).
+    #[arg(value_name = "PACKETLEN", allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
+    pub packetlen: Option<u32>,
+    /// Set DF: a probe larger than a link is not fragmented, its router answers Frag Needed / Packet Too Big (traceroute's -F).
+    #[arg(short = 'F', long = "dont-fragment")]
+    pub dont_fragment: bool,
 }
 
 /// `netdx mtr` flags, in mtr's habits.
@@ -269,6 +278,9 @@ pub struct MtrArgs {
     /// Interface the probes leave through, SO_BINDTODEVICE (mtr's -I; here -I is --icmp).
     #[arg(long = "interface", value_name = "IFACE")]
     pub interface: Option<String>,
+    /// Paris UDP flows per round (1-16, with --udp): each hop lists every branch the flows met, and path.ecmp says where the path splits.
+    #[arg(long = "flows", value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
+    pub flows: u32,
 }
 
 /// `netdx dns` flags, in nslookup/dig habits.

@@ -9,6 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::probe::packet::MplsLabel;
 use crate::probe::{route, Binding, Engine, Outcome, Probe, ProbeKind, Response, SocketMode};
 use crate::resolve::asn::Asns;
+use crate::resolve::geoip::{GeoDb, GeoFacts};
 use crate::resolve::Family;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -17,6 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use crate::diagnose::path::HopAnswer;
+
+/// Largest packet length a trace accepts (traceroute's limit is 65000).
+pub const MAX_PACKET: u32 = 65000;
 
 /// traceroute's first UDP port.
 pub const UDP_BASE_PORT: u16 = 33434;
@@ -68,6 +72,18 @@ pub struct PathPlan {
     pub near: bool,
     /// The Paris flow the probes belong to (`--flows` runs several).
     pub flow: u16,
+    /// traceroute's packet length: the whole IP packet of every probe,
+    /// headers included (None: each method's usual small probe).
+    pub size: Option<u16>,
+}
+
+/// Bytes of the IP header of a probe to `target` (no options).
+fn ip_header(target: IpAddr) -> usize {
+    if target.is_ipv6() {
+        40
+    } else {
+        20
+    }
 }
 
 impl PathPlan {
@@ -113,6 +129,9 @@ impl PathPlan {
                 opts.first, opts.max_hops
             )));
         }
+        if let Some(zone) = &opts.asn_zone {
+            crate::resolve::asn::check_zone(zone).map_err(AppError::usage)?;
+        }
         let wait = opts.wait.or(global.timeout).unwrap_or(default_wait);
         if !(wait.is_finite() && wait > 0.0 && wait <= 3600.0) {
             return Err(AppError::usage(format!(
@@ -128,21 +147,70 @@ impl PathPlan {
             near: opts.wait.is_none() && global.timeout.is_none(),
             names: !opts.numeric,
             flow: 0,
+            size: None,
         })
+    }
+
+    /// The smallest packet length a probe to `target` of this method can
+    /// have: the IP header, then the ICMP/UDP header or the SYN's 24 bytes.
+    pub fn min_size(&self, target: IpAddr) -> usize {
+        ip_header(target)
+            + match self.method {
+                Method::Icmp | Method::Udp => 8,
+                Method::Tcp => 24,
+            }
+    }
+
+    /// Takes traceroute's packet length (`host packetlen`), refusing one
+    /// no IP packet can have; [`PathPlan::check_size`] checks it against
+    /// the headers once the target's family is known.
+    pub fn with_size(mut self, size: Option<u32>) -> AppResult<PathPlan> {
+        let Some(size) = size else { return Ok(self) };
+        if size > MAX_PACKET {
+            return Err(AppError::usage(format!(
+                "packet length {size}: at most {MAX_PACKET} bytes"
+            )));
+        }
+        self.size = Some(size as u16);
+        Ok(self)
+    }
+
+    /// Refuses a packet length smaller than the headers of a probe to `target`.
+    pub fn check_size(&self, target: IpAddr) -> AppResult<()> {
+        let least = self.min_size(target);
+        match self.size {
+            Some(size) if usize::from(size) < least => Err(AppError::usage(format!(
+                "packet length {size}: a {} probe to {target} needs at least {least} bytes (its headers)",
+                self.method.word()
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// The probe for TTL `ttl` in this plan's flow: every probe of a flow
     /// has the same ports (UDP), identifier and checksum (ICMP), so ECMP
     /// routers keep the whole trace on one branch (Paris traceroute).
     pub fn probe(&self, target: IpAddr, ttl: u8) -> Probe {
+        // Data bytes after the transport header for a sized probe.
+        let data = self
+            .size
+            .map(|s| usize::from(s).saturating_sub(self.min_size(target)));
         let kind = match self.method {
-            Method::Icmp => ProbeKind::Echo { payload: 32 },
+            Method::Icmp => ProbeKind::Echo {
+                payload: data.unwrap_or(32),
+            },
             // Paris: one port, one flow (source port) for every probe.
             Method::Udp => ProbeKind::Udp {
                 port: self.port,
                 flow: Some(self.flow),
+                payload: data,
             },
-            Method::Tcp => ProbeKind::TcpSyn { port: self.port },
+            // Paris TCP: one source port per flow (raw SYNs).
+            Method::Tcp => ProbeKind::TcpSyn {
+                port: self.port,
+                payload: data.unwrap_or(0),
+                flow: Some(self.flow),
+            },
         };
         Probe {
             target,
@@ -156,6 +224,21 @@ impl PathPlan {
     pub fn kind(&self) -> ProbeKind {
         self.probe(IpAddr::from([0, 0, 0, 0]), 1).kind
     }
+}
+
+/// Checks `--flows` (trace and mtr): 1 to 16, several only with UDP.
+pub fn check_flows(flows: u32, method: Method) -> AppResult<()> {
+    if !(1..=16).contains(&flows) {
+        return Err(AppError::usage(format!(
+            "--flows {flows}: the number of flows must be between 1 and 16"
+        )));
+    }
+    if flows > 1 && method != Method::Udp {
+        return Err(AppError::usage(format!(
+            "--flows {flows}: several flows need --udp (each flow is its own source port; ICMP echo keeps one identifier per run and TCP probes one port each)"
+        )));
+    }
+    Ok(())
 }
 
 /// The errno of asking the routing table for `target` from `binding`'s
@@ -184,6 +267,11 @@ pub fn asns(opts: &PathOpts) -> AppResult<Option<Asns>> {
         }
     };
     Ok(Some(Asns::new(server, opts.asn_zone.as_deref())))
+}
+
+/// The `--geoip` database, opened before anything is sent.
+pub fn geoip(opts: &PathOpts) -> AppResult<Option<GeoDb>> {
+    opts.geoip.as_deref().map(GeoDb::open).transpose()
 }
 
 /// Prints a `--format` table: `header` then `rows`; Markdown adds the
@@ -245,6 +333,7 @@ pub fn classify(outcome: &Outcome) -> HopAnswer {
             from,
             icmp_type,
             code,
+            mtu,
             ..
         } => {
             let port_unreachable = if v6 {
@@ -256,9 +345,14 @@ pub fn classify(outcome: &Outcome) -> HopAnswer {
             if port_unreachable && *from == target && udp {
                 HopAnswer::Destination { from: *from }
             } else {
+                // traceroute's `!F-1280`: the MTU the router named.
+                let mark = icmp::trace_mark(v6, *icmp_type, *code);
                 HopAnswer::Unreachable {
                     from: *from,
-                    mark: icmp::trace_mark(v6, *icmp_type, *code),
+                    mark: match mtu {
+                        Some(m) => format!("{mark}-{m}"),
+                        None => mark,
+                    },
                     icmp_type: *icmp_type,
                     code: *code,
                 }
@@ -299,10 +393,11 @@ pub fn reply_ttl(outcome: &Outcome) -> Option<u8> {
     }
 }
 
-/// The MPLS label stack a router quoted with its Time Exceeded.
+/// The MPLS label stack a router quoted with its Time Exceeded or
+/// Destination Unreachable.
 pub fn mpls(outcome: &Outcome) -> Vec<MplsLabel> {
     match &outcome.response {
-        Response::TimeExceeded { mpls, .. } => mpls.clone(),
+        Response::TimeExceeded { mpls, .. } | Response::Unreachable { mpls, .. } => mpls.clone(),
         _ => Vec::new(),
     }
 }
@@ -325,6 +420,8 @@ pub struct Names {
     state: Arc<Mutex<NameState>>,
     /// With `--asn`: origin AS lookups, started and awaited with the names.
     asns: Option<Asns>,
+    /// With `--geoip`: the offline database.
+    geo: Option<Arc<GeoDb>>,
 }
 
 impl Names {
@@ -334,7 +431,27 @@ impl Names {
             enabled,
             state: Arc::default(),
             asns: None,
+            geo: None,
         }
+    }
+
+    /// The same cache, also reading AS and country from `--geoip`'s file.
+    pub fn with_geo(mut self, geo: Option<GeoDb>) -> Names {
+        self.geo = geo.map(Arc::new);
+        self
+    }
+
+    /// What `--geoip`'s file says about `addr` (empty without one).
+    fn geo(&self, addr: IpAddr) -> GeoFacts {
+        self.geo
+            .as_ref()
+            .map(|g| g.lookup(addr))
+            .unwrap_or_default()
+    }
+
+    /// The country of `addr`, when `--geoip`'s file has one.
+    pub fn country(&self, addr: IpAddr) -> Option<String> {
+        self.geo(addr).country
     }
 
     /// The same cache, also looking up each address's origin AS.
@@ -343,9 +460,21 @@ impl Names {
         self
     }
 
-    /// The origin AS of `addr`, when `--asn` found one.
+    /// The origin AS of `addr`, when `--asn` found one, else when
+    /// `--geoip`'s file has one.
     pub fn asn(&self, addr: IpAddr) -> Option<u32> {
-        self.asns.as_ref()?.get(addr)
+        self.asns
+            .as_ref()
+            .and_then(|a| a.get(addr))
+            .or_else(|| self.geo(addr).asn)
+    }
+
+    /// The name of the origin AS of `addr`, from the source its number came from.
+    pub fn as_name(&self, addr: IpAddr) -> Option<String> {
+        match self.asns.as_ref() {
+            Some(asns) if asns.get(addr).is_some() => asns.name(asns.get(addr)?),
+            _ => self.geo(addr).as_name,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, NameState> {
@@ -516,8 +645,10 @@ pub async fn prepare_path(
     device: Option<(&str, &str)>,
     global: &GlobalOpts,
     kind: &ProbeKind,
+    pmtu: Option<crate::probe::PmtuDisc>,
 ) -> AppResult<PathSetup> {
-    let (binding, family) = binding_and_family(host, source, device, global)?;
+    let (mut binding, family) = binding_and_family(host, source, device, global)?;
+    binding.pmtu = pmtu;
     let limit = global.timeout.map(std::time::Duration::from_secs_f64);
     let target = crate::resolve::resolve_one_within(host, family, limit).await?;
     let route = route_error(target, &binding);

@@ -6,6 +6,7 @@ pub mod cert;
 pub mod config;
 pub mod dnssec;
 mod http1;
+pub mod geoip;
 pub mod idn;
 pub mod iterate;
 pub mod lookup;

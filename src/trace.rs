@@ -53,6 +53,12 @@ pub struct ProbeRecord {
     /// With `--asn`: the origin AS of `from`, when the lookup found one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asn: Option<u32>,
+    /// With `--asn`: the name of that AS (`AS<n>` TXT), when found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_name: Option<String>,
+    /// With `--geoip`: the country (ISO 3166 code) of `from`, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// One hop: all its probes in sending order.
@@ -146,6 +152,12 @@ pub struct TraceReport {
     /// With `--mtu`: where the path MTU starts, drops and ends.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_mtu: Option<PathMtu>,
+    /// The packet length asked for (whole IP packet), when one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packet_len: Option<u16>,
+    /// Whether the probes had DF set (`-F`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dont_fragment: bool,
     /// What the trace means.
     pub diagnosis: Vec<Diagnosis>,
     /// False when this host had no route and nothing was probed: then no
@@ -196,30 +208,33 @@ impl Report for TraceReport {
     }
 }
 
+/// How the probes' DF bit is set: `-F` sets it and ignores a path MTU the
+/// kernel learnt (every router of a smaller link answers, as traceroute
+/// -F shows `!F`); a packet length alone lets them be fragmented, as
+/// traceroute does; otherwise the socket's default.
+fn fragmenting(args: &TraceArgs) -> Option<crate::probe::PmtuDisc> {
+    use crate::probe::PmtuDisc;
+    if args.dont_fragment {
+        Some(PmtuDisc::Probe)
+    } else {
+        args.packetlen.map(|_| PmtuDisc::Dont)
+    }
+}
+
 /// Traces the path to `args.path.host`: prints each hop line (and streams
 /// each `hop` event) as soon as it and the hops before it are complete, and
 /// returns the whole result. Nothing is probed when this host has no route;
 /// the report then carries that one diagnosis.
 pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<TraceReport> {
-    let plan = PathPlan::new(&args.path, global, DEFAULT_WAIT)?;
+    let plan = PathPlan::new(&args.path, global, DEFAULT_WAIT)?.with_size(args.packetlen)?;
+    let geo = hops::geoip(&args.path)?;
     if !(1..=10).contains(&args.queries) {
         return Err(AppError::usage(format!(
             "-q {}: probes per hop must be between 1 and 10",
             args.queries
         )));
     }
-    if !(1..=16).contains(&args.flows) {
-        return Err(AppError::usage(format!(
-            "--flows {}: the number of flows must be between 1 and 16",
-            args.flows
-        )));
-    }
-    if args.flows > 1 && plan.method != Method::Udp {
-        return Err(AppError::usage(format!(
-            "--flows {}: several flows need --udp (each flow is its own source port; ICMP echo keeps one identifier per run and TCP probes one port each)",
-            args.flows
-        )));
-    }
+    hops::check_flows(args.flows, plan.method)?;
     if !(1..=1024).contains(&args.sim_queries) {
         return Err(AppError::usage(format!(
             "-N {}: probes in flight must be between 1 and 1024",
@@ -237,8 +252,10 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
         args.interface.as_deref().map(|i| ("-i", i)),
         global,
         &plan.kind(),
+        fragmenting(args),
     )
     .await?;
+    plan.check_size(target)?;
     let port = (plan.method != Method::Icmp).then_some(plan.port);
     let mut report = TraceReport {
         host: hops::shown_host(&args.path.host).to_string(),
@@ -259,6 +276,8 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
         ended_at: hops::utc_stamp(std::time::SystemTime::now()),
         duration_ms: 0,
         path_mtu: None,
+        packet_len: plan.size,
+        dont_fragment: args.dont_fragment,
         diagnosis: Vec::new(),
         probed: false,
         format: args.path.format.filter(|_| sink.human()),
@@ -277,9 +296,12 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     };
     let sink = &live_sink;
     sink.line(&format!(
-        "trace to {} ({target}), {} hops max, {} probes{}, {} per hop",
+        "trace to {} ({target}), {} hops max, {}{} probes{}, {} per hop",
         crate::resolve::idn::both_forms(hops::shown_host(&args.path.host)),
         plan.max,
+        plan.size
+            .map(|s| format!("{s} byte{} ", if args.dont_fragment { " DF" } else { "" }))
+            .unwrap_or_default(),
         plan.method.word(),
         port.map(|p| format!(" to port {p}")).unwrap_or_default(),
         args.queries
@@ -295,7 +317,9 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     } else {
         None
     };
-    let names = Names::new(plan.names).with_asns(hops::asns(&args.path)?);
+    let names = Names::new(plan.names)
+        .with_asns(hops::asns(&args.path)?)
+        .with_geo(geo);
     let (hop_tx, hop_rx) = mpsc::unbounded_channel::<HopRecord>();
     let marks = path_mtu.as_ref().map(MtuMarks::new);
     let printer = tokio::spawn(print_hops(hop_rx, names.clone(), sink.clone(), marks));
@@ -486,6 +510,8 @@ async fn schedule(
                         back_hops: hops::reply_ttl(&outcome).map(hops::back_hops),
                         mpls: hops::mpls(&outcome),
                         asn: None,
+                        as_name: None,
+                        country: None,
                     });
                 }
             }
@@ -618,6 +644,8 @@ fn silent_probe(flow: u16) -> ProbeRecord {
         back_hops: None,
         mpls: Vec::new(),
         asn: None,
+        as_name: None,
+        country: None,
     }
 }
 
@@ -656,6 +684,8 @@ fn flush_partial(
                     back_hops: None,
                     mpls: Vec::new(),
                     asn: None,
+                    as_name: None,
+                    country: None,
                 })
             })
             .collect();
@@ -691,6 +721,8 @@ async fn print_hops(
         for p in &mut hop.probes {
             p.name = p.from.and_then(|a| names.get(a));
             p.asn = p.from.and_then(|a| names.asn(a));
+            p.as_name = p.from.and_then(|a| names.as_name(a));
+            p.country = p.from.and_then(|a| names.country(a));
         }
         emit(hop, &names, &sink, &mut done, &mut marks);
     }
@@ -820,8 +852,13 @@ pub fn hop_line(hop: &HopRecord, names: &Names) -> String {
                 if shown != Some(from) {
                     line.push_str(&format!(" {}", names.label(from)));
                     // traceroute -A / mtr -z: the origin AS.
-                    if let Some(asn) = p.asn {
-                        line.push_str(&format!(" [AS{asn}]"));
+                    match (p.asn, &p.as_name) {
+                        (Some(asn), Some(name)) => line.push_str(&format!(" [AS{asn} {name}]")),
+                        (Some(asn), None) => line.push_str(&format!(" [AS{asn}]")),
+                        _ => {}
+                    }
+                    if let Some(cc) = &p.country {
+                        line.push_str(&format!(" [{cc}]"));
                     }
                     // traceroute --back: the way back is N hops, not TTL.
                     if let Some(back) = p.back_hops.filter(|b| *b != u16::from(hop.ttl)) {

@@ -42,6 +42,14 @@ fn asn_lab() -> (Lab, common::tempdir::TempDir) {
             ));
         }
     }
+    // AS names (`AS<n>.ZONE` TXT, as asn.cymru.com answers them); AS64501
+    // has none, so its hops show the number alone.
+    data.push_str(&format!(
+        "  local-data: 'AS64500.{ZONE}. TXT \"64500 | ZZ | test | 2024-01-01 | LAB-R1 Example Net, ZZ\"'\n"
+    ));
+    data.push_str(&format!(
+        "  local-data: 'AS64502.{ZONE}. TXT \"64502 | ZZ | test | 2024-01-01 | LAB-SERVER\"'\n"
+    ));
     let dir = common::tempdir::TempDir::new("asn");
     let conf = format!(
         "server:\n  interface: {v4}\n  interface: {v6}\n  chroot: \"\"\n  username: \"\"\n  \
@@ -110,9 +118,9 @@ fn trace_asn_shows_the_origin_as_per_hop_v4_and_v6() {
     let run = lab.netdx(lab.client(), &cmd);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     for (ttl, addr, asn) in [
-        (1, lab.router_v4(1), 64500),
-        (2, lab.router_v4(2), 64501),
-        (3, lab.server_v4(), 64502),
+        (1, lab.router_v4(1), "64500 LAB-R1 Example Net, ZZ"),
+        (2, lab.router_v4(2), "64501"),
+        (3, lab.server_v4(), "64502 LAB-SERVER"),
     ] {
         let line = run
             .stdout
@@ -130,7 +138,19 @@ fn trace_asn_shows_the_origin_as_per_hop_v4_and_v6() {
     cmd.push(&server);
     let doc = lab.netdx(lab.client(), &cmd).json();
     assert_eq!(doc["hops"][0]["probes"][0]["asn"], 64500, "{doc}");
+    assert_eq!(
+        doc["hops"][0]["probes"][0]["as_name"], "LAB-R1 Example Net, ZZ",
+        "{doc}"
+    );
+    assert!(
+        doc["hops"][1]["probes"][0].get("as_name").is_none(),
+        "{doc}"
+    );
     assert_eq!(doc["hops"][2]["probes"][0]["asn"], 64502, "{doc}");
+    assert_eq!(
+        doc["hops"][2]["probes"][0]["as_name"], "LAB-SERVER",
+        "{doc}"
+    );
 
     // IPv6: the nibble names under the same zone.
     let server6 = lab.server_v6();
@@ -150,8 +170,10 @@ fn trace_asn_shows_the_origin_as_per_hop_v4_and_v6() {
         ],
     );
     assert!(
-        run.stdout
-            .contains(&format!("{} [AS64500]", lab.router_v6(1))),
+        run.stdout.contains(&format!(
+            "{} [AS64500 LAB-R1 Example Net, ZZ]",
+            lab.router_v6(1)
+        )),
         "{}",
         run.stdout
     );
@@ -189,6 +211,65 @@ fn mtr_asn_shows_the_origin_as_in_the_host_column() {
         "{}",
         run.stdout
     );
+    // Names get the room the address leaves in the table, whole in JSON.
+    assert!(
+        run.stdout
+            .contains(&format!("AS64500 LAB-R1  {}", lab.router_v4(1))),
+        "{}",
+        run.stdout
+    );
+    let doc = lab
+        .netdx(
+            lab.client(),
+            &[
+                "--json",
+                "mtr",
+                "-r",
+                "-n",
+                "-c",
+                "1",
+                "-i",
+                "0.2",
+                "--asn",
+                "--asn-zone",
+                ZONE,
+                "--asn-server",
+                &server,
+                &server,
+            ],
+        )
+        .json();
+    let hops = doc["hops"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = hops
+        .iter()
+        .filter_map(|h| h["addresses"][0]["as_name"].as_str())
+        .collect();
+    assert_eq!(names, ["LAB-R1 Example Net, ZZ", "LAB-SERVER"], "{doc}");
+}
+
+#[test]
+fn an_invalid_asn_zone_is_refused_before_anything_is_sent() {
+    let long = format!("{}.test", "x".repeat(64));
+    for zone in [
+        "..",
+        "",
+        ".",
+        "a..b",
+        "lab test",
+        "lab/test",
+        "é.test",
+        long.as_str(),
+    ] {
+        for cmd in ["trace", "mtr"] {
+            let start = Instant::now();
+            let run = common::netdx_here(&[cmd, "-n", "--asn", "--asn-zone", zone, "127.0.0.1"]);
+            assert_eq!(run.code, 2, "{cmd} {zone:?}: {}{}", run.stdout, run.stderr);
+            assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+            assert!(run.stderr.contains("--asn-zone"), "{}", run.stderr);
+            assert!(run.stdout.is_empty(), "{}", run.stdout);
+            assert!(start.elapsed() < Duration::from_secs(2));
+        }
+    }
 }
 
 #[test]
@@ -241,5 +322,145 @@ fn readme_examples() {
         args.push(&server);
         let run = lab.netdx(lab.client(), &args);
         eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
+    }
+    let geo = common::tempdir::TempDir::new("geoip_readme");
+    let script = geo.write("writer.pl", MMDB_WRITER);
+    let db = format!("{}/lab.mmdb", geo.path());
+    let entries = [
+        format!("{}/32,64510,GEO-R1 Transit,DE", lab.router_v4(1)),
+        format!("{}/32,64511,GEO-R2 Backbone,FR", lab.router_v4(2)),
+        format!("{}/32,64512,GEO-SERVER Hosting,JP", lab.server_v4()),
+    ];
+    let mut cmd = vec!["perl", script.as_str(), db.as_str()];
+    cmd.extend(entries.iter().map(String::as_str));
+    common::must(&cmd);
+    for head in [
+        vec!["trace", "-n"],
+        vec!["mtr", "-r", "-n", "-c", "3", "-i", "0.2"],
+    ] {
+        let mut args = head.clone();
+        args.extend(["--geoip", "lab.mmdb"]);
+        args.push(&server);
+        let real: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == "lab.mmdb" { db.as_str() } else { a })
+            .collect();
+        let run = lab.netdx(lab.client(), &real);
+        eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
+    }
+}
+
+/// Writes a MaxMind DB with libmaxmind-db-writer-perl (Debian's
+/// MaxMind::DB::Writer): `entries` are `network,asn,org,country`.
+const MMDB_WRITER: &str = r#"use strict; use warnings;
+use MaxMind::DB::Writer::Tree;
+my ($out, @entries) = @ARGV;
+my %types = (autonomous_system_number => 'uint32', autonomous_system_organization => 'utf8_string',
+             country => 'map', iso_code => 'utf8_string');
+my $tree = MaxMind::DB::Writer::Tree->new(
+    ip_version => 6, record_size => 24, database_type => 'netdx-test',
+    languages => ['en'], description => { en => 'netdx test' },
+    map_key_type_callback => sub { $types{ $_[0] } },
+    remove_reserved_networks => 0,
+);
+for my $e (@entries) {
+    my ($net, $asn, $org, $cc) = split /,/, $e;
+    $tree->insert_network($net, { autonomous_system_number => $asn,
+        autonomous_system_organization => $org, country => { iso_code => $cc } });
+}
+open my $fh, '>:raw', $out or die "$out: $!";
+$tree->write_tree($fh);
+close $fh;
+"#;
+
+#[test]
+fn geoip_reads_as_and_country_per_hop_from_an_mmdb_file() {
+    if !can_build_namespaces("trace_geoip") {
+        return;
+    }
+    let lab = Lab::chain(2);
+    let dir = common::tempdir::TempDir::new("geoip");
+    let script = dir.write("writer.pl", MMDB_WRITER);
+    let db = format!("{}/lab.mmdb", dir.path());
+    let entries = [
+        format!("{}/32,64510,GEO-R1 Transit,DE", lab.router_v4(1)),
+        format!("{}/32,64511,GEO-R2 Backbone,FR", lab.router_v4(2)),
+        format!("{}/32,64512,GEO-SERVER Hosting,JP", lab.server_v4()),
+        format!("{}/128,64510,GEO-R1 Transit,DE", lab.router_v6(1)),
+    ];
+    let mut cmd = vec!["perl", script.as_str(), db.as_str()];
+    cmd.extend(entries.iter().map(String::as_str));
+    let made = common::must(&cmd);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let server = lab.server_v4();
+    let run = lab.netdx(
+        lab.client(),
+        &["trace", "-n", "-q", "1", "--geoip", &db, &server],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for (addr, tag) in [
+        (lab.router_v4(1), "[AS64510 GEO-R1 Transit] [DE]"),
+        (lab.router_v4(2), "[AS64511 GEO-R2 Backbone] [FR]"),
+        (server.clone(), "[AS64512 GEO-SERVER Hosting] [JP]"),
+    ] {
+        assert!(
+            run.stdout.contains(&format!("{addr} {tag}")),
+            "{addr} {tag}:\n{}",
+            run.stdout
+        );
+    }
+    let doc = lab
+        .netdx(
+            lab.client(),
+            &["--json", "trace", "-n", "-q", "1", "--geoip", &db, &server],
+        )
+        .json();
+    let p = &doc["hops"][1]["probes"][0];
+    assert_eq!(p["asn"], 64511, "{doc}");
+    assert_eq!(p["as_name"], "GEO-R2 Backbone", "{doc}");
+    assert_eq!(p["country"], "FR", "{doc}");
+    // IPv6 through the same file.
+    let run = lab.netdx(
+        lab.client(),
+        &["trace", "-n", "-q", "1", "--geoip", &db, &lab.server_v6()],
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "{} [AS64510 GEO-R1 Transit] [DE]",
+            lab.router_v6(1)
+        )),
+        "{}",
+        run.stdout
+    );
+    // mtr: AS in the host column, country in JSON.
+    let doc = lab
+        .netdx(
+            lab.client(),
+            &[
+                "--json", "mtr", "-r", "-n", "-c", "1", "-i", "0.2", "--geoip", &db, &server,
+            ],
+        )
+        .json();
+    let first = &doc["hops"][0]["addresses"][0];
+    assert_eq!(first["asn"], 64510, "{doc}");
+    assert_eq!(first["country"], "DE", "{doc}");
+
+    // Garbage, empty, truncated, missing: one line, exit 3, at once.
+    let junk = dir.write("junk.mmdb", "this is not a database\n");
+    let empty = dir.write("empty.mmdb", "");
+    let whole = std::fs::read(&db).unwrap_or_default();
+    let cut = format!("{}/cut.mmdb", dir.path());
+    let _ = std::fs::write(&cut, &whole[..whole.len() / 2]);
+    let missing = format!("{}/missing.mmdb", dir.path());
+    for bad in [&junk, &empty, &cut, &missing] {
+        for cmd in ["trace", "mtr"] {
+            let start = Instant::now();
+            let run = lab.netdx(lab.client(), &[cmd, "-n", "--geoip", bad, &server]);
+            assert_eq!(run.code, 3, "{cmd} {bad}: {}{}", run.stdout, run.stderr);
+            assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+            assert!(run.stderr.contains("--geoip"), "{}", run.stderr);
+            assert!(run.stdout.is_empty(), "{}", run.stdout);
+            assert!(start.elapsed() < Duration::from_secs(2), "{cmd} {bad}");
+        }
     }
 }

@@ -92,6 +92,32 @@ fn trace_shows_the_label_stack_per_hop_like_traceroute_e() {
     assert!(doc["hops"][1]["probes"][0].get("mpls").is_none(), "{doc}");
 }
 
+/// Without root the answers come through each probe socket's error queue:
+/// with IP_RECVERR_RFC4884 the kernel says where the extension starts, so
+/// unprivileged UDP traces show the label stack too (TCP connect() probes
+/// do not yet: the connect prober keeps only type, code and MTU).
+#[test]
+fn unprivileged_traces_read_the_label_stack_from_the_error_queue() {
+    if !can_build_namespaces("mpls_errqueue") {
+        return;
+    }
+    let lab = mpls_lab();
+    let server = lab.server_v4();
+    let method = "--udp";
+    let run = lab.netdx_as_nobody(
+        lab.client(),
+        &["--json", "trace", "-n", "-q", "1", method, &server],
+    );
+    assert_eq!(run.code, 0, "{method}: {}{}", run.stdout, run.stderr);
+    let doc = run.json();
+    assert_ne!(doc["socket"], "raw", "{doc}");
+    let p = &doc["hops"][0]["probes"][0];
+    assert_eq!(p["from"], lab.router_v4(1).as_str(), "{method}: {doc}");
+    assert_eq!(p["mpls"][0]["label"], 16005, "{method}: {doc}");
+    assert_eq!(p["mpls"][0]["s"], true, "{method}: {doc}");
+    assert!(doc["hops"][1]["probes"][0].get("mpls").is_none(), "{doc}");
+}
+
 #[test]
 fn mtr_report_and_json_carry_the_label_stack() {
     if !can_build_namespaces("mtr_mpls") {

@@ -266,3 +266,114 @@ fn trace_mtu_finds_1280_at_hop_2_as_traceroute_mtu_and_tracepath_do() {
         assert!(tp.stdout.contains("pmtu 1280"), "{}", tp.stdout);
     }
 }
+
+/// The answers of each hop line (`198.18.0.2`, `!F-1280`, `*`…), by TTL.
+fn hop_words(out: &str) -> Vec<(u8, String)> {
+    out.lines()
+        .filter_map(|l| {
+            let ttl: u8 = l.split_whitespace().next()?.parse().ok()?;
+            Some((ttl, l.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn trace_packet_length_beyond_the_1280_link_gets_frag_needed_as_traceroute_f() {
+    if !can_build_namespaces("trace_packetlen") {
+        return;
+    }
+    let lab = small_link_lab();
+    let server = lab.server_v4();
+    let router1 = lab.router_v4(1);
+    for method in ["--icmp", "--udp", "--tcp"] {
+        // DF, 1400 bytes: r1 cannot forward them over the 1280 link and says so.
+        let big = lab.netdx(
+            lab.client(),
+            &[
+                "trace", "-n", "-q", "1", "-w", "2", "-F", method, &server, "1400",
+            ],
+        );
+        let lines = hop_words(&big.stdout);
+        assert!(big.stdout.contains("1400 byte DF"), "{}", big.stdout);
+        assert_eq!(lines.len(), 2, "{method}:\n{}", big.stdout);
+        assert!(lines[0].1.contains(&router1), "{}", big.stdout);
+        assert!(
+            lines[1].1.contains(&router1) && lines[1].1.contains("!F-1280"),
+            "{method}:\n{}",
+            big.stdout
+        );
+        assert_eq!(big.code, 1, "{method}: {}{}", big.stdout, big.stderr);
+        // DF, 1280 bytes: exactly the link, the server answers.
+        let fits = lab.netdx(
+            lab.client(),
+            &[
+                "trace", "-n", "-q", "1", "-w", "2", "-F", method, &server, "1280",
+            ],
+        );
+        assert_eq!(fits.code, 0, "{method}: {}{}", fits.stdout, fits.stderr);
+        let last = hop_words(&fits.stdout).pop().unwrap_or_default();
+        assert_eq!(last.0, 3, "{}", fits.stdout);
+        assert!(last.1.contains(&server), "{}", fits.stdout);
+        // No DF: 1400 bytes are fragmented by r1 and arrive, as traceroute's default.
+        let frag = lab.netdx(
+            lab.client(),
+            &["trace", "-n", "-q", "1", "-w", "2", method, &server, "1400"],
+        );
+        assert_eq!(frag.code, 0, "{method}: {}{}", frag.stdout, frag.stderr);
+    }
+    // JSON: the length, DF, and r1's Frag Needed (3/4) at hop 2.
+    let doc = lab
+        .netdx(
+            lab.client(),
+            &[
+                "--json", "trace", "-n", "-q", "1", "-w", "2", "-F", &server, "1400",
+            ],
+        )
+        .json();
+    assert_eq!(doc["packet_len"], 1400, "{doc}");
+    assert_eq!(doc["dont_fragment"], true, "{doc}");
+    assert_eq!(doc["reached"], false, "{doc}");
+    let hop2 = &doc["hops"][1]["probes"][0];
+    assert_eq!(hop2["answer"]["code"], 4, "{doc}");
+    assert_eq!(hop2["from"], router1.as_str(), "{doc}");
+    // traceroute -F on the same bed says the same.
+    let reference = lab.exec(
+        lab.client(),
+        &["traceroute", "-n", "-q", "1", "-F", &server, "1400"],
+    );
+    let lines = hop_words(&reference.stdout);
+    assert!(
+        lines
+            .iter()
+            .any(|(ttl, l)| *ttl == 2 && l.contains("!F-1280")),
+        "{}",
+        reference.stdout
+    );
+    // Lengths no packet can have are refused before anything is sent.
+    for (len, v6) in [("27", false), ("47", true), ("65001", false), ("-3", false)] {
+        let dest = if v6 { lab.server_v6() } else { server.clone() };
+        let run = lab.netdx(lab.client(), &["trace", "-n", &dest, len]);
+        assert_eq!(run.code, 2, "{len}: {}{}", run.stdout, run.stderr);
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
+}
+
+/// Prints the README's packet-length example runs (`NETDX_README=1`).
+#[test]
+fn readme_examples() {
+    if std::env::var_os("NETDX_README").is_none() || !can_build_namespaces("pmtu_readme") {
+        return;
+    }
+    let lab = small_link_lab();
+    let server = lab.server_v4();
+    for args in [
+        vec!["trace", "-n", "-F", &server, "1400"],
+        vec!["trace", "-n", &server, "1400"],
+    ] {
+        let run = lab.netdx(lab.client(), &args);
+        eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
+    }
+    let run = lab.exec(lab.client(), &["traceroute", "-n", "-F", &server, "1400"]);
+    eprintln!("$ traceroute -n -F {server} 1400\n{}", run.stdout);
+}

@@ -1121,20 +1121,27 @@ fn ecmp_one_trace_one_branch_and_flows_find_both() {
     let branch_a = ["198.18.1.2", "198.18.2.2"];
     let branch_b = ["198.18.20.2", "198.18.21.2"];
     let mut seen = std::collections::HashSet::new();
-    for _ in 0..6 {
-        let run = lab.netdx(
-            lab.client(),
-            &["--json", "trace", "-n", "-w", "1", "--udp", &server],
-        );
-        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-        let doc = run.json();
-        let hops = hops_2_3(&doc);
-        let all: Vec<&str> = hops.iter().flatten().map(String::as_str).collect();
-        let on_a = all.iter().all(|a| branch_a.contains(a));
-        let on_b = all.iter().all(|a| branch_b.contains(a));
-        assert!(on_a || on_b, "one trace mixed branches: {hops:?}");
-        assert_eq!(all.len(), 6, "{hops:?}");
-        seen.insert(on_a);
+    // Paris UDP and Paris TCP (one source port per trace, the SYNs told
+    // apart by their sequence numbers): each trace stays on one branch.
+    for method in ["--udp", "--tcp"] {
+        for _ in 0..6 {
+            let run = lab.netdx(
+                lab.client(),
+                &["--json", "trace", "-n", "-w", "1", method, &server],
+            );
+            assert_eq!(run.code, 0, "{method}: {}{}", run.stdout, run.stderr);
+            let doc = run.json();
+            let hops = hops_2_3(&doc);
+            let all: Vec<&str> = hops.iter().flatten().map(String::as_str).collect();
+            let on_a = all.iter().all(|a| branch_a.contains(a));
+            let on_b = all.iter().all(|a| branch_b.contains(a));
+            assert!(on_a || on_b, "{method}: one trace mixed branches: {hops:?}");
+            assert_eq!(all.len(), 6, "{method}: {hops:?}");
+            seen.insert(on_a);
+            if method == "--tcp" {
+                assert_eq!(doc["reached"], true, "{doc}");
+            }
+        }
     }
     let run = lab.netdx(
         lab.client(),
@@ -1197,6 +1204,88 @@ fn ecmp_one_trace_one_branch_and_flows_find_both() {
     let run = lab.netdx(lab.client(), &["--json", "trace", "-n", "-w", "1", &server]);
     let doc = run.json();
     assert_eq!(doc["branches"].as_array().map(Vec::len), Some(0), "{doc}");
+}
+
+/// `mtr --flows 16` on the same ECMP bed: each round sends one Paris UDP
+/// probe per flow and TTL, the report lists both branches at hops 2 and 3
+/// (the split hop's second router on its `-- line) and says path.ecmp with
+/// where the paths split and join, as `trace --flows` does.
+#[test]
+fn mtr_flows_list_both_branches_and_diagnose_ecmp() {
+    if !can_build_namespaces("mtr_ecmp") {
+        return;
+    }
+    let (lab, _rb) = ecmp_lab();
+    let server = lab.server_v4();
+    let args = [
+        "mtr", "-r", "-n", "-c", "2", "-i", "0.2", "--udp", "--flows", "16",
+    ];
+    let mut cmd = args.to_vec();
+    cmd.push(&server);
+    let run = lab.netdx(lab.client(), &cmd);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let text = &run.stdout;
+    for addr in ["198.18.1.2", "198.18.20.2", "198.18.2.2", "198.18.21.2"] {
+        assert!(text.contains(addr), "{addr}: {text}");
+    }
+    assert!(text.contains("`-- "), "{text}");
+    assert!(
+        text.contains("split after hop 1 (198.18.0.2) and join again at hop 4 (198.18.3.2)"),
+        "{text}"
+    );
+    let mut cmd = vec!["--json"];
+    cmd.extend(args);
+    cmd.push(&server);
+    let doc = lab.netdx(lab.client(), &cmd).json();
+    assert_eq!(doc["flows"], 16, "{doc}");
+    let hops = doc["hops"].as_array().cloned().unwrap_or_default();
+    let widths: Vec<usize> = hops
+        .iter()
+        .map(|h| h["addresses"].as_array().map(Vec::len).unwrap_or(0))
+        .collect();
+    assert_eq!(widths, [1, 2, 2, 1], "{doc}");
+    // 2 rounds x 16 flows per hop.
+    assert_eq!(hops[0]["sent"], 32, "{doc}");
+    let d = doc["diagnosis"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["code"] == "path.ecmp"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(d["evidence"]["split_after"], 1, "{doc}");
+    assert_eq!(d["evidence"]["join_at"], 4, "{doc}");
+    // One flow (the default): one branch per hop, no path.ecmp.
+    let doc = lab
+        .netdx(
+            lab.client(),
+            &[
+                "--json", "mtr", "-r", "-n", "-c", "2", "-i", "0.2", "--udp", &server,
+            ],
+        )
+        .json();
+    assert!(!doc.to_string().contains("path.ecmp"), "{doc}");
+    // Several flows are UDP flows, as for trace.
+    let run = lab.netdx(lab.client(), &["mtr", "-r", "--flows", "4", &server]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("several flows need --udp"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Prints the README's `mtr --flows` example (`NETDX_README=1`).
+#[test]
+fn readme_mtr_flows_example() {
+    if std::env::var_os("NETDX_README").is_none() || !can_build_namespaces("mtr_flows_readme") {
+        return;
+    }
+    let (lab, _rb) = ecmp_lab();
+    let server = lab.server_v4();
+    let args = [
+        "mtr", "-r", "-n", "-c", "3", "-i", "0.2", "-U", "--flows", "8", &server,
+    ];
+    let run = lab.netdx(lab.client(), &args);
+    eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
 }
 
 /// At default settings a silent hop before an answering destination costs

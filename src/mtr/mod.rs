@@ -11,7 +11,7 @@ use crate::diagnose::{path, Diagnosis};
 use crate::error::{AppError, AppResult, Exit};
 use crate::hops::{self, Method, Names, PathPlan};
 use crate::output::{Mode, Report, Sink};
-use crate::probe::{Engine, Outcome, SocketMode};
+use crate::probe::{Engine, Outcome, ProbeKind, SocketMode};
 
 use render::LiveView;
 use serde::Serialize;
@@ -64,6 +64,9 @@ pub struct MtrReport {
     pub ended_at: String,
     /// Wall time of the run.
     pub duration_ms: u128,
+    /// Paris flows per round (`--flows`; 1 normally): a hop's addresses
+    /// are then the branches the flows met.
+    pub flows: u16,
     /// What the loss and latency pattern means.
     pub diagnosis: Vec<Diagnosis>,
     /// Which closing text a person sees.
@@ -168,6 +171,8 @@ pub async fn run(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
 /// the reader of the output went away.
 pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<MtrReport> {
     let plan = PathPlan::new(&args.path, global, DEFAULT_WAIT)?;
+    hops::check_flows(args.flows, plan.method)?;
+    let geo = hops::geoip(&args.path)?;
     if args.count == Some(0) {
         return Err(AppError::usage("-c 0: the count must be at least 1"));
     }
@@ -195,6 +200,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         args.interface.as_deref().map(|i| ("--interface", i)),
         global,
         &plan.kind(),
+        None,
     )
     .await?;
     let privileged = mode == SocketMode::Raw || hops::is_root();
@@ -219,6 +225,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         started_at: hops::utc_stamp(std::time::SystemTime::now()),
         ended_at: hops::utc_stamp(std::time::SystemTime::now()),
         duration_ms: 0,
+        flows: args.flows as u16,
         diagnosis: Vec::new(),
         layout: Layout::NoRoute,
         exit: Exit::TargetFailed,
@@ -242,7 +249,9 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             "port": port, "socket": mode, "interval_s": args.interval,
             "rounds": (rounds != u64::MAX).then_some(rounds)}),
     );
-    let names = Names::new(plan.names).with_asns(hops::asns(&args.path)?);
+    let names = Names::new(plan.names)
+        .with_asns(hops::asns(&args.path)?)
+        .with_geo(geo);
     let start_text = now_text();
     let started = Instant::now();
     let run = Run {
@@ -255,6 +264,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         sink,
         live,
         host: hops::shown_host(&args.path.host),
+        flows: args.flows as u16,
     };
     let (table, sent_rounds) = run.go().await?;
     let seconds = started.elapsed().as_secs_f64();
@@ -280,6 +290,11 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         Layout::Table { start: start_text }
     };
     report.diagnosis = path::mtr(&table.losses(), target, table.reached);
+    if args.flows > 1 {
+        report
+            .diagnosis
+            .extend(ecmp_diagnosis(&rows, args.flows as u16));
+    }
     report.source = engine.source_for(target);
     report.rounds = sent_rounds;
     report.reached = table.reached;
@@ -305,6 +320,25 @@ struct Run<'a> {
     sink: &'a Sink,
     live: bool,
     host: &'a str,
+    /// Paris flows per round: each TTL gets one probe per flow.
+    flows: u16,
+}
+
+/// `path.ecmp` from the table: hops where the flows met several routers
+/// split the path; single-router hops around them are where it splits and
+/// joins.
+fn ecmp_diagnosis(rows: &[HopRow], flows: u16) -> Option<Diagnosis> {
+    let split: Vec<(u8, Vec<IpAddr>)> = rows
+        .iter()
+        .filter(|h| h.addresses.len() > 1)
+        .map(|h| (h.ttl, h.addresses.iter().map(|a| a.address).collect()))
+        .collect();
+    let agreed: Vec<(u8, IpAddr)> = rows
+        .iter()
+        .filter(|h| h.addresses.len() == 1)
+        .filter_map(|h| Some((h.ttl, h.addresses.first()?.address)))
+        .collect();
+    path::ecmp(&split, &agreed, flows)
 }
 
 /// The probes of one round still being collected for `--jsonl`.
@@ -345,17 +379,22 @@ impl Run<'_> {
                     let limit = table.limit(plan.max);
                     let round = sent_rounds;
                     for ttl in plan.first..=limit {
-                        let probe = plan.probe(self.target, ttl);
-                        let engine = self.engine.clone();
-                        let tx = tx.clone();
-                        tokio::spawn(async move {
-                            let _ = tx.send((round, ttl, engine.probe(probe).await));
-                        });
-                        in_flight += 1;
+                        for flow in 0..self.flows {
+                            let mut probe = plan.probe(self.target, ttl);
+                            if let ProbeKind::Udp { flow: f, .. } = &mut probe.kind {
+                                *f = Some(flow);
+                            }
+                            let engine = self.engine.clone();
+                            let tx = tx.clone();
+                            tokio::spawn(async move {
+                                let _ = tx.send((round, ttl, engine.probe(probe).await));
+                            });
+                            in_flight += 1;
+                        }
                     }
                     if jsonl {
                         acc.insert(round, RoundAcc {
-                            expected: usize::from(limit - plan.first) + 1,
+                            expected: (usize::from(limit - plan.first) + 1) * usize::from(self.flows),
                             probes: Vec::new(),
                         });
                     }

@@ -27,13 +27,26 @@ pub fn rows(hops: &[HopRow]) -> Vec<String> {
     out
 }
 
+/// Widest AS name shown in the host column (the full name is in JSON).
+const AS_NAME_WIDTH: usize = 16;
+
 fn hop_rows(hop: &HopRow) -> Vec<String> {
     let label = |a: &AddrRow| {
         let host = a.name.clone().unwrap_or_else(|| a.address.to_string());
         // mtr -z: the origin AS before the host.
-        match a.asn {
-            Some(asn) => format!("AS{asn}  {host}"),
-            None => host,
+        // The AS name only in the room the host leaves (the address
+        // matters more); the whole name is in JSON.
+        let room =
+            (HOST_WIDTH - 8).saturating_sub(format!("AS{}   {host}", a.asn.unwrap_or(0)).len());
+        match (a.asn, &a.as_name) {
+            (Some(asn), Some(name)) if room >= 4 => {
+                format!(
+                    "AS{asn} {}  {host}",
+                    truncate(name, room.min(AS_NAME_WIDTH))
+                )
+            }
+            (Some(asn), _) => format!("AS{asn}  {host}"),
+            _ => host,
         }
     };
     let mut host = match hop.addresses.first() {

@@ -199,6 +199,8 @@ fn row(h: &HopStats, names: &Names, node_lost: u64, link_lost: u64) -> HopRow {
                 address: *a,
                 name: names.get(*a),
                 asn: names.asn(*a),
+                as_name: names.as_name(*a),
+                country: names.country(*a),
                 count: *n,
             })
             .collect(),
@@ -302,6 +304,12 @@ pub struct AddrRow {
     /// With `--asn`: its origin AS, when found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asn: Option<u32>,
+    /// With `--asn`: the name of that AS, when found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_name: Option<String>,
+    /// With `--geoip`: its country (ISO 3166 code), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
     /// Answers from it.
     pub count: u64,
 }

@@ -48,6 +48,9 @@ pub struct Engine {
     tcp6: Mutex<Option<Arc<super::tcp::TcpChannel>>>,
     raw_allowed: std::sync::OnceLock<bool>,
     flows: Mutex<std::collections::HashMap<(bool, u16), Arc<super::udp::FlowSocket>>>,
+    /// Paris TCP: the reserved (bound, never listening) socket of each
+    /// flow, whose port every SYN of the flow leaves from.
+    tcp_flows: Mutex<std::collections::HashMap<(bool, u16), (Socket, u16)>>,
 }
 
 impl Engine {
@@ -65,6 +68,7 @@ impl Engine {
             tcp6: Mutex::new(None),
             raw_allowed: std::sync::OnceLock::new(),
             flows: Mutex::new(std::collections::HashMap::new()),
+            tcp_flows: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -84,8 +88,11 @@ impl Engine {
                     Err(_) => SocketMode::Datagram,
                 })
             }
-            ProbeKind::TcpSyn { .. } => match self.raw_tcp(v6)? {
+            ProbeKind::TcpSyn { payload, .. } => match self.raw_tcp(v6)? {
                 Some(_) => Ok(SocketMode::Raw),
+                None if *payload > 0 => Err(crate::error::AppError::cannot_run(
+                    "a packet length for TCP probes needs hand-built SYNs: run as root or `setcap cap_net_raw+ep $(which netdx)`",
+                )),
                 None => {
                     drop(socket::open_tcp_connect(v6, &self.binding)?);
                     Ok(SocketMode::Connect)
@@ -165,6 +172,20 @@ impl Engine {
         Ok(f)
     }
 
+    /// The source port of Paris TCP flow `id`, reserved on first use.
+    pub(super) fn tcp_flow_port(&self, v6: bool, id: u16) -> AppResult<u16> {
+        let mut flows = lock(&self.tcp_flows);
+        if let Some((_, port)) = flows.get(&(v6, id)) {
+            return Ok(*port);
+        }
+        let sock = socket::reserve_tcp_port(v6, &self.binding)?;
+        let port = socket::local_port(&sock).map_err(|e| {
+            crate::error::AppError::cannot_run(format!("cannot read the probe port: {e}"))
+        })?;
+        flows.insert((v6, id), (sock, port));
+        Ok(port)
+    }
+
     fn tcp_channel(&self, v6: bool) -> AppResult<Arc<super::tcp::TcpChannel>> {
         let slot = if v6 { &self.tcp6 } else { &self.tcp4 };
         let mut guard = lock(slot);
@@ -236,22 +257,30 @@ impl Engine {
     pub async fn probe(&self, probe: Probe) -> AppResult<Outcome> {
         match probe.kind {
             ProbeKind::Echo { payload } => self.probe_echo(probe, payload).await,
-            ProbeKind::Udp { port, flow } => {
+            ProbeKind::Udp {
+                port,
+                flow,
+                payload,
+            } => {
                 let v6 = probe.target.is_ipv6();
                 let listen = self.raw_listener(v6);
                 let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-                match flow {
-                    Some(id) if listen => {
+                match (flow, payload) {
+                    (Some(id), None) if listen => {
                         let sock = self.udp_flow(v6, id)?;
                         super::udp::flow_probe(self, &sock, probe, port, seq).await
                     }
                     _ => super::udp::probe(self, probe, port, seq, listen).await,
                 }
             }
-            ProbeKind::TcpSyn { port } => {
+            ProbeKind::TcpSyn {
+                port,
+                payload,
+                flow,
+            } => {
                 let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
                 match self.raw_tcp(probe.target.is_ipv6())? {
-                    Some(ch) => super::tcp::probe(self, &ch, probe, port, seq).await,
+                    Some(ch) => super::tcp::probe(self, &ch, probe, port, payload, flow, seq).await,
                     None => super::tcpconn::probe(self, probe, port, seq).await,
                 }
             }
@@ -444,7 +473,15 @@ pub(super) fn answer_from_queue(rx: &Received, v6: bool) -> Option<Answer> {
 /// passes a Packet Too Big's MTU in `ee_info`.
 pub(super) fn queued_response(v6: bool, from: IpAddr, err: &QueuedError) -> Response {
     let mtu = packet::is_too_big(v6, err.icmp_type, err.code).then_some(err.info);
-    error_response(v6, from, err.icmp_type, err.code, mtu, None, Vec::new())
+    error_response(
+        v6,
+        from,
+        err.icmp_type,
+        err.code,
+        mtu,
+        None,
+        err.mpls.clone(),
+    )
 }
 
 /// Maps an ICMP error to the outcome commands see: Time Exceeded or
@@ -471,6 +508,7 @@ pub(super) fn error_response(
             icmp_type,
             code,
             mtu,
+            mpls,
         }
     }
 }

@@ -48,6 +48,10 @@ pub enum ProbeKind {
         /// the quoted error is matched. Needs the raw ICMP listener (root);
         /// without it each probe has its own socket (classic traceroute).
         flow: Option<u16>,
+        /// Data bytes after the UDP header (None: traceroute's 32). A fixed
+        /// size leaves no length to tell a flow's probes apart, so sized
+        /// probes use one socket (one source port) each.
+        payload: Option<usize>,
     },
     /// TCP SYN to `port`, as tcptraceroute sends it: the destination answers
     /// SYN-ACK or RST and both mean "reached". Hand-built on a raw TCP
@@ -55,6 +59,12 @@ pub enum ProbeKind {
     TcpSyn {
         /// Destination port.
         port: u16,
+        /// Data bytes after the SYN's header (0 normally; a packet length
+        /// given to trace). Only raw SYNs can carry them.
+        payload: usize,
+        /// Paris flow: every raw SYN of one flow leaves from one source
+        /// port, told apart by the top half of its sequence number.
+        flow: Option<u16>,
     },
 }
 
@@ -109,6 +119,10 @@ pub enum Response {
         /// Next-hop MTU reported by Fragmentation Needed / Packet Too Big.
         #[serde(skip_serializing_if = "Option::is_none")]
         mtu: Option<u32>,
+        /// MPLS label stack the router quoted (RFC 4950 extensions ride on
+        /// Destination Unreachable too), top first.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        mpls: Vec<packet::MplsLabel>,
     },
     /// The target answered a TCP SYN probe: SYN-ACK (a listener) or RST
     /// (nothing listens); either way the probe reached the host.

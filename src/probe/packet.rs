@@ -76,7 +76,7 @@ pub enum Identity {
         /// UDP length field (header and payload).
         len: u16,
     },
-    /// TCP: source and destination ports.
+    /// TCP: source and destination ports, and the probe's tag.
     Ports {
         /// IP protocol (UDP or TCP).
         proto: u8,
@@ -84,6 +84,12 @@ pub enum Identity {
         src: u16,
         /// Destination port of the probe.
         dst: u16,
+        /// The top 16 bits of the SYN's sequence number: Paris TCP probes
+        /// of one flow share their ports, so this tells them apart. It
+        /// survives in the quoted header and in the answer's
+        /// acknowledgment (ISN + 1 + data bytes, with the ISN's low 16
+        /// bits zero).
+        tag: u16,
     },
 }
 
@@ -151,6 +157,19 @@ const CLASS_MPLS: u8 = 1;
 /// malformed (bad version, checksum or object length): junk is ignored.
 pub fn mpls_labels(v6: bool, icmp: &[u8]) -> Vec<MplsLabel> {
     extension(v6, icmp).map(mpls_objects).unwrap_or_default()
+}
+
+/// The MPLS label stack of an extension structure found on its own (the
+/// error queue says where it starts); checked as [`mpls_labels`] checks it.
+pub fn extension_labels(ext: &[u8]) -> Vec<MplsLabel> {
+    if ext.len() < 4 || ext[0] >> 4 != EXT_VERSION {
+        return Vec::new();
+    }
+    let sum = u16::from_be_bytes([ext[2], ext[3]]);
+    if sum != 0 && internet_checksum(ext) != 0 {
+        return Vec::new();
+    }
+    mpls_objects(ext)
 }
 
 /// The extension structure (header and objects) of an ICMP error, if any.
@@ -402,6 +421,7 @@ pub fn transport_identity(proto: u8, header: &[u8]) -> Option<Identity> {
             proto,
             src: u16::from_be_bytes([header[0], header[1]]),
             dst: u16::from_be_bytes([header[2], header[3]]),
+            tag: u16::from_be_bytes([header[4], header[5]]),
         }),
         _ => None,
     }

@@ -166,6 +166,7 @@ pub fn classify_tcp(v6: bool, data: &[u8], from: Option<IpAddr>, ttl: Option<u8>
             proto: PROTO_TCP,
             src: tcp.get_destination(),
             dst: tcp.get_source(),
+            tag: super::tcp::answer_tag(tcp.get_acknowledgement()),
         },
         about: Some(from),
         response: Response::TcpReply { from, ttl, open },

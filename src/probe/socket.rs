@@ -272,11 +272,13 @@ fn configure(socket: &Socket, v6: bool, mode: SocketMode) -> io::Result<()> {
         enable(socket, sockopt::Ipv6RecvHopLimit)?;
         if mode == SocketMode::Datagram {
             enable(socket, sockopt::Ipv6RecvErr)?;
+            enable_rfc4884(socket, true);
         }
     } else {
         if mode == SocketMode::Datagram {
             enable(socket, sockopt::Ipv4RecvTtl)?;
             enable(socket, sockopt::Ipv4RecvErr)?;
+            enable_rfc4884(socket, false);
         }
     }
     Ok(())
@@ -512,6 +514,9 @@ pub struct QueuedError {
     pub offender: Option<IpAddr>,
     /// ee_info: the next-hop MTU for Fragmentation Needed / Packet Too Big.
     pub info: u32,
+    /// MPLS label stack of an RFC 4884 extension the kernel found after the
+    /// quoted datagram (IP_RECVERR_RFC4884, Linux 5.9+), top first.
+    pub mpls: Vec<super::packet::MplsLabel>,
 }
 
 /// One datagram with its ancillary data.
@@ -557,6 +562,7 @@ pub fn receive(fd: i32, buf: &mut [u8], errqueue: bool) -> io::Result<Received> 
     let Ok(cmsgs) = msg.cmsgs() else {
         return Ok(out);
     };
+    let mut ext = None;
     for cmsg in cmsgs {
         match cmsg {
             ControlMessageOwned::ScmTimestampns(ts) => {
@@ -572,16 +578,25 @@ pub fn receive(fd: i32, buf: &mut [u8], errqueue: bool) -> io::Result<Received> 
                 let offender = sin
                     .filter(|a| i32::from(a.sin_family) == libc::AF_INET)
                     .map(|a| IpAddr::V4(Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr))));
+                ext = extension_offset(&ee);
                 out.error = Some(queued_error(&ee, offender));
             }
             ControlMessageOwned::Ipv6RecvErr(ee, sin6) => {
                 let offender = sin6
                     .filter(|a| i32::from(a.sin6_family) == libc::AF_INET6)
                     .map(|a| IpAddr::V6(Ipv6Addr::from(a.sin6_addr.s6_addr)));
+                ext = extension_offset(&ee);
                 out.error = Some(queued_error(&ee, offender));
             }
             _ => {}
         }
+    }
+    if let (Some(err), Some(at)) = (out.error.as_mut(), ext) {
+        let end = out.len.min(buf.len());
+        err.mpls = buf
+            .get(at..end)
+            .map(super::packet::extension_labels)
+            .unwrap_or_default();
     }
     Ok(out)
 }
@@ -596,6 +611,39 @@ fn queued_error(ee: &libc::sock_extended_err, offender: Option<IpAddr>) -> Queue
             || ee.ee_origin == libc::SO_EE_ORIGIN_ICMP6,
         offender,
         info: ee.ee_info,
+        mpls: Vec::new(),
+    }
+}
+
+/// Where an RFC 4884 extension starts in a queued error's payload, as the
+/// kernel reports it with IP_RECVERR_RFC4884 (`ee_rfc4884.len`, in the
+/// union with ee_data; 0 = none); None when it flagged it invalid.
+fn extension_offset(ee: &libc::sock_extended_err) -> Option<usize> {
+    let [lo, hi, flags, _] = ee.ee_data.to_ne_bytes();
+    let len = u16::from_ne_bytes([lo, hi]);
+    // SO_EE_RFC4884_FLAG_INVALID
+    (len > 0 && flags & 1 == 0).then_some(usize::from(len))
+}
+
+/// IP_RECVERR_RFC4884 / IPV6_RECVERR_RFC4884: the error queue then says
+/// where an ICMP extension starts, so unprivileged probes see MPLS label
+/// stacks too. Older kernels refuse it; that only loses the labels.
+fn enable_rfc4884(socket: &Socket, v6: bool) {
+    let (level, name) = if v6 {
+        (libc::IPPROTO_IPV6, 31)
+    } else {
+        (libc::IPPROTO_IP, 26)
+    };
+    let one: libc::c_int = 1;
+    // SAFETY: a valid socket and a c_int option value of the right size.
+    unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            level,
+            name,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
     }
 }
 
@@ -619,9 +667,11 @@ pub fn open_udp_probe(v6: bool, binding: &Binding) -> AppResult<Socket> {
         enable(&socket, sockopt::ReceiveTimestampns)?;
         if v6 {
             enable(&socket, sockopt::Ipv6RecvErr)?;
+            enable_rfc4884(&socket, true);
             enable(&socket, sockopt::Ipv6RecvHopLimit)?;
         } else {
             enable(&socket, sockopt::Ipv4RecvErr)?;
+            enable_rfc4884(&socket, false);
             enable(&socket, sockopt::Ipv4RecvTtl)?;
         }
         Ok(())
@@ -724,8 +774,10 @@ pub fn tcp_connect_socket(v6: bool, close: Close) -> io::Result<Socket> {
     enable(&socket, sockopt::ReceiveTimestampns)?;
     if v6 {
         enable(&socket, sockopt::Ipv6RecvErr)?;
+        enable_rfc4884(&socket, true);
     } else {
         enable(&socket, sockopt::Ipv4RecvErr)?;
+        enable_rfc4884(&socket, false);
     }
     Ok(socket)
 }

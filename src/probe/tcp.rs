@@ -66,12 +66,22 @@ pub(super) async fn probe(
     ch: &TcpChannel,
     probe: Probe,
     port: u16,
+    payload: usize,
+    flow: Option<u16>,
     seq: u16,
 ) -> AppResult<Outcome> {
     let v6 = probe.target.is_ipv6();
-    let reserved = socket::reserve_tcp_port(v6, engine.binding())?;
-    let src_port = socket::local_port(&reserved)
-        .map_err(|e| AppError::cannot_run(format!("cannot read the probe port: {e}")))?;
+    // Paris: a flow's probes all leave from the flow's port; else each
+    // probe reserves its own.
+    let (reserved, src_port) = match flow {
+        Some(id) => (None, engine.tcp_flow_port(v6, id)?),
+        None => {
+            let sock = socket::reserve_tcp_port(v6, engine.binding())?;
+            let port = socket::local_port(&sock)
+                .map_err(|e| AppError::cannot_run(format!("cannot read the probe port: {e}")))?;
+            (Some(sock), port)
+        }
+    };
     let sent = SystemTime::now();
     let source = match socket::source_for(probe.target, engine.binding()) {
         Ok(s) => s,
@@ -81,9 +91,10 @@ pub(super) async fn probe(
         proto: PROTO_TCP,
         src: src_port,
         dst: port,
+        tag: seq,
     };
     let (registration, rx) = engine.register(key, probe.target);
-    let packet = syn(source, probe.target, src_port, port, seq);
+    let packet = syn(source, probe.target, src_port, port, seq, payload);
     let started = Instant::now();
     let sent = SystemTime::now();
     if let Err(e) = send(ch, &probe, &packet) {
@@ -98,10 +109,13 @@ pub(super) async fn probe(
     Ok(engine::finish(probe, seq, sent, started, answer))
 }
 
-/// Builds a SYN with a valid checksum for the given addresses.
-fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seq: u16) -> Vec<u8> {
-    let mut buf = vec![0u8; SYN_LEN];
-    let isn = (u32::from(seq) << 16) ^ engine::nanos_seed();
+/// Builds a SYN (with `payload` zero data bytes, for a sized probe) with a
+/// valid checksum for the given addresses.
+fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seq: u16, payload: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; SYN_LEN + payload];
+    // The tag in the top half, zeros below: the answer's acknowledgment
+    // (ISN + 1 + data bytes) keeps the tag for any data below 64 KiB.
+    let isn = u32::from(seq) << 16;
     if let Some(mut p) = MutableTcpPacket::new(&mut buf) {
         p.set_source(sport);
         p.set_destination(dport);
@@ -118,6 +132,12 @@ fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seq: u16) -> Vec<u8> {
     });
     buf[16..18].copy_from_slice(&sum.unwrap_or(0).to_be_bytes());
     buf
+}
+
+/// The probe tag a SYN-ACK or RST answers: the top half of its
+/// acknowledgment minus one (the SYN's ISN plus its data bytes).
+pub(super) fn answer_tag(ack: u32) -> u16 {
+    (ack.wrapping_sub(1) >> 16) as u16
 }
 
 /// Sends a SYN on the raw TCP socket with the probe's TTL.
@@ -162,6 +182,7 @@ async fn receive_loop(fd: Arc<AsyncFd<Socket>>, v6: bool, pending: PendingMap) {
                         proto: PROTO_TCP,
                         src: tcp.get_destination(),
                         dst: tcp.get_source(),
+                        tag: answer_tag(tcp.get_acknowledgement()),
                     };
                     engine::complete(
                         &pending,

@@ -108,10 +108,16 @@ pub(super) async fn probe(
     let sock = socket::open_udp_probe(v6, engine.binding())?;
     let src = socket::local_port(&sock)
         .map_err(|e| AppError::cannot_run(format!("cannot read the probe port: {e}")))?;
+    let payload = match probe.kind {
+        super::ProbeKind::Udp {
+            payload: Some(n), ..
+        } => n,
+        _ => PAYLOAD,
+    };
     let key = Identity::Udp {
         src,
         dst: port,
-        len: (UDP_HEADER + PAYLOAD) as u16,
+        len: (UDP_HEADER + payload) as u16,
     };
     // Only register when the raw ICMP socket listens; else the error queue serves.
     let (registration, rx) = if raw_listener {
@@ -122,7 +128,7 @@ pub(super) async fn probe(
     };
     let started = Instant::now();
     let sent = SystemTime::now();
-    if let Err(e) = send(&sock, &probe, port) {
+    if let Err(e) = send(&sock, &probe, port, payload) {
         return Ok(engine::local_error(probe, seq, sent, &e));
     }
     let fd = socket::register(sock, Interest::READABLE | Interest::ERROR)
@@ -147,13 +153,13 @@ pub(super) async fn probe(
     Ok(engine::finish(probe, seq, sent, started, answer))
 }
 
-fn send(sock: &Socket, probe: &Probe, port: u16) -> io::Result<()> {
+fn send(sock: &Socket, probe: &Probe, port: u16, payload: usize) -> io::Result<()> {
     let v6 = probe.target.is_ipv6();
     if let Some(ttl) = probe.ttl {
         socket::set_ttl(sock, v6, ttl)?;
     }
     let dest = SockAddr::from(SocketAddr::new(probe.target, port));
-    sock.send_to(&[0u8; PAYLOAD], &dest).map(|_| ())
+    sock.send_to(&vec![0u8; payload], &dest).map(|_| ())
 }
 
 /// Waits on the probe's own socket: a queued ICMP error, or a UDP answer

@@ -130,11 +130,14 @@ fn udp() -> Identity {
     }
 }
 
-fn tcp(src: u16, dst: u16) -> Identity {
+/// A TCP probe's identity; `tag` is the top half of the captured SYN's
+/// sequence number (its answer acknowledges that plus one).
+fn tcp(src: u16, dst: u16, tag: u16) -> Identity {
     Identity::Ports {
         proto: PROTO_TCP,
         src,
         dst,
+        tag,
     }
 }
 
@@ -149,6 +152,7 @@ fn unreachable(from: IpAddr, icmp_type: u8, code: u8, mtu: Option<u32>) -> Respo
         icmp_type,
         code,
         mtu,
+        mpls: Vec::new(),
     }
 }
 
@@ -240,7 +244,7 @@ fn captured_icmp_packets_match_their_probes() {
         (
             "v4_time_exceeded_tcp_syn",
             raw(false),
-            hit(tcp(40001, 443), B4, te4.clone()),
+            hit(tcp(40001, 443, 0x69e4), B4, te4.clone()),
         ),
         // On a datagram socket an error about an echo arrives through the
         // error queue; the copy read by recv is not matched twice.
@@ -272,7 +276,7 @@ fn captured_icmp_packets_match_their_probes() {
         (
             "v6_time_exceeded_tcp_syn",
             raw(true),
-            hit(tcp(40001, 443), B6, te6),
+            hit(tcp(40001, 443, 0x47a4), B6, te6),
         ),
         (
             "v4_net_unreachable",
@@ -356,10 +360,22 @@ fn captured_tcp_segments_match_their_probes() {
         open,
     };
     let cases = [
-        ("v4_tcp_syn_ack", hit(tcp(40002, 8080), B4, reply(B4, true))),
-        ("v4_tcp_rst", hit(tcp(40003, 8081), B4, reply(B4, false))),
-        ("v6_tcp_syn_ack", hit(tcp(40002, 8080), B6, reply(B6, true))),
-        ("v6_tcp_rst", hit(tcp(40003, 8081), B6, reply(B6, false))),
+        (
+            "v4_tcp_syn_ack",
+            hit(tcp(40002, 8080, 0x9003), B4, reply(B4, true)),
+        ),
+        (
+            "v4_tcp_rst",
+            hit(tcp(40003, 8081, 0x3fd1), B4, reply(B4, false)),
+        ),
+        (
+            "v6_tcp_syn_ack",
+            hit(tcp(40002, 8080, 0xbb2a), B6, reply(B6, true)),
+        ),
+        (
+            "v6_tcp_rst",
+            hit(tcp(40003, 8081, 0x60ca), B6, reply(B6, false)),
+        ),
         ("v4_tcp_ack", None),
         ("v4_time_exceeded_tcp_syn", None),
     ];
@@ -475,6 +491,7 @@ fn queued(
             from_icmp: offender.is_some(),
             offender,
             info,
+            mpls: Vec::new(),
         }),
     };
     (data, rx)
@@ -798,6 +815,61 @@ fn garbled_icmp_extensions_are_ignored() {
         assert!(
             matches!(got, Some(Response::TimeExceeded { .. })),
             "cut {cut}"
+        );
+    }
+}
+
+/// `packet` (a fixture Time Exceeded, v4 with its IP header, v6 with its
+/// 40-byte header) turned into a Destination Unreachable of `icmp_type` /
+/// `code` with the same quoted probe and extension, checksum redone.
+fn retyped(packet: &[u8], v6: bool, icmp_type: u8, code: u8) -> Vec<u8> {
+    let mut p = packet.to_vec();
+    let at = if v6 { 40 } else { usize::from(p[0] & 0x0f) * 4 };
+    p[at] = icmp_type;
+    p[at + 1] = code;
+    p[at + 2..at + 4].copy_from_slice(&[0, 0]);
+    if !v6 {
+        // ICMPv6's checksum covers a pseudo-header the matcher does not
+        // check; ICMPv4's is plain.
+        let sum = crate::probe::packet::internet_checksum(&p[at..]);
+        p[at + 2..at + 4].copy_from_slice(&sum.to_be_bytes());
+    }
+    p
+}
+
+/// RFC 4950 label stacks ride on Destination Unreachable as well (RFC
+/// 4884 defines the length field for types 3/11/12 and ICMPv6 1/3): the
+/// router's refusal keeps its labels.
+#[test]
+fn mpls_label_stacks_come_with_destination_unreachable_too() {
+    let v4 = retyped(&fixture("v4_time_exceeded_echo_mpls"), false, 3, 1);
+    assert_eq!(
+        classify_mpls(false, &v4),
+        Some(Response::Unreachable {
+            from: R4,
+            icmp_type: 3,
+            code: 1,
+            mtu: None,
+            mpls: vec![label(16005, 0, false, 1), label(24001, 5, true, 1)],
+        })
+    );
+    let v6 = retyped(&fixture("v6_time_exceeded_udp_mpls"), true, 1, 3);
+    assert_eq!(
+        classify_mpls(true, &v6),
+        Some(Response::Unreachable {
+            from: R6,
+            icmp_type: 1,
+            code: 3,
+            mtu: None,
+            mpls: vec![label(16005, 0, true, 1)],
+        })
+    );
+    // Every cut of the v4 one still matches, labels or none, never a panic.
+    for cut in 28..v4.len() {
+        let got = classify_mpls(false, &v4[..cut]);
+        assert!(
+            cut < 56 || matches!(got, Some(Response::Unreachable { .. })),
+            "cut {cut}: {got:?}"
         );
     }
 }
