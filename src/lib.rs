@@ -21,6 +21,7 @@ pub mod serve;
 pub mod sockets;
 pub mod stats;
 pub mod tcp;
+pub mod timefmt;
 pub mod trace;
 pub mod watch;
 
