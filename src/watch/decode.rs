@@ -69,7 +69,7 @@ impl Decoder {
 
     /// Decodes one frame; `line`, when given, receives the tcpdump-style text.
     pub fn decode(&mut self, frame: FrameRef<'_>, line: Option<&mut String>) -> Decoded {
-        let (ethertype, cooked, net) = match link_header(frame.link, &frame.data) {
+        let (ethertype, cooked, net) = match link_header(frame.link, frame.data) {
             Some(v) => v,
             None => {
                 if let Some(out) = line {
