@@ -466,13 +466,13 @@ impl WatchTally {
             );
         }
         if !out.iter().any(|d| d.severity >= Severity::Warning) {
-            out.insert(0, self.healthy());
+            out.insert(0, self.healthy(th));
         }
         out.sort_by_key(|d| std::cmp::Reverse(d.severity));
         out
     }
 
-    fn healthy(&self) -> Diagnosis {
+    fn healthy(&self, th: &Thresholds) -> Diagnosis {
         if self.connections == 0 {
             return Diagnosis::new(
                 NO_CONNECTIONS_CODE,
@@ -487,33 +487,33 @@ impl WatchTally {
             a = a.saturating_add(t.syn_to_synack_us_sum);
             b = b.saturating_add(t.synack_to_ack_us_sum);
         }
+        let avg = a.checked_div(n).zip(b.checked_div(n));
         let mut d = Diagnosis::new(
             HEALTHY_CODE,
             Severity::Ok,
-            if n > 0 {
-                format!(
+            match avg {
+                Some((a, b)) => format!(
                     "{} connection(s) to {} server endpoint(s), nothing wrong: handshakes SYN→SYN-ACK avg {:.3} ms, SYN-ACK→ACK avg {:.3} ms, no unanswered SYN, reset, zero window or retransmission over {}%",
                     self.connections,
                     self.servers.len(),
-                    ms(a / n),
-                    ms(b / n),
-                    Thresholds::default().retransmit_warn_pct
-                )
-            } else {
-                format!(
+                    ms(a),
+                    ms(b),
+                    th.retransmit_warn_pct
+                ),
+                None => format!(
                     "{} connection(s) to {} server endpoint(s), nothing wrong",
                     self.connections,
                     self.servers.len()
-                )
+                ),
             },
         )
         .with("connections", self.connections)
         .with("servers", self.servers.len())
         .with("handshakes", n);
-        if n > 0 {
+        if let Some((a, b)) = avg {
             d = d
-                .with("syn_to_synack_avg_ms", round3(ms(a / n)))
-                .with("synack_to_ack_avg_ms", round3(ms(b / n)));
+                .with("syn_to_synack_avg_ms", round3(ms(a)))
+                .with("synack_to_ack_avg_ms", round3(ms(b)));
         }
         d
     }
@@ -763,8 +763,8 @@ fn data_findings(server: SocketAddr, t: &ServerTally, th: &Thresholds) -> Vec<Di
             .with("receiver", side.word())
             .with("zero_windows", s.zero_windows)
             .with("connections", s.zero_window_connections)
-            .with("zero_window_ms", (s.zero_window_us / 1000) as u64)
-            .with("longest_ms", (s.longest_zero_window_us / 1000) as u64)
+            .with("zero_window_ms", s.zero_window_us / 1000)
+            .with("longest_ms", s.longest_zero_window_us / 1000)
             .with("window_full_segments", sender.window_full)
             .with("example_client", s.zero_window_example.map(|a| a.to_string())),
         );
