@@ -136,7 +136,10 @@ fn serve(lab: &mut Lab, mode: &str, port: u16) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let want = format!(":{port} ");
     while !lab.exec(&server, &["ss", "-Hltn"]).stdout.contains(&want) {
-        assert!(Instant::now() < deadline, "{mode} server on {port} did not start");
+        assert!(
+            Instant::now() < deadline,
+            "{mode} server on {port} did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -145,7 +148,10 @@ fn serve(lab: &mut Lab, mode: &str, port: u16) {
 fn client(lab: &Lab, what: &str, port: u16, arg: &str) -> Run {
     let host = lab.server_v4();
     let port = port.to_string();
-    lab.exec(lab.client(), &["python3", "-c", CLIENT, what, &host, &port, arg])
+    lab.exec(
+        lab.client(),
+        &["python3", "-c", CLIENT, what, &host, &port, arg],
+    )
 }
 
 /// Captures TCP in `ns` with tcpdump while `traffic` runs; returns the
@@ -258,7 +264,10 @@ fn a_closed_port_answers_the_syn_with_rst() {
         format!("{}:8082", lab.server_v4()).as_str()
     );
     assert!(!codes(&doc).contains(&"watch.reset_midstream".to_string()));
-    let flows = doc["flows"]["flows"].as_array().cloned().unwrap_or_default();
+    let flows = doc["flows"]["flows"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(flows.len(), 2);
     assert!(flows.iter().all(|f| f["ended"] == "refused (RST to SYN)"));
     // The same capture in --jsonl: a `refused` event per connection.
@@ -291,7 +300,10 @@ fn a_server_that_closes_first_holds_time_wait() {
     assert_eq!(d["evidence"]["connections"], 3);
     assert_eq!(d["evidence"]["client_closed_first"], 0);
     assert!(codes(&doc).contains(&"watch.healthy".to_string()), "{doc}");
-    let flows = doc["flows"]["flows"].as_array().cloned().unwrap_or_default();
+    let flows = doc["flows"]["flows"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(flows.len(), 3);
     for f in &flows {
         assert_eq!(f["first_fin"], "server");
@@ -301,7 +313,11 @@ fn a_server_that_closes_first_holds_time_wait() {
     }
     // Human view: the closing table names each connection.
     let human = lab.netdx(lab.client(), &["watch", "-r", &file]);
-    assert!(human.stdout.contains("closed, server first"), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("closed, server first"),
+        "{}",
+        human.stdout
+    );
 }
 
 #[test]
@@ -359,10 +375,16 @@ fn a_lossy_link_shows_retransmissions() {
         d["evidence"]["server"],
         format!("{server_ip}:8084").as_str()
     );
-    assert!(d["evidence"]["client_retransmitted"].as_u64().unwrap_or(0) >= 3, "{d}");
+    assert!(
+        d["evidence"]["client_retransmitted"].as_u64().unwrap_or(0) >= 3,
+        "{d}"
+    );
     let pct = d["evidence"]["retransmit_pct"].as_f64().unwrap_or(0.0);
     assert!(pct > 2.0, "{d}");
-    let flows = doc["flows"]["flows"].as_array().cloned().unwrap_or_default();
+    let flows = doc["flows"]["flows"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     // Each byte counted once however often it was resent.
     assert_eq!(flows[0]["bytes_to_server"], 300000, "{}", flows[0]);
 }
