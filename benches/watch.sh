@@ -14,8 +14,8 @@ cd "$(dirname "$0")/.."
 source benches/lib.sh
 N=${N:-300000}
 ROUNDS=${ROUNDS:-3}
-cargo build --release -q
-NETDX=$PWD/target/release/netdx
+[ -n "${NETDX_BIN:-}" ] || cargo build --release -q
+NETDX=${NETDX_BIN:-$PWD/target/release/netdx}
 WORK=$(mktemp -d)
 SINK_PID=
 cleanup_all() {
