@@ -731,7 +731,8 @@ fn icmp_text(out: &mut String, v6: bool, t: &[u8], len: usize) {
             Some((dst, q[6], port))
         } else {
             let ihl = usize::from(q.first()? & 0x0f) * 4;
-            let dst = IpAddr::V4(Ipv4Addr::new(*q.get(16)?, q[17], q[18], q[19]));
+            let a = q.get(16..20)?;
+            let dst = IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3]));
             let port = q
                 .get(ihl + 2..ihl + 4)
                 .map(|p| u16::from_be_bytes([p[0], p[1]]))?;
@@ -883,6 +884,25 @@ mod tests {
                 d.decode(frame(link, full[..cut].to_vec()).view(), Some(&mut line));
             }
         }
+        // An ICMP port unreachable quoting the SYN, cut at every length.
+        let mut unreach = vec![
+            0x45, 0, 0, 76, 0, 0, 0, 0, 64, 1, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1, 3, 3, 0, 0, 0,
+            0, 0, 0,
+        ];
+        unreach.extend_from_slice(&full);
+        for cut in 0..unreach.len() {
+            let mut line = String::new();
+            d.decode(
+                frame(LinkType::RawIp, unreach[..cut].to_vec()).view(),
+                Some(&mut line),
+            );
+        }
+        let mut line = String::new();
+        d.decode(frame(LinkType::RawIp, unreach).view(), Some(&mut line));
+        assert!(
+            line.contains("ICMP 198.18.0.2 tcp port 80 unreachable"),
+            "{line}"
+        );
         let mut v6 = vec![0x60, 0, 0, 0, 0, 16, 0, 64];
         v6.extend_from_slice(&[0; 32]);
         v6.extend_from_slice(&[6, 200, 0, 0, 0, 0, 0, 0]);
