@@ -79,11 +79,83 @@ impl Layout {
     fn expr(&self, e: &Expr) -> Result<Cond, FilterError> {
         Ok(match e {
             Expr::And(a, b) => Cond::And(vec![self.expr(a)?, self.expr(b)?]),
-            Expr::Or(a, b) => Cond::Or(vec![self.expr(a)?, self.expr(b)?]),
+            Expr::Or(..) => self.or(e)?,
             Expr::Not(a) => not(self.expr(a)?),
             Expr::Prim(p) => self.prim(p)?,
             Expr::Rel { op, lhs, rhs } => self.relation(*op, lhs, rhs)?,
         })
+    }
+
+    /// A chain of `or`: runs of like primitives (`port 80 or 443`, `host a
+    /// or b`) share their protocol checks and loads, as libpcap's
+    /// optimizer arranges them.
+    fn or(&self, e: &Expr) -> Result<Cond, FilterError> {
+        fn flatten<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+            match e {
+                Expr::Or(a, b) => {
+                    flatten(a, out);
+                    flatten(b, out);
+                }
+                e => out.push(e),
+            }
+        }
+        let mut leaves = Vec::new();
+        flatten(e, &mut leaves);
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < leaves.len() {
+            if let Expr::Prim(Prim::Port {
+                proto, dir, range, ..
+            }) = leaves[i]
+            {
+                let mut ports = Vec::new();
+                while let Some(Expr::Prim(Prim::Port {
+                    proto: p,
+                    dir: d,
+                    lo,
+                    hi,
+                    range: r,
+                })) = leaves.get(i + ports.len())
+                {
+                    if p != proto || d != dir || r != range {
+                        break;
+                    }
+                    ports.push((*lo, *hi));
+                }
+                out.push(self.port(*proto, *dir, &ports, *range));
+                i += ports.len();
+                continue;
+            }
+            if let Expr::Prim(Prim::Addr { proto, dir, addr }) = leaves[i] {
+                if *dir != Dir::Both && !matches!(addr, Addr::Mac(_)) {
+                    let mut addrs = Vec::new();
+                    while let Some(Expr::Prim(Prim::Addr {
+                        proto: p,
+                        dir: d,
+                        addr: a,
+                    })) = leaves.get(i + addrs.len())
+                    {
+                        // Only IPv4 tests with one mask share loads the way
+                        // libpcap's optimizer arranges them (which matters
+                        // for packets cut inside the addresses).
+                        let same_family = match (a, addr) {
+                            (Addr::V4 { mask: m1, .. }, Addr::V4 { mask: m2, .. }) => m1 == m2,
+                            _ => std::ptr::eq(a, addr),
+                        };
+                        if p != proto || d != dir || !same_family {
+                            break;
+                        }
+                        addrs.push(*a);
+                    }
+                    out.push(self.addr(*proto, *dir, &addrs)?);
+                    i += addrs.len();
+                    continue;
+                }
+            }
+            out.push(self.expr(leaves[i])?);
+            i += 1;
+        }
+        Ok(Cond::Or(out))
     }
 
     /// `ether proto T`, as each link type checks it.
@@ -200,28 +272,41 @@ impl Layout {
                 negate: true,
             },
             Prim::Greater(n) => test(vec![stmt(LD | W | LEN, 0)], JMP | JGE | K, *n),
-            Prim::Addr { proto, dir, addr } => self.addr(*proto, *dir, addr)?,
+            Prim::Addr { proto, dir, addr } => {
+                self.addr(*proto, *dir, std::slice::from_ref(addr))?
+            }
             Prim::Port {
                 proto,
                 dir,
                 lo,
                 hi,
                 range,
-            } => self.port(*proto, *dir, *lo, *hi, *range),
+            } => self.port(*proto, *dir, &[(*lo, *hi)], *range),
         })
     }
 
-    fn addr(&self, proto: Option<Proto>, dir: Dir, addr: &Addr) -> Result<Cond, FilterError> {
-        match *addr {
-            Addr::V4 { net, mask } => {
+    /// Any of `addrs` (all of one family) in the direction `dir`.
+    fn addr(&self, proto: Option<Proto>, dir: Dir, addrs: &[Addr]) -> Result<Cond, FilterError> {
+        let Some(first) = addrs.first() else {
+            return Ok(Cond::False);
+        };
+        match *first {
+            Addr::V4 { .. } => {
+                let any = |off: u32| {
+                    Cond::Or(
+                        addrs
+                            .iter()
+                            .filter_map(|a| match *a {
+                                Addr::V4 { net, mask } => Some(self.cmp(off, W, net, mask)),
+                                _ => None,
+                            })
+                            .collect(),
+                    )
+                };
                 let host = |ethertype: u16, src: u32, dst: u32| {
                     Cond::And(vec![
                         self.linktype(ethertype),
-                        self.dirop(
-                            dir,
-                            self.cmp(src, W, net, mask),
-                            self.cmp(dst, W, net, mask),
-                        ),
+                        self.dirop(dir, any(src), any(dst)),
                     ])
                 };
                 let ip = host(0x800, 12, 16);
@@ -234,10 +319,10 @@ impl Layout {
                     _ => Cond::Or(vec![ip, arp, rarp]),
                 })
             }
-            Addr::V6 { net, len } => {
-                let words = net.octets();
-                let bits = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
-                let side = |base: u32| {
+            Addr::V6 { .. } => {
+                let one = |base: u32, net: std::net::Ipv6Addr, len: u8| {
+                    let words = net.octets();
+                    let bits = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
                     let mut v = Vec::new();
                     for i in 0..4u32 {
                         let mask = (bits >> (96 - 32 * i)) as u32;
@@ -255,9 +340,20 @@ impl Layout {
                     }
                     Cond::And(v)
                 };
+                let any = |base: u32| {
+                    Cond::Or(
+                        addrs
+                            .iter()
+                            .filter_map(|a| match *a {
+                                Addr::V6 { net, len } => Some(one(base, net, len)),
+                                _ => None,
+                            })
+                            .collect(),
+                    )
+                };
                 Ok(Cond::And(vec![
                     self.linktype(0x86dd),
-                    self.dirop(dir, side(8), side(24)),
+                    self.dirop(dir, any(8), any(24)),
                 ]))
             }
             Addr::Mac(mac) => {
@@ -279,28 +375,31 @@ impl Layout {
         }
     }
 
-    fn port(&self, proto: Option<Proto>, dir: Dir, lo: u16, hi: u16, range: bool) -> Cond {
+    /// Any of `ports` (ranges when `range`) in the direction `dir`.
+    fn port(&self, proto: Option<Proto>, dir: Dir, ports: &[(u16, u16)], range: bool) -> Cond {
         let numbers: Vec<u8> = match proto {
             Some(Proto::Tcp) => vec![6],
             Some(Proto::Udp) => vec![17],
             Some(Proto::Sctp) => vec![132],
             _ => vec![132, 6, 17],
         };
-        let atom = |load: Vec<Insn>| {
+        let one = |load: &Vec<Insn>, lo: u16, hi: u16| {
             if range {
                 Cond::And(vec![
                     test(load.clone(), JMP | JGE | K, u32::from(lo)),
                     Cond::Test {
-                        stmts: load,
+                        stmts: load.clone(),
                         code: JMP | JGT | K,
                         k: u32::from(hi),
                         negate: true,
                     },
                 ])
             } else {
-                test(load, JMP | JEQ | K, u32::from(lo))
+                test(load.clone(), JMP | JEQ | K, u32::from(lo))
             }
         };
+        let atom =
+            |load: Vec<Insn>| Cond::Or(ports.iter().map(|&(lo, hi)| one(&load, lo, hi)).collect());
         let nl = self.nl;
         let v6load = |off: u32| vec![ld(H, nl + 40 + off)];
         let v4load = |off: u32| vec![stmt(LDX | B | MSH, nl), stmt(LD | H | IND, nl + off)];

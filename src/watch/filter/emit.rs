@@ -86,10 +86,16 @@ enum Val {
     Alu(u16, u32, Box<Val>),
 }
 
+/// Most facts kept per program point.
+const MAX_FACTS: usize = 32;
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct State {
     a: Option<Val>,
     x: Option<Val>,
+    /// Tests known on every path here: (value, jump code, k, outcome).
+    /// The packet does not change, so a fact never expires.
+    facts: Vec<(Val, u16, u32, bool)>,
 }
 
 impl State {
@@ -97,7 +103,39 @@ impl State {
         State {
             a: if self.a == o.a { self.a.clone() } else { None },
             x: if self.x == o.x { self.x.clone() } else { None },
+            facts: self
+                .facts
+                .iter()
+                .filter(|f| o.facts.contains(f))
+                .cloned()
+                .collect(),
         }
+    }
+
+    fn with_fact(&self, v: &Val, code: u16, k: u32, taken: bool) -> State {
+        let mut s = self.clone();
+        let f = (v.clone(), code, k, taken);
+        if !s.facts.contains(&f) && s.facts.len() < MAX_FACTS {
+            s.facts.push(f);
+        }
+        s
+    }
+
+    /// The outcome of testing value `v` with `code`/`k`, if the facts
+    /// decide it.
+    fn decide(&self, v: &Val, code: u16, k: u32) -> Option<bool> {
+        self.facts
+            .iter()
+            .filter(|(fv, _, _, _)| fv == v)
+            .find_map(|&(_, fcode, fk, taken)| {
+                if fcode == code && fk == k {
+                    Some(taken)
+                } else if fcode == JMP | JEQ | K {
+                    outcome(code, k, (fk, taken))
+                } else {
+                    None
+                }
+            })
     }
 
     /// Applies one statement; false when it has effects beyond A and X.
@@ -180,10 +218,14 @@ pub fn emit(c: &Cond, accept: u32) -> Vec<Insn> {
     g.items.push(Item::Label(rej));
     g.items.push(Item::Ret(0));
     let mut items = g.items;
-    for _ in 0..4 {
-        items = optimize(items);
+    // Thread jumps on whole tests first (each test recomputes what it
+    // reads, so any edge may land on it), then drop reloads once.
+    for _ in 0..3 {
+        items = optimize(items, false);
         items = drop_jumps_to_next(items);
     }
+    items = optimize(items, true);
+    items = drop_jumps_to_next(items);
     layout(items, &mut g.next_label)
 }
 
@@ -196,7 +238,7 @@ fn first_after<'a>(items: &'a [Item], pos: &[usize], l: Label) -> Option<&'a Ite
         .find(|i| !matches!(i, Item::Label(_)))
 }
 
-fn optimize(items: Vec<Item>) -> Vec<Item> {
+fn optimize(items: Vec<Item>, reduce_loads: bool) -> Vec<Item> {
     let max_label = items
         .iter()
         .filter_map(|i| match i {
@@ -259,17 +301,27 @@ fn optimize(items: Vec<Item>) -> Vec<Item> {
                 t,
                 f,
             } => {
-                let Some(mut state) = cur.take() else {
-                    continue;
+                let Some(state) = cur.take() else { continue };
+                let (kept, after) = if reduce_loads {
+                    reduce(stmts, &state)
+                } else {
+                    let mut s = state.clone();
+                    for i in stmts {
+                        s.step(i);
+                    }
+                    (stmts.clone(), s)
                 };
-                let (kept, after) = reduce(stmts, &state);
-                state = after;
-                let fact_t = (*code & 0xf8 == JMP | JEQ | K).then_some((*k, true));
-                let fact_f = (*code & 0xf8 == JMP | JEQ | K).then_some((*k, false));
-                let t = thread(&items, &pos, *t, &state, fact_t);
-                let f = thread(&items, &pos, *f, &state, fact_f);
-                merge(&mut incoming, t, &state);
-                merge(&mut incoming, f, &state);
+                let (ts, fs) = match (&after.a, src(*code) == K) {
+                    (Some(v), true) => (
+                        after.with_fact(v, *code, *k, true),
+                        after.with_fact(v, *code, *k, false),
+                    ),
+                    _ => (after.clone(), after.clone()),
+                };
+                let t = thread(&items, &pos, *t, &ts);
+                let f = thread(&items, &pos, *f, &fs);
+                merge(&mut incoming, t, &ts);
+                merge(&mut incoming, f, &fs);
                 out.push(Item::Test {
                     stmts: kept,
                     code: *code,
@@ -312,14 +364,11 @@ fn reduce(stmts: &[Insn], state: &State) -> (Vec<Insn>, State) {
     (kept, s)
 }
 
-/// Follows a jump edge through tests whose outcome is known on it.
-fn thread(
-    items: &[Item],
-    pos: &[usize],
-    mut l: Label,
-    state: &State,
-    mut fact: Option<(u32, bool)>,
-) -> Label {
+/// Follows a jump edge through tests whose outcome the facts on it
+/// decide. Skipping a test is safe: its statements only load (the value
+/// is known, so they succeeded before) and every test recomputes what it
+/// reads.
+fn thread(items: &[Item], pos: &[usize], mut l: Label, state: &State) -> Label {
     for _ in 0..64 {
         match first_after(items, pos, l) {
             Some(Item::Ja(m)) => l = *m,
@@ -330,20 +379,22 @@ fn thread(
                 t,
                 f,
             }) => {
-                let (_, after) = reduce(stmts, state);
-                let mut whole = state.clone();
-                let pure = stmts.iter().all(|i| whole.step(i));
-                if !pure || after != *state || state.a.is_none() {
+                let mut s = State {
+                    a: state.a.clone(),
+                    x: state.x.clone(),
+                    facts: Vec::new(),
+                };
+                if !stmts.iter().all(|i| s.step(i)) {
                     return l;
                 }
-                let Some(fv) = fact else { return l };
-                match outcome(*code, *k, fv) {
-                    Some(true) => {
-                        l = *t;
-                        if *code & 0xf8 == JMP | JEQ | K {
-                            fact = Some((*k, true));
-                        }
-                    }
+                // A test that changes X would leave different registers
+                // for its successors than they may expect.
+                let Some(v) = &s.a else { return l };
+                if s.x != state.x {
+                    return l;
+                }
+                match state.decide(v, *code, *k) {
+                    Some(true) => l = *t,
                     Some(false) => l = *f,
                     None => return l,
                 }
@@ -385,44 +436,106 @@ fn layout(mut items: Vec<Item>, next_label: &mut Label) -> Vec<Insn> {
             }
         }
         let target = |l: &Label| pc_of_label.get(l).copied().unwrap_or(0);
-        // Find the first conditional jump too far for 8 bits.
+        // A conditional jump too far for 8 bits goes through a `ja` to the
+        // same target within reach, or a new one right after it; repeat,
+        // as insertions push other targets away.
+        let mut jas: Vec<(usize, Label, Label)> = Vec::new(); // (pc, its label, target)
         let mut pc = 0usize;
-        let mut far = None;
+        for w in items.windows(2) {
+            match &w[0] {
+                Item::Label(x) => {
+                    if let Item::Ja(to) = &w[1] {
+                        jas.push((pc, *x, *to));
+                    }
+                }
+                Item::Test { stmts, .. } => pc += stmts.len() + 1,
+                Item::Ja(_) | Item::Ret(_) => pc += 1,
+            }
+        }
+        // Tests from the last to the first, so a trampoline made for one
+        // test is ahead of the earlier ones and can serve them too.
+        let mut tests = Vec::new();
+        let mut pc = 0usize;
         for (n, i) in items.iter().enumerate() {
+            match i {
+                Item::Label(_) => {}
+                Item::Test { stmts, .. } => {
+                    tests.push((n, pc + stmts.len()));
+                    pc += stmts.len() + 1;
+                }
+                _ => pc += 1,
+            }
+        }
+        let mut inserts: Vec<(usize, Vec<Item>)> = Vec::new();
+        for &(n, jpc) in tests.iter().rev() {
+            let Some(Item::Test { t, f, .. }) = items.get_mut(n) else {
+                continue;
+            };
+            let mut tramp = Vec::new();
+            for edge in [t, f] {
+                if target(edge).saturating_sub(jpc + 1) <= 255 {
+                    continue;
+                }
+                let near = jas
+                    .iter()
+                    .filter(|(p, _, to)| *to == *edge && *p > jpc && *p - (jpc + 1) <= 255)
+                    .map(|(_, x, _)| *x)
+                    .next_back();
+                if let Some(x) = near {
+                    *edge = x;
+                    continue;
+                }
+                *next_label += 1;
+                tramp.push(Item::Label(*next_label));
+                tramp.push(Item::Ja(*edge));
+                jas.push((jpc + 1, *next_label, *edge));
+                *edge = *next_label;
+            }
+            if !tramp.is_empty() {
+                inserts.push((n, tramp));
+            }
+        }
+        if !inserts.is_empty() {
+            // `inserts` runs from the last test to the first.
+            for (n, tramp) in inserts {
+                items.splice(n + 1..n + 1, tramp);
+            }
+            continue;
+        }
+        // Reused trampolines may have moved out of reach: check again.
+        let mut pc = 0usize;
+        let mut all_near = true;
+        let mut pc_of_label2 = std::collections::HashMap::new();
+        for i in &items {
+            match i {
+                Item::Label(l) => {
+                    pc_of_label2.insert(*l, pc);
+                }
+                Item::Test { stmts, .. } => pc += stmts.len() + 1,
+                Item::Ja(_) | Item::Ret(_) => pc += 1,
+            }
+        }
+        let mut pc = 0usize;
+        for i in &items {
             match i {
                 Item::Label(_) => {}
                 Item::Test { stmts, t, f, .. } => {
                     let jpc = pc + stmts.len();
-                    let ft = target(t).saturating_sub(jpc + 1) > 255;
-                    let ff = target(f).saturating_sub(jpc + 1) > 255;
-                    if ft || ff {
-                        far = Some((n, ft, ff));
-                        break;
+                    for l in [t, f] {
+                        let to = pc_of_label2.get(l).copied().unwrap_or(0);
+                        if to.saturating_sub(jpc + 1) > 255 {
+                            all_near = false;
+                        }
                     }
                     pc = jpc + 1;
                 }
                 _ => pc += 1,
             }
         }
-        if let Some((n, ft, ff)) = far {
-            let mut tramp = Vec::new();
-            if let Some(Item::Test { t, f, .. }) = items.get_mut(n) {
-                if ft {
-                    *next_label += 1;
-                    tramp.push(Item::Label(*next_label));
-                    tramp.push(Item::Ja(*t));
-                    *t = *next_label;
-                }
-                if ff {
-                    *next_label += 1;
-                    tramp.push(Item::Label(*next_label));
-                    tramp.push(Item::Ja(*f));
-                    *f = *next_label;
-                }
-            }
-            items.splice(n + 1..n + 1, tramp);
+        if !all_near {
             continue;
         }
+        let target = |l: &Label| pc_of_label2.get(l).copied().unwrap_or(0);
         let mut out = Vec::new();
         for i in &items {
             match i {
@@ -451,5 +564,45 @@ fn layout(mut items: Vec<Item>, next_label: &mut Label) -> Vec<Insn> {
             }
         }
         return out;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{compile, LinkType};
+
+    #[test]
+    fn syn_filter_is_as_compact_as_tcpdumps() {
+        // tcpdump -d gives 12 instructions for this one.
+        let p = compile(
+            "tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack = 0",
+            LinkType::Ethernet,
+            65535,
+        )
+        .expect("compiles");
+        assert_eq!(p.insns.len(), 12, "{}", p.disassemble());
+    }
+
+    #[test]
+    fn far_jumps_get_trampolines_and_stay_valid() {
+        let ports: Vec<String> = (1..=150).map(|p| p.to_string()).collect();
+        let expr = format!("tcp[13] = 2 and not port {}", ports.join(" or "));
+        let p = compile(&expr, LinkType::LinuxSll, 65535).expect("compiles");
+        assert!(p.insns.len() > 300, "{}", p.insns.len());
+        assert!(p.insns.iter().any(|i| i.code == 0x05), "a ja somewhere");
+        p.validate().expect("valid");
+    }
+
+    #[test]
+    fn known_outcomes_are_not_retested() {
+        // After `ethertype == 0x86dd` fails, the IPv4 branch must not
+        // reload the ethertype.
+        let p = compile("port 80", LinkType::Ethernet, 65535).expect("compiles");
+        let reloads = p
+            .insns
+            .iter()
+            .filter(|i| i.code == 0x28 && i.k == 12)
+            .count();
+        assert_eq!(reloads, 1, "{}", p.disassemble());
     }
 }

@@ -1,6 +1,35 @@
 //! tcpdump filter expressions compiled to classic BPF: attached in the
 //! kernel for live capture (unmatched traffic never reaches user space) and
 //! run by the interpreter here on packets read from a file.
+//!
+//! Pipeline: [`lexer`] → [`parser`] ([`ast`]) → [`codegen`] (libpcap's
+//! tests, in libpcap's order) → [`emit`] (short-circuit jumps, jump
+//! threading, reload elimination, `ja` trampolines) → [`vm`] (the kernel's
+//! checks and interpreter). `tests/watch_filter.rs` runs tcpdump's own
+//! programs and ours side by side over synthetic packets.
+//!
+//! Known differences from libpcap (1.10):
+//! - Names are not looked up: host names, port/service names and protocol
+//!   names outside a small built-in table are errors (one line, with the
+//!   position).
+//! - On packets cut inside the headers, libpcap's answer depends on how
+//!   its optimizer ordered the loads (a load past the end rejects the
+//!   packet); ours follows the unoptimized order, except that lists of
+//!   ports and of IPv4 hosts/nets with one mask share loads as libpcap's
+//!   optimizer arranges them.
+//! - libpcap drops the protocol check of the right operand of arithmetic
+//!   (`0 - ip[8] > 1` does not check for IPv4; `-ip[8] > 1` accepts every
+//!   packet); we keep every check.
+//! - `ether proto N` with N <= 1500 (802.3 lengths, LLC) is compared as a
+//!   plain ethertype; VLAN, MPLS, `gateway`, `broadcast`, `inbound`... are
+//!   refused as unsupported.
+//! - A bare address (`198.18.0.1`) is refused as tcpdump does; at most 500
+//!   `and`/`or` operators and 100 levels of nesting.
+//! - [`LinkType::KernelCooked`] programs cannot read link-layer bytes
+//!   (`ether host`, `link[...]`): compile errors, where libpcap would fall
+//!   back to filtering in user space. [`Program::matches`] derives the
+//!   protocol from the IP version nibble, so ARP on a cooked buffer needs
+//!   [`Program::run`] with [`Ancillary::protocol`].
 
 use std::fmt;
 

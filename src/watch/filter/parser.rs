@@ -12,6 +12,10 @@ use super::FilterError;
 /// Deepest nesting of parentheses and `not` accepted.
 const MAX_DEPTH: usize = 100;
 
+/// Most `and`/`or` operators in one expression: each nests the tree one
+/// level, and later passes recurse over it.
+const MAX_OPERATORS: usize = 500;
+
 /// Qualifiers a bare value inherits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Quals {
@@ -37,6 +41,7 @@ pub fn parse(tokens: &[Token], src_len: usize) -> Result<Expr, FilterError> {
         end: src_len,
         last: None,
         depth: 0,
+        operators: 0,
     };
     let e = p.expr()?;
     match p.peek() {
@@ -58,6 +63,7 @@ struct Parser<'a> {
     /// Qualifiers of the last primitive, for implicit repetition.
     last: Option<Quals>,
     depth: usize,
+    operators: usize,
 }
 
 const PROTOS: &[(&str, Proto)] = &[
@@ -300,7 +306,7 @@ impl<'a> Parser<'a> {
 
     fn err_here(&self, msg: &str) -> FilterError {
         if self.pos >= self.toks.len() {
-            return self.err_at(self.end, &format!("{msg} (at the end of the expression)"));
+            return self.err_at(self.end, &format!("{msg}, at the end"));
         }
         self.err_at(self.here(), msg)
     }
@@ -329,6 +335,12 @@ impl<'a> Parser<'a> {
                 }) if text == "or" => false,
                 _ => return Ok(left),
             };
+            self.operators += 1;
+            if self.operators > MAX_OPERATORS {
+                return Err(self.err_here(&format!(
+                    "more than {MAX_OPERATORS} 'and'/'or' operators in one filter"
+                )));
+            }
             self.pos += 1;
             if self.peek().is_none() || self.peek() == Some(&Tok::RParen) {
                 let op = if is_and { "and" } else { "or" };
@@ -625,15 +637,18 @@ impl<'a> Parser<'a> {
             kind: None,
         }) {
             // A bare value: repeat the last qualifiers.
-            let q = match self.last {
-                Some(last) => last,
-                None => Quals {
-                    proto: None,
-                    dir: None,
-                    kind: None,
-                },
+            let Some(last) = self.last else {
+                let Some(Tok::Word { text, .. }) = self.peek() else {
+                    return Err(self.err_here("primitive expected"));
+                };
+                if looks_like_address(text) {
+                    return Err(self.err_here(&format!(
+                        "a bare address needs a qualifier: write 'host {text}' (as tcpdump)"
+                    )));
+                }
+                return Err(self.unknown_word(text, start));
             };
-            return self.value(q, start);
+            return self.value(last, start);
         }
         if q.dir.is_none() && q.kind.is_none() {
             let Some(p) = q.proto else {
@@ -732,20 +747,24 @@ impl<'a> Parser<'a> {
                 if q.dir.is_some() {
                     return Err(self.err_at(at, "a direction cannot qualify 'proto'"));
                 }
+                let link_name = match text {
+                    "ip" => Some(0x800),
+                    "ip6" => Some(0x86dd),
+                    "arp" => Some(0x806),
+                    "rarp" => Some(0x8035),
+                    _ => None,
+                };
+                let ip_name = IP_PROTOCOLS
+                    .iter()
+                    .find(|(n, _)| *n == text)
+                    .map(|&(_, v)| u32::from(v));
+                let named = if q.proto == Some(Proto::Link) {
+                    link_name
+                } else {
+                    ip_name
+                };
                 let n = number(text)
-                    .or_else(|| {
-                        IP_PROTOCOLS
-                            .iter()
-                            .find(|(n, _)| *n == text)
-                            .map(|&(_, v)| u32::from(v))
-                    })
-                    .or_else(|| match (q.proto, text) {
-                        (Some(Proto::Link), "ip") => Some(0x800),
-                        (Some(Proto::Link), "ip6") => Some(0x86dd),
-                        (Some(Proto::Link), "arp") => Some(0x806),
-                        (Some(Proto::Link), "rarp") => Some(0x8035),
-                        _ => None,
-                    })
+                    .or(named)
                     .ok_or_else(|| self.err_at(at, &format!("unknown protocol '{text}'")))?;
                 match q.proto {
                     Some(Proto::Link) => {
@@ -1055,10 +1074,7 @@ mod tests {
         assert_eq!(e, host4(Dir::Either, [1, 2, 3, 4]));
         let e = p("src and dst host 1.2.3.4").expect("parses");
         assert_eq!(e, host4(Dir::Both, [1, 2, 3, 4]));
-        assert_eq!(
-            p("1.2.3.4").expect("parses"),
-            host4(Dir::Either, [1, 2, 3, 4])
-        );
+        assert!(p("1.2.3.4").is_err());
     }
 
     #[test]

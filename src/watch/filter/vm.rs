@@ -120,10 +120,8 @@ fn check_memory(insns: &[Insn]) -> Result<(), String> {
         let word = 1u16.checked_shl(i.k).unwrap_or(0);
         match (class(i.code), mode(i.code)) {
             (ST, _) | (STX, _) => mem |= word,
-            (LD, MEM) | (LDX, MEM) => {
-                if mem & word == 0 {
-                    return Err(format!("scratch word {} read before written at {pc}", i.k));
-                }
+            (LD, MEM) | (LDX, MEM) if mem & word == 0 => {
+                return Err(format!("scratch word {} read before written at {pc}", i.k));
             }
             _ => {}
         }
