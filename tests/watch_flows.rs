@@ -136,7 +136,10 @@ fn serve(lab: &mut Lab, mode: &str, port: u16) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let want = format!(":{port} ");
     while !lab.exec(&server, &["ss", "-Hltn"]).stdout.contains(&want) {
-        assert!(Instant::now() < deadline, "{mode} server on {port} did not start");
+        assert!(
+            Instant::now() < deadline,
+            "{mode} server on {port} did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -145,7 +148,10 @@ fn serve(lab: &mut Lab, mode: &str, port: u16) {
 fn client(lab: &Lab, what: &str, port: u16, arg: &str) -> Run {
     let host = lab.server_v4();
     let port = port.to_string();
-    lab.exec(lab.client(), &["python3", "-c", CLIENT, what, &host, &port, arg])
+    lab.exec(
+        lab.client(),
+        &["python3", "-c", CLIENT, what, &host, &port, arg],
+    )
 }
 
 /// Captures TCP in `ns` with tcpdump while `traffic` runs; returns the
@@ -154,16 +160,29 @@ fn tcpdump_around(dir: &TempDir, ns: &str, name: &str, traffic: impl FnOnce()) -
     let file = format!("{}/{name}.pcap", dir.path());
     let cap = Capture::start(
         ns,
-        &["tcpdump", "-i", "any", "-n", "-U", "-w", &file, "tcp"],
+        &[
+            "tcpdump",
+            "-i",
+            "any",
+            "-n",
+            "--immediate-mode",
+            "-U",
+            "-w",
+            &file,
+            "tcp",
+        ],
         Some("listening on"),
     );
     traffic();
-    std::thread::sleep(Duration::from_millis(300));
+    // tcpdump hands packets over as they come (--immediate-mode), but give
+    // the last ones time to reach the file before SIGINT ends it.
+    std::thread::sleep(Duration::from_millis(500));
     let run = cap.stop();
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
     assert!(
-        run.stderr.contains("packets captured"),
-        "tcpdump: {}",
-        run.stderr
+        size > 24,
+        "tcpdump wrote no packet to {file} (exit {})",
+        run.code
     );
     file
 }
@@ -216,13 +235,13 @@ fn a_listener_behind_a_drop_rule_leaves_syns_unanswered() {
     let server = lab.server().to_string();
     lab.nft(
         &server,
-        "table inet wflow { chain input { type filter hook input priority 0; tcp dport 8081 drop; } }",
+        "table inet wflow { chain input { type filter hook input priority 0; tcp dport 8081 drop; }\n}",
     );
     let dir = TempDir::new("wflow-drop");
     let file = tcpdump_around(&dir, lab.client(), "drop", || {
         assert!(client(&lab, "read", 8080, "2").code == 0);
         let r = client(&lab, "connect", 8081, "3.5");
-        assert!(r.stdout.contains("timeout"), "{}", r.stdout);
+        assert!(r.stdout.to_lowercase().contains("timeout"), "{}", r.stdout);
     });
     let doc = read_back(&lab, &file);
     let d = find(&doc, "watch.syn_unanswered");
@@ -258,7 +277,10 @@ fn a_closed_port_answers_the_syn_with_rst() {
         format!("{}:8082", lab.server_v4()).as_str()
     );
     assert!(!codes(&doc).contains(&"watch.reset_midstream".to_string()));
-    let flows = doc["flows"]["flows"].as_array().cloned().unwrap_or_default();
+    let flows = doc["flows"]["flows"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(flows.len(), 2);
     assert!(flows.iter().all(|f| f["ended"] == "refused (RST to SYN)"));
     // The same capture in --jsonl: a `refused` event per connection.
@@ -266,7 +288,7 @@ fn a_closed_port_answers_the_syn_with_rst() {
     let refused = run
         .jsonl()
         .iter()
-        .filter(|e| e["event"] == "flow" && e["data"]["kind"] == "refused")
+        .filter(|e| e["event"] == "flow" && e["kind"] == "refused")
         .count();
     assert_eq!(refused, 2, "{}", run.stdout);
 }
@@ -291,7 +313,10 @@ fn a_server_that_closes_first_holds_time_wait() {
     assert_eq!(d["evidence"]["connections"], 3);
     assert_eq!(d["evidence"]["client_closed_first"], 0);
     assert!(codes(&doc).contains(&"watch.healthy".to_string()), "{doc}");
-    let flows = doc["flows"]["flows"].as_array().cloned().unwrap_or_default();
+    let flows = doc["flows"]["flows"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(flows.len(), 3);
     for f in &flows {
         assert_eq!(f["first_fin"], "server");
@@ -301,7 +326,11 @@ fn a_server_that_closes_first_holds_time_wait() {
     }
     // Human view: the closing table names each connection.
     let human = lab.netdx(lab.client(), &["watch", "-r", &file]);
-    assert!(human.stdout.contains("closed, server first"), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("closed, server first"),
+        "{}",
+        human.stdout
+    );
 }
 
 #[test]
@@ -344,7 +373,7 @@ fn a_lossy_link_shows_retransmissions() {
     lab.nft(
         &router,
         &format!(
-            "table inet wflow {{ chain fwd {{ type filter hook forward priority 0; ip daddr {server_ip} tcp dport 8084 numgen random mod 100 < 20 drop; }} }}"
+            "table inet wflow {{ chain forward {{ type filter hook forward priority 0; ip daddr {server_ip} tcp dport 8084 numgen random mod 100 < 20 drop; }}\n}}"
         ),
     );
     let dir = TempDir::new("wflow-loss");
@@ -359,10 +388,27 @@ fn a_lossy_link_shows_retransmissions() {
         d["evidence"]["server"],
         format!("{server_ip}:8084").as_str()
     );
-    assert!(d["evidence"]["client_retransmitted"].as_u64().unwrap_or(0) >= 3, "{d}");
-    let pct = d["evidence"]["retransmit_pct"].as_f64().unwrap_or(0.0);
+    assert!(
+        d["evidence"]["client_retransmitted"].as_u64().unwrap_or(0) >= 1,
+        "{d}"
+    );
+    assert_eq!(d["evidence"]["server_retransmitted"], 0, "{d}");
+    // Loss on the way to the server only: every resent byte is the client's.
+    let pct = d["evidence"]["retransmit_bytes_pct"]
+        .as_f64()
+        .unwrap_or(0.0);
     assert!(pct > 2.0, "{d}");
-    let flows = doc["flows"]["flows"].as_array().cloned().unwrap_or_default();
+    assert!(
+        d["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("on the way from the client"),
+        "{d}"
+    );
+    let flows = doc["flows"]["flows"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     // Each byte counted once however often it was resent.
     assert_eq!(flows[0]["bytes_to_server"], 300000, "{}", flows[0]);
 }
@@ -376,7 +422,7 @@ fn live_capture_and_the_pcap_agree() {
     serve(&mut lab, "hello", 8080);
     let dir = TempDir::new("wflow-live");
     let bin = env!("CARGO_BIN_EXE_netdx");
-    let live_args = ["watch", "--json", "--duration", "6", "tcp"];
+    let live_args = ["watch", "--json", "--duration", "6"];
     let mut cmd = vec![bin];
     cmd.extend_from_slice(&live_args);
     let client_ns = lab.client().to_string();
@@ -394,6 +440,12 @@ fn live_capture_and_the_pcap_agree() {
             Run::from(out.unwrap_or_else(|e| panic!("live netdx: {e}"))).of_netdx(&live_args)
         })
         .unwrap_or_else(|| panic!("live capture not started"));
+    assert!(
+        live.code == 1,
+        "live netdx: exit {} {}",
+        live.code,
+        live.stderr
+    );
     let live_doc = live.json();
     let file_doc = read_back(&lab, &file);
     assert_eq!(codes(&live_doc), codes(&file_doc));

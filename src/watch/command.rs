@@ -81,6 +81,9 @@ impl Report for WatchReport {
         if let Some(path) = &self.written {
             sink.line(&format!("written to {path}"));
         }
+        if !self.flows.flows.is_empty() {
+            sink.write_raw(&super::flow::render::table(&self.flows));
+        }
         let p = &self.packets;
         sink.line(&format!(
             "{} connections; tcp {}, udp {}, icmp {}, icmp6 {}, other ip {}, not ip {}",
@@ -263,10 +266,7 @@ impl<'s> Pipeline<'s> {
             if self.sink.streams_events() {
                 self.sink.event("flow", &event);
             } else {
-                let mut line = String::new();
-                super::decode::push_time(&mut line, event.ts_us * 1000);
-                line.push_str(&event.text);
-                self.sink.line(&line);
+                self.sink.line(&super::flow::render::event_line(&event));
             }
         }
     }
