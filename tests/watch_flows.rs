@@ -15,7 +15,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Servers by mode: `hello` greets and closes first, `sink` reads and
-/// discards, `noread` accepts and never reads (small receive buffer).
+/// discards, `noread` accepts and never reads (small receive buffer),
+/// `stuck` listens with a backlog of 1 and never calls accept().
 const SERVER: &str = r#"
 import socket, sys, threading
 mode, port = sys.argv[1], int(sys.argv[2])
@@ -24,8 +25,10 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 if mode == "noread":
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.bind(("0.0.0.0", port))
-s.listen(64)
+s.listen(1 if mode == "stuck" else 64)
 held = []
+if mode == "stuck":
+    threading.Event().wait()
 def sink(c):
     while c.recv(65536):
         pass
@@ -73,6 +76,17 @@ elif what == "flood":
         except BlockingIOError:
             time.sleep(0.02)
     print(sent)
+elif what == "hold":
+    held = []
+    for _ in range(int(arg)):
+        c = socket.socket()
+        c.settimeout(3.5)
+        try:
+            c.connect((host, port))
+            held.append(c)
+            print("connected")
+        except Exception as e:
+            print(type(e).__name__)
 elif what == "bulk":
     c = socket.create_connection((host, port), timeout=30)
     c.sendall(b"y" * int(arg))
@@ -253,6 +267,34 @@ fn a_listener_behind_a_drop_rule_leaves_syns_unanswered() {
     // Port 8080 of the same host answered: the host is up, the port filtered.
     assert_eq!(d["evidence"]["cause"], "port_filtered");
     assert_eq!(doc["flows"]["connections"], 3);
+}
+
+#[test]
+fn a_listener_that_never_accepts_drops_syns_once_its_queue_is_full() {
+    if !can_build_namespaces("a_listener_that_never_accepts_drops_syns_once_its_queue_is_full") {
+        return;
+    }
+    let mut lab = Lab::chain(0);
+    serve(&mut lab, "stuck", 8085);
+    let dir = TempDir::new("wflow-queue");
+    let file = tcpdump_around(&dir, lab.client(), "queue", || {
+        let r = client(&lab, "hold", 8085, "3");
+        // listen(1) queues two handshakes; the third SYN is dropped.
+        assert_eq!(r.stdout.matches("connected").count(), 2, "{}", r.stdout);
+    });
+    let doc = read_back(&lab, &file);
+    let d = find(&doc, "watch.syn_unanswered");
+    assert_eq!(d["severity"], "warning");
+    assert_eq!(d["evidence"]["cause"], "syn_queue_full");
+    assert_eq!(d["evidence"]["connections"], 1);
+    assert_eq!(d["evidence"]["answered_connections"], 2);
+    assert!(
+        d["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("queue overflows"),
+        "{d}"
+    );
 }
 
 #[test]
