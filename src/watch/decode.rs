@@ -103,7 +103,7 @@ impl Decoder {
                 if let Some(out) = text {
                     let len = frame.wire_len.saturating_sub(net as u32);
                     if other == 0x0806 {
-                        let _ = write!(out, "ARP, length {len}");
+                        arp_text(out, data, len);
                     } else {
                         let _ = write!(out, "ethertype 0x{other:04x}, length {len}");
                     }
@@ -131,9 +131,8 @@ impl Decoder {
                 .entry(index)
                 .or_insert_with(|| interface_name(index));
             let _ = write!(out, "{name:<5} {dir:<3} ");
-        } else {
-            let _ = write!(out, "{dir:<3} ");
         }
+        // SLL (v1) names no interface, and tcpdump -n prints no prefix for it.
     }
 
     fn ipv4(&mut self, d: &[u8], ts_us: u64, text: Option<&mut String>) -> Decoded {
@@ -668,6 +667,37 @@ fn parse_options(o: &[u8]) -> Options {
     out
 }
 
+/// ARP requests and replies as tcpdump -n prints them.
+fn arp_text(out: &mut String, a: &[u8], len: u32) {
+    if a.len() < 28 || a[4] != 6 || a[5] != 4 {
+        let _ = write!(out, "ARP, length {len}");
+        return;
+    }
+    let ip = |i: usize| Ipv4Addr::new(a[i], a[i + 1], a[i + 2], a[i + 3]);
+    let mac: Vec<String> = a[8..14].iter().map(|b| format!("{b:02x}")).collect();
+    match u16::from_be_bytes([a[6], a[7]]) {
+        1 => {
+            let _ = write!(
+                out,
+                "ARP, Request who-has {} tell {}, length {len}",
+                ip(24),
+                ip(14)
+            );
+        }
+        2 => {
+            let _ = write!(
+                out,
+                "ARP, Reply {} is-at {}, length {len}",
+                ip(14),
+                mac.join(":")
+            );
+        }
+        op => {
+            let _ = write!(out, "ARP, op {op}, length {len}");
+        }
+    }
+}
+
 /// ICMP and ICMPv6 in tcpdump's words for the common types.
 fn icmp_text(out: &mut String, v6: bool, t: &[u8], len: usize) {
     if t.len() < 4 {
@@ -686,17 +716,54 @@ fn icmp_text(out: &mut String, v6: bool, t: &[u8], len: usize) {
             String::new()
         }
     };
+    // The quoted packet of an error: its destination and transport port.
+    let quoted = |at: usize| -> Option<(IpAddr, u8, u16)> {
+        let q = t.get(at..)?;
+        if v6 {
+            let dst = IpAddr::V6(v6_at(q.get(..40)?, 24));
+            let port = q.get(42..44).map(|p| u16::from_be_bytes([p[0], p[1]]))?;
+            Some((dst, q[6], port))
+        } else {
+            let ihl = usize::from(q.first()? & 0x0f) * 4;
+            let dst = IpAddr::V4(Ipv4Addr::new(*q.get(16)?, q[17], q[18], q[19]));
+            let port = q
+                .get(ihl + 2..ihl + 4)
+                .map(|p| u16::from_be_bytes([p[0], p[1]]))?;
+            Some((dst, q[9], port))
+        }
+    };
+    let transport = |p: u8| match p {
+        6 => "tcp",
+        17 => "udp",
+        _ => "ip",
+    };
     if v6 {
+        let target = || {
+            t.get(8..24)
+                .map(|b| v6_at(b, 0).to_string())
+                .unwrap_or_default()
+        };
         let what = match ty {
             128 => format!("echo request{}", idseq()),
             129 => format!("echo reply{}", idseq()),
+            1 if code == 4 && quoted(8).is_some() => {
+                let (dst, p, port) = quoted(8).unwrap_or((IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0, 0));
+                format!(
+                    "destination unreachable, unreachable port, {dst} {} port {port}",
+                    transport(p)
+                )
+            }
+            1 if code == 3 && quoted(8).is_some() => {
+                let (dst, _, _) = quoted(8).unwrap_or((IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0, 0));
+                format!("destination unreachable, unreachable address {dst}")
+            }
             1 => format!("destination unreachable, code {code}"),
             2 => "packet too big".into(),
             3 => "time exceeded in-transit".into(),
             133 => "router solicitation".into(),
             134 => "router advertisement".into(),
-            135 => "neighbor solicitation".into(),
-            136 => "neighbor advertisement".into(),
+            135 => format!("neighbor solicitation, who has {}", target()),
+            136 => format!("neighbor advertisement, tgt is {}", target()),
             143 => "multicast listener report v2".into(),
             _ => format!("type {ty}, code {code}"),
         };
@@ -705,7 +772,19 @@ fn icmp_text(out: &mut String, v6: bool, t: &[u8], len: usize) {
         let what = match ty {
             8 => format!("echo request{}", idseq()),
             0 => format!("echo reply{}", idseq()),
-            3 => format!("unreachable, code {code}"),
+            3 => match (code, quoted(8)) {
+                (0, Some((dst, _, _))) => format!("net {dst} unreachable"),
+                (1, Some((dst, _, _))) => format!("host {dst} unreachable"),
+                (2, Some((dst, p, _))) => format!("{dst} protocol {p} unreachable"),
+                (3, Some((dst, p, port))) => {
+                    format!("{dst} {} port {port} unreachable", transport(p))
+                }
+                (10, Some((dst, _, _))) => format!("host {dst} unreachable - admin prohibited"),
+                (13, Some((dst, _, _))) => {
+                    format!("host {dst} unreachable - admin prohibited filter")
+                }
+                _ => format!("unreachable, code {code}"),
+            },
             11 => "time exceeded in-transit".into(),
             _ => format!("type {ty}, code {code}"),
         };
