@@ -93,11 +93,9 @@ impl Layout {
             LinkType::Ethernet => test(vec![ld(H, 12)], JMP | JEQ | K, t),
             LinkType::LinuxSll => test(vec![ld(H, 14)], JMP | JEQ | K, t),
             LinkType::LinuxSll2 => test(vec![ld(H, 0)], JMP | JEQ | K, t),
-            LinkType::KernelCooked => test(
-                vec![ld(W, SKF_AD_OFF + SKF_AD_PROTOCOL)],
-                JMP | JEQ | K,
-                t,
-            ),
+            LinkType::KernelCooked => {
+                test(vec![ld(W, SKF_AD_OFF + SKF_AD_PROTOCOL)], JMP | JEQ | K, t)
+            }
             LinkType::RawIp => {
                 let version = match ethertype {
                     0x0800 => 0x40,
@@ -128,7 +126,10 @@ impl Layout {
     }
 
     fn v4proto(&self, p: u8) -> Cond {
-        Cond::And(vec![self.linktype(0x800), self.cmp(9, B, u32::from(p), 0xff)])
+        Cond::And(vec![
+            self.linktype(0x800),
+            self.cmp(9, B, u32::from(p), 0xff),
+        ])
     }
 
     fn v6proto(&self, p: u8) -> Cond {
@@ -136,7 +137,10 @@ impl Layout {
             self.linktype(0x86dd),
             Cond::Or(vec![
                 self.cmp(6, B, u32::from(p), 0xff),
-                Cond::And(vec![self.cmp(6, B, 44, 0xff), self.cmp(40, B, u32::from(p), 0xff)]),
+                Cond::And(vec![
+                    self.cmp(6, B, 44, 0xff),
+                    self.cmp(40, B, u32::from(p), 0xff),
+                ]),
             ]),
         ])
     }
@@ -163,7 +167,11 @@ impl Layout {
             Proto::Icmp => self.v4proto(1),
             Proto::Igmp => self.v4proto(2),
             Proto::Icmp6 => self.v6proto(58),
-            Proto::Link => return Err(err("'ether' alone is not a filter: use 'ether host' or 'ether proto'")),
+            Proto::Link => {
+                return Err(err(
+                    "'ether' alone is not a filter: use 'ether host' or 'ether proto'",
+                ))
+            }
         })
     }
 
@@ -209,7 +217,11 @@ impl Layout {
                 let host = |ethertype: u16, src: u32, dst: u32| {
                     Cond::And(vec![
                         self.linktype(ethertype),
-                        self.dirop(dir, self.cmp(src, W, net, mask), self.cmp(dst, W, net, mask)),
+                        self.dirop(
+                            dir,
+                            self.cmp(src, W, net, mask),
+                            self.cmp(dst, W, net, mask),
+                        ),
                     ])
                 };
                 let ip = host(0x800, 12, 16);
@@ -250,7 +262,9 @@ impl Layout {
             }
             Addr::Mac(mac) => {
                 if self.link != LinkType::Ethernet {
-                    return Err(err("Ethernet addresses are supported only on Ethernet links"));
+                    return Err(err(
+                        "Ethernet addresses are supported only on Ethernet links",
+                    ));
                 }
                 let side = |off: u32| {
                     let w = u32::from_be_bytes([mac[2], mac[3], mac[4], mac[5]]);
@@ -386,9 +400,16 @@ impl Layout {
 
     /// Statements leaving the value of `a` in A, using scratch words from
     /// `depth` up; protocol checks the loads need go to `gates`.
-    fn arith(&self, a: &Arith, depth: u32, gates: &mut Vec<Cond>) -> Result<Vec<Insn>, FilterError> {
+    fn arith(
+        &self,
+        a: &Arith,
+        depth: u32,
+        gates: &mut Vec<Cond>,
+    ) -> Result<Vec<Insn>, FilterError> {
         if depth >= MEMWORDS {
-            return Err(err("arithmetic expression too complex for 16 scratch words"));
+            return Err(err(
+                "arithmetic expression too complex for 16 scratch words",
+            ));
         }
         Ok(match a {
             Arith::Const(k) => vec![stmt(LD | W | IMM, *k)],

@@ -125,7 +125,9 @@ impl State {
             }
             ALU => {
                 self.a = if src(i.code) == K {
-                    self.a.take().map(|a| Val::Alu(op(i.code), i.k, Box::new(a)))
+                    self.a
+                        .take()
+                        .map(|a| Val::Alu(op(i.code), i.k, Box::new(a)))
                 } else {
                     None
                 }
@@ -188,7 +190,10 @@ pub fn emit(c: &Cond, accept: u32) -> Vec<Insn> {
 /// The items after label `l` up to the first real one.
 fn first_after<'a>(items: &'a [Item], pos: &[usize], l: Label) -> Option<&'a Item> {
     let at = *pos.get(l)?;
-    items.get(at..)?.iter().find(|i| !matches!(i, Item::Label(_)))
+    items
+        .get(at..)?
+        .iter()
+        .find(|i| !matches!(i, Item::Label(_)))
 }
 
 fn optimize(items: Vec<Item>) -> Vec<Item> {
@@ -254,7 +259,9 @@ fn optimize(items: Vec<Item>) -> Vec<Item> {
                 t,
                 f,
             } => {
-                let Some(mut state) = cur.take() else { continue };
+                let Some(mut state) = cur.take() else {
+                    continue;
+                };
                 let (kept, after) = reduce(stmts, &state);
                 state = after;
                 let fact_t = (*code & 0xf8 == JMP | JEQ | K).then_some((*k, true));
@@ -306,7 +313,13 @@ fn reduce(stmts: &[Insn], state: &State) -> (Vec<Insn>, State) {
 }
 
 /// Follows a jump edge through tests whose outcome is known on it.
-fn thread(items: &[Item], pos: &[usize], mut l: Label, state: &State, mut fact: Option<(u32, bool)>) -> Label {
+fn thread(
+    items: &[Item],
+    pos: &[usize],
+    mut l: Label,
+    state: &State,
+    mut fact: Option<(u32, bool)>,
+) -> Label {
     for _ in 0..64 {
         match first_after(items, pos, l) {
             Some(Item::Ja(m)) => l = *m,

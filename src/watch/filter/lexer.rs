@@ -221,7 +221,13 @@ mod tests {
     fn words_keep_hyphens_dots_and_colons() {
         assert_eq!(
             kinds("portrange 10-20 and host 2001:db8::1"),
-            vec![w("portrange"), w("10-20"), w("and"), w("host"), w("2001:db8::1")]
+            vec![
+                w("portrange"),
+                w("10-20"),
+                w("and"),
+                w("host"),
+                w("2001:db8::1")
+            ]
         );
         assert_eq!(kinds("::1"), vec![w("::1")]);
         assert_eq!(

@@ -135,7 +135,10 @@ impl Program {
     /// The instructions as `struct sock_filter` fields `(code, jt, jf, k)`,
     /// ready for `SO_ATTACH_FILTER`.
     pub fn to_sock_filters(&self) -> Vec<(u16, u8, u8, u32)> {
-        self.insns.iter().map(|i| (i.code, i.jt, i.jf, i.k)).collect()
+        self.insns
+            .iter()
+            .map(|i| (i.code, i.jt, i.jf, i.k))
+            .collect()
     }
 
     /// Builds a program from `(code, jt, jf, k)` tuples (tcpdump's

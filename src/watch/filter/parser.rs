@@ -319,8 +319,14 @@ impl<'a> Parser<'a> {
             let is_and = match self.peek() {
                 Some(Tok::AndAnd) => true,
                 Some(Tok::OrOr) => false,
-                Some(Tok::Word { text, escaped: false }) if text == "and" => true,
-                Some(Tok::Word { text, escaped: false }) if text == "or" => false,
+                Some(Tok::Word {
+                    text,
+                    escaped: false,
+                }) if text == "and" => true,
+                Some(Tok::Word {
+                    text,
+                    escaped: false,
+                }) if text == "or" => false,
                 _ => return Ok(left),
             };
             self.pos += 1;
@@ -353,7 +359,10 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 Ok(Expr::Not(Box::new(self.term()?)))
             }
-            Tok::Word { text, escaped: false } if text == "not" => {
+            Tok::Word {
+                text,
+                escaped: false,
+            } if text == "not" => {
                 self.pos += 1;
                 Ok(Expr::Not(Box::new(self.term()?)))
             }
@@ -488,7 +497,10 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 Ok(v)
             }
-            Some(Tok::Word { text, escaped: false }) => {
+            Some(Tok::Word {
+                text,
+                escaped: false,
+            }) => {
                 if let Some(v) = number(text).or_else(|| constant(text)) {
                     self.pos += 1;
                     return Ok(Arith::Const(v));
@@ -561,7 +573,11 @@ impl<'a> Parser<'a> {
             };
             self.pos += 1;
             self.last = None;
-            return Ok(Expr::Prim(if less { Prim::Less(n) } else { Prim::Greater(n) }));
+            return Ok(Expr::Prim(if less {
+                Prim::Less(n)
+            } else {
+                Prim::Greater(n)
+            }));
         }
         if !escaped && UNSUPPORTED.contains(&text.as_str()) {
             return Err(self.err_here(&format!("'{text}' is not supported by netdx filters")));
@@ -603,7 +619,11 @@ impl<'a> Parser<'a> {
             q.kind = kind;
             self.pos += 1;
         }
-        if q == (Quals { proto: None, dir: None, kind: None }) {
+        if q == (Quals {
+            proto: None,
+            dir: None,
+            kind: None,
+        }) {
             // A bare value: repeat the last qualifiers.
             let q = match self.last {
                 Some(last) => last,
@@ -659,7 +679,10 @@ impl<'a> Parser<'a> {
             return Err(self.err_here("primitive expected"));
         };
         let (text, escaped) = (text.as_str(), *escaped);
-        if !escaped && is_keyword(text) && !(q.kind == Some(Kind::Proto) && proto_word(text).is_some()) {
+        if !escaped
+            && is_keyword(text)
+            && !(q.kind == Some(Kind::Proto) && proto_word(text).is_some())
+        {
             return Err(self.err_at(at, &format!("'{text}' is not a valid value here")));
         }
         let _ = start;
@@ -735,7 +758,9 @@ impl<'a> Parser<'a> {
                             .map_err(|_| self.err_at(at, "protocol number must be 0..255"))?;
                         Prim::IpProto { proto: p, number }
                     }
-                    Some(_) => return Err(self.err_at(at, "only ip, ip6 or ether may qualify 'proto'")),
+                    Some(_) => {
+                        return Err(self.err_at(at, "only ip, ip6 or ether may qualify 'proto'"))
+                    }
                 }
             }
         };
@@ -816,7 +841,12 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn check_family(&self, proto: Option<Proto>, addr: &Addr, at: usize) -> Result<(), FilterError> {
+    fn check_family(
+        &self,
+        proto: Option<Proto>,
+        addr: &Addr,
+        at: usize,
+    ) -> Result<(), FilterError> {
         match (proto, addr) {
             (None, _) => Ok(()),
             (Some(Proto::Ip | Proto::Arp | Proto::Rarp), Addr::V4 { .. }) => Ok(()),
@@ -868,26 +898,35 @@ impl<'a> Parser<'a> {
                     return Err(self.err_at(pat, &format!("prefix length {n} above 128")))
                 }
             };
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len))
+            };
             if u128::from(a) & !mask != 0 {
                 return Err(self.err_at(at, &format!("non-network bits set in '{text}/{len}'")));
             }
             Addr::V6 { net: a, len }
         } else {
-            let (net, implied) = partial_v4(text)
-                .ok_or_else(|| self.bad_address(text, at))?;
+            let (net, implied) = partial_v4(text).ok_or_else(|| self.bad_address(text, at))?;
             let mask = if let Some((n, pat)) = prefix {
                 if n > 32 {
                     return Err(self.err_at(pat, &format!("prefix length {n} above 32")));
                 }
-                if n == 0 { 0 } else { u32::MAX << (32 - n) }
+                if n == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - n)
+                }
             } else if self.keyword(0, "mask") {
                 self.pos += 1;
                 let mat = self.here();
                 let m = self
                     .peek_word()
                     .and_then(|w| w.parse::<Ipv4Addr>().ok())
-                    .ok_or_else(|| self.err_at(mat, "mask must be a dotted quad like 255.255.0.0"))?;
+                    .ok_or_else(|| {
+                        self.err_at(mat, "mask must be a dotted quad like 255.255.0.0")
+                    })?;
                 self.pos += 1;
                 u32::from(m)
             } else {
@@ -996,9 +1035,7 @@ mod tests {
             )
         );
         let e = p("tcp port 80 or 443").expect("parses");
-        let Expr::Or(_, right) = e else {
-            panic!("or")
-        };
+        let Expr::Or(_, right) = e else { panic!("or") };
         assert_eq!(
             *right,
             Expr::Prim(Prim::Port {
@@ -1018,7 +1055,10 @@ mod tests {
         assert_eq!(e, host4(Dir::Either, [1, 2, 3, 4]));
         let e = p("src and dst host 1.2.3.4").expect("parses");
         assert_eq!(e, host4(Dir::Both, [1, 2, 3, 4]));
-        assert_eq!(p("1.2.3.4").expect("parses"), host4(Dir::Either, [1, 2, 3, 4]));
+        assert_eq!(
+            p("1.2.3.4").expect("parses"),
+            host4(Dir::Either, [1, 2, 3, 4])
+        );
     }
 
     #[test]
@@ -1079,7 +1119,9 @@ mod tests {
         assert!(err("port http").message.contains("numbers"));
         assert!(err("tcp[13:3] = 1").message.contains("size"));
         assert!(err("tcp[13] = ").position.is_some());
-        assert!(err("host 1.2.3.4 5.6.7.8").message.contains("'and' or 'or'"));
+        assert!(err("host 1.2.3.4 5.6.7.8")
+            .message
+            .contains("'and' or 'or'"));
         assert!(err("ip host 2001:db8::1").message.contains("IPv6"));
         assert!(err("udp host 1.2.3.4").message.contains("qualify"));
         assert!(err("ip port 80").message.contains("qualify"));

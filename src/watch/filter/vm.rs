@@ -161,13 +161,15 @@ fn load(packet: &[u8], at: u64, size: u16) -> Option<u32> {
 
 fn ancillary(packet: &[u8], k: u32, anc: &Ancillary) -> Option<u32> {
     match k - SKF_AD_OFF {
-        SKF_AD_PROTOCOL => Some(u32::from(anc.protocol.unwrap_or_else(|| {
-            match packet.first().map(|b| b >> 4) {
-                Some(4) => 0x0800,
-                Some(6) => 0x86dd,
-                _ => 0,
-            }
-        }))),
+        SKF_AD_PROTOCOL => {
+            Some(u32::from(anc.protocol.unwrap_or_else(
+                || match packet.first().map(|b| b >> 4) {
+                    Some(4) => 0x0800,
+                    Some(6) => 0x86dd,
+                    _ => 0,
+                },
+            )))
+        }
         SKF_AD_PKTTYPE => Some(anc.pkttype),
         SKF_AD_IFINDEX => Some(anc.ifindex),
         _ => None,
@@ -333,11 +335,7 @@ mod tests {
         assert!(validate(&ja).is_err());
         let unset = prog(&[(LD | W | MEM, 0, 0, 3), (RET | A, 0, 0, 0)]);
         assert!(validate(&unset).is_err());
-        let set = prog(&[
-            (ST, 0, 0, 3),
-            (LD | W | MEM, 0, 0, 3),
-            (RET | A, 0, 0, 0),
-        ]);
+        let set = prog(&[(ST, 0, 0, 3), (LD | W | MEM, 0, 0, 3), (RET | A, 0, 0, 0)]);
         assert!(validate(&set).is_ok());
         let big = vec![stmt(RET | K, 0); MAXINSNS + 1];
         assert!(validate(&big).is_err());
