@@ -87,6 +87,11 @@ elif what == "hold":
             print("connected")
         except Exception as e:
             print(type(e).__name__)
+elif what == "late":
+    c = socket.create_connection((host, port), timeout=5)
+    time.sleep(arg)
+    c.sendall(b"late data")
+    c.close()
 elif what == "bulk":
     c = socket.create_connection((host, port), timeout=30)
     c.sendall(b"y" * int(arg))
@@ -310,6 +315,43 @@ fn a_listener_that_never_accepts_drops_syns_once_its_queue_is_full() {
             .unwrap_or("")
             .contains("queue overflows"),
         "{d}"
+    );
+}
+
+#[test]
+fn a_lost_final_ack_makes_the_server_resend_its_synack() {
+    if !can_build_namespaces("a_lost_final_ack_makes_the_server_resend_its_synack") {
+        return;
+    }
+    let mut lab = Lab::chain(1);
+    serve(&mut lab, "sink", 8086);
+    let router = lab.router(1).to_string();
+    let client_ip = lab.client_v4();
+    // Pure ACKs from the client are lost on the way (a one-way problem):
+    // the handshake's last ACK never reaches the server.
+    lab.nft(
+        &router,
+        &format!(
+            "table inet wflow {{ chain forward {{ type filter hook forward priority 0; ip saddr {client_ip} tcp dport 8086 tcp flags == ack drop; }}\n}}"
+        ),
+    );
+    let dir = TempDir::new("wflow-synack");
+    let server_ns = lab.server().to_string();
+    let file = tcpdump_around(&dir, &server_ns, "synack", || {
+        let r = client(&lab, "late", 8086, "2.5");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    });
+    let doc = read_back(&lab, &file);
+    let d = find(&doc, "watch.synack_retransmitted");
+    assert_eq!(d["severity"], "warning");
+    assert_eq!(d["evidence"]["connections"], 1);
+    assert!(
+        d["evidence"]["extra_synacks"].as_u64().unwrap_or(0) >= 1,
+        "{d}"
+    );
+    assert_eq!(
+        d["evidence"]["server"],
+        format!("{}:8086", lab.server_v4()).as_str()
     );
 }
 
