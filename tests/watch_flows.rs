@@ -529,7 +529,20 @@ fn live_capture_and_the_pcap_agree() {
     let mut live = None;
     let file = tcpdump_around(&dir, &client_ns, "live", || {
         live = Some(Capture::start(&client_ns, &cmd, None));
-        std::thread::sleep(Duration::from_millis(700));
+        // Wait for its packet socket (ss -0) before sending anything.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !lab
+            .exec(&client_ns, &["ss", "-H", "-0", "-p"])
+            .stdout
+            .contains("\"netdx\"")
+        {
+            assert!(
+                Instant::now() < deadline,
+                "live netdx never opened its socket"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(200));
         assert_eq!(client(&lab, "read", 8080, "2").code, 0);
         let r = client(&lab, "connect", 8082, "2");
         assert!(r.stdout.contains("ConnectionRefusedError"), "{}", r.stdout);
