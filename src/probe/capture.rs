@@ -276,6 +276,49 @@ impl Capture {
         }
     }
 
+    /// Waits until packets are queued, then hands up to `max` of them to
+    /// `each` without waiting again (one wake-up per burst, not per
+    /// packet); returns how many. Cancel-safe: nothing is read before the
+    /// socket is readable, and the reading itself never waits.
+    pub async fn next_batch(
+        &mut self,
+        max: usize,
+        mut each: impl FnMut(Captured<'_>),
+    ) -> io::Result<usize> {
+        loop {
+            let mut guard = self.fd.readable().await?;
+            let mut n = 0;
+            while n < max {
+                match recv_one(
+                    guard.get_inner(),
+                    self.link,
+                    self.snaplen,
+                    self.lo_ifindex,
+                    &mut self.buf,
+                ) {
+                    Ok(Some((ts_ns, wire_len, len))) => {
+                        n += 1;
+                        each(Captured {
+                            ts_ns,
+                            wire_len,
+                            data: &self.buf[..len],
+                        });
+                    }
+                    Ok(None) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        guard.clear_ready();
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if n > 0 {
+                return Ok(n);
+            }
+        }
+    }
+
     fn read_stats(&mut self) {
         let mut st = TpacketStats::default();
         let mut len = size_of::<TpacketStats>() as libc::socklen_t;

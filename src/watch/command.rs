@@ -82,7 +82,9 @@ impl Report for WatchReport {
             sink.line(&format!("written to {path}"));
         }
         if !self.flows.flows.is_empty() {
-            sink.write_raw(&super::flow::render::table(&self.flows));
+            for line in super::flow::render::table(&self.flows).lines() {
+                sink.line(line);
+            }
         }
         let p = &self.packets;
         sink.line(&format!(
@@ -373,6 +375,13 @@ fn read_file(
     pipe.finish(base)
 }
 
+/// Packets handled per wake-up: a burst is read without going back to the
+/// event loop, but never past `-c`.
+fn batch_max(count: Option<u64>, captured: u64) -> usize {
+    const BATCH: u64 = 256;
+    count.map_or(BATCH, |c| c.saturating_sub(captured).clamp(1, BATCH)) as usize
+}
+
 async fn live(args: &WatchArgs, plan: &Plan, sink: &Sink) -> AppResult<WatchReport> {
     let iface = args.interface.as_deref();
     let kernel_link = match crate::probe::capture::link_of(iface)? {
@@ -430,15 +439,16 @@ async fn live(args: &WatchArgs, plan: &Plan, sink: &Sink) -> AppResult<WatchRepo
                     .unwrap_or(0);
                 pipe.expire(now);
             }
-            got = capture.next() => match got {
-                Ok(p) => pipe.packet(FrameRef {
-                    ts_ns: p.ts_ns,
-                    link: frame_link,
-                    wire_len: p.wire_len,
-                    data: p.data,
-                }),
-                Err(e) => return Err(AppError::cannot_run(format!("capture failed: {e}"))),
-            },
+            got = capture.next_batch(batch_max(plan.count, pipe.counts.captured), |p| pipe.packet(FrameRef {
+                ts_ns: p.ts_ns,
+                link: frame_link,
+                wire_len: p.wire_len,
+                data: p.data,
+            })) => {
+                if let Err(e) = got {
+                    return Err(AppError::cannot_run(format!("capture failed: {e}")));
+                }
+            }
         }
     }
     let stats = capture.stats();

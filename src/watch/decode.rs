@@ -52,6 +52,9 @@ pub struct Decoder {
     /// Sequence bases per connection (canonical address order).
     seq_bases: HashMap<(SocketAddr, SocketAddr), (u32, u32)>,
     names: HashMap<u32, String>,
+    /// The packet being decoded carried a hop-by-hop header (tcpdump
+    /// prints `HBH` before the transport).
+    hbh: bool,
 }
 
 /// Connections whose sequence bases are kept before the table restarts:
@@ -136,6 +139,7 @@ impl Decoder {
     }
 
     fn ipv4(&mut self, d: &[u8], ts_us: u64, text: Option<&mut String>) -> Decoded {
+        self.hbh = false;
         let nothing = Decoded {
             proto: Proto::NonIp,
             segment: None,
@@ -229,6 +233,7 @@ impl Decoder {
                 );
             }
         }
+        self.hbh = next == 0;
         // Hop-by-hop, routing, destination options, fragment, AH.
         loop {
             let ext_len = match next {
@@ -309,7 +314,8 @@ impl Decoder {
             1 | 58 => {
                 let v6 = proto == 58;
                 if let Some(out) = text {
-                    let _ = write!(out, "{src} > {dst}: ");
+                    let hbh = if v6 && self.hbh { "HBH " } else { "" };
+                    let _ = write!(out, "{src} > {dst}: {hbh}");
                     icmp_text(out, v6, t, payload_len);
                 }
                 Decoded {
@@ -764,7 +770,13 @@ fn icmp_text(out: &mut String, v6: bool, t: &[u8], len: usize) {
             134 => "router advertisement".into(),
             135 => format!("neighbor solicitation, who has {}", target()),
             136 => format!("neighbor advertisement, tgt is {}", target()),
-            143 => "multicast listener report v2".into(),
+            143 => match t.get(6..8) {
+                Some(n) => format!(
+                    "multicast listener report v2, {} group record(s)",
+                    u16::from_be_bytes([n[0], n[1]])
+                ),
+                None => "multicast listener report v2".into(),
+            },
             _ => format!("type {ty}, code {code}"),
         };
         let _ = write!(out, "ICMP6, {what}, length {len}");

@@ -423,7 +423,7 @@ impl<'a> Parser<'a> {
         self.depth = depth;
         match other(self) {
             Ok(e) => Ok(e),
-            Err(e) if rel_reached > self.pos => Err(rel_err),
+            Err(_) if rel_reached > self.pos => Err(rel_err),
             Err(e) => Err(e),
         }
     }
