@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 
 /// Servers by mode: `hello` greets and closes first, `sink` reads and
 /// discards, `noread` accepts and never reads (small receive buffer),
-/// `stuck` listens with a backlog of 1 and never calls accept().
+/// `stuck` listens with a backlog of 1 and never calls accept(), `abort`
+/// reads a request and resets the connection (SO_LINGER 0).
 const SERVER: &str = r#"
-import socket, sys, threading
+import socket, struct, sys, threading
 mode, port = sys.argv[1], int(sys.argv[2])
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -37,6 +38,10 @@ while True:
     c, _ = s.accept()
     if mode == "hello":
         c.sendall(b"hello\n")
+        c.close()
+    elif mode == "abort":
+        c.recv(100)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         c.close()
     elif mode == "sink":
         threading.Thread(target=sink, args=(c,), daemon=True).start()
@@ -353,6 +358,31 @@ fn a_lost_final_ack_makes_the_server_resend_its_synack() {
         d["evidence"]["server"],
         format!("{}:8086", lab.server_v4()).as_str()
     );
+}
+
+#[test]
+fn a_server_that_aborts_resets_mid_stream() {
+    if !can_build_namespaces("a_server_that_aborts_resets_mid_stream") {
+        return;
+    }
+    let mut lab = Lab::chain(0);
+    serve(&mut lab, "abort", 8087);
+    let dir = TempDir::new("wflow-abort");
+    let file = tcpdump_around(&dir, lab.client(), "abort", || {
+        let r = client(&lab, "late", 8087, "0.1");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    });
+    let doc = read_back(&lab, &file);
+    let d = find(&doc, "watch.reset_midstream");
+    assert_eq!(d["evidence"]["sent_by"], "server");
+    assert_eq!(d["evidence"]["connections"], 1);
+    assert!(!codes(&doc).contains(&"watch.refused".to_string()));
+    let flows = doc["flows"]["flows"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(flows[0]["reset_by"], "server", "{}", flows[0]);
+    assert_eq!(flows[0]["bytes_to_server"], 9, "{}", flows[0]);
 }
 
 #[test]
