@@ -327,7 +327,7 @@ pub const CODES: &[CodeInfo] = &[
     },
     CodeInfo {
         code: "watch.retransmissions",
-        meaning: "data segments were sent again (the same sequence range seen twice at the capture point); the share is of all data segments to that server. Warning above 2% (and at least 3 segments): packets are lost on the path or at a congested queue, which slows TCP down (each loss halves its window)",
+        meaning: "data segments were sent again (the same sequence range seen twice at the capture point); the share is of all data segments to that server, and of their bytes (a sender with TSO/GSO shows the capture 64 KiB super-segments, so bytes tell more there). Warning above 2% by either measure with at least 3 segments or 4380 bytes resent: packets are lost on the path or at a congested queue, which slows TCP down (each loss halves its window)",
         check: "`netdx mtr HOST` for loss along the path; interface errors and drops (`ip -s link`) on both ends; a policer or a full queue on the link named",
     },
     CodeInfo {

@@ -229,6 +229,8 @@ pub struct Thresholds {
     /// Fewest retransmitted segments for a warning (a single lost segment
     /// in a short capture is not a trend).
     pub retransmit_min: u64,
+    /// …or at least this many bytes resent (three full segments).
+    pub retransmit_min_bytes: u64,
     /// A FIN one way only for this long is `watch.half_close_held`, µs.
     pub half_close_us: u64,
     /// Closes per second by one end towards one server:port from which
@@ -243,6 +245,7 @@ impl Default for Thresholds {
         Thresholds {
             retransmit_warn_pct: 2.0,
             retransmit_min: 3,
+            retransmit_min_bytes: 4380,
             half_close_us: 10_000_000,
             time_wait_rate: 10.0,
             time_wait_min: 20,
@@ -681,42 +684,58 @@ fn data_findings(server: SocketAddr, t: &ServerTally, th: &Thresholds) -> Vec<Di
     let mut out = Vec::new();
     let data = t.client.data_segments + t.server.data_segments;
     let retrans = t.client.retransmitted_segments + t.server.retransmitted_segments;
+    let bytes = t.client.bytes.saturating_add(t.server.bytes);
+    let rbytes = t
+        .client
+        .retransmitted_bytes
+        .saturating_add(t.server.retransmitted_bytes);
     if retrans > 0 && data > 0 {
+        // Segments and bytes both: a sender with TSO/GSO hands the capture
+        // 64 KiB super-segments, so few segments can carry many lost bytes.
         let pct = retrans as f64 * 100.0 / data as f64;
-        let warn = pct > th.retransmit_warn_pct && retrans >= th.retransmit_min;
+        let byte_pct = rbytes as f64 * 100.0 / bytes.max(1) as f64;
+        let over = pct.max(byte_pct) > th.retransmit_warn_pct;
+        let enough = retrans >= th.retransmit_min || rbytes >= th.retransmit_min_bytes;
+        let warn = over && enough;
         let severity = if warn {
             Severity::Warning
         } else {
             Severity::Info
         };
-        let worse = if t.client.retransmitted_segments >= t.server.retransmitted_segments {
+        let worse = if t.client.retransmitted_bytes >= t.server.retransmitted_bytes {
             Side::Client
         } else {
             Side::Server
+        };
+        let why = if warn {
+            format!(
+                ": packets are lost, mostly on the way from the {}",
+                worse.word()
+            )
+        } else if over {
+            ", too few to call it a loss pattern".to_string()
+        } else {
+            format!(", under the {}% warning line", th.retransmit_warn_pct)
         };
         out.push(
             Diagnosis::new(
                 RETRANSMISSIONS_CODE,
                 severity,
                 format!(
-                    "{server}: {retrans} of {data} data segments retransmitted ({:.1}%; client→server {}, server→client {}){}",
-                    pct,
+                    "{server}: {retrans} of {data} data segments retransmitted ({pct:.1}%; {rbytes} of {bytes} bytes, {byte_pct:.1}%; client→server {}, server→client {}){why}",
                     t.client.retransmitted_segments,
                     t.server.retransmitted_segments,
-                    if warn {
-                        format!(": packets are lost, mostly on the way from the {}", worse.word())
-                    } else {
-                        format!(", under the {}% warning line", th.retransmit_warn_pct)
-                    }
                 ),
             )
             .with("server", server.to_string())
             .with("data_segments", data)
             .with("retransmitted_segments", retrans)
             .with("retransmit_pct", round1(pct))
+            .with("bytes", bytes)
+            .with("retransmitted_bytes", rbytes)
+            .with("retransmit_bytes_pct", round1(byte_pct))
             .with("client_retransmitted", t.client.retransmitted_segments)
-            .with("server_retransmitted", t.server.retransmitted_segments)
-            .with("retransmitted_bytes", t.client.retransmitted_bytes + t.server.retransmitted_bytes),
+            .with("server_retransmitted", t.server.retransmitted_segments),
         );
     }
     let runs = t.client.dup_ack_runs + t.server.dup_ack_runs;

@@ -218,7 +218,7 @@ impl Connection {
             self.synack_to_ack_us = self.last_synack_us.map(|t| ts.saturating_sub(t));
             let text = match (self.syn_to_synack_us, self.synack_to_ack_us) {
                 (Some(a), Some(b)) => format!(
-                    "handshake done: SYN→SYN-ACK {} (capture point to server and back + server's answer time), SYN-ACK→ACK {} (capture point to client and back){}",
+                    "SYN→SYN-ACK {} (capture point to server and back + server's answer time), SYN-ACK→ACK {} (capture point to client and back){}",
                     ms(a),
                     ms(b),
                     if self.syns > 1 {
@@ -227,8 +227,8 @@ impl Connection {
                         String::new()
                     }
                 ),
-                (None, Some(b)) => format!("handshake done (SYN not seen): SYN-ACK→ACK {}", ms(b)),
-                _ => "handshake done".to_string(),
+                (None, Some(b)) => format!("SYN not seen; SYN-ACK→ACK {}", ms(b)),
+                _ => "completed".to_string(),
             };
             events.push(self.event("handshake", ts, text));
         }
@@ -250,7 +250,7 @@ impl Connection {
         if side == Side::Server && self.syns > 0 && self.synacks == 0 && !self.handshake_done {
             self.refused = true;
             let text = format!(
-                "refused: {} answered the SYN with RST, nothing listens on port {}",
+                "{} answered the SYN with RST: nothing listens on port {}",
                 self.server,
                 self.server.port()
             );
@@ -264,7 +264,7 @@ impl Connection {
             "during the handshake"
         };
         let text = format!(
-            "reset by the {} ({}) {stage}, after {} bytes →, {} bytes ←",
+            "sent by the {} ({}) {stage}, after {} bytes →, {} bytes ←",
             side.word(),
             if side == Side::Client {
                 self.client
@@ -347,7 +347,7 @@ impl Connection {
             me.facts.keepalives += 1;
             me.keepalive_pending = true;
             let text = format!(
-                "keepalive probe from the {} after {:.1} s idle",
+                "probe from the {} after {:.1} s idle",
                 side.word(),
                 idle_us as f64 / 1e6
             );
@@ -434,7 +434,7 @@ impl Connection {
                 me.zero_since = Some(ts);
                 me.facts.zero_windows += 1;
                 let text = format!(
-                    "zero window from the {}: its application is not reading, the {} must wait",
+                    "advertised by the {}: its application is not reading, the {} must wait",
                     side.word(),
                     side.peer().word()
                 );
@@ -493,7 +493,7 @@ impl Connection {
         self.closed_us = Some(ts);
         let first = self.first_fin.map_or("?", Side::word);
         let text = format!(
-            "closed after {:.3} s, the {first} closed first and holds TIME_WAIT; {} bytes →, {} bytes ←",
+            "after {:.3} s, the {first} closed first and holds TIME_WAIT; {} bytes →, {} bytes ←",
             ts.saturating_sub(self.start_us) as f64 / 1e6,
             self.c.facts.bytes,
             self.s.facts.bytes
