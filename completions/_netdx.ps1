@@ -42,6 +42,8 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explains an errno, TCP state, ICMP type/code or TCP flag')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Runs many checks from a file concurrently (replaces shell loops of the above)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Packet capture with tcpdump filters, pcap in and out, per-connection diagnoses (replaces tcpdump)')
+            [CompletionResult]::new('capture', 'capture', [CompletionResultType]::ParameterValue, 'Packet capture with tcpdump filters, pcap in and out, per-connection diagnoses (replaces tcpdump)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -348,6 +350,56 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'netdx;watch' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Interface to capture on (default: every interface, like `-i any`)')
+            [CompletionResult]::new('--interface', '--interface', [CompletionResultType]::ParameterName, 'Interface to capture on (default: every interface, like `-i any`)')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Write the packets to this pcap file instead of showing them')
+            [CompletionResult]::new('--write', '--write', [CompletionResultType]::ParameterName, 'Write the packets to this pcap file instead of showing them')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Read packets from a pcap or pcapng file instead of the network')
+            [CompletionResult]::new('--read', '--read', [CompletionResultType]::ParameterName, 'Read packets from a pcap or pcapng file instead of the network')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Stop after this many packets')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after this many packets')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Stop after this many seconds')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Bytes kept of each packet (tcpdump''s -s; 0 means the maximum, 262144)')
+            [CompletionResult]::new('--snaplen', '--snaplen', [CompletionResultType]::ParameterName, 'Bytes kept of each packet (tcpdump''s -s; 0 means the maximum, 262144)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Verbose packet lines: IP header fields too (TTL, id, length, flags)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Verbose packet lines: IP header fields too (TTL, id, length, flags)')
+            [CompletionResult]::new('--packets', '--packets', [CompletionResultType]::ParameterName, 'Print a line per packet like `tcpdump -n` (default: the per-connection view)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'netdx;capture' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Interface to capture on (default: every interface, like `-i any`)')
+            [CompletionResult]::new('--interface', '--interface', [CompletionResultType]::ParameterName, 'Interface to capture on (default: every interface, like `-i any`)')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Write the packets to this pcap file instead of showing them')
+            [CompletionResult]::new('--write', '--write', [CompletionResultType]::ParameterName, 'Write the packets to this pcap file instead of showing them')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Read packets from a pcap or pcapng file instead of the network')
+            [CompletionResult]::new('--read', '--read', [CompletionResultType]::ParameterName, 'Read packets from a pcap or pcapng file instead of the network')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Stop after this many packets')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after this many packets')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Stop after this many seconds')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Bytes kept of each packet (tcpdump''s -s; 0 means the maximum, 262144)')
+            [CompletionResult]::new('--snaplen', '--snaplen', [CompletionResultType]::ParameterName, 'Bytes kept of each packet (tcpdump''s -s; 0 means the maximum, 262144)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Overall time limit per probe or query, in seconds')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Verbose packet lines: IP header fields too (TTL, id, length, flags)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Verbose packet lines: IP header fields too (TTL, id, length, flags)')
+            [CompletionResult]::new('--packets', '--packets', [CompletionResultType]::ParameterName, 'Print a line per packet like `tcpdump -n` (default: the per-connection view)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document when the command ends')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON object per event as it happens')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use ANSI colour (also honoured: NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'netdx;help' {
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)')
@@ -358,6 +410,7 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explains an errno, TCP state, ICMP type/code or TCP flag')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Runs many checks from a file concurrently (replaces shell loops of the above)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Packet capture with tcpdump filters, pcap in and out, per-connection diagnoses (replaces tcpdump)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -386,6 +439,9 @@ Register-ArgumentCompleter -Native -CommandName 'netdx' -ScriptBlock {
             break
         }
         'netdx;help;serve' {
+            break
+        }
+        'netdx;help;watch' {
             break
         }
         'netdx;help;help' {

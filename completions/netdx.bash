@@ -16,6 +16,9 @@ _netdx() {
             ",$1")
                 cmd="netdx"
                 ;;
+            netdx,capture)
+                cmd="netdx__subcmd__watch"
+                ;;
             netdx,check)
                 cmd="netdx__subcmd__check"
                 ;;
@@ -52,6 +55,9 @@ _netdx() {
             netdx,trace)
                 cmd="netdx__subcmd__trace"
                 ;;
+            netdx,watch)
+                cmd="netdx__subcmd__watch"
+                ;;
             netdx__subcmd__help,check)
                 cmd="netdx__subcmd__help__subcmd__check"
                 ;;
@@ -82,6 +88,9 @@ _netdx() {
             netdx__subcmd__help,trace)
                 cmd="netdx__subcmd__help__subcmd__trace"
                 ;;
+            netdx__subcmd__help,watch)
+                cmd="netdx__subcmd__help__subcmd__watch"
+                ;;
             *)
                 ;;
         esac
@@ -89,7 +98,7 @@ _netdx() {
 
     case "${cmd}" in
         netdx)
-            opts="-4 -6 -h -V --json --jsonl --timeout --no-color --help --version ping trace mtr dns lookup tcp sockets ss explain check serve help"
+            opts="-4 -6 -h -V --json --jsonl --timeout --no-color --help --version ping trace mtr dns lookup tcp sockets ss explain check serve watch capture help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -217,7 +226,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__help)
-            opts="ping trace mtr dns tcp sockets explain check serve help"
+            opts="ping trace mtr dns tcp sockets explain check serve watch help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -357,6 +366,20 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__help__subcmd__trace)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        netdx__subcmd__help__subcmd__watch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -828,6 +851,68 @@ _netdx() {
                     return 0
                     ;;
                 -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        netdx__subcmd__watch)
+            opts="-i -w -r -c -s -v -4 -6 -h --interface --write --read --count --duration --snaplen --verbose --packets --json --jsonl --timeout --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --interface)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --write)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --snaplen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

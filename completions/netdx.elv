@@ -39,6 +39,8 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand explain 'Explains an errno, TCP state, ICMP type/code or TCP flag'
             cand check 'Runs many checks from a file concurrently (replaces shell loops of the above)'
             cand serve 'Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels'
+            cand watch 'Packet capture with tcpdump filters, pcap in and out, per-connection diagnoses (replaces tcpdump)'
+            cand capture 'Packet capture with tcpdump filters, pcap in and out, per-connection diagnoses (replaces tcpdump)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'netdx;ping'= {
@@ -333,6 +335,54 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'netdx;watch'= {
+            cand -i 'Interface to capture on (default: every interface, like `-i any`)'
+            cand --interface 'Interface to capture on (default: every interface, like `-i any`)'
+            cand -w 'Write the packets to this pcap file instead of showing them'
+            cand --write 'Write the packets to this pcap file instead of showing them'
+            cand -r 'Read packets from a pcap or pcapng file instead of the network'
+            cand --read 'Read packets from a pcap or pcapng file instead of the network'
+            cand -c 'Stop after this many packets'
+            cand --count 'Stop after this many packets'
+            cand --duration 'Stop after this many seconds'
+            cand -s 'Bytes kept of each packet (tcpdump''s -s; 0 means the maximum, 262144)'
+            cand --snaplen 'Bytes kept of each packet (tcpdump''s -s; 0 means the maximum, 262144)'
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand -v 'Verbose packet lines: IP header fields too (TTL, id, length, flags)'
+            cand --verbose 'Verbose packet lines: IP header fields too (TTL, id, length, flags)'
+            cand --packets 'Print a line per packet like `tcpdump -n` (default: the per-connection view)'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'netdx;capture'= {
+            cand -i 'Interface to capture on (default: every interface, like `-i any`)'
+            cand --interface 'Interface to capture on (default: every interface, like `-i any`)'
+            cand -w 'Write the packets to this pcap file instead of showing them'
+            cand --write 'Write the packets to this pcap file instead of showing them'
+            cand -r 'Read packets from a pcap or pcapng file instead of the network'
+            cand --read 'Read packets from a pcap or pcapng file instead of the network'
+            cand -c 'Stop after this many packets'
+            cand --count 'Stop after this many packets'
+            cand --duration 'Stop after this many seconds'
+            cand -s 'Bytes kept of each packet (tcpdump''s -s; 0 means the maximum, 262144)'
+            cand --snaplen 'Bytes kept of each packet (tcpdump''s -s; 0 means the maximum, 262144)'
+            cand --timeout 'Overall time limit per probe or query, in seconds'
+            cand -v 'Verbose packet lines: IP header fields too (TTL, id, length, flags)'
+            cand --verbose 'Verbose packet lines: IP header fields too (TTL, id, length, flags)'
+            cand --packets 'Print a line per packet like `tcpdump -n` (default: the per-connection view)'
+            cand --json 'Print one JSON document when the command ends'
+            cand --jsonl 'Print one JSON object per event as it happens'
+            cand -4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --no-color 'Never use ANSI colour (also honoured: NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'netdx;help'= {
             cand ping 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)'
             cand trace 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)'
@@ -343,6 +393,7 @@ set edit:completion:arg-completer[netdx] = {|@words|
             cand explain 'Explains an errno, TCP state, ICMP type/code or TCP flag'
             cand check 'Runs many checks from a file concurrently (replaces shell loops of the above)'
             cand serve 'Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels'
+            cand watch 'Packet capture with tcpdump filters, pcap in and out, per-connection diagnoses (replaces tcpdump)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'netdx;help;ping'= {
@@ -362,6 +413,8 @@ set edit:completion:arg-completer[netdx] = {|@words|
         &'netdx;help;check'= {
         }
         &'netdx;help;serve'= {
+        }
+        &'netdx;help;watch'= {
         }
         &'netdx;help;help'= {
         }

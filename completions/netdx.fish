@@ -43,6 +43,8 @@ complete -c netdx -n "__fish_netdx_needs_command" -f -a "ss" -d 'TCP socket cens
 complete -c netdx -n "__fish_netdx_needs_command" -f -a "explain" -d 'Explains an errno, TCP state, ICMP type/code or TCP flag'
 complete -c netdx -n "__fish_netdx_needs_command" -f -a "check" -d 'Runs many checks from a file concurrently (replaces shell loops of the above)'
 complete -c netdx -n "__fish_netdx_needs_command" -f -a "serve" -d 'Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "watch" -d 'Packet capture with tcpdump filters, pcap in and out, per-connection diagnoses (replaces tcpdump)'
+complete -c netdx -n "__fish_netdx_needs_command" -f -a "capture" -d 'Packet capture with tcpdump filters, pcap in and out, per-connection diagnoses (replaces tcpdump)'
 complete -c netdx -n "__fish_netdx_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c netdx -n "__fish_netdx_using_subcommand ping" -s c -l count -d 'Stop after sending this many probes' -r
 complete -c netdx -n "__fish_netdx_using_subcommand ping" -s i -l interval -d 'Seconds between probes (below 0.2 needs root, like iputils)' -r
@@ -283,13 +285,44 @@ complete -c netdx -n "__fish_netdx_using_subcommand serve" -s 4 -d 'Use IPv4 onl
 complete -c netdx -n "__fish_netdx_using_subcommand serve" -s 6 -d 'Use IPv6 only'
 complete -c netdx -n "__fish_netdx_using_subcommand serve" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
 complete -c netdx -n "__fish_netdx_using_subcommand serve" -s h -l help -d 'Print help'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "ping" -d 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "trace" -d 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "mtr" -d 'Repeated traces with per-hop loss and latency (replaces mtr, pathping)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "dns" -d 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "tcp" -d 'TCP connect probes with errno diagnoses (replaces nc -z, tcping)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "sockets" -d 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "explain" -d 'Explains an errno, TCP state, ICMP type/code or TCP flag'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "check" -d 'Runs many checks from a file concurrently (replaces shell loops of the above)'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "serve" -d 'Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels'
-complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -s i -l interface -d 'Interface to capture on (default: every interface, like `-i any`)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -s w -l write -d 'Write the packets to this pcap file instead of showing them' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -s r -l read -d 'Read packets from a pcap or pcapng file instead of the network' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -s c -l count -d 'Stop after this many packets' -r
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -l duration -d 'Stop after this many seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -s s -l snaplen -d 'Bytes kept of each packet (tcpdump\'s -s; 0 means the maximum, 262144)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -s v -l verbose -d 'Verbose packet lines: IP header fields too (TTL, id, length, flags)'
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -l packets -d 'Print a line per packet like `tcpdump -n` (default: the per-connection view)'
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_using_subcommand watch" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -s i -l interface -d 'Interface to capture on (default: every interface, like `-i any`)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -s w -l write -d 'Write the packets to this pcap file instead of showing them' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -s r -l read -d 'Read packets from a pcap or pcapng file instead of the network' -r -F
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -s c -l count -d 'Stop after this many packets' -r
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -l duration -d 'Stop after this many seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -s s -l snaplen -d 'Bytes kept of each packet (tcpdump\'s -s; 0 means the maximum, 262144)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -s v -l verbose -d 'Verbose packet lines: IP header fields too (TTL, id, length, flags)'
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -l packets -d 'Print a line per packet like `tcpdump -n` (default: the per-connection view)'
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -l json -d 'Print one JSON document when the command ends'
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -l jsonl -d 'Print one JSON object per event as it happens'
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -s 4 -d 'Use IPv4 only'
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -s 6 -d 'Use IPv6 only'
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -l no-color -d 'Never use ANSI colour (also honoured: NO_COLOR)'
+complete -c netdx -n "__fish_netdx_using_subcommand capture" -s h -l help -d 'Print help'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve watch help" -f -a "ping" -d 'ICMP echo with reply TTL, hop inference and a diagnosis (replaces ping)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve watch help" -f -a "trace" -d 'Hop-by-hop path with ICMP, UDP or TCP probes (replaces traceroute)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve watch help" -f -a "mtr" -d 'Repeated traces with per-hop loss and latency (replaces mtr, pathping)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve watch help" -f -a "dns" -d 'DNS lookups with answer details and resolver checks (replaces nslookup, dig)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve watch help" -f -a "tcp" -d 'TCP connect probes with errno diagnoses (replaces nc -z, tcping)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve watch help" -f -a "sockets" -d 'TCP socket census by state, port and process (replaces netstat -nat, ss, lsof -i)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve watch help" -f -a "explain" -d 'Explains an errno, TCP state, ICMP type/code or TCP flag'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve watch help" -f -a "check" -d 'Runs many checks from a file concurrently (replaces shell loops of the above)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve watch help" -f -a "serve" -d 'Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve watch help" -f -a "watch" -d 'Packet capture with tcpdump filters, pcap in and out, per-connection diagnoses (replaces tcpdump)'
+complete -c netdx -n "__fish_netdx_using_subcommand help; and not __fish_seen_subcommand_from ping trace mtr dns tcp sockets explain check serve watch help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

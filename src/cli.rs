@@ -78,6 +78,46 @@ pub enum Command {
     Check(CheckArgs),
     /// Prometheus exporter: /probe runs icmp, tcp, dns and mtr probes with diagnoses as labels.
     Serve(ServeArgs),
+    /// Packet capture with tcpdump filters, pcap in and out, per-connection diagnoses (replaces tcpdump).
+    #[command(visible_alias = "capture", after_help = EXIT_CODES)]
+    Watch(WatchArgs),
+}
+
+/// `netdx watch` flags, in tcpdump's habits.
+#[derive(Debug, Args, Clone)]
+pub struct WatchArgs {
+    /// Filter in tcpdump syntax (`tcp port 80 and host 198.18.0.2`); the words are joined as tcpdump joins them.
+    #[arg(value_name = "FILTER")]
+    pub filter: Vec<String>,
+    /// Interface to capture on (default: every interface, like `-i any`).
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
+    /// Write the packets to this pcap file instead of showing them.
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<std::path::PathBuf>,
+    /// Read packets from a pcap or pcapng file instead of the network.
+    #[arg(
+        short = 'r',
+        long = "read",
+        value_name = "FILE",
+        conflicts_with = "interface"
+    )]
+    pub read: Option<std::path::PathBuf>,
+    /// Stop after this many packets.
+    #[arg(short = 'c', long = "count", value_name = "COUNT", allow_negative_numbers = true, value_parser = parse_count)]
+    pub count: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long = "duration", value_name = "SECS", allow_negative_numbers = true)]
+    pub duration: Option<f64>,
+    /// Bytes kept of each packet (tcpdump's -s; 0 means the maximum, 262144).
+    #[arg(short = 's', long = "snaplen", value_name = "BYTES", default_value_t = 262144, allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
+    pub snaplen: u32,
+    /// Verbose packet lines: IP header fields too (TTL, id, length, flags).
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+    /// Print a line per packet like `tcpdump -n` (default: the per-connection view).
+    #[arg(long = "packets")]
+    pub packets: bool,
 }
 
 /// `netdx ping` flags, in iputils' habits.

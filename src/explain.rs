@@ -503,8 +503,8 @@ mod tests {
     /// String literals in `src` shaped like a diagnosis code
     /// (`"family.word"`, word in `[a-z0-9_]`), file names excluded.
     fn code_literals(src: &str) -> Vec<String> {
-        const FAMILIES: [&str; 9] = [
-            "ping", "path", "trace", "mtr", "tcp", "dns", "sockets", "serve", "check",
+        const FAMILIES: [&str; 10] = [
+            "ping", "path", "trace", "mtr", "tcp", "dns", "sockets", "serve", "check", "watch",
         ];
         const FILE_EXTENSIONS: [&str; 5] = ["rs", "json", "toml", "md", "txt"];
         let mut found = Vec::new();

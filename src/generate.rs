@@ -61,6 +61,7 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
             document_schema::<crate::explain::ExplainReport>(),
         ),
         ("check", document_schema::<crate::check::CheckReport>()),
+        ("watch", document_schema::<crate::watch::WatchReport>()),
         ("error", document_schema::<crate::output::ErrorDocument>()),
         ("events", events_schema()),
     ]

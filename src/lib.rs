@@ -54,6 +54,7 @@ pub async fn evaluate(command: &Command, global: &GlobalOpts) -> AppResult<Verdi
         Command::Explain(args) => Ok(verdict(&explain::explain(args, global, &sink)?)),
         Command::Check(_) => Err(AppError::usage("a check cannot run another check file")),
         Command::Serve(_) => Err(AppError::usage("a check cannot start an exporter")),
+        Command::Watch(_) => Err(AppError::usage("a check cannot run a packet capture")),
     }
 }
 
@@ -78,6 +79,7 @@ pub async fn execute(command: &Command, global: &GlobalOpts, sink: &Sink) -> App
         Command::Explain(args) => explain::run(args, global, sink),
         Command::Check(args) => Box::pin(check::run(args, global, sink)).await,
         Command::Serve(args) => serve::run(args, global, sink).await,
+        Command::Watch(args) => watch::run(args, global, sink).await,
     }
 }
 

@@ -90,6 +90,12 @@ fn drop_privileges(command: &Command) {
     use netdx::probe::privilege;
     match command {
         Command::Ping(_) | Command::Trace(_) | Command::Mtr(_) => privilege::drop_once_prepared(),
+        // A live capture drops once its packet socket is open; reading a
+        // file needs no privilege at all.
+        Command::Watch(args) if args.read.is_none() => privilege::drop_once_prepared(),
+        Command::Watch(_) => {
+            let _ = privilege::drop_raw_capability();
+        }
         // Both run many commands in one process: they keep their privileges
         // and share one probe engine per binding (one set of raw sockets).
         Command::Check(_) | Command::Serve(_) => share_probe_engines(),

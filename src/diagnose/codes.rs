@@ -304,6 +304,82 @@ pub const CODES: &[CodeInfo] = &[
         meaning: "half or more of the local ephemeral ports are held towards one destination, mostly in TIME_WAIT: this host opens and closes short connections faster than TIME_WAIT (60 s) frees the ports; at 100% connect() fails with EADDRNOTAVAIL",
         check: "reuse connections (keep-alive, pooling); net.ipv4.tcp_tw_reuse=1; widen ip_local_port_range",
     },
+    // netdx watch (src/diagnose/watch.rs): what the connections on the wire show.
+    CodeInfo {
+        code: "watch.syn_unanswered",
+        meaning: "clients sent SYNs (retransmitted, or waited a full second) and got neither a SYN-ACK nor an RST. The evidence names the likely cause: other connections to the same server:port succeeded in the same capture → it listens and the path passes, so its SYN/accept queue overflows (overload) or a rate limit drops SYNs (cause syn_queue_full); other ports of the host answer → a firewall drops this port (port_filtered); nothing answers at all → a silent firewall or a host that is down (filtered_or_down)",
+        check: "on the server: `netdx sockets --port PORT` (Recv-Q at the backlog = full queue), `nstat -az TcpExtListenOverflows`; `nft list ruleset` on the server and the firewalls on the path; `netdx tcp HOST:PORT` from the client",
+    },
+    CodeInfo {
+        code: "watch.refused",
+        meaning: "the server answered SYNs with RST: the host is up and reachable, but nothing listens on that port (or a firewall rejects with tcp reset). When other connections to it succeeded, the listener comes and goes (restarts)",
+        check: "is the service running and bound to that address and port (`netdx sockets --port PORT` on the server); the port the client uses",
+    },
+    CodeInfo {
+        code: "watch.synack_retransmitted",
+        meaning: "the server sent its SYN-ACK more than once: the client's final ACK of the handshake did not reach it. The ACK is lost on the way back (an asymmetric path, a stateful firewall that sees only one direction, loss), or the SYNs come from spoofed addresses that never answer (a SYN flood: many SYN_RECV sockets on the server)",
+        check: "`netdx sockets` on the server (a pile of SYN_RECV = flood; net.ipv4.tcp_syncookies); the return path from the client (`netdx trace` both ways)",
+    },
+    CodeInfo {
+        code: "watch.reset_midstream",
+        meaning: "an established connection was ended with RST instead of FIN; the evidence says which end sent it. An application that aborts (crash, close with unread data, SO_LINGER 0, a connection limit), or a firewall/NAT/load balancer that forgot the flow and resets the next segment",
+        check: "the logs of the end that sent the RST at that time; idle timeouts of middleboxes between them",
+    },
+    CodeInfo {
+        code: "watch.retransmissions",
+        meaning: "data segments were sent again (the same sequence range seen twice at the capture point); the share is of all data segments to that server, and of their bytes (a sender with TSO/GSO shows the capture 64 KiB super-segments, so bytes tell more there). Warning above 2% by either measure with at least 3 segments or 4380 bytes resent: packets are lost on the path or at a congested queue, which slows TCP down (each loss halves its window)",
+        check: "`netdx mtr HOST` for loss along the path; interface errors and drops (`ip -s link`) on both ends; a policer or a full queue on the link named",
+    },
+    CodeInfo {
+        code: "watch.dup_acks",
+        meaning: "a receiver sent three or more duplicate ACKs in a row (same ACK number and window while data was outstanding): segments arrived out of order or one was lost, and it asks the sender for a fast retransmit",
+        check: "loss (see watch.retransmissions) or reordering on the path (ECMP or bonded links that spread one flow)",
+    },
+    CodeInfo {
+        code: "watch.zero_window",
+        meaning: "a receiver advertised a zero window: its application stopped reading, its receive buffer filled, and the sender must stop and probe until it reads again. The evidence says which end (receiver) and for how long; window_full_segments counts the sender's segments that filled the window exactly",
+        check: "the application on the receiving end: a blocked or slow reader, a full disk, a stuck worker (its Recv-Q in `netdx sockets --port PORT` stays high)",
+    },
+    CodeInfo {
+        code: "watch.time_wait_churn",
+        meaning: "one end opened and closed connections to the same server:port quickly, closing first each time: every such close holds a TIME_WAIT socket for 60 s, so the rate times 60 is the pile. On a client that means 4-tuples/ports towards that server (connect() fails with EADDRNOTAVAIL when the ephemeral range runs out); on a server only memory",
+        check: "reuse connections (HTTP keep-alive, pooling); net.ipv4.tcp_tw_reuse=1 on the client; `netdx sockets` for the TIME_WAIT count",
+    },
+    CodeInfo {
+        code: "watch.keepalive_unanswered",
+        meaning: "keepalive probes (a segment at snd.nxt−1 with 0 or 1 byte after idle time) got no ACK: the peer vanished (power loss, crash) or a NAT/firewall dropped the idle flow; the sender's kernel will give up after the keepalive count",
+        check: "is the peer up; keep keepalive idle below the middleboxes' idle timeout (`netdx tcp HOST:PORT --hold --keepalive`)",
+    },
+    CodeInfo {
+        code: "watch.keepalive",
+        meaning: "keepalive probes were seen on idle connections and all were answered: the peer is alive and the path keeps the flow",
+        check: "nothing",
+    },
+    CodeInfo {
+        code: "watch.half_close_held",
+        meaning: "one end sent FIN and the other did not send its own FIN for a long time (10 s or more, or until the capture ended): the second end sits in CLOSE_WAIT — its application has not closed the socket (a leak), unless it is a deliberate half-close that keeps sending",
+        check: "`netdx sockets` on the end that did not close (CLOSE_WAIT piling up, and which program owns them); the application's connection handling",
+    },
+    CodeInfo {
+        code: "watch.server_closes_first",
+        meaning: "the server sent the first FIN: the server, not the client, holds those connections' TIME_WAIT for 60 s. Normal for HTTP/1.0 and servers that close idle connections; only memory on the server",
+        check: "nothing, unless the server's TIME_WAIT count grows large (`netdx sockets`); keep-alive on the client side makes the client close instead",
+    },
+    CodeInfo {
+        code: "watch.healthy",
+        meaning: "no rule found a problem in the connections seen: handshakes completed, no unanswered SYN, reset, zero window or retransmissions over 2%; the summary gives the average handshake legs",
+        check: "nothing",
+    },
+    CodeInfo {
+        code: "watch.no_connections",
+        meaning: "no TCP connection was seen in the capture: the filter matched none, or no traffic passed the interface in that time",
+        check: "the filter (`-i`, ports, hosts) and that traffic flows while capturing",
+    },
+    CodeInfo {
+        code: "watch.untracked",
+        meaning: "more flows were open at once than the flow table follows (65536 by default): new flows past it were only counted, so the findings cover the others",
+        check: "a narrower filter; many new flows at once can itself be a flood or a scan",
+    },
 ];
 
 /// The entry for `code`, from this table or the `dns.*` one.

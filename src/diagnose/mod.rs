@@ -75,6 +75,7 @@ pub mod tcp;
 pub mod tcp_flags;
 pub mod tcp_state;
 pub mod ttl;
+pub mod watch;
 
 #[cfg(test)]
 mod rules_tests;

@@ -2,6 +2,7 @@
 //! the engine sends them and reports what came back. No command module opens
 //! a socket itself.
 
+pub mod capture;
 pub mod connect;
 pub mod dnsio;
 pub mod engine;

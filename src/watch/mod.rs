@@ -3,5 +3,11 @@
 //! seen. The filter compiler and the flow tracker are pure (no sockets);
 //! the capture socket lives in `probe`.
 
+pub mod command;
+pub mod decode;
 pub mod filter;
 pub mod flow;
+pub mod pcap;
+pub mod pcapng;
+
+pub use command::{run, watch, WatchReport};

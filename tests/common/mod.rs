@@ -81,7 +81,7 @@ impl From<Output> for Run {
 
 /// netdx's subcommands, to find the one in an argument list.
 const SUBCOMMANDS: &[&str] = &[
-    "ping", "trace", "mtr", "dns", "tcp", "sockets", "explain", "check", "serve",
+    "ping", "trace", "mtr", "dns", "tcp", "sockets", "explain", "check", "serve", "watch",
 ];
 
 impl Run {
