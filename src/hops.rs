@@ -673,8 +673,6 @@ mod tests {
 
     #[test]
     fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_417), (2025, 11, 25));
         let t = std::time::UNIX_EPOCH + Duration::from_secs(20_417 * 86_400 + 3_661);
         assert_eq!(utc_stamp(t), "2025-11-25T01:01:01Z");
     }
