@@ -241,7 +241,7 @@ const NAMING: [&str; 4] = [
     "sockets.accept_queue_full",
     "sockets.syn_flood",
     "sockets.close_wait_leak",
-    "sockets.stalled_peer",
+    "sockets.half_open_suspect",
 ];
 
 /// Inodes whose owners the report names: listeners, one CLOSE_WAIT socket
