@@ -445,6 +445,9 @@ pub struct SocketsArgs {
     /// List every connection in the --port/--pid/--process view (default: the first 50).
     #[arg(long)]
     pub all: bool,
+    /// List the connections with a timer pending, like `ss -o`: on (retransmit), keepalive, timewait or persist (zero-window probe), with the time left and the retransmissions or probes sent.
+    #[arg(long)]
+    pub timers: bool,
 }
 
 /// The socket readers `netdx sockets --source` can choose.
