@@ -17,7 +17,7 @@ pub fn render(sink: &Sink, report: &TcpReport) {
     }
     let results = &report.targets;
     let totals = &report.summary;
-    let many = results.len() > SCREENFUL && !report.all;
+    let many = results.len() + report.folded > SCREENFUL && !report.all;
     let width = results
         .iter()
         .map(|r| r.target.len())
