@@ -12,6 +12,7 @@ mod target;
 mod window;
 
 use crate::cli::{Expect, GlobalOpts, TcpArgs};
+use crate::diagnose::tcp::Folded;
 use crate::error::{AppError, AppResult, Exit};
 use crate::output::{progress, Sink};
 use crate::probe::connect;
@@ -19,7 +20,6 @@ use crate::resolve::{self, Family};
 pub use hold::HoldResult;
 use render::SCREENFUL;
 pub use report::TcpReport;
-use crate::diagnose::tcp::Folded;
 use report::{Endpoint, State, TargetResult, Totals};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -137,17 +137,13 @@ pub async fn tcp(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     // Human output of a large scan counts its plain refusals instead of
     // keeping a result for each (it lists only the open targets anyway).
     let fold = sink.human() && !args.all && endpoints.len() > SCREENFUL;
-    let (mut results, folded, interrupted) =
-        probe_all(&endpoints, plan, window, sink, fold).await;
+    let (mut results, folded, interrupted) = probe_all(&endpoints, plan, window, sink, fold).await;
     let probed = results.len() + folded.count;
     results.append(&mut unresolved);
     let summary = Totals::of(&results, &folded, started.elapsed(), interrupted);
     let facts: Vec<_> = results.iter().map(TargetResult::fact).collect();
-    let diagnosis = crate::diagnose::tcp::diagnoses_folded(
-        &facts,
-        &folded,
-        report::expectation(args.expect),
-    );
+    let diagnosis =
+        crate::diagnose::tcp::diagnoses_folded(&facts, &folded, report::expectation(args.expect));
     drop(facts);
     for r in &results {
         sink.event("target", r);

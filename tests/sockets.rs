@@ -622,7 +622,10 @@ fn timers_match_ss_o() {
     let _ = std::fs::remove_file(&ready);
     lab.spawn(&client, &["python3", "-c", TIMER_CLIENT, &addr, &path]);
     while !ready.exists() {
-        assert!(start.elapsed() < Duration::from_secs(30), "client never ready");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "client never ready"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     // The peer of the third connection vanishes before the data is sent.

@@ -381,11 +381,7 @@ fn answering_ports(r: &ConnectFact<'_>, all: &[ConnectFact<'_>], folded: &Folded
 /// Silent ports on hosts that answer elsewhere: the SYN reached a live host
 /// and vanished, which a port filter does, and so does a listener whose
 /// accept queue is full (Linux drops the SYN and counts ListenOverflows).
-fn silent_port(
-    group: &[&ConnectFact<'_>],
-    all: &[ConnectFact<'_>],
-    folded: &Folded,
-) -> Diagnosis {
+fn silent_port(group: &[&ConnectFact<'_>], all: &[ConnectFact<'_>], folded: &Folded) -> Diagnosis {
     let answered: Vec<u16> = group
         .first()
         .map(|r| answering_ports(r, all, folded))
