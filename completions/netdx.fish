@@ -177,7 +177,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s f -l file -d 'Read m
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s p -l ports -d 'Ports for targets given without one (80,443 or 8000-8100)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s c -l count -d 'Connect attempts per target (tcping style), with connect-time statistics' -r
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s i -l interval -d 'Seconds between the attempts to one target' -r
-complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s W -l wait -d 'Seconds to wait for each connect (--timeout also sets it; default: from the round trips the host showed on other ports, 0.1 to 2, with a second try)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s W -l wait -d 'Seconds to wait for each connect (--timeout also sets it; default 2; in scans of more than 32 targets, from the round trips the host showed on other ports, 0.1 to 2, with a second try)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l parallel -d 'Connects in flight at once, fixed (capped by the open-files limit); without it the window adapts: from 256, growing while answers come and halving on timeouts' -r
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l expect -d 'What the targets must be for exit status 0 (closed: firewall audits)' -r -f -a "open\t'Every probe must connect'
 closed\t'No probe may connect (refused, filtered or unreachable all pass)'"

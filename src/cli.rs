@@ -351,7 +351,7 @@ pub struct TcpArgs {
         allow_negative_numbers = true
     )]
     pub interval: f64,
-    /// Seconds to wait for each connect (--timeout also sets it; default: from the round trips the host showed on other ports, 0.1 to 2, with a second try).
+    /// Seconds to wait for each connect (--timeout also sets it; default 2; in scans of more than 32 targets, from the round trips the host showed on other ports, 0.1 to 2, with a second try).
     #[arg(
         short = 'W',
         long = "wait",

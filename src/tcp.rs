@@ -306,7 +306,9 @@ async fn probe_all(
     // Silent ports' waits from the round trips seen (single attempts at
     // default settings), and the second tries they lead to: (index, wait,
     // the first try's wait).
-    let adaptive = compact && plan.adaptive_wait;
+    // Only for scans: a few targets get the full wait, so a slow but open
+    // port is never called filtered because its neighbours answer fast.
+    let adaptive = compact && plan.adaptive_wait && endpoints.len() > SCREENFUL;
     let mut waits = rtt::Waits::new(plan.wait);
     let mut retries: std::collections::VecDeque<(usize, Duration, Duration)> =
         std::collections::VecDeque::new();

@@ -2,8 +2,8 @@
 //! its other ports showed, as nmap does: srtt + 4 × rttvar (RFC 6298),
 //! never below [`MIN_WAIT`] nor above the configured wait. A probe that
 //! times out on the short wait is tried once more with twice the wait, so
-//! one lost SYN does not make an open port look filtered. Used only at
-//! default settings; `-W` fixes the wait.
+//! one lost SYN does not make an open port look filtered. Used only for
+//! scans (more than 32 targets) at default settings; `-W` fixes the wait.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
