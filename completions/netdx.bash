@@ -632,7 +632,7 @@ _netdx() {
             return 0
             ;;
         netdx__subcmd__sockets)
-            opts="-c -p -4 -6 -h --port --pid --process --source --watch --count --processes --top --all --json --jsonl --timeout --no-color --help"
+            opts="-c -p -4 -6 -h --port --pid --process --source --watch --count --processes --top --all --timers --json --jsonl --timeout --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -199,7 +199,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s f -l file -d 'Read m
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s p -l ports -d 'Ports for targets given without one (80,443 or 8000-8100)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s c -l count -d 'Connect attempts per target (tcping style), with connect-time statistics' -r
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s i -l interval -d 'Seconds between the attempts to one target' -r
-complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s W -l wait -d 'Seconds to wait for each connect (default 2; --timeout also sets it)' -r
+complete -c netdx -n "__fish_netdx_using_subcommand tcp" -s W -l wait -d 'Seconds to wait for each connect (--timeout also sets it; default 2; in scans of more than 32 targets, from the round trips the host showed on other ports, 0.1 to 2, with a second try)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l parallel -d 'Connects in flight at once, fixed (capped by the open-files limit); without it the window adapts: from 256, growing while answers come and halving on timeouts' -r
 complete -c netdx -n "__fish_netdx_using_subcommand tcp" -l expect -d 'What the targets must be for exit status 0 (closed: firewall audits)' -r -f -a "open\t'Every probe must connect'
 closed\t'No probe may connect (refused, filtered or unreachable all pass)'"
@@ -229,6 +229,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l top -d 'Rows in 
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -s p -l processes -d 'Name the program behind every listener (walks /proc/*/fd like `ss -p`; slow with many open files)'
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l all -d 'List every connection in the --port/--pid/--process view (default: the first 50)'
+complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l timers -d 'List the connections with a timer pending, like `ss -o`: on (retransmit), keepalive, timewait or persist (zero-window probe), with the time left and the retransmissions or probes sent'
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand sockets" -s 4 -d 'Use IPv4 only'
@@ -247,6 +248,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand ss" -l top -d 'Rows in the p
 complete -c netdx -n "__fish_netdx_using_subcommand ss" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand ss" -s p -l processes -d 'Name the program behind every listener (walks /proc/*/fd like `ss -p`; slow with many open files)'
 complete -c netdx -n "__fish_netdx_using_subcommand ss" -l all -d 'List every connection in the --port/--pid/--process view (default: the first 50)'
+complete -c netdx -n "__fish_netdx_using_subcommand ss" -l timers -d 'List the connections with a timer pending, like `ss -o`: on (retransmit), keepalive, timewait or persist (zero-window probe), with the time left and the retransmissions or probes sent'
 complete -c netdx -n "__fish_netdx_using_subcommand ss" -l json -d 'Print one JSON document when the command ends'
 complete -c netdx -n "__fish_netdx_using_subcommand ss" -l jsonl -d 'Print one JSON object per event as it happens'
 complete -c netdx -n "__fish_netdx_using_subcommand ss" -s 4 -d 'Use IPv4 only'

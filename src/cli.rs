@@ -428,7 +428,7 @@ pub struct TcpArgs {
         allow_negative_numbers = true
     )]
     pub interval: f64,
-    /// Seconds to wait for each connect (default 2; --timeout also sets it).
+    /// Seconds to wait for each connect (--timeout also sets it; default 2; in scans of more than 32 targets, from the round trips the host showed on other ports, 0.1 to 2, with a second try).
     #[arg(
         short = 'W',
         long = "wait",
@@ -522,6 +522,9 @@ pub struct SocketsArgs {
     /// List every connection in the --port/--pid/--process view (default: the first 50).
     #[arg(long)]
     pub all: bool,
+    /// List the connections with a timer pending, like `ss -o`: on (retransmit), keepalive, timewait or persist (zero-window probe), with the time left and the retransmissions or probes sent.
+    #[arg(long)]
+    pub timers: bool,
 }
 
 /// The socket readers `netdx sockets --source` can choose.

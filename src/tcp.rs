@@ -7,10 +7,12 @@ mod hold;
 mod limits;
 mod render;
 pub mod report;
+mod rtt;
 mod target;
 mod window;
 
 use crate::cli::{Expect, GlobalOpts, TcpArgs};
+use crate::diagnose::tcp::Folded;
 use crate::error::{AppError, AppResult, Exit};
 use crate::output::{progress, Sink};
 use crate::probe::connect;
@@ -40,6 +42,9 @@ struct Plan {
     parallel: usize,
     /// True when `--parallel` fixed the window; else it adapts.
     fixed: bool,
+    /// True when neither `-W` nor `--timeout` set the wait: a silent
+    /// port's wait then follows the host's round trips ([`rtt`]).
+    adaptive_wait: bool,
 }
 
 /// Checks the flags before anything is sent.
@@ -75,6 +80,7 @@ fn plan(args: &TcpArgs, global: &GlobalOpts) -> AppResult<Plan> {
         banner: args.banner.then(|| wait.min(BANNER_WAIT)),
         parallel: args.parallel.unwrap_or(window::START),
         fixed: args.parallel.is_some(),
+        adaptive_wait: args.wait.is_none() && global.timeout.is_none(),
     })
 }
 
@@ -128,16 +134,22 @@ pub async fn tcp(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     };
     let plan = Plan { parallel, ..plan };
 
-    let (mut results, interrupted) = probe_all(&endpoints, plan, window, sink).await;
-    let probed = results.len();
+    // Human output of a large scan counts its plain refusals instead of
+    // keeping a result for each (it lists only the open targets anyway).
+    let fold = sink.human() && !args.all && endpoints.len() > SCREENFUL;
+    let (mut results, folded, interrupted) = probe_all(&endpoints, plan, window, sink, fold).await;
+    let probed = results.len() + folded.count;
     results.append(&mut unresolved);
-    let summary = Totals::of(&results, started.elapsed(), interrupted);
+    let summary = Totals::of(&results, &folded, started.elapsed(), interrupted);
     let facts: Vec<_> = results.iter().map(TargetResult::fact).collect();
-    let diagnosis = crate::diagnose::tcp::diagnoses(&facts, report::expectation(args.expect));
+    let diagnosis =
+        crate::diagnose::tcp::diagnoses_folded(&facts, &folded, report::expectation(args.expect));
+    drop(facts);
     for r in &results {
         sink.event("target", r);
     }
-    let healthy = results.iter().all(|r| r.meets(args.expect));
+    let healthy = results.iter().all(|r| r.meets(args.expect))
+        && (folded.count == 0 || args.expect == Expect::Closed);
     Ok(TcpReport {
         expect: match args.expect {
             Expect::Open => "open",
@@ -150,6 +162,7 @@ pub async fn tcp(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         all: args.all,
         endpoints: endpoints.len(),
         probed,
+        folded: folded.count,
         hold: None,
         exit: if healthy {
             Exit::Healthy
@@ -265,7 +278,8 @@ async fn probe_all(
     plan: Plan,
     mut window: window::Window,
     sink: &Sink,
-) -> (Vec<TargetResult>, bool) {
+    fold: bool,
+) -> (Vec<TargetResult>, Folded, bool) {
     let bar = if endpoints.len() > SCREENFUL {
         progress::bar(sink, endpoints.len() as u64, "connecting")
     } else {
@@ -275,7 +289,12 @@ async fn probe_all(
     // no strings) and turned into results once the scan is over, so the
     // long-lived per-target strings are not interleaved with the short-lived
     // probe tasks on the heap (which fragmented it to ~2 KB per target).
-    let mut outcomes: Vec<Outcome> = Vec::with_capacity(endpoints.len());
+    // Kept outcomes with their endpoint index; with `fold`, plain refusals
+    // past the first FOLD_EXAMPLES are only counted (into `folded`).
+    let mut outcomes: Vec<(usize, Outcome)> = Vec::new();
+    let mut folded = Folded::default();
+    let mut examples = 0;
+    let mut drained = 0;
     let mut waiting: std::collections::BTreeMap<usize, Outcome> = std::collections::BTreeMap::new();
     let mut tasks = JoinSet::new();
     let mut next = 0;
@@ -284,36 +303,73 @@ async fn probe_all(
     tokio::pin!(ctrl_c);
     let mut interrupted = false;
     let compact = plan.count == 1 && !sink.streams_events();
-    // Start times of the probes in flight, by index (= start order).
-    let mut started: std::collections::BTreeMap<usize, Instant> = std::collections::BTreeMap::new();
+    // Silent ports' waits from the round trips seen (single attempts at
+    // default settings), and the second tries they lead to: (index, wait,
+    // the first try's wait).
+    // Only for scans: a few targets get the full wait, so a slow but open
+    // port is never called filtered because its neighbours answer fast.
+    let adaptive = compact && plan.adaptive_wait && endpoints.len() > SCREENFUL;
+    let mut waits = rtt::Waits::new(plan.wait);
+    let mut retries: std::collections::VecDeque<(usize, Duration, Duration)> =
+        std::collections::VecDeque::new();
+    // Start times of the probes in flight, by start sequence.
+    let mut started: std::collections::BTreeMap<u64, Instant> = std::collections::BTreeMap::new();
+    let mut seq: u64 = 0;
     let mut tick = tokio::time::interval(window::STALL / 4);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        while !interrupted && next < endpoints.len() && tasks.len() < window.size() {
-            let ep = endpoints[next].clone();
-            let index = next;
+        while !interrupted
+            && (next < endpoints.len() || !retries.is_empty())
+            && tasks.len() < window.size()
+        {
+            let (index, wait, before) = match retries.pop_front() {
+                Some(r) => r,
+                None => {
+                    next += 1;
+                    let ip = endpoints[next - 1].addr.ip();
+                    let wait = if adaptive { waits.first(ip) } else { plan.wait };
+                    (next - 1, wait, Duration::ZERO)
+                }
+            };
+            let ep = endpoints[index].clone();
             let stop = stop_rx.clone();
             let sink = sink.clone();
-            started.insert(index, Instant::now());
+            seq += 1;
+            let this = seq;
+            started.insert(this, Instant::now());
             tasks.spawn(async move {
                 let outcome = if compact {
-                    probe_once(ep.addr, plan, stop).await
+                    probe_once(ep.addr, Plan { wait, ..plan }, stop).await
                 } else {
                     Outcome::Done(Box::new(probe_endpoint(ep, plan, sink, stop).await))
                 };
-                (index, outcome)
+                (index, this, wait, before, outcome)
             });
-            next += 1;
         }
         tokio::select! {
             joined = tasks.join_next() => match joined {
-                Some(Ok((index, outcome))) => {
-                    started.remove(&index);
+                Some(Ok((index, this, wait, before, mut outcome))) => {
+                    started.remove(&this);
                     let now = Instant::now();
                     let stalled = started
                         .first_key_value()
                         .is_some_and(|(_, t)| now.duration_since(*t) > window::STALL);
                     window.record(outcome.answered(), stalled, now, plan.wait);
+                    if adaptive {
+                        let ip = endpoints[index].addr.ip();
+                        if let Some(rtt) = outcome.round_trip() {
+                            waits.sample(ip, rtt);
+                        }
+                        if let Outcome::One(connect::Attempt::Timeout { waited }) = &mut outcome {
+                            if before.is_zero() {
+                                if let Some(again) = waits.retry(wait) {
+                                    retries.push_back((index, again, wait));
+                                    continue;
+                                }
+                            }
+                            *waited += before;
+                        }
+                    }
                     waiting.insert(index, outcome);
                     bar.inc(1);
                 }
@@ -336,21 +392,46 @@ async fn probe_all(
                 let _ = stop_tx.send(true);
             }
         }
-        while let Some(o) = waiting.remove(&outcomes.len()) {
-            outcomes.push(o);
+        while let Some(o) = waiting.remove(&drained) {
+            let ep = &endpoints[drained];
+            match o.plain_refusal() {
+                Some(code) if fold && examples >= FOLD_EXAMPLES && !is_name(&ep.host) => {
+                    folded.code = code;
+                    folded.count += 1;
+                    folded
+                        .ports
+                        .entry(ep.addr.ip())
+                        .or_default()
+                        .push(ep.addr.port());
+                }
+                Some(_) => {
+                    examples += 1;
+                    outcomes.push((drained, o));
+                }
+                None => outcomes.push((drained, o)),
+            }
+            drained += 1;
         }
     }
     bar.finish_and_clear();
     // A panicked task leaves a hole: keep the order of what came back.
-    let order: Vec<usize> = (0..outcomes.len()).chain(waiting.keys().copied()).collect();
-    let mut results = Vec::with_capacity(order.len());
-    let found = order
+    let found = outcomes
         .into_iter()
-        .zip(outcomes.into_iter().chain(waiting.into_values()))
+        .chain(waiting)
         .filter_map(|(i, o)| o.into_result(endpoints.get(i)?))
         .filter(|r| r.sent > 0);
-    results.extend(found);
-    (results, interrupted)
+    let results = found.collect();
+    (results, folded, interrupted)
+}
+
+/// Plain refusals kept as results before the rest are folded: the
+/// examples the diagnoses name.
+const FOLD_EXAMPLES: usize = 20;
+
+/// True when a host was typed as a name (its addresses are compared with
+/// each other, so its results are never folded).
+fn is_name(host: &str) -> bool {
+    crate::resolve::parse_literal(host).is_none()
 }
 
 /// What one probe task found: a single attempt, or the whole result when
@@ -371,6 +452,36 @@ impl Outcome {
             Outcome::One(a) => !matches!(a, connect::Attempt::Timeout { .. }),
             Outcome::Stopped => true,
             Outcome::Done(r) => r.answered(),
+        }
+    }
+
+    /// How long the target took to answer (handshake or RST): a sample
+    /// for the adaptive wait.
+    fn round_trip(&self) -> Option<Duration> {
+        match self {
+            Outcome::One(connect::Attempt::Open { rtt, .. }) => Some(*rtt),
+            Outcome::One(connect::Attempt::Failed {
+                errno: libc::ECONNREFUSED,
+                elapsed,
+                immediate: false,
+                ..
+            }) => Some(*elapsed),
+            Outcome::One(connect::Attempt::ResetAfterAccept { rtt: Some(rtt), .. }) => Some(*rtt),
+            _ => None,
+        }
+    }
+
+    /// The diagnosis code of a plain refusal (one attempt, RST, no ICMP
+    /// error): what a large scan may fold.
+    fn plain_refusal(&self) -> Option<&'static str> {
+        match self {
+            Outcome::One(connect::Attempt::Failed {
+                errno: libc::ECONNREFUSED,
+                icmp: None,
+                immediate: false,
+                ..
+            }) => Some(report::errno_code(libc::ECONNREFUSED)),
+            _ => None,
         }
     }
 

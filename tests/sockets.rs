@@ -573,3 +573,109 @@ fn programs_are_shown_only_when_asked_or_needed() {
     assert_eq!(doc["listeners"][0]["processes"][0]["pid"], pid);
     assert_eq!(doc["listeners"][0]["backlog"], 16);
 }
+
+/// Server side of the timer test: holds connections on 9030 and 9032,
+/// closes those on 9031 once the client has closed (so the client's end
+/// sits in TIME_WAIT).
+const TIMER_SERVER: &str = "import socket,select\n\
+    ls=[]\n\
+    for p in (9030,9031,9032):\n\
+    \x20   s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('0.0.0.0',p)); s.listen(16); ls.append(s)\n\
+    held=[]\n\
+    while True:\n\
+    \x20   r,_,_=select.select(ls+[c for c in held if c.getsockname()[1]==9031],[],[])\n\
+    \x20   for s in r:\n\
+    \x20       if s in ls:\n\
+    \x20           c,_=s.accept(); held.append(c)\n\
+    \x20       elif not s.recv(100):\n\
+    \x20           s.close(); held.remove(s)\n";
+
+/// Client side: a keepalive connection (TCP_KEEPIDLE 600), one closed at
+/// once (TIME_WAIT), one that sends 1000 bytes once `ARGV[2].go` exists.
+const TIMER_CLIENT: &str = "import socket,time,os,sys\n\
+    srv,ready=sys.argv[1],sys.argv[2]\n\
+    ka=socket.create_connection((srv,9030)); ka.setsockopt(socket.SOL_SOCKET,socket.SO_KEEPALIVE,1); ka.setsockopt(socket.IPPROTO_TCP,socket.TCP_KEEPIDLE,600)\n\
+    tw=socket.create_connection((srv,9031)); tw.close()\n\
+    rt=socket.create_connection((srv,9032))\n\
+    time.sleep(0.3)\n\
+    open(ready+'.tmp','w').write(str(os.getpid())); os.rename(ready+'.tmp',ready)\n\
+    while not os.path.exists(ready+'.go'): time.sleep(0.05)\n\
+    rt.send(b'x'*1000)\n\
+    time.sleep(3600)\n";
+
+#[test]
+fn timers_match_ss_o() {
+    if !can_build_namespaces("sock_timers") {
+        return;
+    }
+    let mut lab = Lab::chain(0);
+    let (client, server) = (lab.client().to_string(), lab.server().to_string());
+    let addr = lab.server_v4();
+    lab.spawn(&server, &["python3", "-c", TIMER_SERVER]);
+    let start = Instant::now();
+    while lab.exec(&server, &["ss", "-Hltn"]).stdout.lines().count() < 3 {
+        assert!(start.elapsed() < Duration::from_secs(20), "no listeners");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ready = std::env::temp_dir().join(format!("netdx-timers-{}.ready", std::process::id()));
+    let path = ready.to_string_lossy().into_owned();
+    let _ = std::fs::remove_file(&ready);
+    lab.spawn(&client, &["python3", "-c", TIMER_CLIENT, &addr, &path]);
+    while !ready.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "client never ready"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The peer of the third connection vanishes before the data is sent.
+    lab.nft(
+        &server,
+        "table inet f { chain input { type filter hook input priority 0; tcp dport 9032 drop; }\n}",
+    );
+    let go = format!("{path}.go");
+    std::fs::write(&go, "").unwrap_or_else(|e| panic!("{go}: {e}"));
+    std::thread::sleep(Duration::from_millis(800));
+    let _ = std::fs::remove_file(&go);
+    let _ = std::fs::remove_file(&ready);
+
+    // (local, remote) → timer kind, as ss -o prints it.
+    let ss = lab.exec(&client, &["ss", "-Htnoa"]);
+    let mut want: BTreeMap<(String, String), String> = BTreeMap::new();
+    for line in ss.stdout.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let kind = f
+            .iter()
+            .find_map(|w| w.strip_prefix("timer:("))
+            .and_then(|t| t.split(',').next());
+        if let (Some(kind), Some(l), Some(r)) = (kind, f.get(3), f.get(4)) {
+            want.insert((l.to_string(), r.to_string()), kind.to_string());
+        }
+    }
+    let (_, doc) = census(&lab, &client, &["--timers"]);
+    let mut got: BTreeMap<(String, String), String> = BTreeMap::new();
+    for c in doc["connections"].as_array().cloned().unwrap_or_default() {
+        let key = (
+            c["local"].as_str().unwrap_or("").to_string(),
+            c["remote"].as_str().unwrap_or("").to_string(),
+        );
+        got.insert(key, c["timer"].as_str().unwrap_or("").to_string());
+    }
+    assert_eq!(got, want, "netdx --timers vs ss -tnoa:\n{}", ss.stdout);
+    let kinds: Vec<&String> = got.values().collect();
+    for kind in ["keepalive", "timewait", "on"] {
+        assert!(kinds.iter().any(|k| *k == kind), "{kind} missing: {got:?}");
+    }
+    let on = doc["connections"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["timer"] == "on"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(on["send_q"], 1000, "{on}");
+    assert!(on["retrans"].as_u64().unwrap_or(0) >= 1, "{on}");
+    assert_eq!(on["remote"], format!("{addr}:9032"));
+    let human = lab.netdx(&client, &["sockets", "--timers"]);
+    assert!(human.stdout.contains("keepalive("), "{}", human.stdout);
+    assert!(human.stdout.contains("timewait("), "{}", human.stdout);
+    assert!(human.stdout.contains("python3"), "{}", human.stdout);
+}

@@ -278,9 +278,9 @@ fn a_peer_that_stops_acknowledging_is_not_healthy() {
     assert!(!c.contains(&"sockets.healthy".to_string()), "{doc}");
     let d = doc["diagnosis"]
         .as_array()
-        .and_then(|ds| ds.iter().find(|d| d["code"] == "sockets.stalled_peer"))
+        .and_then(|ds| ds.iter().find(|d| d["code"] == "sockets.half_open_suspect"))
         .cloned()
-        .unwrap_or_else(|| panic!("no stalled_peer: {doc}"));
+        .unwrap_or_else(|| panic!("no half_open_suspect: {doc}"));
     assert_eq!(d["evidence"]["count"], 1, "{d}");
     assert_eq!(
         d["evidence"]["peers"],

@@ -25,7 +25,7 @@ pub const CODES: &[CodeInfo] = &[
         check: "on the server: `netdx sockets --port PORT` (a LISTEN socket whose Recv-Q sits at its backlog = full queue; the application stopped calling accept()), `nstat -az TcpExtListenOverflows` rising; no listener and no overflow = a firewall rule for the port",
     },
     CodeInfo {
-        code: "sockets.stalled_peer",
+        code: "sockets.half_open_suspect",
         meaning: "established connections whose peer stopped acknowledging: data waits unacknowledged (Send-Q) under a retransmit or zero-window-probe timer that already fired twice or more, or keepalive probes are outstanding. The peer vanished or a NAT/firewall forgot the flow (half-open); the kernel gives up only after tcp_retries2 (~15 min) or TCP_USER_TIMEOUT",
         check: "can this host reach the peer now (`netdx tcp PEER:PORT`); set TCP_USER_TIMEOUT and keepalive in the application; `netdx tcp PEER:PORT --hold --keepalive 60,10,3` to watch the path",
     },
@@ -384,11 +384,19 @@ pub const CODES: &[CodeInfo] = &[
 
 /// The entry for `code`, from this table or the `dns.*` one.
 pub fn by_code(code: &str) -> Option<&'static CodeInfo> {
+    let code = ALIASES
+        .iter()
+        .find(|(old, _)| old.eq_ignore_ascii_case(code))
+        .map_or(code, |(_, new)| new);
     CODES
         .iter()
         .find(|c| c.code.eq_ignore_ascii_case(code))
         .or_else(|| super::dns::codes::by_code(code))
 }
+
+/// Codes renamed since a release, old → new, so `netdx explain OLD` still
+/// answers for reports saved before the rename.
+const ALIASES: &[(&str, &str)] = &[("sockets.stalled_peer", "sockets.half_open_suspect")];
 
 /// Every code the tables explain, for suggestions on a typo.
 pub fn all() -> impl Iterator<Item = &'static CodeInfo> {
@@ -445,6 +453,7 @@ mod tests {
         for code in [
             crate::diagnose::tcp::RESET_AFTER_ACCEPT_CODE,
             crate::diagnose::tcp::SILENT_PORT_CODE,
+            "sockets.half_open_suspect",
             "sockets.stalled_peer",
             "sockets.keepalive_default",
             "ping.pmtu_blackhole",

@@ -482,10 +482,10 @@ fn stalled(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
     };
     out.push(
         Diagnosis::new(
-            "sockets.stalled_peer",
+            "sockets.half_open_suspect",
             Severity::Warning,
             format!(
-                "{} connection(s) get no acknowledgement from their peer: {}{more} — the peer vanished (crash, power loss), or a NAT/firewall on the path forgot the flow \
+                "{} half-open suspect(s), connections that get no acknowledgement from their peer: {}{more} — the peer vanished (crash, power loss), or a NAT/firewall on the path forgot the flow \
                  (half-open); the kernel keeps retransmitting with backoff and gives up with ETIMEDOUT only after net.ipv4.tcp_retries2 (~15 min by default) \
                  or TCP_USER_TIMEOUT. Check: can this host reach the peer now (`netdx tcp PEER:PORT`), and set TCP_USER_TIMEOUT / keepalive in the application",
                 c.stalled_count,

@@ -9,7 +9,7 @@ use super::{icmp, Diagnosis, Severity};
 use crate::probe::connect::IcmpOrigin;
 use crate::stats::RttStats;
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -138,10 +138,42 @@ pub const SILENT_PORT_CODE: &str = "tcp.silent_port";
 /// Diagnosis code for names that do not resolve.
 pub const RESOLVE_CODE: &str = "tcp.resolve_failed";
 
+/// Targets a large scan left out of the facts because they failed the
+/// plainest way (one attempt, RST, no ICMP error, an address literal):
+/// counted, with their ports per address, so a scan of 65,535 ports does
+/// not hold a record per closed port. The facts keep the first few of them
+/// in order, so every group still has its examples.
+#[derive(Debug, Clone, Default)]
+pub struct Folded {
+    /// The diagnosis code they share (their failure's).
+    pub code: &'static str,
+    /// How many were left out.
+    pub count: usize,
+    /// Their ports, per address, in input order.
+    pub ports: HashMap<IpAddr, Vec<u16>>,
+}
+
+impl Folded {
+    /// Targets left out that a group of failures with `code` stands for.
+    fn extra(&self, code: &str) -> usize {
+        if self.count > 0 && code == self.code {
+            self.count
+        } else {
+            0
+        }
+    }
+}
+
 /// Names up to three targets, then a count.
 fn who(targets: &[&ConnectFact<'_>]) -> String {
+    who_of(targets, targets.len())
+}
+
+/// Names up to three of `targets`, then `total` (the targets plus any
+/// folded ones they stand for).
+fn who_of(targets: &[&ConnectFact<'_>], total: usize) -> String {
     let names: Vec<&str> = targets.iter().take(3).map(|t| t.target).collect();
-    match targets.len() {
+    match total.max(targets.len()) {
         0 => "no target".into(),
         1..=3 => names.join(", "),
         n => format!("{n} targets (e.g. {})", names.join(", ")),
@@ -150,6 +182,16 @@ fn who(targets: &[&ConnectFact<'_>]) -> String {
 
 /// Turns the results into diagnoses, worst first.
 pub fn diagnoses(results: &[ConnectFact<'_>], expect: Expectation) -> Vec<Diagnosis> {
+    diagnoses_folded(results, &Folded::default(), expect)
+}
+
+/// [`diagnoses`] for a scan that folded its plainest failures into
+/// `folded`: the same findings, counted as if every target were a fact.
+pub fn diagnoses_folded(
+    results: &[ConnectFact<'_>],
+    folded: &Folded,
+    expect: Expectation,
+) -> Vec<Diagnosis> {
     let mut out = Vec::new();
     let unresolved: Vec<&ConnectFact<'_>> = results
         .iter()
@@ -167,8 +209,8 @@ pub fn diagnoses(results: &[ConnectFact<'_>], expect: Expectation) -> Vec<Diagno
         );
     }
     match expect {
-        Expectation::Open => out.extend(open_diagnoses(results)),
-        Expectation::Closed => out.extend(closed_diagnoses(results)),
+        Expectation::Open => out.extend(open_diagnoses(results, folded)),
+        Expectation::Closed => out.extend(closed_diagnoses(results, folded)),
     }
     out.extend(address_diagnoses(results));
     for r in results.iter().filter(|r| r.banner.is_some()) {
@@ -188,10 +230,11 @@ pub fn diagnoses(results: &[ConnectFact<'_>], expect: Expectation) -> Vec<Diagno
 }
 
 /// Diagnoses when every target should accept connections.
-fn open_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
+fn open_diagnoses(results: &[ConnectFact<'_>], folded: &Folded) -> Vec<Diagnosis> {
     let mut out = Vec::new();
     let mut codes: Vec<&'static str> = Vec::new();
-    let live = answering_addresses(results);
+    let mut live = answering_addresses(results);
+    live.extend(folded.ports.keys().copied());
     for r in results {
         if r.connected == 0 {
             if let Some(code) = failure_code(r, &live) {
@@ -207,9 +250,10 @@ fn open_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
             .filter(|r| r.connected == 0 && failure_code(r, &live) == Some(code))
             .collect();
         if code == SILENT_PORT_CODE {
-            out.push(silent_port(&group, results));
+            out.push(silent_port(&group, results, folded));
             continue;
         }
+        let total = group.len() + folded.extra(code);
         let Some(first) = group.first().and_then(|r| r.failure.as_ref()) else {
             continue;
         };
@@ -223,10 +267,10 @@ fn open_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
         let mut d = Diagnosis::new(
             code,
             Severity::Critical,
-            failure_summary(&group, first, info, &routers),
+            failure_summary(&group, total, first, info, &routers),
         )
         .with("targets", evidence_targets(&group))
-        .with("count", group.len())
+        .with("count", total)
         .with("errno", first.errno);
         if !routers.is_empty() {
             d = d.with("icmp_from", routers);
@@ -313,27 +357,34 @@ fn answered(o: &ConnectFact<'_>) -> bool {
     o.connected > 0 || matches!(o.state, State::Closed | State::Reset | State::Open)
 }
 
-/// Other ports of the same address that answered (handshake or RST).
-fn answering_ports(r: &ConnectFact<'_>, all: &[ConnectFact<'_>]) -> Vec<u16> {
+/// Other ports of the same address that answered (handshake or RST);
+/// ascending when folded ports join them.
+fn answering_ports(r: &ConnectFact<'_>, all: &[ConnectFact<'_>], folded: &Folded) -> Vec<u16> {
     let Some(addr) = r.address else {
         return Vec::new();
     };
     let mut seen = HashSet::new();
-    all.iter()
+    let mut ports: Vec<u16> = all
+        .iter()
         .filter(|o| o.address == Some(addr) && o.port != r.port)
         .filter(|o| answered(o))
         .map(|o| o.port)
         .filter(|p| seen.insert(*p))
-        .collect()
+        .collect();
+    if let Some(more) = folded.ports.get(&addr) {
+        ports.extend(more.iter().filter(|p| **p != r.port && seen.insert(**p)));
+        ports.sort_unstable();
+    }
+    ports
 }
 
 /// Silent ports on hosts that answer elsewhere: the SYN reached a live host
 /// and vanished, which a port filter does, and so does a listener whose
 /// accept queue is full (Linux drops the SYN and counts ListenOverflows).
-fn silent_port(group: &[&ConnectFact<'_>], all: &[ConnectFact<'_>]) -> Diagnosis {
+fn silent_port(group: &[&ConnectFact<'_>], all: &[ConnectFact<'_>], folded: &Folded) -> Diagnosis {
     let answered: Vec<u16> = group
         .first()
-        .map(|r| answering_ports(r, all))
+        .map(|r| answering_ports(r, all, folded))
         .unwrap_or_default();
     let shown: Vec<String> = answered.iter().take(5).map(u16::to_string).collect();
     let wait = group
@@ -359,6 +410,7 @@ fn silent_port(group: &[&ConnectFact<'_>], all: &[ConnectFact<'_>]) -> Diagnosis
 /// `routers` are the senders of the group's ICMP errors, in order.
 fn failure_summary(
     group: &[&ConnectFact<'_>],
+    total: usize,
     first: &FailureFact<'_>,
     info: Option<&ErrnoInfo>,
     routers: &[String],
@@ -367,14 +419,14 @@ fn failure_summary(
         return format!(
             "{}: the handshake completed, then the server reset the connection before any data ({}) — something listens and accepts, then aborts (closes with SO_LINGER 0, crashes after accept, or a proxy with no healthy backend); \
              not a firewall and not a closed port. Check: the listening application's logs and its connection limit (`netdx sockets --port PORT` on the server)",
-            who(group),
+            who_of(group, total),
             first.detail
         );
     }
     if first.code == SELF_CONNECT_CODE {
         return format!(
             "{}: self-connect — nothing listens: the port lies in this host's ephemeral range (net.ipv4.ip_local_port_range) and the kernel chose it as our source port, so the SYN met itself and connect() \"succeeded\" with local address = peer address; this is not a service. Check: start the service (`netdx sockets --port PORT`), or keep listening ports outside ip_local_port_range",
-            who(group)
+            who_of(group, total)
         );
     }
     let name = first.errno.unwrap_or("error");
@@ -418,13 +470,13 @@ fn failure_summary(
             .to_string(),
     };
     match check {
-        Some(c) => format!("{}: {name} — {why}. Check: {c}", who(group)),
-        None => format!("{}: {name} — {why}", who(group)),
+        Some(c) => format!("{}: {name} — {why}. Check: {c}", who_of(group, total)),
+        None => format!("{}: {name} — {why}", who_of(group, total)),
     }
 }
 
 /// Diagnoses for `--expect closed` (firewall audits).
-fn closed_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
+fn closed_diagnoses(results: &[ConnectFact<'_>], folded: &Folded) -> Vec<Diagnosis> {
     let open: Vec<&ConnectFact<'_>> = results
         .iter()
         .filter(|r| r.connected > 0 || r.reset_after_accept > 0)
@@ -446,11 +498,15 @@ fn closed_diagnoses(results: &[ConnectFact<'_>]) -> Vec<Diagnosis> {
         .with("targets", evidence_targets(&open))
         .with("count", open.len())];
     }
-    let count = |s: State| results.iter().filter(|r| r.state == s).count();
+    let count = |s: State| {
+        results.iter().filter(|r| r.state == s).count()
+            + if s == State::Closed { folded.count } else { 0 }
+    };
     let probed = results
         .iter()
         .filter(|r| r.state != State::Unresolved)
-        .count();
+        .count()
+        + folded.count;
     if probed == 0 {
         return Vec::new();
     }

@@ -7,6 +7,7 @@ use super::netlink;
 use super::procfs;
 use super::record::{SockRecord, Source};
 pub use crate::diagnose::sockets::census::{Census, Tally};
+use crate::diagnose::sockets::state::Timer;
 use std::collections::HashSet;
 
 /// Which sockets a census counts.
@@ -44,6 +45,8 @@ pub struct Plan {
     pub info: bool,
     /// Keep matching records for a detail view.
     pub keep: bool,
+    /// Keep the matching records that have a timer pending (`--timers`).
+    pub timers: bool,
     /// Which sockets count.
     pub filter: Filter,
 }
@@ -72,6 +75,9 @@ fn read(source: Source, plan: &Plan, limits: &HostLimits) -> std::io::Result<Cen
         census.seen += 1;
         if plan.filter.matches(rec) {
             census.add(rec, limits);
+            if plan.timers && rec.timer != Timer::Off {
+                census.kept.push(*rec);
+            }
         }
     };
     match source {

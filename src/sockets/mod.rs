@@ -98,8 +98,9 @@ fn plan(args: &SocketsArgs, global: &GlobalOpts) -> Plan {
         },
         v4: !global.ipv6,
         v6: !global.ipv4,
-        info: detail,
-        keep: detail,
+        info: detail || args.timers,
+        keep: detail && !args.timers,
+        timers: args.timers,
         filter: args.port.map_or(Filter::All, Filter::Port),
     }
 }
@@ -205,7 +206,7 @@ pub fn sample(
         None => {
             let first = judge(&Owners::default());
             let names = first.iter().any(|d| NAMING.contains(&d.code.as_str()));
-            if args.processes || plan.keep || names {
+            if args.processes || plan.keep || plan.timers || names {
                 let o = owners::scan(&ScanFilter {
                     inodes: Some(&wanted_inodes(&census)),
                     pid: None,
@@ -218,7 +219,7 @@ pub fn sample(
             }
         }
     };
-    let owners_known = args.processes || plan.keep || !owners.procs.is_empty();
+    let owners_known = args.processes || plan.keep || plan.timers || !owners.procs.is_empty();
     Ok((
         Sample {
             census,
@@ -241,7 +242,7 @@ const NAMING: [&str; 4] = [
     "sockets.accept_queue_full",
     "sockets.syn_flood",
     "sockets.close_wait_leak",
-    "sockets.stalled_peer",
+    "sockets.half_open_suspect",
 ];
 
 /// Inodes whose owners the report names: listeners, one CLOSE_WAIT socket

@@ -333,13 +333,19 @@ fn finish(
     let results = vec![result];
     TcpReport {
         expect: "open",
-        summary: Totals::of(&results, started.elapsed(), false),
+        summary: Totals::of(
+            &results,
+            &crate::diagnose::tcp::Folded::default(),
+            started.elapsed(),
+            false,
+        ),
         targets: results,
         diagnosis,
         count: 1,
         all: args.all,
         endpoints: 1,
         probed: 1,
+        folded: 0,
         hold,
         exit: if died {
             Exit::TargetFailed

@@ -17,7 +17,7 @@ pub fn render(sink: &Sink, report: &TcpReport) {
     }
     let results = &report.targets;
     let totals = &report.summary;
-    let many = results.len() > SCREENFUL && !report.all;
+    let many = results.len() + report.folded > SCREENFUL && !report.all;
     let width = results
         .iter()
         .map(|r| r.target.len())
@@ -60,12 +60,19 @@ pub fn render(sink: &Sink, report: &TcpReport) {
             r.detail()
         ));
     }
-    if !hidden.is_empty() {
+    if !hidden.is_empty() || report.folded > 0 {
         let mut groups: Vec<((State, &str), usize)> = Vec::new();
         for key in hidden {
             match groups.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, n)) => *n += 1,
                 None => groups.push((key, 1)),
+            }
+        }
+        if report.folded > 0 {
+            let key = (State::Closed, "ECONNREFUSED");
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, n)) => *n += report.folded,
+                None => groups.push((key, report.folded)),
             }
         }
         let parts: Vec<String> = groups

@@ -172,6 +172,14 @@ pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
     }
 }
 
+/// The diagnosis code of a failure with errno `n` and no ICMP error, as
+/// [`failure`] gives it.
+pub fn errno_code(n: i32) -> &'static str {
+    errno::by_number(n)
+        .and_then(|e| e.diagnosis)
+        .unwrap_or(GENERIC_CODE)
+}
+
 /// Everything found for one target over its attempts.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TargetResult {
@@ -400,10 +408,16 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// Counts the verdicts of `results`.
-    pub fn of(results: &[TargetResult], elapsed: Duration, interrupted: bool) -> Totals {
+    /// Counts the verdicts of `results` and the refusals `folded` stands for.
+    pub fn of(
+        results: &[TargetResult],
+        folded: &crate::diagnose::tcp::Folded,
+        elapsed: Duration,
+        interrupted: bool,
+    ) -> Totals {
         let mut t = Totals {
-            targets: results.len(),
+            targets: results.len() + folded.count,
+            closed: folded.count,
             elapsed_ms: ms(elapsed),
             interrupted,
             ..Totals::default()
@@ -452,6 +466,10 @@ pub struct TcpReport {
     /// Endpoints actually probed before an interrupt.
     #[serde(skip)]
     pub probed: usize,
+    /// Plain refusals counted but not kept in `targets` (human output of
+    /// a large scan lists them only as a count).
+    #[serde(skip)]
+    pub folded: usize,
     /// Healthy when every target met the expectation.
     #[serde(skip)]
     pub exit: Exit,
