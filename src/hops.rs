@@ -226,16 +226,28 @@ impl PathPlan {
     }
 }
 
-/// Checks `--flows` (trace and mtr): 1 to 16, several only with UDP.
+/// Checks `--flows` (trace and mtr): 1 to 16, several only with UDP or TCP
+/// (each flow is its own source port; ICMP echo keeps one identifier).
 pub fn check_flows(flows: u32, method: Method) -> AppResult<()> {
     if !(1..=16).contains(&flows) {
         return Err(AppError::usage(format!(
             "--flows {flows}: the number of flows must be between 1 and 16"
         )));
     }
-    if flows > 1 && method != Method::Udp {
+    if flows > 1 && method == Method::Icmp {
         return Err(AppError::usage(format!(
-            "--flows {flows}: several flows need --udp (each flow is its own source port; ICMP echo keeps one identifier per run and TCP probes one port each)"
+            "--flows {flows}: several flows need --udp or --tcp (each flow is its own source port; ICMP echo keeps one identifier per run)"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks `--flows` against the sockets the run got: TCP flows need
+/// hand-built SYNs (a kernel connect() picks a new port for every probe).
+pub fn check_flow_sockets(flows: u32, mode: crate::probe::SocketMode) -> AppResult<()> {
+    if flows > 1 && mode == crate::probe::SocketMode::Connect {
+        return Err(AppError::cannot_run(format!(
+            "--flows {flows} with --tcp needs hand-built SYNs (one source port per flow): run as root or `setcap cap_net_raw+ep $(which netdx)`, or use --udp"
         )));
     }
     Ok(())

@@ -256,6 +256,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     )
     .await?;
     plan.check_size(target)?;
+    hops::check_flow_sockets(args.flows, mode)?;
     let port = (plan.method != Method::Icmp).then_some(plan.port);
     let mut report = TraceReport {
         host: hops::shown_host(&args.path.host).to_string(),

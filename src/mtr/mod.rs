@@ -203,6 +203,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         None,
     )
     .await?;
+    hops::check_flow_sockets(args.flows, mode)?;
     let privileged = mode == SocketMode::Raw || hops::is_root();
     if !privileged && args.interval < USER_MIN_INTERVAL {
         return Err(AppError::usage(format!(
@@ -381,7 +382,9 @@ impl Run<'_> {
                     for ttl in plan.first..=limit {
                         for flow in 0..self.flows {
                             let mut probe = plan.probe(self.target, ttl);
-                            if let ProbeKind::Udp { flow: f, .. } = &mut probe.kind {
+                            if let ProbeKind::Udp { flow: f, .. } | ProbeKind::TcpSyn { flow: f, .. } =
+                                &mut probe.kind
+                            {
                                 *f = Some(flow);
                             }
                             let engine = self.engine.clone();
