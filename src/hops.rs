@@ -286,6 +286,64 @@ pub fn geoip(opts: &PathOpts) -> AppResult<Option<GeoDb>> {
     opts.geoip.as_deref().map(GeoDb::open).transpose()
 }
 
+/// Which lookups a run made, for the `--format` columns: `as_name` with
+/// `--asn` or `--geoip`, `country` with `--geoip` (absent otherwise, so the
+/// plain table keeps its columns).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Lookups {
+    /// AS names were looked up (`--asn` or `--geoip`).
+    pub as_name: bool,
+    /// Countries were looked up (`--geoip`).
+    pub country: bool,
+}
+
+impl Lookups {
+    /// The lookups `opts` asks for.
+    pub fn of(opts: &PathOpts) -> Lookups {
+        Lookups {
+            as_name: opts.asn || opts.geoip.is_some(),
+            country: opts.geoip.is_some(),
+        }
+    }
+
+    /// Inserts the extra column names after `asn` in `header`.
+    pub fn header<'a>(&self, header: &[&'a str]) -> Vec<&'a str> {
+        let mut out = Vec::with_capacity(header.len() + 2);
+        for h in header {
+            out.push(*h);
+            if *h == "asn" {
+                if self.as_name {
+                    out.push("as_name");
+                }
+                if self.country {
+                    out.push("country");
+                }
+            }
+        }
+        out
+    }
+
+    /// Inserts the extra cells after the `asn` cell (at `at`) of `row`.
+    pub fn cells(
+        &self,
+        mut row: Vec<String>,
+        at: usize,
+        as_name: Option<&str>,
+        country: Option<&str>,
+    ) -> Vec<String> {
+        let mut extra = Vec::new();
+        if self.as_name {
+            extra.push(as_name.unwrap_or_default().to_string());
+        }
+        if self.country {
+            extra.push(country.unwrap_or_default().to_string());
+        }
+        let at = (at + 1).min(row.len());
+        row.splice(at..at, extra);
+        row
+    }
+}
+
 /// Prints a `--format` table: `header` then `rows`; Markdown adds the
 /// diagnoses as a list after it (CSV stays a pure table: the exit code and
 /// `--json` carry the diagnosis).
