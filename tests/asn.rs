@@ -367,6 +367,7 @@ fn readme_examples() {
     for head in [
         vec!["trace", "-n"],
         vec!["mtr", "-r", "-n", "-c", "3", "-i", "0.2"],
+        vec!["trace", "-n", "-q", "1", "--format", "csv"],
     ] {
         let mut args = head.clone();
         args.extend(["--geoip", "lab.mmdb"]);

@@ -1370,6 +1370,23 @@ fn unprivileged_udp_traces_stay_on_one_branch() {
     assert_eq!(ttls, [2, 3], "{doc}");
 }
 
+/// Prints the README's Paris examples (`NETDX_README=1`): TCP flows as
+/// root, one unprivileged UDP trace.
+#[test]
+fn readme_paris_examples() {
+    if std::env::var_os("NETDX_README").is_none() || !can_build_namespaces("paris_readme") {
+        return;
+    }
+    let (lab, _rb) = ecmp_lab();
+    let server = lab.server_v4();
+    let args = ["trace", "-n", "-T", "--flows", "8", &server];
+    let run = lab.netdx(lab.client(), &args);
+    eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
+    let args = ["trace", "-n", "-U", &server, "200"];
+    let run = lab.netdx_as_nobody(lab.client(), &args);
+    eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
+}
+
 /// Prints the README's `mtr --flows` example (`NETDX_README=1`).
 #[test]
 fn readme_mtr_flows_example() {
