@@ -25,8 +25,8 @@ use tokio::sync::oneshot;
 /// Bytes of the tag at the start of each probe's payload.
 pub(super) const TAG: usize = 2;
 
-/// Probes of one flow waiting, by tag, with where they went.
-type Waiting = Arc<Mutex<HashMap<u16, (IpAddr, oneshot::Sender<Answer>)>>>;
+/// Probes of one flow waiting, by tag, with where they went and their TTL.
+type Waiting = Arc<Mutex<HashMap<u16, (IpAddr, u8, oneshot::Sender<Answer>)>>>;
 
 /// The one socket of an unprivileged Paris flow and the probes in flight on it.
 pub(super) struct QueueFlow {
@@ -76,7 +76,8 @@ pub(super) async fn probe(
 ) -> AppResult<Outcome> {
     let tag = flow.next_tag.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = oneshot::channel();
-    engine::lock(&flow.waiting).insert(tag, (probe.target, tx));
+    let ttl = probe.ttl.unwrap_or(u8::MAX);
+    engine::lock(&flow.waiting).insert(tag, (probe.target, ttl, tx));
     let mut data = vec![0u8; payload.max(TAG)];
     data[..TAG].copy_from_slice(&tag.to_be_bytes());
     let started = Instant::now();
@@ -125,7 +126,7 @@ async fn read_loop(fd: Arc<AsyncFd<Socket>>, v6: bool, waiting: Waiting) {
         while let Ok(rx) = socket::receive(raw, &mut buf, true) {
             if let Some(answer) = engine::answer_from_queue(&rx, v6) {
                 let quoted = buf.get(..rx.len.min(TAG)).unwrap_or_default();
-                deliver(&waiting, tag_of(quoted), rx.from, answer);
+                deliver(&waiting, tag_of(quoted), rx.from, answer, false);
             }
         }
         loop {
@@ -141,7 +142,7 @@ async fn read_loop(fd: Arc<AsyncFd<Socket>>, v6: bool, waiting: Waiting) {
                         stamp: rx.stamp,
                     };
                     let data = buf.get(..rx.len.min(TAG)).unwrap_or_default();
-                    deliver(&waiting, tag_of(data), Some(from), answer);
+                    deliver(&waiting, tag_of(data), Some(from), answer, true);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 // The pending socket error that mirrors a queued ICMP error.
@@ -160,28 +161,41 @@ fn tag_of(data: &[u8]) -> Option<u16> {
 
 /// Completes the probe with `tag` when it went to `about` (the quoted
 /// destination of an error, the sender of a reply). A router that quotes
-/// only the UDP header (RFC 792's minimum) returns no tag: the answer then
+/// only the UDP header (RFC 792's minimum) returns no tag: the error then
 /// goes to the flow's only probe to that address in flight, or nowhere
-/// (a `*`, never a wrong hop).
-fn deliver(waiting: &Waiting, tag: Option<u16>, about: Option<IpAddr>, answer: Answer) {
+/// (a `*`, never a wrong hop). A service's `reply` need not echo the tag:
+/// without one it answers the lowest-TTL probe still waiting for that
+/// address (the probes below it were answered by routers).
+fn deliver(
+    waiting: &Waiting,
+    tag: Option<u16>,
+    about: Option<IpAddr>,
+    answer: Answer,
+    reply: bool,
+) {
     let mut waiting = engine::lock(waiting);
-    let key = match tag {
-        Some(t) => waiting
-            .get(&t)
-            .filter(|(target, _)| about.is_none_or(|a| a == *target))
-            .map(|_| t),
-        None => {
-            let mut to_about = waiting
+    let to_about = |target: &IpAddr| about.is_none_or(|a| a == *target);
+    let tagged = tag.filter(|t| waiting.get(t).is_some_and(|(target, ..)| to_about(target)));
+    let key = match tagged {
+        Some(t) => Some(t),
+        None if reply => waiting
+            .iter()
+            .filter(|(_, (target, ..))| to_about(target))
+            .min_by_key(|(_, (_, ttl, _))| *ttl)
+            .map(|(t, _)| *t),
+        None if tag.is_none() => {
+            let mut candidates = waiting
                 .iter()
-                .filter(|(_, (target, _))| about.is_none_or(|a| a == *target))
+                .filter(|(_, (target, ..))| to_about(target))
                 .map(|(t, _)| *t);
-            match (to_about.next(), to_about.next()) {
+            match (candidates.next(), candidates.next()) {
                 (Some(t), None) => Some(t),
                 _ => None,
             }
         }
+        None => None,
     };
-    if let Some((_, tx)) = key.and_then(|k| waiting.remove(&k)) {
+    if let Some((.., tx)) = key.and_then(|k| waiting.remove(&k)) {
         let _ = tx.send(answer);
     }
 }
@@ -198,23 +212,35 @@ mod tests {
     }
 
     /// A quoted tag picks its probe; a missing tag picks the only probe
-    /// in flight to that address and nothing when several are.
+    /// in flight to that address and nothing when several are; a reply
+    /// without our tag answers the lowest TTL waiting.
     #[test]
     fn tags_match_probes_and_untagged_quotes_never_guess() {
         let waiting: Waiting = Arc::default();
         let a: IpAddr = [198, 18, 0, 1].into();
         let (tx1, mut rx1) = oneshot::channel();
         let (tx2, mut rx2) = oneshot::channel();
-        engine::lock(&waiting).insert(7, (a, tx1));
-        engine::lock(&waiting).insert(8, (a, tx2));
-        deliver(&waiting, None, Some(a), answer());
+        let (tx3, mut rx3) = oneshot::channel();
+        engine::lock(&waiting).insert(7, (a, 3, tx1));
+        engine::lock(&waiting).insert(8, (a, 4, tx2));
+        engine::lock(&waiting).insert(9, (a, 5, tx3));
+        deliver(&waiting, None, Some(a), answer(), false);
         assert!(rx1.try_recv().is_err() && rx2.try_recv().is_err());
-        deliver(&waiting, Some(8), Some([198, 18, 0, 9].into()), answer());
+        deliver(
+            &waiting,
+            Some(8),
+            Some([198, 18, 0, 9].into()),
+            answer(),
+            false,
+        );
         assert!(rx2.try_recv().is_err());
-        deliver(&waiting, Some(8), Some(a), answer());
+        deliver(&waiting, Some(8), Some(a), answer(), false);
         assert!(rx2.try_recv().is_ok());
-        deliver(&waiting, None, Some(a), answer());
+        // A service's reply with its own bytes: the lowest TTL (3).
+        deliver(&waiting, Some(0xffff), Some(a), answer(), true);
         assert!(rx1.try_recv().is_ok());
+        deliver(&waiting, None, Some(a), answer(), false);
+        assert!(rx3.try_recv().is_ok());
         assert_eq!(tag_of(&[1, 2, 3]), Some(0x0102));
         assert_eq!(tag_of(&[1]), None);
     }
