@@ -1370,6 +1370,48 @@ fn unprivileged_udp_traces_stay_on_one_branch() {
     assert_eq!(ttls, [2, 3], "{doc}");
 }
 
+/// A UDP service that answers with its own bytes (no tag of ours) still
+/// ends an unprivileged Paris trace: the reply answers the lowest TTL that
+/// was waiting for the destination, so the last hop is the destination.
+#[test]
+fn unprivileged_udp_trace_to_a_service_that_replies() {
+    if !can_build_namespaces("udp_service") {
+        return;
+    }
+    let mut lab = Lab::chain(2);
+    let server = lab.server_v4();
+    let ns = lab.server().to_string();
+    lab.spawn(
+        &ns,
+        &[
+            "python3",
+            "-c",
+            "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+             s.bind(('0.0.0.0', 5353))\nwhile True:\n    d, a = s.recvfrom(2048)\n    s.sendto(b'pong', a)\n",
+        ],
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !lab.exec(&ns, &["ss", "-Hlun"]).stdout.contains(":5353 ") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "service did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let run = lab.netdx_as_nobody(
+        lab.client(),
+        &[
+            "--json", "trace", "-n", "-w", "1", "-U", "-p", "5353", &server,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let doc = run.json();
+    assert_eq!(doc["reached"], true, "{doc}");
+    let hops = json_hops(&doc);
+    assert_eq!(hops.len(), 3, "{doc}");
+    assert_eq!(hops[2], vec![server.clone(); 3], "{doc}");
+}
+
 /// Prints the README's Paris examples (`NETDX_README=1`): TCP flows as
 /// root, one unprivileged UDP trace.
 #[test]
