@@ -77,7 +77,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand trace" -l format -d 'Print t
 markdown\t'A GitHub-flavoured Markdown table, then the diagnoses as a list'"
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s q -l queries -d 'Probes per hop' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s N -l sim-queries -d 'Probes in flight at once (by default every probe of every TTL goes out together, so a silent tail costs one wait)' -r
-complete -c netdx -n "__fish_netdx_using_subcommand trace" -l flows -d 'Paris UDP flows to run side by side (1-16, with --udp): each keeps its own ports for every probe, so a load-balanced path shows each branch per hop' -r
+complete -c netdx -n "__fish_netdx_using_subcommand trace" -l flows -d 'Paris flows to run side by side (1-16, with --udp or --tcp): each keeps its own source port for every probe, so a load-balanced path shows each branch per hop' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s s -l source -d 'Source address the probes leave from (traceroute\'s -s); must be configured on this host' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -s i -l interface -d 'Interface the probes leave through, SO_BINDTODEVICE (traceroute\'s -i)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand trace" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
@@ -108,7 +108,7 @@ complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s i -l interval -d 'Se
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l max-loss -d 'Loss percentage at the destination above which the exit status is 1 (default: only total loss fails)' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s a -l address -l source -d 'Source address the probes leave from (mtr\'s -a); must be configured on this host' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l interface -d 'Interface the probes leave through, SO_BINDTODEVICE (mtr\'s -I; here -I is --icmp)' -r
-complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l flows -d 'Paris UDP flows per round (1-16, with --udp): each hop lists every branch the flows met, and path.ecmp says where the path splits' -r
+complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l flows -d 'Paris flows per round (1-16, with --udp or --tcp): each hop lists every branch the flows met, and path.ecmp says where the path splits' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -l timeout -d 'Overall time limit per probe or query, in seconds' -r
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s I -l icmp -d 'ICMP echo probes (the default)'
 complete -c netdx -n "__fish_netdx_using_subcommand mtr" -s U -l udp -d 'UDP probes to port 33434 and up, as classic traceroute (no root needed)'

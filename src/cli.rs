@@ -260,7 +260,7 @@ pub struct TraceArgs {
         value_parser = parse_unsigned::<u32>
     )]
     pub sim_queries: u32,
-    /// Paris UDP flows to run side by side (1-16, with --udp): each keeps its own ports for every probe, so a load-balanced path shows each branch per hop.
+    /// Paris flows to run side by side (1-16, with --udp or --tcp): each keeps its own source port for every probe, so a load-balanced path shows each branch per hop.
     #[arg(long = "flows", value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
     pub flows: u32,
     /// Discover the path MTU with DF echo probes and show it per hop (F=N), as traceroute --mtu / tracepath.
@@ -318,7 +318,7 @@ pub struct MtrArgs {
     /// Interface the probes leave through, SO_BINDTODEVICE (mtr's -I; here -I is --icmp).
     #[arg(long = "interface", value_name = "IFACE")]
     pub interface: Option<String>,
-    /// Paris UDP flows per round (1-16, with --udp): each hop lists every branch the flows met, and path.ecmp says where the path splits.
+    /// Paris flows per round (1-16, with --udp or --tcp): each hop lists every branch the flows met, and path.ecmp says where the path splits.
     #[arg(long = "flows", value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = parse_unsigned::<u32>)]
     pub flows: u32,
 }

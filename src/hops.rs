@@ -226,16 +226,28 @@ impl PathPlan {
     }
 }
 
-/// Checks `--flows` (trace and mtr): 1 to 16, several only with UDP.
+/// Checks `--flows` (trace and mtr): 1 to 16, several only with UDP or TCP
+/// (each flow is its own source port; ICMP echo keeps one identifier).
 pub fn check_flows(flows: u32, method: Method) -> AppResult<()> {
     if !(1..=16).contains(&flows) {
         return Err(AppError::usage(format!(
             "--flows {flows}: the number of flows must be between 1 and 16"
         )));
     }
-    if flows > 1 && method != Method::Udp {
+    if flows > 1 && method == Method::Icmp {
         return Err(AppError::usage(format!(
-            "--flows {flows}: several flows need --udp (each flow is its own source port; ICMP echo keeps one identifier per run and TCP probes one port each)"
+            "--flows {flows}: several flows need --udp or --tcp (each flow is its own source port; ICMP echo keeps one identifier per run)"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks `--flows` against the sockets the run got: TCP flows need
+/// hand-built SYNs (a kernel connect() picks a new port for every probe).
+pub fn check_flow_sockets(flows: u32, mode: crate::probe::SocketMode) -> AppResult<()> {
+    if flows > 1 && mode == crate::probe::SocketMode::Connect {
+        return Err(AppError::cannot_run(format!(
+            "--flows {flows} with --tcp needs hand-built SYNs (one source port per flow): run as root or `setcap cap_net_raw+ep $(which netdx)`, or use --udp"
         )));
     }
     Ok(())
@@ -272,6 +284,64 @@ pub fn asns(opts: &PathOpts) -> AppResult<Option<Asns>> {
 /// The `--geoip` database, opened before anything is sent.
 pub fn geoip(opts: &PathOpts) -> AppResult<Option<GeoDb>> {
     opts.geoip.as_deref().map(GeoDb::open).transpose()
+}
+
+/// Which lookups a run made, for the `--format` columns: `as_name` with
+/// `--asn` or `--geoip`, `country` with `--geoip` (absent otherwise, so the
+/// plain table keeps its columns).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Lookups {
+    /// AS names were looked up (`--asn` or `--geoip`).
+    pub as_name: bool,
+    /// Countries were looked up (`--geoip`).
+    pub country: bool,
+}
+
+impl Lookups {
+    /// The lookups `opts` asks for.
+    pub fn of(opts: &PathOpts) -> Lookups {
+        Lookups {
+            as_name: opts.asn || opts.geoip.is_some(),
+            country: opts.geoip.is_some(),
+        }
+    }
+
+    /// Inserts the extra column names after `asn` in `header`.
+    pub fn header<'a>(&self, header: &[&'a str]) -> Vec<&'a str> {
+        let mut out = Vec::with_capacity(header.len() + 2);
+        for h in header {
+            out.push(*h);
+            if *h == "asn" {
+                if self.as_name {
+                    out.push("as_name");
+                }
+                if self.country {
+                    out.push("country");
+                }
+            }
+        }
+        out
+    }
+
+    /// Inserts the extra cells after the `asn` cell (at `at`) of `row`.
+    pub fn cells(
+        &self,
+        mut row: Vec<String>,
+        at: usize,
+        as_name: Option<&str>,
+        country: Option<&str>,
+    ) -> Vec<String> {
+        let mut extra = Vec::new();
+        if self.as_name {
+            extra.push(as_name.unwrap_or_default().to_string());
+        }
+        if self.country {
+            extra.push(country.unwrap_or_default().to_string());
+        }
+        let at = (at + 1).min(row.len());
+        row.splice(at..at, extra);
+        row
+    }
 }
 
 /// Prints a `--format` table: `header` then `rows`; Markdown adds the

@@ -167,6 +167,9 @@ pub struct TraceReport {
     /// `--format`: the hops as one table at the end instead of live lines.
     #[serde(skip)]
     format: Option<TableFormat>,
+    /// The lookups made, for the `--format` columns.
+    #[serde(skip)]
+    lookups: hops::Lookups,
 }
 
 impl Report for TraceReport {
@@ -187,8 +190,8 @@ impl Report for TraceReport {
             Some(format) => hops::print_table(
                 sink,
                 format,
-                &TABLE_HEADER,
-                &table_rows(&self.hops),
+                &self.lookups.header(&TABLE_HEADER),
+                &table_rows(&self.hops, self.lookups),
                 &self.diagnosis,
             ),
             None if self.probed => sink.line(""),
@@ -256,6 +259,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
     )
     .await?;
     plan.check_size(target)?;
+    hops::check_flow_sockets(args.flows, mode)?;
     let port = (plan.method != Method::Icmp).then_some(plan.port);
     let mut report = TraceReport {
         host: hops::shown_host(&args.path.host).to_string(),
@@ -281,6 +285,7 @@ pub async fn trace(args: &TraceArgs, global: &GlobalOpts, sink: &Sink) -> AppRes
         diagnosis: Vec::new(),
         probed: false,
         format: args.path.format.filter(|_| sink.human()),
+        lookups: hops::Lookups::of(&args.path),
     };
     if let Some(errno) = route {
         // No route (or a reject route): every TTL would fail the same way
@@ -603,7 +608,7 @@ const TABLE_HEADER: [&str; 8] = [
 ];
 
 /// One row per probe, in hop and sending order.
-fn table_rows(hops: &[HopRecord]) -> Vec<Vec<String>> {
+fn table_rows(hops: &[HopRecord], lookups: hops::Lookups) -> Vec<Vec<String>> {
     let opt = |v: Option<String>| v.unwrap_or_default();
     hops.iter()
         .flat_map(|hop| {
@@ -617,7 +622,7 @@ fn table_rows(hops: &[HopRecord]) -> Vec<Vec<String>> {
                     None => kind,
                 };
                 let mpls: Vec<String> = p.mpls.iter().map(|l| l.to_string()).collect();
-                vec![
+                let row = vec![
                     hop.ttl.to_string(),
                     (i + 1).to_string(),
                     opt(p.from.map(|a| a.to_string())),
@@ -626,7 +631,8 @@ fn table_rows(hops: &[HopRecord]) -> Vec<Vec<String>> {
                     opt(p.rtt_ms.map(|r| format!("{r:.3}"))),
                     answer,
                     mpls.join(" "),
-                ]
+                ];
+                lookups.cells(row, 4, p.as_name.as_deref(), p.country.as_deref())
             })
         })
         .collect()

@@ -245,6 +245,36 @@ fn mtr_asn_shows_the_origin_as_in_the_host_column() {
         .filter_map(|h| h["addresses"][0]["as_name"].as_str())
         .collect();
     assert_eq!(names, ["LAB-R1 Example Net, ZZ", "LAB-SERVER"], "{doc}");
+    // --format csv gains an as_name column after asn (quoted: a comma).
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "mtr",
+            "-n",
+            "-c",
+            "1",
+            "-i",
+            "0.2",
+            "--format",
+            "csv",
+            "--asn",
+            "--asn-zone",
+            ZONE,
+            "--asn-server",
+            &server,
+            &server,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("hop,host,addresses,asn,as_name,loss_pct,"),
+        "{}",
+        run.stdout
+    );
+    let r1 = lab.router_v4(1);
+    let want = format!("1,{r1},{r1},AS64500,\"LAB-R1 Example Net, ZZ\",0.0,");
+    assert!(lines[1].starts_with(&want), "{}", run.stdout);
 }
 
 #[test]
@@ -337,6 +367,7 @@ fn readme_examples() {
     for head in [
         vec!["trace", "-n"],
         vec!["mtr", "-r", "-n", "-c", "3", "-i", "0.2"],
+        vec!["trace", "-n", "-q", "1", "--format", "csv"],
     ] {
         let mut args = head.clone();
         args.extend(["--geoip", "lab.mmdb"]);
@@ -432,6 +463,51 @@ fn geoip_reads_as_and_country_per_hop_from_an_mmdb_file() {
         "{}",
         run.stdout
     );
+    // --format csv: as_name and country columns after asn.
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "trace", "-n", "-q", "1", "--geoip", &db, "--format", "csv", &server,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines.first(),
+        Some(&"hop,probe,address,name,asn,as_name,country,rtt_ms,answer,mpls"),
+        "{}",
+        run.stdout
+    );
+    let want = format!("2,1,{},,AS64511,GEO-R2 Backbone,FR,", lab.router_v4(2));
+    assert!(lines[2].starts_with(&want), "{}", run.stdout);
+    // mtr's table shows the country after the host; markdown has columns.
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "mtr", "-r", "-n", "-c", "1", "-i", "0.2", "--geoip", &db, &server,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("AS64511  {} [FR]", lab.router_v4(2))),
+        "{}",
+        run.stdout
+    );
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "mtr", "-n", "-c", "1", "-i", "0.2", "--geoip", &db, "--format", "markdown", &server,
+        ],
+    );
+    assert!(
+        run.stdout
+            .starts_with("| hop | host | addresses | asn | as_name | country | loss_pct |"),
+        "{}",
+        run.stdout
+    );
+    let want = format!("| 3 | {server} | {server} | AS64512 | GEO-SERVER Hosting | JP | 0.0 |");
+    assert!(run.stdout.contains(&want), "{}", run.stdout);
     // mtr: AS in the host column, country in JSON.
     let doc = lab
         .netdx(

@@ -1182,19 +1182,43 @@ fn ecmp_one_trace_one_branch_and_flows_find_both() {
     assert_eq!(d["evidence"]["split_after"], 1, "{doc}");
     assert_eq!(d["evidence"]["join_at"], 4, "{doc}");
     assert_eq!(d["evidence"]["branches"], 2, "{doc}");
-    // Several flows are UDP flows: with ICMP or TCP, one usage line.
-    for method in ["--icmp", "--tcp"] {
-        let run = lab.netdx(
-            lab.client(),
-            &["trace", "-n", method, "--flows", "4", &server],
-        );
-        assert_eq!(run.code, 2, "{method}: {}", run.stderr);
-        assert!(
-            run.stderr.contains("--flows 4: several flows need --udp"),
-            "{}",
-            run.stderr
-        );
+    // Raw TCP flows (one source port each) find both branches too.
+    let run = lab.netdx(
+        lab.client(),
+        &[
+            "--json", "trace", "-n", "-w", "1", "--tcp", "--flows", "16", &server,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let doc = run.json();
+    let branches = doc["branches"].to_string();
+    for addr in branch_a.iter().chain(&branch_b) {
+        assert!(branches.contains(addr), "--tcp --flows: {addr}: {doc}");
     }
+    assert!(doc.to_string().contains("path.ecmp"), "{doc}");
+    // ICMP echo has one identifier per run: one usage line.
+    let run = lab.netdx(
+        lab.client(),
+        &["trace", "-n", "--icmp", "--flows", "4", &server],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--flows 4: several flows need --udp or --tcp"),
+        "{}",
+        run.stderr
+    );
+    // TCP flows without root would be connect()s, one port per probe.
+    let run = lab.netdx_as_nobody(
+        lab.client(),
+        &["trace", "-n", "--tcp", "--flows", "4", &server],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("needs hand-built SYNs"),
+        "{}",
+        run.stderr
+    );
     let run = lab.netdx(
         lab.client(),
         &["trace", "-n", "-U", "--flows", "17", &server],
@@ -1263,14 +1287,146 @@ fn mtr_flows_list_both_branches_and_diagnose_ecmp() {
         )
         .json();
     assert!(!doc.to_string().contains("path.ecmp"), "{doc}");
-    // Several flows are UDP flows, as for trace.
+    // Several flows need ports (UDP or TCP), as for trace.
     let run = lab.netdx(lab.client(), &["mtr", "-r", "--flows", "4", &server]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("several flows need --udp"),
+        run.stderr.contains("several flows need --udp or --tcp"),
         "{}",
         run.stderr
     );
+    // Raw TCP flows list both branches as well.
+    let doc = lab
+        .netdx(
+            lab.client(),
+            &[
+                "--json", "mtr", "-r", "-n", "-c", "2", "-i", "0.2", "--tcp", "--flows", "16",
+                &server,
+            ],
+        )
+        .json();
+    let hops = doc["hops"].as_array().cloned().unwrap_or_default();
+    let widths: Vec<usize> = hops
+        .iter()
+        .map(|h| h["addresses"].as_array().map(Vec::len).unwrap_or(0))
+        .collect();
+    assert_eq!(widths, [1, 2, 2, 1], "{doc}");
+}
+
+/// Without privileges a UDP trace is Paris too: one socket (one source
+/// port) per flow, its probes told apart by a tag in the payload that the
+/// routers' quotes return through the error queue. Every unprivileged `-U`
+/// trace, default or sized, stays on one branch, and `--flows` finds both.
+#[test]
+fn unprivileged_udp_traces_stay_on_one_branch() {
+    if !can_build_namespaces("ecmp_nobody") {
+        return;
+    }
+    let (lab, _rb) = ecmp_lab();
+    let server = lab.server_v4();
+    let branch_a = ["198.18.1.2", "198.18.2.2"];
+    let branch_b = ["198.18.20.2", "198.18.21.2"];
+    let mut seen = std::collections::HashSet::new();
+    for size in [None, Some("200"), Some("1000")] {
+        for run_as_root in [false, true] {
+            for _ in 0..4 {
+                let mut args = vec!["--json", "trace", "-n", "-w", "1", "-U", &server];
+                args.extend(size);
+                let run = if run_as_root {
+                    lab.netdx(lab.client(), &args)
+                } else {
+                    lab.netdx_as_nobody(lab.client(), &args)
+                };
+                assert_eq!(run.code, 0, "{args:?}: {}{}", run.stdout, run.stderr);
+                let doc = run.json();
+                if !run_as_root {
+                    assert_eq!(doc["socket"], "datagram", "{doc}");
+                }
+                assert_eq!(doc["reached"], true, "{doc}");
+                let hops = hops_2_3(&doc);
+                let all: Vec<&str> = hops.iter().flatten().map(String::as_str).collect();
+                let on_a = all.iter().all(|a| branch_a.contains(a));
+                let on_b = all.iter().all(|a| branch_b.contains(a));
+                assert!(on_a || on_b, "{args:?}: one trace mixed branches: {hops:?}");
+                assert_eq!(all.len(), 6, "{args:?}: {hops:?}");
+                seen.insert(on_a);
+            }
+        }
+    }
+    // 24 traces, each one flow of its own: both branches (all on one: 2^-23).
+    assert_eq!(seen.len(), 2, "every trace took the same branch");
+    let run = lab.netdx_as_nobody(
+        lab.client(),
+        &[
+            "--json", "trace", "-n", "-w", "1", "-U", "--flows", "16", &server,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let doc = run.json();
+    let ttls: Vec<u64> = doc["branches"]
+        .as_array()
+        .map(|b| b.iter().filter_map(|h| h["ttl"].as_u64()).collect())
+        .unwrap_or_default();
+    assert_eq!(ttls, [2, 3], "{doc}");
+}
+
+/// A UDP service that answers with its own bytes (no tag of ours) still
+/// ends an unprivileged Paris trace: the reply answers the lowest TTL that
+/// was waiting for the destination, so the last hop is the destination.
+#[test]
+fn unprivileged_udp_trace_to_a_service_that_replies() {
+    if !can_build_namespaces("udp_service") {
+        return;
+    }
+    let mut lab = Lab::chain(2);
+    let server = lab.server_v4();
+    let ns = lab.server().to_string();
+    lab.spawn(
+        &ns,
+        &[
+            "python3",
+            "-c",
+            "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+             s.bind(('0.0.0.0', 5353))\nwhile True:\n    d, a = s.recvfrom(2048)\n    s.sendto(b'pong', a)\n",
+        ],
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !lab.exec(&ns, &["ss", "-Hlun"]).stdout.contains(":5353 ") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "service did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let run = lab.netdx_as_nobody(
+        lab.client(),
+        &[
+            "--json", "trace", "-n", "-w", "1", "-U", "-p", "5353", &server,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let doc = run.json();
+    assert_eq!(doc["reached"], true, "{doc}");
+    let hops = json_hops(&doc);
+    assert_eq!(hops.len(), 3, "{doc}");
+    assert_eq!(hops[2], vec![server.clone(); 3], "{doc}");
+}
+
+/// Prints the README's Paris examples (`NETDX_README=1`): TCP flows as
+/// root, one unprivileged UDP trace.
+#[test]
+fn readme_paris_examples() {
+    if std::env::var_os("NETDX_README").is_none() || !can_build_namespaces("paris_readme") {
+        return;
+    }
+    let (lab, _rb) = ecmp_lab();
+    let server = lab.server_v4();
+    let args = ["trace", "-n", "-T", "--flows", "8", &server];
+    let run = lab.netdx(lab.client(), &args);
+    eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
+    let args = ["trace", "-n", "-U", &server, "200"];
+    let run = lab.netdx_as_nobody(lab.client(), &args);
+    eprintln!("$ netdx {}\n{}", args.join(" "), run.stdout);
 }
 
 /// Prints the README's `mtr --flows` example (`NETDX_README=1`).

@@ -89,8 +89,9 @@ enum Layout {
         /// When the run started, as mtr prints it.
         start: String,
     },
-    /// `--format csv|markdown`: the report as one table.
-    Format(TableFormat),
+    /// `--format csv|markdown`: the report as one table, with the columns
+    /// of the lookups made.
+    Format(TableFormat, hops::Lookups),
     /// The Windows pathping layout.
     Pathping {
         /// The max hops, for its first line.
@@ -120,9 +121,14 @@ impl Report for MtrReport {
                     sink.line(&line);
                 }
             }
-            Layout::Format(format) => {
-                let rows: Vec<Vec<String>> = self.hops.iter().map(render::table_row).collect();
-                hops::print_table(sink, *format, &render::TABLE_HEADER, &rows, &self.diagnosis);
+            Layout::Format(format, lookups) => {
+                let rows: Vec<Vec<String>> = self
+                    .hops
+                    .iter()
+                    .map(|h| render::table_row(h, *lookups))
+                    .collect();
+                let header = lookups.header(&render::TABLE_HEADER);
+                hops::print_table(sink, *format, &header, &rows, &self.diagnosis);
                 return;
             }
             Layout::Pathping { max, seconds } => {
@@ -136,7 +142,7 @@ impl Report for MtrReport {
     }
 
     fn diagnoses_streamed(&self) -> bool {
-        matches!(self.layout, Layout::Format(_))
+        matches!(self.layout, Layout::Format(..))
     }
 
     fn summary_event(&self) -> Option<serde_json::Value> {
@@ -203,6 +209,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         None,
     )
     .await?;
+    hops::check_flow_sockets(args.flows, mode)?;
     let privileged = mode == SocketMode::Raw || hops::is_root();
     if !privileged && args.interval < USER_MIN_INTERVAL {
         return Err(AppError::usage(format!(
@@ -283,7 +290,7 @@ pub async fn mtr(args: &MtrArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             seconds,
         }
     } else if let Some(format) = args.path.format {
-        Layout::Format(format)
+        Layout::Format(format, hops::Lookups::of(&args.path))
     } else if live {
         Layout::Live
     } else {
@@ -381,7 +388,9 @@ impl Run<'_> {
                     for ttl in plan.first..=limit {
                         for flow in 0..self.flows {
                             let mut probe = plan.probe(self.target, ttl);
-                            if let ProbeKind::Udp { flow: f, .. } = &mut probe.kind {
+                            if let ProbeKind::Udp { flow: f, .. } | ProbeKind::TcpSyn { flow: f, .. } =
+                                &mut probe.kind
+                            {
                                 *f = Some(flow);
                             }
                             let engine = self.engine.clone();

@@ -32,7 +32,11 @@ const AS_NAME_WIDTH: usize = 16;
 
 fn hop_rows(hop: &HopRow) -> Vec<String> {
     let label = |a: &AddrRow| {
-        let host = a.name.clone().unwrap_or_else(|| a.address.to_string());
+        let mut host = a.name.clone().unwrap_or_else(|| a.address.to_string());
+        // --geoip: the country after the host, as trace prints it.
+        if let Some(cc) = &a.country {
+            host = format!("{host} [{cc}]");
+        }
         // mtr -z: the origin AS before the host.
         // The AS name only in the room the host leaves (the address
         // matters more); the whole name is in JSON.
@@ -104,7 +108,7 @@ pub const TABLE_HEADER: [&str; 14] = [
 ];
 
 /// One hop as a `--format` row (empty RTT cells for a hop that never answered).
-pub fn table_row(hop: &HopRow) -> Vec<String> {
+pub fn table_row(hop: &HopRow, lookups: crate::hops::Lookups) -> Vec<String> {
     let main = hop.main();
     let host = main
         .map(|a| a.name.clone().unwrap_or_else(|| a.address.to_string()))
@@ -125,7 +129,7 @@ pub fn table_row(hop: &HopRow) -> Vec<String> {
             .unwrap_or_default()
     };
     let mpls: Vec<String> = hop.mpls.iter().map(|l| l.to_string()).collect();
-    vec![
+    let row = vec![
         hop.ttl.to_string(),
         host,
         addrs.join(" "),
@@ -140,7 +144,13 @@ pub fn table_row(hop: &HopRow) -> Vec<String> {
         ms(|r| r.jitter_last_ms),
         ms(|r| r.jitter_avg_ms),
         mpls.join(" "),
-    ]
+    ];
+    lookups.cells(
+        row,
+        3,
+        main.and_then(|a| a.as_name.as_deref()),
+        main.and_then(|a| a.country.as_deref()),
+    )
 }
 
 fn truncate(text: &str, width: usize) -> String {

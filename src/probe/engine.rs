@@ -48,6 +48,9 @@ pub struct Engine {
     tcp6: Mutex<Option<Arc<super::tcp::TcpChannel>>>,
     raw_allowed: std::sync::OnceLock<bool>,
     flows: Mutex<std::collections::HashMap<(bool, u16), Arc<super::udp::FlowSocket>>>,
+    /// Paris UDP read through each flow's own error queue (no raw
+    /// listener, or fixed-size probes): one socket per flow.
+    queue_flows: Mutex<std::collections::HashMap<(bool, u16), Arc<super::udpflow::QueueFlow>>>,
     /// Paris TCP: the reserved (bound, never listening) socket of each
     /// flow, whose port every SYN of the flow leaves from.
     tcp_flows: Mutex<std::collections::HashMap<(bool, u16), (Socket, u16)>>,
@@ -68,6 +71,7 @@ impl Engine {
             tcp6: Mutex::new(None),
             raw_allowed: std::sync::OnceLock::new(),
             flows: Mutex::new(std::collections::HashMap::new()),
+            queue_flows: Mutex::new(std::collections::HashMap::new()),
             tcp_flows: Mutex::new(std::collections::HashMap::new()),
         })
     }
@@ -172,6 +176,17 @@ impl Engine {
         Ok(f)
     }
 
+    /// The error-queue socket of Paris flow `id` in a family, opened on first use.
+    fn udp_queue_flow(&self, v6: bool, id: u16) -> AppResult<Arc<super::udpflow::QueueFlow>> {
+        let mut flows = lock(&self.queue_flows);
+        if let Some(f) = flows.get(&(v6, id)) {
+            return Ok(f.clone());
+        }
+        let f = Arc::new(super::udpflow::QueueFlow::open(v6, self)?);
+        flows.insert((v6, id), f.clone());
+        Ok(f)
+    }
+
     /// The source port of Paris TCP flow `id`, reserved on first use.
     pub(super) fn tcp_flow_port(&self, v6: bool, id: u16) -> AppResult<u16> {
         let mut flows = lock(&self.tcp_flows);
@@ -269,6 +284,13 @@ impl Engine {
                     (Some(id), None) if listen => {
                         let sock = self.udp_flow(v6, id)?;
                         super::udp::flow_probe(self, &sock, probe, port, seq).await
+                    }
+                    // Unprivileged, or a fixed size: the flow's own error
+                    // queue, probes told apart by a payload tag.
+                    (Some(id), size) if size.is_none_or(|n| n >= super::udpflow::TAG) => {
+                        let flow = self.udp_queue_flow(v6, id)?;
+                        let size = size.unwrap_or(super::udp::PAYLOAD);
+                        super::udpflow::probe(&flow, probe, port, size, seq).await
                     }
                     _ => super::udp::probe(self, probe, port, seq, listen).await,
                 }

@@ -21,6 +21,7 @@ mod tcp;
 mod tcpconn;
 pub mod tlsio;
 mod udp;
+mod udpflow;
 
 use serde::Serialize;
 use std::net::IpAddr;
@@ -45,13 +46,13 @@ pub enum ProbeKind {
         port: u16,
         /// Paris flow: every probe of one flow leaves from one socket (one
         /// source port) to one port, so ECMP routers hash them all onto one
-        /// branch; probes differ only in TTL and UDP length, which is how
-        /// the quoted error is matched. Needs the raw ICMP listener (root);
-        /// without it each probe has its own socket (classic traceroute).
+        /// branch. With the raw ICMP listener (root) probes differ in UDP
+        /// length, which the quoted header always returns; without it (or
+        /// with a fixed size) they carry a tag in their first payload bytes
+        /// and the flow socket's error queue returns the quote (see
+        /// `udpflow`). None: one socket per probe (classic traceroute).
         flow: Option<u16>,
-        /// Data bytes after the UDP header (None: traceroute's 32). A fixed
-        /// size leaves no length to tell a flow's probes apart, so sized
-        /// probes use one socket (one source port) each.
+        /// Data bytes after the UDP header (None: traceroute's 32).
         payload: Option<usize>,
     },
     /// TCP SYN to `port`, as tcptraceroute sends it: the destination answers

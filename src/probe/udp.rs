@@ -1,7 +1,10 @@
-//! UDP probes (traceroute's classic method). Each probe gets its own socket,
-//! so its source port is its identity: as root the raw ICMP socket matches
-//! the router's error by the quoted ports; without root the error queue of
-//! the probe's own socket (IP_RECVERR) delivers it, as tracepath does.
+//! UDP probes (traceroute's classic method). A Paris flow as root shares
+//! one socket and tells its probes apart by length (the raw ICMP socket
+//! matches the quoted ports and length); otherwise each probe gets its own
+//! socket, so its source port is its identity: the raw ICMP socket matches
+//! the router's error by the quoted ports, or without root the error queue
+//! of the probe's own socket (IP_RECVERR) delivers it. Unprivileged and
+//! sized Paris flows live in `udpflow`.
 
 use super::engine::{self, Answer, Engine};
 use super::packet::Identity;
@@ -18,7 +21,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
 /// Payload bytes of a UDP probe (traceroute's default packet is 60 bytes).
-const PAYLOAD: usize = 32;
+pub(super) const PAYLOAD: usize = 32;
 /// Size of a UDP header.
 const UDP_HEADER: usize = 8;
 /// Smallest payload of a Paris flow probe.
