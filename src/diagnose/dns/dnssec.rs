@@ -224,6 +224,7 @@ pub fn diagnose(v: &Validation) -> Diagnosis {
         }
     };
     let d = d
+        .with("name", &v.name)
         .with("server", &v.server)
         .with("anchor", &v.anchor)
         .with("security", v.security);
