@@ -129,7 +129,10 @@ pub fn lines(sink: &Sink, v: &Validation) -> Vec<String> {
             out.push(sig_line(&mark, s));
         }
         if link.security == Security::Insecure {
-            out.push("    unsigned delegation: the parent's NSEC or NSEC3 proves there is no DS".to_string());
+            out.push(
+                "    unsigned delegation: the parent's NSEC or NSEC3 proves there is no DS"
+                    .to_string(),
+            );
         }
     }
     for r in &v.records {

@@ -43,7 +43,9 @@ pub fn proven(
                 |why| {
                     Problem::new(
                         ProblemKind::NoDenialProof,
-                        format!("the answer says {what}, but its NSEC3 records do not prove it: {why}"),
+                        format!(
+                            "the answer says {what}, but its NSEC3 records do not prove it: {why}"
+                        ),
                     )
                 },
             );

@@ -60,7 +60,11 @@ impl Chain {
 
     /// Asks the servers in turn, from the one that answered last, until
     /// one gives NOERROR or NXDOMAIN; the answer and who gave it.
-    async fn fetch(&self, name: &Name, rtype: RecordType) -> Result<(Message, SocketAddr), Problem> {
+    async fn fetch(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+    ) -> Result<(Message, SocketAddr), Problem> {
         let n = self.servers.len();
         let start = self.first.load(Ordering::Relaxed);
         let mut errors: Vec<String> = Vec::new();
@@ -333,16 +337,16 @@ impl Work<'_> {
                 break;
             }
             let section = reply.name_servers();
-            let proof: Option<Vec<(Name, RecordType)>> =
-                match unsigned_delegation(section, &child) {
-                    Some(owner) => Some(vec![(owner, RecordType::NSEC)]),
-                    None => nsec3::unsigned_delegation(section, &zone.name, &child).map(|_| {
-                        nsec3::owners(section, &zone.name)
-                            .into_iter()
-                            .map(|o| (o, RecordType::NSEC3))
-                            .collect()
-                    }),
-                };
+            let proof: Option<Vec<(Name, RecordType)>> = match unsigned_delegation(section, &child)
+            {
+                Some(owner) => Some(vec![(owner, RecordType::NSEC)]),
+                None => nsec3::unsigned_delegation(section, &zone.name, &child).map(|_| {
+                    nsec3::owners(section, &zone.name)
+                        .into_iter()
+                        .map(|o| (o, RecordType::NSEC3))
+                        .collect()
+                }),
+            };
             if let Some(proof) = proof {
                 let mut facts = Vec::new();
                 let mut checked = Ok(());
