@@ -229,6 +229,7 @@ fn verdicts_and_reasons_agree_with_delv() {
         ("www.n3.test", "TXT", "secure", None),
         ("ent.n3.test", "A", "secure", None),
         ("www.sub.oo.test", "A", "insecure", None),
+        ("nope.oo.test", "A", "secure", None),
         ("nope.n3gone.test", "A", "bogus", Some("no_denial_proof")),
     ];
     for (name, rtype, security, reason) in cases {

@@ -120,7 +120,7 @@ fn has(n: &NSEC3, t: RecordType) -> bool {
 
 /// Checks that the NSEC3 records of `section` (zone `zone`) prove the
 /// negative answer for `name`/`rtype`: NXDOMAIN (closest encloser, next
-/// closer and wildcard covered), or NODATA (a matching NSEC3 without the
+/// closer and wildcard covered, opt-out or not, as delv judges it), or NODATA (a matching NSEC3 without the
 /// type; for DS, an opt-out span covering the next closer name). The
 /// error says which part of the proof is missing.
 pub fn prove(
@@ -135,7 +135,7 @@ pub fn prove(
         return Err(format!("no NSEC3 record of zone {zone} in the answer"));
     }
     if nxdomain {
-        let (encloser, cover) = closest_encloser(&list, zone, name).ok_or_else(|| {
+        let (encloser, _) = closest_encloser(&list, zone, name).ok_or_else(|| {
             format!(
                 "no NSEC3 proves a closest encloser of {name} with its next closer name covered"
             )
@@ -148,11 +148,9 @@ pub fn prove(
                 "no NSEC3 covers the wildcard {wildcard}, so *.{encloser} could have answered"
             ));
         }
-        return Ok(if cover.opt_out() {
-            Proof::OptOut
-        } else {
-            Proof::Denied
-        });
+        // An opt-out span over the next closer name still proves the
+        // NXDOMAIN: delv (BIND) calls it fully validated, and so does netdx.
+        return Ok(Proof::Denied);
     }
     if let Some(m) = matching(&list, name) {
         if has(m, rtype) || has(m, RecordType::CNAME) {
