@@ -38,6 +38,16 @@ pub fn proven(
             .name_servers()
             .iter()
             .any(|r| r.record_type() == RecordType::NSEC3);
+        let iterations = nsec3::max_iterations(answer.name_servers());
+        if nsec3 && iterations > nsec3::MAX_ITERATIONS {
+            return Err(Problem::new(
+                ProblemKind::UnsupportedAlgorithm,
+                format!(
+                    "the answer says {what} with NSEC3 records of {iterations} hash iterations; netdx checks at most {} (RFC 9276 asks for 0)",
+                    nsec3::MAX_ITERATIONS
+                ),
+            ));
+        }
         if nsec3 {
             return nsec3::prove(answer.name_servers(), zone, name, rtype, nxdomain).map_err(
                 |why| {
@@ -93,6 +103,38 @@ mod tests {
 
     fn n(s: &str) -> Name {
         Name::from_ascii(s).unwrap()
+    }
+
+    /// A hostile NSEC3 with 65,535 iterations is named at once, never hashed.
+    #[test]
+    fn costly_nsec3_is_refused_fast() {
+        use hickory_proto::dnssec::rdata::NSEC3;
+        use hickory_proto::dnssec::Nsec3HashAlgorithm;
+        use hickory_proto::rr::Record;
+        let rdata = NSEC3::new(
+            Nsec3HashAlgorithm::SHA1,
+            false,
+            u16::MAX,
+            vec![0xab; 255],
+            vec![0u8; 20],
+            [RecordType::A],
+        );
+        let mut msg = Message::new();
+        msg.set_response_code(ResponseCode::NXDomain);
+        for i in 0..200 {
+            let owner = n(&format!("h{i}.lab.test."));
+            msg.add_name_server(Record::from_rdata(
+                owner,
+                300,
+                RData::DNSSEC(DNSSECRData::NSEC3(rdata.clone())),
+            ));
+        }
+        let started = std::time::Instant::now();
+        let got = proven(&msg, &n("lab.test."), &n("a.b.c.nope.lab.test."), RecordType::A);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let p = got.err().unwrap_or_else(|| Problem::new(ProblemKind::BadSignature, ""));
+        assert_eq!(p.kind, ProblemKind::UnsupportedAlgorithm, "{}", p.detail);
+        assert!(p.detail.contains("65535"), "{}", p.detail);
     }
 
     #[test]

@@ -7,6 +7,23 @@
 use hickory_proto::dnssec::rdata::{DNSSECRData, NSEC3};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
+/// The most hash iterations netdx computes (BIND's limit since RFC 9276;
+/// above it BIND calls the answer insecure): a hostile server cannot make
+/// each proof cost 65,535 SHA-1 rounds per record and name.
+pub const MAX_ITERATIONS: u16 = 150;
+
+/// The highest iteration count among the NSEC3 records of `section`.
+pub fn max_iterations(section: &[Record]) -> u16 {
+    section
+        .iter()
+        .filter_map(|r| match r.data() {
+            RData::DNSSEC(DNSSECRData::NSEC3(n)) => Some(n.iterations()),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 /// What a set of NSEC3 records proves about a name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Proof {
@@ -28,7 +45,9 @@ fn entries<'a>(section: &'a [Record], zone: &Name) -> Vec<Entry<'a>> {
     section
         .iter()
         .filter_map(|r| match r.data() {
-            RData::DNSSEC(DNSSECRData::NSEC3(n)) if r.name().base_name() == *zone => {
+            RData::DNSSEC(DNSSECRData::NSEC3(n))
+                if r.name().base_name() == *zone && n.iterations() <= MAX_ITERATIONS =>
+            {
                 let label = r.name().iter().next()?;
                 Some(Entry {
                     owner: String::from_utf8_lossy(label).to_ascii_lowercase(),
