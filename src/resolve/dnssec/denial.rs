@@ -130,9 +130,16 @@ mod tests {
             ));
         }
         let started = std::time::Instant::now();
-        let got = proven(&msg, &n("lab.test."), &n("a.b.c.nope.lab.test."), RecordType::A);
+        let got = proven(
+            &msg,
+            &n("lab.test."),
+            &n("a.b.c.nope.lab.test."),
+            RecordType::A,
+        );
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
-        let p = got.err().unwrap_or_else(|| Problem::new(ProblemKind::BadSignature, ""));
+        let p = got
+            .err()
+            .unwrap_or_else(|| Problem::new(ProblemKind::BadSignature, ""));
         assert_eq!(p.kind, ProblemKind::UnsupportedAlgorithm, "{}", p.detail);
         assert!(p.detail.contains("65535"), "{}", p.detail);
     }
