@@ -23,6 +23,10 @@ const ZONES: &[&str] = &[
     "strip.test",
     "mismatch.test",
     "ed448.test",
+    "n3.test",
+    "oo.test",
+    "sub.oo.test",
+    "n3gone.test",
 ];
 
 /// Stops nsd (and its server and xfrd children) before the lab goes.
@@ -217,6 +221,16 @@ fn verdicts_and_reasons_agree_with_delv() {
         ("inside.lab.test", "A", "secure", None),
         ("alias.lab.test", "A", "insecure", None),
         ("cross.lab.test", "A", "bogus", Some("bad_signature")),
+        // NSEC3 (RFC 5155): the answer, NXDOMAIN, NODATA, an empty
+        // non-terminal, an unsigned delegation under opt-out, a removed
+        // NSEC3 that breaks the NXDOMAIN proof.
+        ("www.n3.test", "A", "secure", None),
+        ("nope.n3.test", "A", "secure", None),
+        ("www.n3.test", "TXT", "secure", None),
+        ("ent.n3.test", "A", "secure", None),
+        ("www.sub.oo.test", "A", "insecure", None),
+        ("nope.oo.test", "A", "secure", None),
+        ("nope.n3gone.test", "A", "bogus", Some("no_denial_proof")),
     ];
     for (name, rtype, security, reason) in cases {
         let run = bed.netdx(&["--trust-anchor", &anchor, "-t", rtype, name, "--json"]);
@@ -237,7 +251,7 @@ fn verdicts_and_reasons_agree_with_delv() {
         );
         // Bogus exits 1; NXDOMAIN and NODATA fail the lookup itself
         // (exit 1) whatever DNSSEC says.
-        let negative = name.starts_with("nope") || *rtype == "TXT";
+        let negative = name.starts_with("nope") || name.starts_with("ent.") || *rtype == "TXT";
         let exit = i32::from(*security == "bogus" || negative);
         assert_eq!(run.code, exit, "{name}: exit {}: {}", run.code, run.stderr);
         let (delv, said) = bed.delv(name, rtype);
@@ -496,4 +510,150 @@ fn garbage_trust_anchor_file_is_a_usage_error() {
         "{}",
         run.stderr
     );
+}
+
+/// A bogus answer does not resolve: no `dns.ok`, counted as failed (and
+/// as bogus) in the summary, exit 1 — the human output, the JSON document
+/// and the `--jsonl` summary say the same, one name or a batch.
+#[test]
+fn bogus_answers_do_not_count_as_resolved() {
+    if !can_build_namespaces("bogus_answers_do_not_count_as_resolved") {
+        return;
+    }
+    let bed = Bed::new();
+    let anchor = bed.file("anchor.ds");
+    let run = bed.netdx(&[
+        "--trust-anchor",
+        &anchor,
+        "-t",
+        "A",
+        "www.bad.test",
+        "--json",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    let codes: Vec<&str> = doc["diagnoses"]
+        .as_array()
+        .map(|ds| ds.iter().filter_map(|d| d["code"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(codes.contains(&"dns.dnssec_bogus"), "{codes:?}");
+    assert!(!codes.contains(&"dns.ok"), "{codes:?}");
+    let s = &doc["summary"];
+    assert_eq!(
+        (
+            s["resolved"].as_u64(),
+            s["failed"].as_u64(),
+            s["bogus"].as_u64()
+        ),
+        (Some(0), Some(1), Some(1)),
+        "{s}"
+    );
+    let human = bed.netdx(&[
+        "--trust-anchor",
+        &anchor,
+        "-t",
+        "A",
+        "www.bad.test",
+        "--no-color",
+    ]);
+    assert_eq!(human.code, 1, "{}", human.stderr);
+    assert!(!human.stdout.contains("dns.ok"), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("dns.dnssec_bogus"),
+        "{}",
+        human.stdout
+    );
+
+    // A batch: two secure or insecure names resolve, two bogus ones fail.
+    let list = bed.dir.write(
+        "names.txt",
+        "www.lab.test\nwww.bad.test\nwww.plain.test\nwww.old.test\n",
+    );
+    let base = [
+        "--trust-anchor",
+        anchor.as_str(),
+        "-t",
+        "A",
+        "-f",
+        list.as_str(),
+    ];
+    let human = bed.netdx(&[&base[..], &["--no-color"]].concat());
+    assert_eq!(human.code, 1, "{}", human.stderr);
+    assert!(
+        human
+            .stdout
+            .contains("4 names: 2 resolved, 2 failed (2 DNSSEC-bogus)"),
+        "{}",
+        human.stdout
+    );
+    let json = bed.netdx(&[&base[..], &["--json"]].concat());
+    assert_eq!(json.code, 1, "{}", json.stderr);
+    let doc = json.json();
+    let s = &doc["summary"];
+    assert_eq!(
+        (
+            s["resolved"].as_u64(),
+            s["failed"].as_u64(),
+            s["bogus"].as_u64()
+        ),
+        (Some(2), Some(2), Some(2)),
+        "{s}"
+    );
+    assert_eq!(doc["dnssec"].as_array().map(Vec::len), Some(4), "{doc:#}");
+    // Whatever names dns.ok lists, the bogus ones are not among them.
+    for d in doc["diagnoses"].as_array().into_iter().flatten() {
+        if d["code"] == "dns.ok" {
+            let text = d.to_string();
+            assert!(
+                !text.contains("www.bad.test") && !text.contains("www.old.test"),
+                "{text}"
+            );
+        }
+    }
+    let jsonl = bed.netdx(&[&base[..], &["--jsonl"]].concat());
+    assert_eq!(jsonl.code, 1, "{}", jsonl.stderr);
+    let summary = jsonl
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "summary")
+        .unwrap_or_else(|| panic!("no summary event:\n{}", jsonl.stdout));
+    let text = summary.to_string();
+    assert!(
+        text.contains("\"bogus\":2") && text.contains("\"resolved\":2"),
+        "{text}"
+    );
+}
+
+/// The chain is fetched from the next server when the first does not
+/// answer: a dead first server costs one timeout, not a verdict.
+#[test]
+fn chain_fetch_fails_over_to_the_next_server() {
+    if !can_build_namespaces("chain_fetch_fails_over_to_the_next_server") {
+        return;
+    }
+    let bed = Bed::new();
+    let anchor = bed.file("anchor.ds");
+    // 198.18.0.2 port 5454: nothing listens (refused over UDP: an ICMP
+    // error, or silence); the second server is the real one.
+    let dead = format!("@{}:5454", bed.addr);
+    let live = format!("@{}", bed.addr);
+    let args = [
+        "dns",
+        dead.as_str(),
+        live.as_str(),
+        "--trust-anchor",
+        &anchor,
+        "-t",
+        "A",
+        "www.lab.test",
+        "--json",
+        "--timeout",
+        "1",
+    ];
+    let run = bed.lab.netdx(bed.lab.client(), &args);
+    let doc = run.json();
+    let v = &doc["dnssec"][0];
+    assert_eq!(v["security"], "secure", "{v:#}\n{}", run.stderr);
+    assert_eq!(v["server"], format!("{}:53", bed.addr), "{v:#}");
 }

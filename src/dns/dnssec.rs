@@ -4,13 +4,14 @@
 
 use crate::cli::DnsArgs;
 use crate::diagnose::dns::dnssec::{self, Security, Validation};
-use crate::diagnose::{Diagnosis, Severity};
+use crate::diagnose::Severity;
 use crate::error::AppResult;
 use crate::output::Sink;
 use crate::resolve::dnssec::anchor::{self, Anchor};
-use crate::resolve::dnssec::validate;
+use crate::resolve::dnssec::{validate, Chain};
 use hickory_proto::rr::{Name, RecordType};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The anchors to validate from, read before any query so a bad file
@@ -23,42 +24,38 @@ pub fn anchors(args: &DnsArgs) -> AppResult<Vec<Anchor>> {
     }
 }
 
-/// Validates every (name, type) in turn against `server` (`wire`: the
-/// time limit per query and whether to use TCP only), printing each
-/// chain (and, unless the run prints its diagnoses at the end, each
-/// diagnosis) as it completes.
-pub async fn run(
-    sink: &Sink,
-    questions: &[(Name, RecordType)],
-    server: SocketAddr,
+/// The shared chain fetcher for a run (None when validation was not
+/// asked for): the primary source's servers in order, failing over.
+pub fn chain(
+    anchors: Vec<Anchor>,
+    servers: &[SocketAddr],
     wire: (Duration, bool),
-    anchors: &[Anchor],
-    diagnoses_last: bool,
-    short: bool,
-) -> (Vec<Validation>, Vec<Diagnosis>) {
-    let mut all = Vec::new();
-    let mut diagnoses = Vec::new();
-    for (name, rtype) in questions {
-        let mut fqdn = name.clone();
-        fqdn.set_fqdn(true);
-        let v = validate(server, &fqdn, *rtype, wire, anchors).await;
-        let d = dnssec::diagnose(&v);
-        sink.event("dnssec", &v);
-        sink.event("diagnosis", &d);
-        if sink.human() && short {
-            sink.line(&short_line(&v));
-        } else if sink.human() {
-            for line in lines(sink, &v) {
-                sink.line(&line);
-            }
-            if !diagnoses_last {
-                sink.diagnoses(std::slice::from_ref(&d));
-            }
-        }
-        all.push(v);
-        diagnoses.push(d);
+) -> Option<Arc<Chain>> {
+    (!anchors.is_empty() && !servers.is_empty())
+        .then(|| Arc::new(Chain::new(servers.to_vec(), wire, anchors)))
+}
+
+/// Validates one question with the run's shared chain.
+pub async fn check(chain: &Chain, name: &Name, rtype: RecordType) -> Validation {
+    let mut fqdn = name.clone();
+    fqdn.set_fqdn(true);
+    validate(chain, &fqdn, rtype).await
+}
+
+/// Prints one validation with its name: the verdict line for `--short`,
+/// else the chain of trust.
+pub fn emit(sink: &Sink, v: &Validation, short: bool) {
+    sink.event("dnssec", v);
+    if !sink.human() {
+        return;
     }
-    (all, diagnoses)
+    if short {
+        sink.line(&short_line(v));
+    } else {
+        for line in lines(sink, v) {
+            sink.line(&line);
+        }
+    }
 }
 
 /// Whether any validation came out bogus (the run then exits 1).
@@ -132,7 +129,10 @@ pub fn lines(sink: &Sink, v: &Validation) -> Vec<String> {
             out.push(sig_line(&mark, s));
         }
         if link.security == Security::Insecure {
-            out.push("    unsigned delegation: the parent's NSEC lists NS but no DS".to_string());
+            out.push(
+                "    unsigned delegation: the parent's NSEC or NSEC3 proves there is no DS"
+                    .to_string(),
+            );
         }
     }
     for r in &v.records {

@@ -11,6 +11,7 @@ pub mod trace;
 use crate::cli::{DnsArgs, GlobalOpts};
 use crate::diagnose::dns::answer::Answer;
 use crate::diagnose::dns::compare::{self, Comparison, DiffKind};
+use crate::diagnose::dns::dnssec::Validation;
 use crate::diagnose::{self, Diagnosis, Severity};
 use crate::error::{AppError, AppResult, Exit};
 use crate::output::{progress, Report, Sink};
@@ -68,8 +69,11 @@ pub struct DnsSummary {
     pub names: usize,
     /// Names that resolved.
     pub resolved: usize,
-    /// Names that did not.
+    /// Names that did not (including the DNSSEC-bogus ones).
     pub failed: usize,
+    /// With `--dnssec`: names whose answer is DNSSEC-bogus (counted in
+    /// `failed`, never in `resolved`: a validating resolver answers SERVFAIL).
+    pub bogus: usize,
     /// Comparisons that found a difference beyond TTLs.
     pub differences: usize,
     /// Wall time of the whole run, in milliseconds.
@@ -99,8 +103,13 @@ impl Report for DnsReport {
     fn render_human(&self, sink: &Sink) {
         let s = &self.summary;
         if self.show_totals {
+            let bogus = if s.bogus > 0 {
+                format!(" ({} DNSSEC-bogus)", s.bogus)
+            } else {
+                String::new()
+            };
             sink.line(&format!(
-                "{} names: {} resolved, {} failed, in {:.0} ms",
+                "{} names: {} resolved, {} failed{bogus}, in {:.0} ms",
                 s.names, s.resolved, s.failed, s.time_ms
             ));
         }
@@ -116,6 +125,8 @@ impl Report for DnsReport {
 struct Done {
     /// Per type: the primary answer first, then one per compared server.
     per_type: Vec<Option<Vec<Answer>>>,
+    /// Per type: the `--dnssec` validation, when asked for.
+    checks: Vec<Option<Validation>>,
     left: usize,
 }
 
@@ -292,6 +303,13 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         ),
     };
 
+    // --dnssec: each name is validated right after its lookup, in the
+    // same bounded set of jobs, sharing one DS/DNSKEY cache.
+    let chain = dnssec::chain(
+        anchors,
+        &primary.servers,
+        (primary.wire.deadline, primary.wire.tcp_only),
+    );
     let primary = Arc::new(primary);
     let compared = Arc::new(compared);
     // Lookups are started lazily, `concurrency` at a time: a 10,000-name
@@ -300,10 +318,10 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         .iter()
         .enumerate()
         .flat_map(|(ti, t)| (0..t.types.len()).map(move |ki| (ti, ki)));
-    let spawn_job = |set: &mut tokio::task::JoinSet<(usize, usize, Vec<Answer>)>,
-                     (ti, ki): (usize, usize)| {
+    type Job = (usize, usize, Vec<Answer>, Option<Validation>);
+    let spawn_job = |set: &mut tokio::task::JoinSet<Job>, (ti, ki): (usize, usize)| {
         let target = &targets[ti];
-        let (primary, compared) = (primary.clone(), compared.clone());
+        let (primary, compared, chain) = (primary.clone(), compared.clone(), chain.clone());
         let (input, name, rtype) = (target.input.clone(), target.name.clone(), target.types[ki]);
         set.spawn(async move {
             let first = lookup::lookup(&primary, &input, &name, rtype).await;
@@ -313,7 +331,11 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             for other in compared.iter() {
                 all.push(lookup::lookup(other, &input, &asked, rtype).await);
             }
-            (ti, ki, all)
+            let check = match &chain {
+                Some(chain) => Some(dnssec::check(chain, &asked, rtype).await),
+                None => None,
+            };
+            (ti, ki, all, check)
         });
     };
     let mut set = tokio::task::JoinSet::new();
@@ -324,6 +346,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         .iter()
         .map(|t| Done {
             per_type: vec![None; t.types.len()],
+            checks: vec![None; t.types.len()],
             left: t.types.len(),
         })
         .collect();
@@ -354,17 +377,19 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             all_diag.push(d);
         }
     }
-    let (mut resolved, mut failed, mut differing) = (0usize, 0usize, 0usize);
+    let (mut resolved, mut failed, mut differing, mut bogus) = (0usize, 0usize, 0usize, 0usize);
+    let mut validations: Vec<Validation> = Vec::new();
     let mut next = 0usize;
     while let Some(joined) = set.join_next().await {
         if let Some(job) = jobs.next() {
             spawn_job(&mut set, job);
         }
-        let Ok((ti, ki, answers)) = joined else {
+        let Ok((ti, ki, answers, check)) = joined else {
             continue;
         };
         let done = &mut grid[ti];
         done.per_type[ki] = Some(answers);
+        done.checks[ki] = check;
         done.left -= 1;
         if done.left == 0 {
             bar.inc(1);
@@ -375,12 +400,20 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
                 .iter_mut()
                 .filter_map(Option::take)
                 .collect();
-            let report = finish_target(&per_type);
-            bar.suspend(|| emit(sink, args.short, batch, &per_type, &report));
+            let checks: Vec<Validation> = grid[next]
+                .checks
+                .iter_mut()
+                .filter_map(Option::take)
+                .collect();
+            let report = finish_target(&per_type, &checks);
+            bar.suspend(|| emit(sink, args.short, batch, (&per_type, &checks), &report));
             if report.ok {
                 resolved += 1;
             } else {
                 failed += 1;
+            }
+            if dnssec::any_bogus(&checks) {
+                bogus += 1;
             }
             differing += report.comparisons.iter().filter(|c| differs(c)).count();
             // A streamed batch already printed its answers: only a --json
@@ -389,6 +422,9 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
                 all_answers.extend(per_type.into_iter().flatten());
             }
             all_cmp.extend(report.comparisons);
+            if keep_answers {
+                validations.extend(checks);
+            }
             for d in report.diagnoses {
                 if batch {
                     grouper.push(d);
@@ -400,29 +436,6 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
         }
     }
     bar.finish_and_clear();
-    let mut validations = Vec::new();
-    if !anchors.is_empty() {
-        if let Some(server) = primary.servers.first() {
-            let questions: Vec<(Name, RecordType)> = targets
-                .iter()
-                .flat_map(|t| t.types.iter().map(|k| (t.name.clone(), *k)))
-                .collect();
-            let last = batch && !args.short;
-            let (found, notes) = dnssec::run(
-                sink,
-                &questions,
-                *server,
-                (primary.wire.deadline, primary.wire.tcp_only),
-                &anchors,
-                last,
-                args.short,
-            )
-            .await;
-            validations = found;
-            all_diag.extend(notes);
-        }
-    }
-
     Ok(DnsReport {
         command: "dns",
         answers: all_answers,
@@ -432,6 +445,7 @@ pub async fn dns(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
             names: targets.len(),
             resolved,
             failed,
+            bogus,
             differences: differing,
             time_ms: started.elapsed().as_secs_f64() * 1000.0,
         },
@@ -454,8 +468,10 @@ struct Verdict {
     diagnoses: Vec<Diagnosis>,
 }
 
-/// Judges one target from its answers (per type, primary first).
-fn finish_target(per_type: &[Vec<Answer>]) -> Verdict {
+/// Judges one target from its answers (per type, primary first) and its
+/// `--dnssec` validations: a bogus answer does not resolve (a validating
+/// resolver answers SERVFAIL), so it gets no `dns.ok`.
+fn finish_target(per_type: &[Vec<Answer>], checks: &[Validation]) -> Verdict {
     let primary: Vec<Answer> = per_type.iter().filter_map(|v| v.first().cloned()).collect();
     let mut diagnoses = diagnose::dns::for_name(&primary);
     let mut comparisons = Vec::new();
@@ -466,9 +482,15 @@ fn finish_target(per_type: &[Vec<Answer>]) -> Verdict {
     }
     let flat: Vec<Answer> = per_type.iter().flatten().cloned().collect();
     diagnoses.extend(diagnose::dns::for_comparisons(&comparisons, &flat));
+    let bogus = dnssec::any_bogus(checks);
+    if bogus {
+        diagnoses.retain(|d| d.severity != Severity::Ok);
+    }
+    diagnoses.extend(checks.iter().map(crate::diagnose::dns::dnssec::diagnose));
     // A name resolves only when no answer needed a critical finding (an
     // answer padded with records for other names is not a clean answer).
-    let ok = primary.iter().any(|a| a.status.resolved())
+    let ok = !bogus
+        && primary.iter().any(|a| a.status.resolved())
         && !diagnoses.iter().any(|d| d.severity == Severity::Critical);
     Verdict {
         ok,
@@ -478,10 +500,21 @@ fn finish_target(per_type: &[Vec<Answer>]) -> Verdict {
 }
 
 /// Writes one target's results in the chosen output shape.
-fn emit(sink: &Sink, short: bool, batch: bool, per_type: &[Vec<Answer>], report: &Verdict) {
+fn emit(
+    sink: &Sink,
+    short: bool,
+    batch: bool,
+    (per_type, checks): (&[Vec<Answer>], &[Validation]),
+    report: &Verdict,
+) {
     for answers in per_type {
         for a in answers {
             sink.event("answer", a);
+        }
+    }
+    if !sink.human() {
+        for v in checks {
+            dnssec::emit(sink, v, short);
         }
     }
     for c in &report.comparisons {
@@ -503,6 +536,9 @@ fn emit(sink: &Sink, short: bool, batch: bool, per_type: &[Vec<Answer>], report:
                 }
             }
         }
+        for v in checks {
+            dnssec::emit(sink, v, short);
+        }
         if !report.ok {
             for d in report
                 .diagnoses
@@ -523,6 +559,9 @@ fn emit(sink: &Sink, short: bool, batch: bool, per_type: &[Vec<Answer>], report:
     }
     for c in &report.comparisons {
         sink.line(&render::comparison_line(sink, c));
+    }
+    for v in checks {
+        dnssec::emit(sink, v, short);
     }
     if !batch {
         sink.diagnoses(&report.diagnoses);

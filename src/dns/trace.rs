@@ -129,6 +129,7 @@ pub async fn dns_trace(args: &DnsArgs, global: &GlobalOpts, sink: &Sink) -> AppR
             names: 1,
             resolved: usize::from(ok),
             failed: usize::from(!ok),
+            bogus: 0,
             differences: 0,
             time_ms: started.elapsed().as_secs_f64() * 1000.0,
         },

@@ -36,11 +36,13 @@ pub enum ProblemKind {
     DsMismatch,
     /// A record set that must be signed came without an RRSIG.
     MissingSignature,
-    /// A negative answer without an NSEC proving it.
+    /// A negative answer without an NSEC or NSEC3 proving it (RFC 4035
+    /// §5.4, RFC 5155 §8).
     NoDenialProof,
     /// Only algorithms (or digest types) netdx cannot verify.
     UnsupportedAlgorithm,
-    /// A denial proof netdx does not check (NSEC3).
+    /// A denial proof netdx does not check (kept for scripts matching
+    /// it; NSEC and NSEC3 proofs are both checked now).
     UncheckedProof,
     /// No trust anchor covers the name.
     NoAnchor,
@@ -224,6 +226,7 @@ pub fn diagnose(v: &Validation) -> Diagnosis {
         }
     };
     let d = d
+        .with("name", &v.name)
         .with("server", &v.server)
         .with("anchor", &v.anchor)
         .with("security", v.security);

@@ -1,11 +1,14 @@
 //! DNSSEC validation of one answer, the way delv does it: every record
 //! of the chain (DNSKEY of each zone, DS from its parent, their RRSIGs,
-//! the NSEC that proves an unsigned delegation) is fetched from the one
-//! server asked, and checked from a trust anchor down to the answer.
+//! the NSEC/NSEC3 that proves an unsigned delegation) is fetched from the
+//! servers asked (the next one when one does not answer), and checked
+//! from a trust anchor down to the answer. The DS and DNSKEY sets are
+//! fetched once per run and shared by every name validated.
 
 pub mod anchor;
 pub mod denial;
 pub mod fetch;
+pub mod nsec3;
 pub mod verify;
 
 use crate::diagnose::dns::dnssec::{Problem, ProblemKind, Security, SigFact, Validation, ZoneLink};
@@ -13,8 +16,98 @@ use anchor::Anchor;
 use hickory_proto::dnssec::rdata::{DNSSECRData, DNSKEY};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// One fetched chain record set, shared by the validations waiting for it.
+type Slot = Arc<OnceCell<Result<Message, Problem>>>;
+
+/// What every validation of one run shares: the servers (tried in turn
+/// when one does not answer), the anchors, and the DS/DNSKEY replies
+/// already fetched, so 200 names under one zone fetch its keys once.
+pub struct Chain {
+    servers: Vec<SocketAddr>,
+    deadline: Duration,
+    tcp_only: bool,
+    anchors: Vec<Anchor>,
+    cache: Mutex<HashMap<(Name, RecordType), Slot>>,
+    /// The server that answered last: asked first next time, so a dead
+    /// first server costs one timeout, not one per query.
+    first: AtomicUsize,
+}
+
+impl Chain {
+    /// A chain fetcher over `servers` (each query bounded by `deadline`,
+    /// over TCP only when `tcp_only`) validating from `anchors`.
+    pub fn new(
+        servers: Vec<SocketAddr>,
+        (deadline, tcp_only): (Duration, bool),
+        anchors: Vec<Anchor>,
+    ) -> Chain {
+        Chain {
+            servers,
+            deadline,
+            tcp_only,
+            anchors,
+            cache: Mutex::new(HashMap::new()),
+            first: AtomicUsize::new(0),
+        }
+    }
+
+    /// Asks the servers in turn, from the one that answered last, until
+    /// one gives NOERROR or NXDOMAIN; the answer and who gave it.
+    async fn fetch(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+    ) -> Result<(Message, SocketAddr), Problem> {
+        let n = self.servers.len();
+        let start = self.first.load(Ordering::Relaxed);
+        let mut errors: Vec<String> = Vec::new();
+        for i in 0..n {
+            let at = (start + i) % n;
+            let server = self.servers[at];
+            match fetch::query(server, name, rtype, self.deadline, self.tcp_only).await {
+                Ok(msg)
+                    if matches!(
+                        msg.response_code(),
+                        ResponseCode::NoError | ResponseCode::NXDomain
+                    ) =>
+                {
+                    self.first.store(at, Ordering::Relaxed);
+                    return Ok((msg, server));
+                }
+                Ok(msg) => errors.push(format!(
+                    "{server} answered {} for {name} {rtype}",
+                    msg.response_code()
+                )),
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            errors.push("no server to ask".into());
+        }
+        Err(Problem::new(ProblemKind::QueryFailed, errors.join("; ")))
+    }
+
+    /// A DS or DNSKEY set: fetched once per run, whoever asks first.
+    async fn cached(&self, name: &Name, rtype: RecordType) -> Result<Message, Problem> {
+        let slot = {
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            cache
+                .entry((name.clone(), rtype))
+                .or_insert_with(|| Arc::new(OnceCell::new()))
+                .clone()
+        };
+        slot.get_or_init(|| async { self.fetch(name, rtype).await.map(|(m, _)| m) })
+            .await
+            .clone()
+    }
+}
 
 /// A zone whose keys are trusted.
 #[derive(Clone)]
@@ -29,13 +122,14 @@ enum Walk {
     Secure(Zone),
     /// At an unsigned delegation (the zone named), proven by its parent.
     Insecure(Name),
+    /// A name denied only by an NSEC3 opt-out span: an unsigned
+    /// delegation may exist there, so the denial is insecure.
+    OptOut(Name),
 }
 
 /// The validation under construction.
 struct Work<'a> {
-    server: SocketAddr,
-    deadline: Duration,
-    tcp_only: bool,
+    shared: &'a Chain,
     now: u32,
     chain: Vec<ZoneLink>,
     /// Zones already walked: their keys, or None for an unsigned one.
@@ -43,20 +137,19 @@ struct Work<'a> {
     v: &'a mut Validation,
 }
 
-/// Validates `name`/`rtype` as answered by `server`, from the deepest of
-/// `anchors` covering the name (each query bounded by `deadline`, over
-/// TCP only when `tcp_only`). Never fails: a problem is the verdict.
-pub async fn validate(
-    server: SocketAddr,
-    name: &Name,
-    rtype: RecordType,
-    (deadline, tcp_only): (Duration, bool),
-    anchors: &[Anchor],
-) -> Validation {
+/// Validates `name`/`rtype` as answered by the chain's servers, from the
+/// deepest of its anchors covering the name. Never fails: a problem is
+/// the verdict.
+pub async fn validate(shared: &Chain, name: &Name, rtype: RecordType) -> Validation {
+    let anchors = &shared.anchors;
     let mut v = Validation {
         name: name.to_ascii(),
         rtype: rtype.to_string(),
-        server: server.to_string(),
+        server: shared
+            .servers
+            .first()
+            .map(SocketAddr::to_string)
+            .unwrap_or_default(),
         anchor: String::new(),
         security: Security::Indeterminate,
         problem: None,
@@ -76,9 +169,7 @@ pub async fn validate(
     };
     v.anchor = format!("{} ({})", anchor.zone, anchor.origin);
     let mut work = Work {
-        server,
-        deadline,
-        tcp_only,
+        shared,
         now: verify::now(),
         chain: Vec::new(),
         known: Vec::new(),
@@ -89,7 +180,7 @@ pub async fn validate(
     v.chain = chain;
     match outcome {
         Ok(Walk::Secure(_)) => v.security = Security::Secure,
-        Ok(Walk::Insecure(zone)) => {
+        Ok(Walk::Insecure(zone) | Walk::OptOut(zone)) => {
             v.security = Security::Insecure;
             v.insecure_at = Some(zone.to_ascii());
         }
@@ -102,17 +193,9 @@ pub async fn validate(
 }
 
 impl Work<'_> {
+    /// A chain record set (DS or DNSKEY, from the run's cache).
     async fn ask(&self, name: &Name, rtype: RecordType) -> Result<Message, Problem> {
-        let msg = fetch::query(self.server, name, rtype, self.deadline, self.tcp_only)
-            .await
-            .map_err(|e| Problem::new(ProblemKind::QueryFailed, e))?;
-        match msg.response_code() {
-            ResponseCode::NoError | ResponseCode::NXDomain => Ok(msg),
-            other => Err(Problem::new(
-                ProblemKind::QueryFailed,
-                format!("{} answered {other} for {name} {rtype}", self.server),
-            )),
-        }
+        self.shared.cached(name, rtype).await
     }
 
     async fn run(
@@ -121,7 +204,8 @@ impl Work<'_> {
         name: &Name,
         rtype: RecordType,
     ) -> Result<Walk, Problem> {
-        let answer = self.ask(name, rtype).await?;
+        let (answer, by) = self.shared.fetch(name, rtype).await?;
+        self.v.server = by.to_string();
         self.v.records = answer
             .answers()
             .iter()
@@ -154,8 +238,10 @@ impl Work<'_> {
                 insecure => return Ok(insecure),
             };
             self.check_negative(&answer, name, &zone)?;
-            denial::proven(&answer, name, rtype)?;
-            return Ok(Walk::Secure(zone));
+            return match denial::proven(&answer, &zone.name, name, rtype)? {
+                nsec3::Proof::Denied => Ok(Walk::Secure(zone)),
+                nsec3::Proof::OptOut => Ok(Walk::OptOut(name.clone())),
+            };
         }
 
         // Each record set of the answer (a CNAME chain may cross zones)
@@ -250,11 +336,30 @@ impl Work<'_> {
             if reply.response_code() == ResponseCode::NXDomain {
                 break;
             }
-            if let Some(proof) = unsigned_delegation(reply.name_servers(), &child) {
-                let set = verify::rrset(reply.name_servers(), &proof, RecordType::NSEC);
-                let sigs = verify::sigs_over(reply.name_servers(), &proof, RecordType::NSEC);
-                let (facts, checked) =
-                    verify::check_rrset(&set, &sigs, &zone.name, &zone.keys, self.now);
+            let section = reply.name_servers();
+            let proof: Option<Vec<(Name, RecordType)>> = match unsigned_delegation(section, &child)
+            {
+                Some(owner) => Some(vec![(owner, RecordType::NSEC)]),
+                None => nsec3::unsigned_delegation(section, &zone.name, &child).map(|_| {
+                    nsec3::owners(section, &zone.name)
+                        .into_iter()
+                        .map(|o| (o, RecordType::NSEC3))
+                        .collect()
+                }),
+            };
+            if let Some(proof) = proof {
+                let mut facts = Vec::new();
+                let mut checked = Ok(());
+                for (owner, rtype) in proof {
+                    let set = verify::rrset(section, &owner, rtype);
+                    let sigs = verify::sigs_over(section, &owner, rtype);
+                    let (more, result) =
+                        verify::check_rrset(&set, &sigs, &zone.name, &zone.keys, self.now);
+                    facts.extend(more);
+                    if checked.is_ok() {
+                        checked = result;
+                    }
+                }
                 let mut link = failed_link(&child, &zone.name, facts);
                 link.security = match &checked {
                     Ok(()) => Security::Insecure,
