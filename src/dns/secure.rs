@@ -193,36 +193,26 @@ pub fn session_lines(a: &crate::diagnose::dns::answer::Answer) -> Vec<String> {
             s.cipher,
         ));
         if let Some(c) = &s.cert {
-            lines.push(format!(
-                "  certificate: {} (names: {}), issuer {}, valid {} to {}; checked for {}",
-                c.subject,
-                if c.names.is_empty() {
-                    "none".to_string()
-                } else {
-                    c.names.join(", ")
-                },
-                c.issuer,
-                c.not_before,
-                c.not_after,
-                s.tls_name
-            ));
+            lines.push(format!("{}; checked for {}", cert_line(c), s.tls_name));
         }
     }
     if let Some(crate::diagnose::dns::answer::Failure::Tls(f)) = &a.failure {
         if let Some(c) = f.cert() {
-            lines.push(format!(
-                "  certificate: {} (names: {}), issuer {}, valid {} to {}",
-                c.subject,
-                if c.names.is_empty() {
-                    "none".to_string()
-                } else {
-                    c.names.join(", ")
-                },
-                c.issuer,
-                c.not_before,
-                c.not_after
-            ));
+            lines.push(cert_line(c));
         }
     }
     lines
+}
+
+/// The certificate line shown under a DoT/DoH answer or failure.
+fn cert_line(c: &crate::diagnose::dns::tls::CertInfo) -> String {
+    let names = if c.names.is_empty() {
+        "none".to_string()
+    } else {
+        c.names.join(", ")
+    };
+    format!(
+        "  certificate: {} (names: {names}), issuer {}, valid {} to {}",
+        c.subject, c.issuer, c.not_before, c.not_after
+    )
 }
