@@ -20,6 +20,11 @@ pub const CODES: &[CodeInfo] = &[
         check: "the listening application's logs and connection limits; `netdx sockets --port PORT` on the server",
     },
     CodeInfo {
+        code: "tcp.reset_by_middlebox",
+        meaning: "connect() was refused (ECONNREFUSED), but the RST came from a device N hop(s) before the host — a firewall `reject with tcp-reset`, not the host: the RST's IP TTL shows it travelled fewer hops than a SYN-ACK from the same host did in the same run. The host itself may listen on the port. Needs CAP_NET_RAW (root) to read the TTL; without it the refusal stays tcp.refused",
+        check: "the firewall rules (nftables/iptables `reject with tcp reset`, a security appliance) on the routers before the host; `netdx trace HOST -T -p PORT` shows how far the SYN gets",
+    },
+    CodeInfo {
         code: "tcp.silent_port",
         meaning: "a port got no answer while the same host answered on other ports in the same run: the host is up, so the SYN was dropped for this port only — by a port filter, or by the listener itself when its accept queue is full (Linux drops SYNs then and counts TcpExtListenOverflows)",
         check: "on the server: `netdx sockets --port PORT` (a LISTEN socket whose Recv-Q sits at its backlog = full queue; the application stopped calling accept()), `nstat -az TcpExtListenOverflows` rising; no listener and no overflow = a firewall rule for the port",
