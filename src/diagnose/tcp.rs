@@ -435,12 +435,11 @@ fn failure_summary(
         );
     }
     if first.code == MIDDLEBOX_RESET_CODE {
-        let hops = first.rst_before_host.map_or(1, |(_, _, n)| n);
+        let (rst, host, hops) = first.rst_before_host.unwrap_or((0, 0, 1));
         return format!(
-            "{}: ECONNREFUSED, but the RST came from a device {hops} hop(s) before the host ({}) — a firewall `reject with tcp-reset` on the path refused it, not the host. \
+            "{}: ECONNREFUSED, but the RST came from a device {hops} hop(s) before the host (RST TTL {rst}, the host's SYN-ACK TTL {host}) — a firewall `reject with tcp-reset` on the path refused it, not the host. \
              Check: the firewall rules of the routers before the host (`netdx trace HOST -T -p PORT` shows how far the SYN gets); the host itself may well listen",
-            who_of(group, total),
-            first.detail
+            who_of(group, total)
         );
     }
     if first.code == SELF_CONNECT_CODE {
