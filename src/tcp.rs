@@ -144,11 +144,16 @@ pub async fn tcp(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     // The RST watch (opened by the binary while it held CAP_NET_RAW) sees a
     // copy of every incoming TCP segment: worth it for a few targets, not
     // for a big scan, which drops it at once.
-    let watch = crate::probe::rstwatch::take();
-    let watch = match watch {
-        Some(w) if endpoints.len() <= RST_WATCH_MAX => Ok(w),
-        Some(_) => Err("RST TTL not checked: more targets than the watch is kept for"),
-        None => Err("RST TTL not checked: needs CAP_NET_RAW (root)"),
+    // `check` and `serve` keep CAP_NET_RAW and open one per run instead.
+    let taken = crate::probe::rstwatch::take();
+    let watch = if endpoints.len() > RST_WATCH_MAX {
+        // Closed now: an open raw socket gets a copy of every segment.
+        drop(taken);
+        Err("RST TTL not checked: more targets than the watch is kept for")
+    } else {
+        taken
+            .or_else(crate::probe::rstwatch::open)
+            .ok_or("RST TTL not checked: needs CAP_NET_RAW (root)")
     };
     let (mut results, folded, interrupted) = probe_all(&endpoints, plan, window, sink, fold).await;
     rst::mark(&mut results, watch.as_ref().map_err(|e| *e));

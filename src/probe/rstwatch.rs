@@ -15,22 +15,28 @@ use std::sync::Mutex;
 /// The socket opened before the privileges went, for the run to take.
 static SHARED: Mutex<Option<Socket>> = Mutex::new(None);
 
-/// Opens the watch socket if this process may (CAP_NET_RAW); without the
-/// capability nothing happens and `tcp` keeps its plain verdicts.
+/// Opens the watch socket if this process may (CAP_NET_RAW) and keeps it
+/// for [`take`]: the binary calls this before it drops its privileges.
+/// Without the capability nothing happens and `tcp` keeps its plain
+/// verdicts.
 pub fn open_shared() {
+    if let Some(socket) = open() {
+        if let Ok(mut slot) = SHARED.lock() {
+            *slot = Some(socket);
+        }
+    }
+}
+
+/// Opens a watch socket now, for a caller that still holds CAP_NET_RAW
+/// (`check`, `serve`); None without it.
+pub fn open() -> Option<Socket> {
     if !privilege::has_raw_capability() {
-        return;
+        return None;
     }
-    let Ok(socket) = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::TCP)) else {
-        return;
-    };
-    if socket.set_nonblocking(true).is_err() {
-        return;
-    }
+    let socket = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::TCP)).ok()?;
+    socket.set_nonblocking(true).ok()?;
     let _ = socket.set_recv_buffer_size(1 << 20);
-    if let Ok(mut slot) = SHARED.lock() {
-        *slot = Some(socket);
-    }
+    Some(socket)
 }
 
 /// Takes the watch socket (None without CAP_NET_RAW or once taken).
