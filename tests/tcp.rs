@@ -810,4 +810,21 @@ fn a_router_reset_is_named_by_its_ttl_and_the_host_refusal_stays_refused() {
         "{}",
         human.stdout
     );
+    // Without CAP_NET_RAW nothing changes but the JSON note.
+    let plain = lab.netdx_as_nobody(lab.client(), &["--json", "tcp", "-W", "2", &spec]);
+    let doc = plain.json();
+    let t = target(&doc, &server, 8081);
+    assert_eq!(t["failure"]["code"], "tcp.refused", "{t}");
+    assert!(
+        t["failure"]["rst"]["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("not checked")),
+        "{t}"
+    );
+    assert!(
+        !codes(&doc).contains(&"tcp.reset_by_middlebox".to_string()),
+        "{doc}"
+    );
+    let human = lab.netdx_as_nobody(lab.client(), &["tcp", "-W", "2", &spec]);
+    assert!(!human.stdout.contains("not checked"), "{}", human.stdout);
 }
