@@ -36,7 +36,7 @@ pub const CODES: &[CodeInfo] = &[
     },
     CodeInfo {
         code: "sockets.keepalive_default",
-        meaning: "established connections with keepalive armed and no sign of their own TCP_KEEPIDLE, on a host whose tcp_keepalive_time is 30 min or more (7200 s by default): a dead peer or a NAT that forgot the flow goes unnoticed that long. sock_diag does not show a socket's own idle time; a keepalive timer due sooner than a twentieth of the sysctl betrays one, and those sockets are not counted",
+        meaning: "established connections with keepalive armed and no sign of their own TCP_KEEPIDLE, on a host whose tcp_keepalive_time is 30 min or more (7200 s by default): a dead peer or a NAT that forgot the flow goes unnoticed that long. sock_diag does not show a socket's own idle time; a keepalive timer whose remaining time plus the socket's idle time (tcp_info) is more than 5% off the sysctl betrays one (a busy socket on the default can look the same; it is not the idle one at risk), and those sockets are not counted",
         check: "set SO_KEEPALIVE with TCP_KEEPIDLE about 300 s in the application, or lower net.ipv4.tcp_keepalive_time; `netdx tcp HOST:PORT --hold --keepalive 300,30,4` shows what the path does to an idle connection",
     },
     CodeInfo {
