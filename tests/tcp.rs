@@ -762,12 +762,20 @@ fn a_router_reset_is_named_by_its_ttl_and_the_host_refusal_stays_refused() {
     let mut lab = Lab::chain(1);
     let server = lab.server_v4();
     let ns = lab.server().to_string();
-    listen(&mut lab, &ns, "4", b"", &[8080]);
+    listen(&mut lab, &ns, "46", b"", &[8080]);
     lab.nft(
         lab.router(1),
         "table inet f { chain forward { type filter hook forward priority 0; \
          tcp dport 8081 reject with tcp reset; }\n}",
     );
+    // IPv6: the same from the hop limits (raw IPv6 sockets see no header).
+    let server6 = lab.server_v6();
+    let (_, doc6) = tcp_json(&lab, &["-W", "2", &format!("[{server6}]:8080,8081,8082")]);
+    let t6 = target(&doc6, &server6, 8081);
+    assert_eq!(t6["failure"]["code"], "tcp.reset_by_middlebox", "{t6}");
+    assert_eq!(t6["failure"]["rst"]["hops_before_host"], 1, "{t6}");
+    let h6 = target(&doc6, &server6, 8082);
+    assert_eq!(h6["failure"]["code"], "tcp.refused", "{h6}");
     let spec = format!("{server}:8080,8081,8082");
     let (run, doc) = tcp_json(&lab, &["-W", "2", &spec]);
     assert_eq!(run.code, 1, "{}", run.stderr);

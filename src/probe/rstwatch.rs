@@ -1,5 +1,5 @@
 //! Sees the IP TTL of the RSTs that refuse `netdx tcp`'s connects, which
-//! connect() hides: one raw IPv4 TCP socket opened while the process still
+//! connect() hides: one raw TCP socket per family opened while the process still
 //! holds CAP_NET_RAW (before the binary drops it), kept for the run and
 //! read once after the probes. The kernel hands it a copy of each incoming
 //! TCP segment; only RSTs and SYN-ACKs from the probed addresses are kept,
@@ -12,8 +12,15 @@ use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Mutex;
 
-/// The socket opened before the privileges went, for the run to take.
-static SHARED: Mutex<Option<Socket>> = Mutex::new(None);
+/// The sockets opened before the privileges went, for the run to take.
+static SHARED: Mutex<Option<Watch>> = Mutex::new(None);
+
+/// One raw TCP socket per family (either may be missing: no IPv6).
+#[derive(Debug)]
+pub struct Watch {
+    v4: Option<Socket>,
+    v6: Option<Socket>,
+}
 
 /// Opens the watch socket if this process may (CAP_NET_RAW) and keeps it
 /// for [`take`]: the binary calls this before it drops its privileges.
@@ -29,18 +36,37 @@ pub fn open_shared() {
 
 /// Opens a watch socket now, for a caller that still holds CAP_NET_RAW
 /// (`check`, `serve`); None without it.
-pub fn open() -> Option<Socket> {
+pub fn open() -> Option<Watch> {
     if !privilege::has_raw_capability() {
         return None;
     }
-    let socket = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::TCP)).ok()?;
+    let v4 = open_family(false);
+    let v6 = open_family(true);
+    (v4.is_some() || v6.is_some()).then_some(Watch { v4, v6 })
+}
+
+/// One family's raw TCP socket, non-blocking; IPv6 asks for the hop
+/// limit as a control message (its raw sockets get no IP header).
+fn open_family(v6: bool) -> Option<Socket> {
+    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+    let socket = Socket::new(domain, Type::RAW, Some(Protocol::TCP)).ok()?;
     socket.set_nonblocking(true).ok()?;
     let _ = socket.set_recv_buffer_size(1 << 20);
+    if v6 {
+        use std::os::fd::AsRawFd;
+        super::socket::set_int(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IPV6,
+            libc::IPV6_RECVHOPLIMIT,
+            1,
+        )
+        .ok()?;
+    }
     Some(socket)
 }
 
-/// Takes the watch socket (None without CAP_NET_RAW or once taken).
-pub fn take() -> Option<Socket> {
+/// Takes the watch sockets (None without CAP_NET_RAW or once taken).
+pub fn take() -> Option<Watch> {
     SHARED.lock().ok().and_then(|mut s| s.take())
 }
 
@@ -53,22 +79,41 @@ pub struct Ttls {
     pub synack: HashMap<IpAddr, u8>,
 }
 
-/// Reads what the socket queued: RSTs from `refused` (address, port) pairs
-/// and SYN-ACKs from their addresses. Never blocks.
-pub fn drain(socket: &Socket, refused: &HashSet<(IpAddr, u16)>) -> Ttls {
+/// Reads what the sockets queued: RSTs from `refused` (address, port)
+/// pairs and SYN-ACKs from their addresses. Never blocks.
+pub fn drain(watch: &Watch, refused: &HashSet<(IpAddr, u16)>) -> Ttls {
     let hosts: HashSet<IpAddr> = refused.iter().map(|(a, _)| *a).collect();
     let mut out = Ttls::default();
-    let mut buf = [MaybeUninit::<u8>::uninit(); 1600];
-    while let Ok(n) = socket.recv(&mut buf) {
-        // SAFETY: recv initialised the first n bytes.
-        let pkt: &[u8] = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) };
-        let Some((src, sport, flags, ttl)) = parse_v4(pkt) else {
-            continue;
-        };
+    let mut keep = |src: IpAddr, sport: u16, flags: u8, ttl: u8| {
         if flags & 0x04 != 0 && refused.contains(&(src, sport)) {
             out.rst.entry((src, sport)).or_insert(ttl);
         } else if flags & 0x12 == 0x12 && hosts.contains(&src) {
             out.synack.entry(src).or_insert(ttl);
+        }
+    };
+    if let Some(socket) = &watch.v4 {
+        let mut buf = [MaybeUninit::<u8>::uninit(); 1600];
+        while let Ok(n) = socket.recv(&mut buf) {
+            // SAFETY: recv initialised the first n bytes.
+            let pkt: &[u8] = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) };
+            if let Some((src, sport, flags, ttl)) = parse_v4(pkt) {
+                keep(src, sport, flags, ttl);
+            }
+        }
+    }
+    if let Some(socket) = &watch.v6 {
+        use std::os::fd::AsRawFd;
+        let mut buf = [0u8; 1600];
+        while let Ok(r) = super::socket::receive(socket.as_raw_fd(), &mut buf, false) {
+            let tcp = &buf[..r.len.min(buf.len())];
+            if let (Some(src), Some(ttl), Some(h)) = (r.from, r.ttl, tcp.get(..14)) {
+                keep(
+                    src.to_canonical(),
+                    u16::from_be_bytes([h[0], h[1]]),
+                    h[13],
+                    ttl,
+                );
+            }
         }
     }
     out

@@ -7,7 +7,6 @@ use super::report::TargetResult;
 use crate::diagnose::tcp::MIDDLEBOX_RESET_CODE;
 use crate::probe::rstwatch;
 use serde::Serialize;
-use socket2::Socket;
 use std::collections::HashSet;
 use std::net::IpAddr;
 
@@ -35,11 +34,11 @@ fn refused(r: &TargetResult) -> bool {
 /// Marks refusals with what the watch socket saw; without one (`Err`
 /// says why: no CAP_NET_RAW, or a scan too large to watch) says so in the
 /// JSON evidence only, never in a summary.
-pub fn mark(results: &mut [TargetResult], watch: Result<&Socket, &'static str>) {
+pub fn mark(results: &mut [TargetResult], watch: Result<&rstwatch::Watch, &'static str>) {
     let wanted: HashSet<(IpAddr, u16)> = results
         .iter()
         .filter(|r| refused(r))
-        .filter_map(|r| r.address.filter(IpAddr::is_ipv4).map(|a| (a, r.port)))
+        .filter_map(|r| r.address.map(|a| (a.to_canonical(), r.port)))
         .collect();
     if wanted.is_empty() && watch.is_ok() {
         return;
@@ -61,6 +60,7 @@ pub fn mark(results: &mut [TargetResult], watch: Result<&Socket, &'static str>) 
                 continue;
             }
         };
+        let addr = addr.to_canonical();
         let rst_ttl = ttls.rst.get(&(addr, r.port)).copied();
         let host_ttl = ttls.synack.get(&addr).copied();
         let before = match (rst_ttl, host_ttl) {
@@ -70,7 +70,7 @@ pub fn mark(results: &mut [TargetResult], watch: Result<&Socket, &'static str>) 
             _ => None,
         };
         let note = match (rst_ttl, host_ttl, before) {
-            (None, _, _) => "RST not seen by the watch socket (IPv6 or a full buffer)",
+            (None, _, _) => "RST not seen by the watch socket (its buffer was full)",
             (_, None, _) => "no SYN-ACK from this host in the run to compare the RST's TTL with",
             (_, _, Some(_)) => "the RST travelled fewer hops than the host's SYN-ACK",
             _ => "the RST travelled as far as the host's SYN-ACK: the host sent it",
