@@ -99,6 +99,12 @@ fn drop_privileges(command: &Command) {
         // Both run many commands in one process: they keep their privileges
         // and share one probe engine per binding (one set of raw sockets).
         Command::Check(_) | Command::Serve(_) => share_probe_engines(),
+        // tcp keeps one raw socket (opened now) to read the TTL of the RSTs
+        // that refuse its connects, then drops like the others.
+        Command::Tcp(args) if !args.hold => {
+            netdx::probe::rstwatch::open_shared();
+            let _ = privilege::drop_raw_capability();
+        }
         Command::Dns(_) | Command::Tcp(_) | Command::Sockets(_) | Command::Explain(_) => {
             // Still as privileged as we started if this fails; nothing to report.
             let _ = privilege::drop_raw_capability();

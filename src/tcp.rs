@@ -7,6 +7,7 @@ mod hold;
 mod limits;
 mod render;
 pub mod report;
+pub mod rst;
 mod rtt;
 mod target;
 mod window;
@@ -97,6 +98,9 @@ struct AttemptEvent<'a> {
     banner: Option<&'a str>,
 }
 
+/// Most endpoints for which the RST watch socket is kept (see `rst`).
+const RST_WATCH_MAX: usize = 1024;
+
 /// Probes every target and returns what was found, streaming each attempt
 /// (`-c` lines, `--jsonl` probe events) and, at the end, the per-target
 /// `--jsonl` events through `sink`; the closing summary is left to
@@ -137,7 +141,23 @@ pub async fn tcp(args: &TcpArgs, global: &GlobalOpts, sink: &Sink) -> AppResult<
     // Human output of a large scan counts its plain refusals instead of
     // keeping a result for each (it lists only the open targets anyway).
     let fold = sink.human() && !args.all && endpoints.len() > SCREENFUL;
+    // The RST watch (opened by the binary while it held CAP_NET_RAW) sees a
+    // copy of every incoming TCP segment: worth it for a few targets, not
+    // for a big scan, which drops it at once.
+    // `check` and `serve` keep CAP_NET_RAW and open one per run instead.
+    let taken = crate::probe::rstwatch::take();
+    let watch = if endpoints.len() > RST_WATCH_MAX {
+        // Closed now: an open raw socket gets a copy of every segment.
+        drop(taken);
+        Err("RST TTL not checked: more targets than the watch is kept for")
+    } else {
+        taken
+            .or_else(crate::probe::rstwatch::open)
+            .ok_or("RST TTL not checked: needs CAP_NET_RAW (root)")
+    };
     let (mut results, folded, interrupted) = probe_all(&endpoints, plan, window, sink, fold).await;
+    rst::mark(&mut results, watch.as_ref().map_err(|e| *e));
+    drop(watch);
     let probed = results.len() + folded.count;
     results.append(&mut unresolved);
     let summary = Totals::of(&results, &folded, started.elapsed(), interrupted);

@@ -753,3 +753,86 @@ fn a_zero_wait_is_refused_in_words_that_exclude_zero() {
         assert!(!run.stderr.contains("between 0 and"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn a_router_reset_is_named_by_its_ttl_and_the_host_refusal_stays_refused() {
+    if !can_build_namespaces("tcp_router_rst") {
+        return;
+    }
+    let mut lab = Lab::chain(1);
+    let server = lab.server_v4();
+    let ns = lab.server().to_string();
+    listen(&mut lab, &ns, "46", b"", &[8080]);
+    lab.nft(
+        lab.router(1),
+        "table inet f { chain forward { type filter hook forward priority 0; \
+         tcp dport 8081 reject with tcp reset; }\n}",
+    );
+    // IPv6: the same from the hop limits (raw IPv6 sockets see no header).
+    let server6 = lab.server_v6();
+    let (_, doc6) = tcp_json(&lab, &["-W", "2", &format!("[{server6}]:8080,8081,8082")]);
+    let t6 = target(&doc6, &server6, 8081);
+    assert_eq!(t6["failure"]["code"], "tcp.reset_by_middlebox", "{t6}");
+    assert_eq!(t6["failure"]["rst"]["hops_before_host"], 1, "{t6}");
+    let h6 = target(&doc6, &server6, 8082);
+    assert_eq!(h6["failure"]["code"], "tcp.refused", "{h6}");
+    let spec = format!("{server}:8080,8081,8082");
+    let (run, doc) = tcp_json(&lab, &["-W", "2", &spec]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(target(&doc, &server, 8080)["state"], "open", "{doc}");
+    // 8081: the router's RST arrives with TTL 64, the host's SYN-ACK with 63.
+    let by_router = target(&doc, &server, 8081);
+    assert_eq!(by_router["state"], "closed", "{by_router}");
+    assert_eq!(
+        by_router["failure"]["code"], "tcp.reset_by_middlebox",
+        "{by_router}"
+    );
+    assert_eq!(by_router["failure"]["rst"]["rst_ttl"], 64, "{by_router}");
+    assert_eq!(by_router["failure"]["rst"]["host_ttl"], 63, "{by_router}");
+    assert_eq!(
+        by_router["failure"]["rst"]["hops_before_host"], 1,
+        "{by_router}"
+    );
+    // 8082: closed on the host itself, the RST travels as far as the SYN-ACK.
+    let by_host = target(&doc, &server, 8082);
+    assert_eq!(by_host["failure"]["code"], "tcp.refused", "{by_host}");
+    assert_eq!(by_host["failure"]["rst"]["rst_ttl"], 63, "{by_host}");
+    assert!(
+        by_host["failure"]["rst"]["hops_before_host"].is_null(),
+        "{by_host}"
+    );
+    let d = doc["diagnosis"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["code"] == "tcp.reset_by_middlebox"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no tcp.reset_by_middlebox: {doc}"));
+    assert_eq!(d["evidence"]["hops_before_host"], 1, "{d}");
+    let summary = d["summary"].as_str().unwrap_or("");
+    assert!(summary.contains("1 hop(s) before the host"), "{summary}");
+    assert!(codes(&doc).contains(&"tcp.refused".to_string()), "{doc}");
+    let human = lab.netdx(lab.client(), &["tcp", "-W", "2", &spec]);
+    assert!(
+        human
+            .stdout
+            .contains("RST from a device 1 hop(s) before the host"),
+        "{}",
+        human.stdout
+    );
+    // Without CAP_NET_RAW nothing changes but the JSON note.
+    let plain = lab.netdx_as_nobody(lab.client(), &["--json", "tcp", "-W", "2", &spec]);
+    let doc = plain.json();
+    let t = target(&doc, &server, 8081);
+    assert_eq!(t["failure"]["code"], "tcp.refused", "{t}");
+    assert!(
+        t["failure"]["rst"]["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("not checked")),
+        "{t}"
+    );
+    assert!(
+        !codes(&doc).contains(&"tcp.reset_by_middlebox".to_string()),
+        "{doc}"
+    );
+    let human = lab.netdx_as_nobody(lab.client(), &["tcp", "-W", "2", &spec]);
+    assert!(!human.stdout.contains("not checked"), "{}", human.stdout);
+}

@@ -187,6 +187,10 @@ a.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
 a.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 5)
 b = socket.create_connection((sys.argv[1], 7100))
 b.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+c = socket.socket()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 600)
+c.connect((sys.argv[1], 7100))
 open(sys.argv[2], "w").close()
 if sys.argv[3] == "send":
     while not os.path.exists(sys.argv[2] + ".go"):
@@ -227,15 +231,18 @@ fn keepalive_default_counts_only_sockets_without_their_own_idle() {
     keeper(&mut lab, "keepidle", "idle");
     let client = lab.client().to_string();
     let doc = lab.netdx(&client, &["--json", "sockets"]).json();
-    assert_eq!(doc["keepalive_armed"], 2, "{doc}");
+    // a: TCP_KEEPIDLE=5, b: the host default, c: TCP_KEEPIDLE=600 (its
+    // timer is due in ~600 s, which the old "due in under 360 s" rule
+    // counted as the 7200 s default).
+    assert_eq!(doc["keepalive_armed"], 3, "{doc}");
     let d = doc["diagnosis"]
         .as_array()
         .and_then(|ds| ds.iter().find(|d| d["code"] == "sockets.keepalive_default"))
         .cloned()
         .unwrap_or_else(|| panic!("no keepalive_default: {doc}"));
-    assert_eq!(d["evidence"]["keepalive_own_idle"], 1, "{d}");
+    assert_eq!(d["evidence"]["keepalive_own_idle"], 2, "{d}");
     let summary = d["summary"].as_str().unwrap_or("");
-    assert!(summary.starts_with("1 of 2 established"), "{summary}");
+    assert!(summary.starts_with("1 of 3 established"), "{summary}");
     assert!(summary.contains("set their own TCP_KEEPIDLE"), "{summary}");
 }
 

@@ -20,6 +20,11 @@ pub const CODES: &[CodeInfo] = &[
         check: "the listening application's logs and connection limits; `netdx sockets --port PORT` on the server",
     },
     CodeInfo {
+        code: "tcp.reset_by_middlebox",
+        meaning: "connect() was refused (ECONNREFUSED), but the RST came from a device N hop(s) before the host — a firewall `reject with tcp-reset`, not the host: the RST's IP TTL shows it travelled fewer hops than a SYN-ACK from the same host did in the same run. The host itself may listen on the port. Needs CAP_NET_RAW (root) to read the TTL; without it the refusal stays tcp.refused",
+        check: "the firewall rules (nftables/iptables `reject with tcp reset`, a security appliance) on the routers before the host; `netdx trace HOST -T -p PORT` shows how far the SYN gets",
+    },
+    CodeInfo {
         code: "tcp.silent_port",
         meaning: "a port got no answer while the same host answered on other ports in the same run: the host is up, so the SYN was dropped for this port only — by a port filter, or by the listener itself when its accept queue is full (Linux drops SYNs then and counts TcpExtListenOverflows)",
         check: "on the server: `netdx sockets --port PORT` (a LISTEN socket whose Recv-Q sits at its backlog = full queue; the application stopped calling accept()), `nstat -az TcpExtListenOverflows` rising; no listener and no overflow = a firewall rule for the port",
@@ -31,7 +36,7 @@ pub const CODES: &[CodeInfo] = &[
     },
     CodeInfo {
         code: "sockets.keepalive_default",
-        meaning: "established connections with keepalive armed and no sign of their own TCP_KEEPIDLE, on a host whose tcp_keepalive_time is 30 min or more (7200 s by default): a dead peer or a NAT that forgot the flow goes unnoticed that long. sock_diag does not show a socket's own idle time; a keepalive timer due sooner than a twentieth of the sysctl betrays one, and those sockets are not counted",
+        meaning: "established connections with keepalive armed and no sign of their own TCP_KEEPIDLE, on a host whose tcp_keepalive_time is 30 min or more (7200 s by default): a dead peer or a NAT that forgot the flow goes unnoticed that long. sock_diag does not show a socket's own idle time; a keepalive timer whose remaining time plus the socket's idle time (tcp_info) is more than 5% off the sysctl betrays one (a busy socket on the default can look the same; it is not the idle one at risk), and those sockets are not counted",
         check: "set SO_KEEPALIVE with TCP_KEEPIDLE about 300 s in the application, or lower net.ipv4.tcp_keepalive_time; `netdx tcp HOST:PORT --hold --keepalive 300,30,4` shows what the path does to an idle connection",
     },
     CodeInfo {

@@ -281,7 +281,7 @@ pub static ERRNO_TABLE: &[ErrnoInfo] = &[
         ..plain(libc::ETIMEDOUT, "ETIMEDOUT", &[], "Connection timed out", "the peer never answered: on connect, every SYN retransmission went unanswered; on an established connection, retransmissions or keepalives went unanswered")
     },
     ErrnoInfo {
-        client: "the SYN was answered with RST after one round trip: from the host (up and reachable, nothing listens on that port) or from a firewall on the path rejecting with tcp reset; a connect() cannot see the RST's TTL, so netdx does not claim which",
+        client: "the SYN was answered with RST after one round trip: from the host (up and reachable, nothing listens on that port) or from a firewall on the path rejecting with tcp reset; run as root, netdx reads the RST's TTL and reports a firewall's RST as tcp.reset_by_middlebox when it came from fewer hops than the host's SYN-ACK; otherwise it does not claim which",
         server: "",
         check: "is the service running, and listening on this address and port rather than only 127.0.0.1? (`netdx sockets --port PORT` on the server); if it listens, a firewall on the path answers for it: `nft list ruleset | grep reset` on the routers, or `tcpdump -v` here to read the RST's TTL against the host's SYN-ACK TTL on an open port",
         diagnosis: Some("tcp.refused"),

@@ -395,9 +395,10 @@ fn counters(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
 
 /// The 2-hour keepalive default, weighed against the established
 /// connections that may rely on it. A socket's own TCP_KEEPIDLE is not in
-/// sock_diag; a keepalive timer due much sooner than the default allows
-/// betrays one (see [`Census::keepalive_own`]), and those are not counted
-/// as waiting 2 hours.
+/// sock_diag; a keepalive timer whose remaining time plus the socket's idle
+/// time is off the default betrays one (see
+/// [`census::keepalive_own_idle`]), and those are not counted as waiting
+/// 2 hours.
 fn keepalive(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
     let l = inp.limits;
     let c = inp.census;
@@ -411,7 +412,7 @@ fn keepalive(inp: &Inputs<'_>, out: &mut Vec<Diagnosis>) {
         u64::from(l.keepalive_time) + u64::from(l.keepalive_intvl) * u64::from(l.keepalive_probes);
     let own_text = if own > 0 {
         format!(
-            "{own} other(s) probe sooner than the default allows, so they set their own TCP_KEEPIDLE; "
+            "{own} other(s) have a keepalive timer that does not match the default for their idle time, so they set their own TCP_KEEPIDLE (or carried traffic since it was armed); "
         )
     } else {
         String::new()

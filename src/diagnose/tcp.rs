@@ -90,6 +90,8 @@ pub struct FailureFact<'a> {
     pub time_ms: f64,
     /// True when no packet left this host.
     pub local: bool,
+    /// For an RST from before the host: (RST TTL, host TTL, hops between).
+    pub rst_before_host: Option<(u8, u8, u8)>,
 }
 
 /// What was found for one target (address:port, or a name that did not
@@ -133,6 +135,9 @@ pub const PROHIBITED_CODE: &str = "tcp.admin_prohibited";
 pub const SELF_CONNECT_CODE: &str = "tcp.self_connect";
 /// Diagnosis code for a handshake that completed and was reset at once.
 pub const RESET_AFTER_ACCEPT_CODE: &str = "tcp.reset_after_accept";
+/// Diagnosis code for an RST whose TTL shows it came from a device before
+/// the host (a firewall's `reject with tcp-reset`), not the host.
+pub const MIDDLEBOX_RESET_CODE: &str = "tcp.reset_by_middlebox";
 /// Diagnosis code for a silent port on a host whose other ports answer.
 pub const SILENT_PORT_CODE: &str = "tcp.silent_port";
 /// Diagnosis code for names that do not resolve.
@@ -274,6 +279,12 @@ fn open_diagnoses(results: &[ConnectFact<'_>], folded: &Folded) -> Vec<Diagnosis
         .with("errno", first.errno);
         if !routers.is_empty() {
             d = d.with("icmp_from", routers);
+        }
+        if let Some((rst, host, hops)) = first.rst_before_host {
+            d = d
+                .with("rst_ttl", rst)
+                .with("host_ttl", host)
+                .with("hops_before_host", hops);
         }
         out.push(d);
     }
@@ -421,6 +432,14 @@ fn failure_summary(
              not a firewall and not a closed port. Check: the listening application's logs and its connection limit (`netdx sockets --port PORT` on the server)",
             who_of(group, total),
             first.detail
+        );
+    }
+    if first.code == MIDDLEBOX_RESET_CODE {
+        let (rst, host, hops) = first.rst_before_host.unwrap_or((0, 0, 1));
+        return format!(
+            "{}: ECONNREFUSED, but the RST came from a device {hops} hop(s) before the host (RST TTL {rst}, the host's SYN-ACK TTL {host}) — a firewall `reject with tcp-reset` on the path refused it, not the host. \
+             Check: the firewall rules of the routers before the host (`netdx trace HOST -T -p PORT` shows how far the SYN gets); the host itself may well listen",
+            who_of(group, total)
         );
     }
     if first.code == SELF_CONNECT_CODE {
@@ -633,6 +652,7 @@ mod tests {
                 icmp: None,
                 time_ms: 0.1,
                 local: false,
+                rst_before_host: None,
             },
         );
         let silent = failed(
@@ -647,6 +667,7 @@ mod tests {
                 icmp: None,
                 time_ms: 2000.0,
                 local: false,
+                rst_before_host: None,
             },
         );
         let alone = diagnoses(std::slice::from_ref(&silent), Expectation::Open);

@@ -15,6 +15,7 @@ pub mod pmtu;
 pub mod pool;
 pub mod privilege;
 pub mod route;
+pub mod rstwatch;
 pub mod seam;
 pub mod socket;
 mod tcp;

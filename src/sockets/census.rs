@@ -6,8 +6,9 @@ use super::counters::HostLimits;
 use super::netlink;
 use super::procfs;
 use super::record::{SockRecord, Source};
+use crate::diagnose::sockets::census::keepalive_own_idle;
 pub use crate::diagnose::sockets::census::{Census, Tally};
-use crate::diagnose::sockets::state::Timer;
+use crate::diagnose::sockets::state::{TcpState, Timer};
 use std::collections::HashSet;
 
 /// Which sockets a census counts.
@@ -68,6 +69,37 @@ pub fn take(plan: &Plan, limits: &HostLimits) -> std::io::Result<(Census, Source
     }
 }
 
+/// Counts the keepalive sockets with an idle time of their own from a
+/// second netlink pass over ESTABLISHED sockets only, this time with
+/// tcp_info (their idle time), which the census pass did not ask for.
+fn keepalive_own_with_info(plan: &Plan, limits: &HostLimits) -> std::io::Result<u64> {
+    const ESTABLISHED: u32 = 1 << 1;
+    let mut own = 0u64;
+    let mut each = |rec: &SockRecord| {
+        if plan.filter.matches(rec)
+            && rec.state == TcpState::Established
+            && rec.timer == Timer::Keepalive
+            && keepalive_own_idle(rec, limits.keepalive_time)
+        {
+            own += 1;
+        }
+    };
+    if plan.v4 {
+        netlink::dump_states(libc::AF_INET as u8, ESTABLISHED, true, &mut each)?;
+    }
+    if plan.v6 {
+        match netlink::dump_states(libc::AF_INET6 as u8, ESTABLISHED, true, &mut each) {
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOENT) | Some(libc::EAFNOSUPPORT)
+                ) => {}
+            other => other?,
+        }
+    }
+    Ok(own)
+}
+
 /// One full pass over one source.
 fn read(source: Source, plan: &Plan, limits: &HostLimits) -> std::io::Result<Census> {
     let mut census = Census::keeping(plan.keep);
@@ -95,6 +127,10 @@ fn read(source: Source, plan: &Plan, limits: &HostLimits) -> std::io::Result<Cen
                         ) => {}
                     other => other?,
                 }
+            }
+            if !plan.info && census.keepalive_armed > census.keepalive_own {
+                census.keepalive_own =
+                    keepalive_own_with_info(plan, limits)?.min(census.keepalive_armed);
             }
         }
         Source::Proc => {

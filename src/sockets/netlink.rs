@@ -21,7 +21,20 @@ const RTA_HDRLEN: usize = 4;
 /// calling `each` per socket. `info` asks for INET_DIAG_INFO (tcp_info),
 /// which costs ~230 bytes per socket, so only detail views want it.
 pub fn dump(family: u8, info: bool, each: &mut dyn FnMut(&SockRecord)) -> io::Result<()> {
-    let request = dump_request(family, info);
+    dump_states(family, u32::MAX, info, each)
+}
+
+/// Like [`dump`] for the states in the kernel bitmask `states` only
+/// (bit N = TCP state N), so a second look at ESTABLISHED sockets with
+/// tcp_info skips listeners and TIME_WAIT.
+pub fn dump_states(
+    family: u8,
+    states: u32,
+    info: bool,
+    each: &mut dyn FnMut(&SockRecord),
+) -> io::Result<()> {
+    let mut request = dump_request(family, info);
+    request[NLMSG_HDRLEN + 4..NLMSG_HDRLEN + 8].copy_from_slice(&states.to_ne_bytes());
     probe::netlink::sock_diag(&request, &mut |batch| parse_batch(batch, family, each))
 }
 
@@ -157,6 +170,8 @@ fn tcp_info(mut attrs: &[u8]) -> Option<TcpExtra> {
                 rtt_us: u32_at(ti, 8 + 15 * 4),
                 lost: u32_at(ti, 8 + 6 * 4),
                 total_retrans: u32_at(ti, 8 + 23 * 4),
+                // last_data_recv is the 12th u32, last_ack_recv the 13th.
+                idle_ms: u32_at(ti, 8 + 11 * 4).min(u32_at(ti, 8 + 12 * 4)),
             });
         }
         let step = align4(len).min(attrs.len());

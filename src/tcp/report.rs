@@ -66,6 +66,9 @@ pub struct Failure {
     pub time_ms: f64,
     /// True when no packet left this host.
     pub local: bool,
+    /// For a refusal: the TTL evidence on who sent the RST.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rst: Option<super::rst::RstEvidence>,
 }
 
 /// Classifies a failed attempt; None for a successful one.
@@ -84,6 +87,7 @@ pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
             icmp: None,
             time_ms: ms(*elapsed),
             local: true,
+            rst: None,
         }),
         Attempt::ResetAfterAccept { rtt, elapsed } => Some(Failure {
             state: State::Reset,
@@ -104,6 +108,7 @@ pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
             icmp: None,
             time_ms: ms(*elapsed),
             local: false,
+            rst: None,
         }),
         Attempt::Timeout { waited } => {
             let info = errno::by_number(libc::ETIMEDOUT);
@@ -116,6 +121,7 @@ pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
                 icmp: None,
                 time_ms: ms(*waited),
                 local: false,
+                rst: None,
             })
         }
         Attempt::Failed {
@@ -167,6 +173,7 @@ pub fn failure(attempt: &Attempt, addr: &SocketAddr) -> Option<Failure> {
                 icmp: *icmp,
                 time_ms: ms(*elapsed),
                 local: *immediate,
+                rst: None,
             })
         }
     }
@@ -342,6 +349,10 @@ impl Failure {
             icmp: self.icmp,
             time_ms: self.time_ms,
             local: self.local,
+            rst_before_host: self
+                .rst
+                .as_ref()
+                .and_then(|e| Some((e.rst_ttl?, e.host_ttl?, e.hops_before_host?))),
         }
     }
 }

@@ -29,6 +29,29 @@ pub fn is_stalled(rec: &SockRecord) -> bool {
     }
 }
 
+/// True when an ESTABLISHED socket's keepalive timer betrays an idle time
+/// of its own rather than the host's `tcp_keepalive_time` (`sysctl_s`).
+///
+/// On a socket idle since its timer was armed, the timer is due at
+/// (idle setting − idle so far), so remaining + idle estimates the setting.
+/// With tcp_info (`rec.extra`) a socket whose estimate is off the sysctl by
+/// more than 5% is counted as its own: shorter (TCP_KEEPIDLE) or longer.
+/// Traffic after the timer was armed also lowers the estimate, so a busy
+/// socket on the default can count here too; it is not the idle connection
+/// the default endangers. Without tcp_info (/proc) only a timer due in the
+/// last 5% of the default counts, which a default socket rarely shows.
+pub fn keepalive_own_idle(rec: &SockRecord, sysctl_s: u32) -> bool {
+    let default_ms = u64::from(sysctl_s) * 1000;
+    let slack = default_ms / 20;
+    match rec.extra {
+        Some(x) => {
+            let estimate = rec.expires_ms + u64::from(x.idle_ms);
+            estimate + slack < default_ms || estimate > default_ms + slack
+        }
+        None => rec.expires_ms < slack,
+    }
+}
+
 /// Per-state counts for one key (a port, a peer, a destination).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -87,10 +110,8 @@ pub struct Census {
     pub listeners: Vec<SockRecord>,
     /// ESTABLISHED sockets with a keepalive timer armed.
     pub keepalive_armed: u64,
-    /// Of those, sockets whose keepalive timer is due sooner than a
-    /// twentieth of tcp_keepalive_time: with the host default that happens
-    /// only in the last 5% of a 2-hour idle, so these almost surely set their
-    /// own TCP_KEEPIDLE (sock_diag does not report the value itself).
+    /// Of those, sockets that show their own idle time (see
+    /// [`keepalive_own_idle`]); sock_diag does not report TCP_KEEPIDLE itself.
     pub keepalive_own: u64,
     /// Connections whose peer stopped acknowledging: unacknowledged data
     /// under a retransmit or window-probe timer that already fired at
@@ -159,7 +180,7 @@ impl Census {
             }
             if rec.state == TcpState::Established && rec.timer == Timer::Keepalive {
                 self.keepalive_armed += 1;
-                if rec.expires_ms < u64::from(limits.keepalive_time) * 1000 / 20 {
+                if keepalive_own_idle(rec, limits.keepalive_time) {
                     self.keepalive_own += 1;
                 }
             }

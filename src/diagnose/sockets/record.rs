@@ -13,6 +13,10 @@ pub struct TcpExtra {
     pub total_retrans: u32,
     /// Segments currently believed lost.
     pub lost: u32,
+    /// Milliseconds since the peer last sent anything (the smaller of
+    /// tcpi_last_data_recv and tcpi_last_ack_recv): the idle time the
+    /// kernel's keepalive timer measures.
+    pub idle_ms: u32,
 }
 
 /// A TCP socket, normalised across netlink and /proc.
